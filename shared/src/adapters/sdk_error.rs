@@ -1,0 +1,77 @@
+//! One place that decides whether an AWS SDK error is worth retrying.
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+use crate::ports::BackendError;
+
+/// Error codes that mean "slow down and try again", across the services we call.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TransactionInProgressException",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalError",
+    "KMSThrottlingException",
+];
+
+/// Whether retrying the same call later may succeed.
+pub fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => {
+            service.raw().status().is_server_error()
+                || service.raw().status().as_u16() == 429
+                || service
+                    .err()
+                    .code()
+                    .is_some_and(|code| THROTTLING_CODES.contains(&code))
+        }
+        // ConstructionFailure and future variants: our request is wrong, retrying won't fix it.
+        _ => false,
+    }
+}
+
+/// Wraps an SDK error, keeping it as the cause.
+pub fn backend_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> BackendError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let transient = is_transient(&error);
+    BackendError::new(operation, transient, DetailedSdkError(error))
+}
+
+/// The SDK's `Display` is terse ("service error"); this shows code and message.
+#[derive(Debug)]
+struct DetailedSdkError<E>(SdkError<E, HttpResponse>);
+
+impl<E: ProvideErrorMetadata + std::error::Error + 'static> std::fmt::Display
+    for DetailedSdkError<E>
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            SdkError::ServiceError(service) => write!(
+                f,
+                "{}: {} (HTTP {})",
+                service.err().code().unwrap_or("unknown error"),
+                service.err().message().unwrap_or("no message"),
+                service.raw().status().as_u16()
+            ),
+            other => write!(f, "{}", aws_sdk_dynamodb::error::DisplayErrorContext(other)),
+        }
+    }
+}
+
+impl<E: ProvideErrorMetadata + std::error::Error + 'static> std::error::Error
+    for DetailedSdkError<E>
+{
+}

@@ -1,0 +1,151 @@
+//! Settings, read once from the environment at start-up.
+//!
+//! Every name has a default derived from `ENVIRONMENT` (the template's naming:
+//! `<env>-Orders`, …), so a deployed function needs only what differs, and a
+//! local run needs nothing at all.
+
+use std::net::SocketAddr;
+
+/// moto's account id, which it uses in every ARN.
+const LOCAL_ACCOUNT: &str = "123456789012";
+/// Where `make dev` starts the local AWS.
+pub const LOCAL_ENDPOINT: &str = "http://127.0.0.1:4566";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `local`, `dev`, `staging`, `prod`: the prefix of every resource name.
+    pub environment: String,
+    pub region: String,
+    pub orders_table: String,
+    pub audit_table: String,
+    pub idempotency_table: String,
+    pub order_topic_arn: String,
+    pub email_queue: String,
+    pub audit_queue: String,
+    pub sender_email: String,
+    /// CORS origins; `*` allows any.
+    pub allowed_origins: Vec<String>,
+    /// Where the API listens in local mode.
+    pub listen_addr: SocketAddr,
+    /// Set when running inside Lambda (`AWS_LAMBDA_RUNTIME_API`).
+    pub lambda_mode: bool,
+    /// A local endpoint for every AWS call (`AWS_ENDPOINT_URL`), if any.
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let environment = lookup("ENVIRONMENT").unwrap_or_else(|| "local".to_owned());
+        let local = environment == "local";
+        let region = lookup("AWS_REGION")
+            .or_else(|| lookup("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let named = |var: &str, suffix: &str| {
+            lookup(var).unwrap_or_else(|| format!("{environment}-{suffix}"))
+        };
+
+        let order_topic_arn = match lookup("ORDER_TOPIC_ARN") {
+            Some(arn) => arn,
+            // Outside local runs the ARN holds the account id: it must be given.
+            None if local => {
+                format!("arn:aws:sns:{region}:{LOCAL_ACCOUNT}:{environment}-OrderEvents")
+            }
+            None => {
+                return Err(ConfigError {
+                    name: "ORDER_TOPIC_ARN",
+                    value: String::new(),
+                    reason: "required outside the local environment".to_owned(),
+                })
+            }
+        };
+        let listen = lookup("LISTEN_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+        let listen_addr = listen
+            .parse()
+            .map_err(|e: std::net::AddrParseError| ConfigError {
+                name: "LISTEN_ADDR",
+                value: listen.clone(),
+                reason: e.to_string(),
+            })?;
+        let sender_email =
+            lookup("SENDER_EMAIL").unwrap_or_else(|| "orders@example.com".to_owned());
+        let allowed_origins = lookup("ALLOWED_ORIGINS")
+            .unwrap_or_else(|| "*".to_owned())
+            .split(',')
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        let endpoint_url =
+            lookup("AWS_ENDPOINT_URL").or_else(|| local.then(|| LOCAL_ENDPOINT.to_owned()));
+
+        Ok(Config {
+            orders_table: named("ORDERS_TABLE", "Orders"),
+            audit_table: named("AUDIT_TABLE", "AuditLogs"),
+            idempotency_table: named("IDEMPOTENCY_TABLE", "Idempotency"),
+            email_queue: named("EMAIL_QUEUE", "OrderEmailQueue"),
+            audit_queue: named("AUDIT_QUEUE", "OrderAuditQueue"),
+            order_topic_arn,
+            sender_email,
+            allowed_origins,
+            listen_addr,
+            lambda_mode: lookup("AWS_LAMBDA_RUNTIME_API").is_some(),
+            endpoint_url,
+            region,
+            environment,
+        })
+    }
+
+    /// The AWS SDK settings: the standard chain (env, profile, role), pointed
+    /// at the local endpoint with dummy credentials when there is one.
+    pub async fn aws(&self) -> aws_config::SdkConfig {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(self.region.clone()));
+        if let Some(endpoint) = &self.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+            if self.environment == "local" && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                    "test", "test", None, None, "local",
+                ));
+            }
+        }
+        loader.load().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_run_needs_no_settings() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.orders_table, "local-Orders");
+        assert_eq!(config.audit_table, "local-AuditLogs");
+        assert_eq!(
+            config.order_topic_arn,
+            "arn:aws:sns:us-east-1:123456789012:local-OrderEvents"
+        );
+        assert_eq!(config.endpoint_url.as_deref(), Some(LOCAL_ENDPOINT));
+        assert!(!config.lambda_mode);
+    }
+
+    #[test]
+    fn a_deployed_function_must_be_told_its_topic() {
+        let err =
+            Config::from_lookup(|n| (n == "ENVIRONMENT").then(|| "prod".to_owned())).unwrap_err();
+        assert_eq!(err.name, "ORDER_TOPIC_ARN");
+    }
+}

@@ -1,0 +1,112 @@
+//! Who ordered: a name and an address we can write to.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use validator::ValidateEmail;
+
+/// A customer's name: 2–100 characters, not blank.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CustomerName(String);
+
+impl CustomerName {
+    pub const MIN_CHARS: u64 = 2;
+    pub const MAX_CHARS: u64 = 100;
+
+    pub fn parse(raw: &str) -> Result<CustomerName, String> {
+        let name = raw.trim();
+        let chars = name.chars().count() as u64;
+        if chars < Self::MIN_CHARS || chars > Self::MAX_CHARS {
+            return Err(format!(
+                "must be between {} and {} characters",
+                Self::MIN_CHARS,
+                Self::MAX_CHARS
+            ));
+        }
+        Ok(CustomerName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CustomerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A syntactically valid email address.
+///
+/// `Display` and `Debug` mask it (`j***@example.com`) so that logging an email
+/// never leaks it; [`CustomerEmail::as_str`] is for the code that sends mail.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CustomerEmail(String);
+
+impl CustomerEmail {
+    pub fn parse(raw: &str) -> Result<CustomerEmail, String> {
+        let email = raw.trim();
+        if email.len() > 254 || !email.validate_email() {
+            return Err("must be a valid email address".to_owned());
+        }
+        Ok(CustomerEmail(email.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `john@example.com` → `j***@example.com`.
+    pub fn masked(&self) -> String {
+        mask_email(&self.0)
+    }
+}
+
+/// Masks the local part of anything that looks like an address; text without
+/// an `@` is masked whole, because we cannot tell which part is private.
+pub fn mask_email(raw: &str) -> String {
+    match raw.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_owned(),
+    }
+}
+
+impl fmt::Display for CustomerEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl fmt::Debug for CustomerEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CustomerEmail({})", self.masked())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_email_is_masked_in_display_and_debug() {
+        let email = CustomerEmail::parse("john.doe@example.com").unwrap();
+        assert_eq!(email.to_string(), "j***@example.com");
+        assert_eq!(format!("{email:?}"), "CustomerEmail(j***@example.com)");
+        assert_eq!(email.as_str(), "john.doe@example.com");
+    }
+
+    #[test]
+    fn a_name_is_counted_in_characters_not_bytes() {
+        assert!(CustomerName::parse("Zoë").is_ok());
+        assert!(CustomerName::parse("é").is_err());
+        assert!(CustomerName::parse(&"ä".repeat(100)).is_ok());
+        assert!(CustomerName::parse(&"ä".repeat(101)).is_err());
+        assert!(CustomerName::parse("   ").is_err());
+    }
+}

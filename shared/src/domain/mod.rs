@@ -1,0 +1,11 @@
+//! The order domain: types that cannot hold an invalid value.
+
+mod customer;
+mod money;
+mod order;
+mod request;
+
+pub use customer::{mask_email, CustomerEmail, CustomerName};
+pub use money::{Money, PriceError};
+pub use order::{iso8601, NewOrder, Order, OrderId, OrderLine, Quantity};
+pub use request::{parse_order, FieldError, ItemRequest, OrderRejection, OrderRequest};

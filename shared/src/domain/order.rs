@@ -1,0 +1,163 @@
+//! The order as the business knows it, once its input has been parsed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{CustomerEmail, CustomerName, Money};
+
+/// The identifier the API gives an order: a random UUID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrderId(Uuid);
+
+impl OrderId {
+    pub fn new() -> OrderId {
+        OrderId(Uuid::new_v4())
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl Default for OrderId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FromStr for OrderId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<OrderId, uuid::Error> {
+        Uuid::parse_str(s).map(OrderId)
+    }
+}
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+/// How many of a product: 1–1000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Quantity(u32);
+
+impl Quantity {
+    pub const MIN: i64 = 1;
+    pub const MAX: i64 = 1000;
+
+    pub fn new(value: i64) -> Result<Quantity, String> {
+        if (Self::MIN..=Self::MAX).contains(&value) {
+            Ok(Quantity(value as u32))
+        } else {
+            Err(format!("must be between {} and {}", Self::MIN, Self::MAX))
+        }
+    }
+
+    pub fn get(&self) -> u32 {
+        self.0
+    }
+}
+
+/// One line of an order, with its computed subtotal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLine {
+    pub product_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    pub quantity: Quantity,
+    pub price: Money,
+    pub subtotal: Money,
+}
+
+impl OrderLine {
+    pub fn new(
+        product_id: String,
+        product_name: Option<String>,
+        quantity: Quantity,
+        price: Money,
+    ) -> Self {
+        OrderLine {
+            product_id,
+            product_name,
+            quantity,
+            price,
+            subtotal: price.times(quantity),
+        }
+    }
+}
+
+/// A valid order as the client sent it: nothing here can be wrong any more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub customer_id: Option<String>,
+    pub customer_name: CustomerName,
+    pub customer_email: CustomerEmail,
+    pub items: Vec<OrderLine>,
+}
+
+impl NewOrder {
+    pub fn total(&self) -> Money {
+        self.items.iter().map(|line| line.subtotal).sum()
+    }
+
+    /// The accepted order: an id, a total and the time it was accepted
+    /// (millisecond precision, UTC).
+    pub fn accept(self, order_id: OrderId, now: DateTime<Utc>) -> Order {
+        let total_amount = self.total();
+        Order {
+            order_id,
+            customer_id: self.customer_id,
+            customer_name: self.customer_name,
+            customer_email: self.customer_email,
+            items: self.items,
+            total_amount,
+            created_at: now.trunc_subsecs(3),
+        }
+    }
+}
+
+/// An accepted order, as stored and as carried by its event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub order_id: OrderId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    pub customer_name: CustomerName,
+    pub customer_email: CustomerEmail,
+    pub items: Vec<OrderLine>,
+    pub total_amount: Money,
+    #[serde(with = "iso8601")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// ISO 8601 in UTC with milliseconds and a `Z`: `2024-01-15T10:30:00.123Z`.
+pub mod iso8601 {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn format(at: &DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format(at))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|at| at.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}

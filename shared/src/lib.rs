@@ -1,0 +1,22 @@
+//! The order fleet's shared core.
+//!
+//! # Layout
+//!
+//! - [`domain`]: parse, don't validate — raw `POST /order` JSON becomes a
+//!   [`domain::NewOrder`] of types that cannot be invalid (`Money`, `Quantity`,
+//!   `CustomerEmail`), or every violation with its JSON path.
+//! - [`event`]: the versioned `ORDER_CREATED` contract between the API and the workers.
+//! - [`ports`]: one trait per capability the handlers need (`OrderRepository`,
+//!   `EventPublisher`, `IdempotencyStore`); handlers depend on these only.
+//! - [`adapters`]: those traits on DynamoDB and SNS; all AWS shapes stay here.
+//! - [`config`]: settings read once from the environment.
+//! - [`telemetry`]: JSON logs in Lambda, readable ones locally.
+
+pub mod adapters;
+pub mod config;
+pub mod domain;
+pub mod event;
+pub mod ports;
+pub mod telemetry;
+
+pub use config::Config;

@@ -1,0 +1,36 @@
+//! Ports: one small trait per capability. Handlers ask only for what they use;
+//! adapters (`crate::adapters`) implement them against AWS, fakes in tests.
+//!
+//! Each error says whether it is worth retrying, because that decides between
+//! "try again" and "dead-letter it".
+
+mod idempotency;
+mod orders;
+
+pub use idempotency::{Claim, IdempotencyStore};
+pub use orders::{EventPublisher, OrderRecord, OrderRepository, RepositoryError};
+
+/// An error from a store or a broker: the cause chain is kept for the log.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} failed")]
+pub struct BackendError {
+    pub operation: &'static str,
+    /// Throttling, timeouts, 5xx: retrying later may succeed.
+    pub transient: bool,
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl BackendError {
+    pub fn new(
+        operation: &'static str,
+        transient: bool,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        BackendError {
+            operation,
+            transient,
+            source: source.into(),
+        }
+    }
+}
