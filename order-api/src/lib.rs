@@ -1,1 +1,78 @@
+//! order-api: `POST /order` for the mobile app.
+//!
+//! # Layout
+//!
+//! - [`router`]: the axum router — the same one behind API Gateway (Lambda
+//!   mode) and on `127.0.0.1:3000` (local mode).
+//! - `routes`: the handler and the answers for other paths and methods.
+//! - `place_order`: the use case — idempotency, persist, publish — over the
+//!   ports of `shared`, so it is tested with fakes.
+//! - `idempotency_key`, `request_id`: the two headers we give meaning to.
+//! - `error`: every failure and its status and body, in one place.
 
+mod error;
+mod idempotency_key;
+mod place_order;
+mod request_id;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::routing::post;
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use error::ApiError;
+pub use idempotency_key::IdempotencyKey;
+pub use place_order::{fingerprint, OrderConfirmation, OrderService, PlaceError, Placed};
+pub use request_id::RequestId;
+use shared::ports::{EventPublisher, IdempotencyStore, OrderRepository};
+
+/// The contract's limit on a request body: 10 KB.
+pub const MAX_BODY_BYTES: usize = 10 * 1024;
+
+/// The application: routes, request ids, CORS for `allowed_origins` (`*` for any).
+pub fn router<R, P, I>(service: OrderService<R, P, I>, allowed_origins: &[String]) -> Router
+where
+    R: OrderRepository + 'static,
+    P: EventPublisher + 'static,
+    I: IdempotencyStore + 'static,
+{
+    Router::new()
+        .route(
+            "/order",
+            post(routes::post_order::<R, P, I>).options(routes::options_order),
+        )
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .fallback(routes::not_found)
+        .with_state(Arc::new(service))
+        .layer(cors(allowed_origins))
+        .layer(axum::middleware::from_fn(request_id::assign))
+}
+
+fn cors(allowed_origins: &[String]) -> CorsLayer {
+    let origins = if allowed_origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            allowed_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static(IdempotencyKey::HEADER),
+            HeaderName::from_static("x-correlation-id"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}

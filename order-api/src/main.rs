@@ -1,1 +1,42 @@
-fn main() {}
+//! Wiring only: settings, clients, adapters, then Lambda or a local server.
+
+use std::time::Duration;
+
+use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
+use shared::Config;
+
+/// A request with an Idempotency-Key holds it this long before a retry may take over.
+const CLAIM_FOR: Duration = Duration::from_secs(30);
+/// Keys are remembered a day: far beyond the app's retries.
+const KEEP_KEYS_FOR: Duration = Duration::from_secs(24 * 3600);
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init("order-api");
+    let config = Config::from_env()?;
+    let aws = config.aws().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let service = order_api::OrderService::new(
+        DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),
+        SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
+        DynamoDbIdempotencyStore::new(
+            dynamodb,
+            &config.idempotency_table,
+            CLAIM_FOR,
+            KEEP_KEYS_FOR,
+        ),
+    );
+    let app = order_api::router(service, &config.allowed_origins);
+
+    if config.lambda_mode {
+        return lambda_http::run(app).await;
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
+    tracing::info!(address = %config.listen_addr, environment = %config.environment, "order-api listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

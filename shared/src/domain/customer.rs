@@ -17,7 +17,7 @@ impl CustomerName {
     pub fn parse(raw: &str) -> Result<CustomerName, String> {
         let name = raw.trim();
         let chars = name.chars().count() as u64;
-        if chars < Self::MIN_CHARS || chars > Self::MAX_CHARS {
+        if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars) {
             return Err(format!(
                 "must be between {} and {} characters",
                 Self::MIN_CHARS,

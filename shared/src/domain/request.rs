@@ -169,7 +169,7 @@ impl OrderRequest {
         };
         errors.extend(self.cross_field_errors());
         if !errors.is_empty() {
-            errors.sort_by(|a, b| path_key(&a.field).cmp(&path_key(&b.field)));
+            errors.sort_by_key(|e| path_key(&e.field));
             return Err(OrderRejection::Invalid(errors));
         }
         self.build().map_err(|e| OrderRejection::Invalid(vec![e]))

@@ -4,10 +4,16 @@
 //! Each error says whether it is worth retrying, because that decides between
 //! "try again" and "dead-letter it".
 
+mod audit_log;
+mod dead_letters;
 mod idempotency;
+mod mailer;
 mod orders;
 
+pub use audit_log::{AuditLog, AuditRecord, OrderDetails, Recorded};
+pub use dead_letters::{DeadLetter, DeadLetters, FailureKind, FailureNote};
 pub use idempotency::{Claim, IdempotencyStore};
+pub use mailer::{Email, Mailer, Sent};
 pub use orders::{EventPublisher, OrderRecord, OrderRepository, RepositoryError};
 
 /// An error from a store or a broker: the cause chain is kept for the log.

@@ -1,0 +1,140 @@
+//! Every way a request can fail, and the one place each becomes a status and
+//! a body. Client errors explain themselves; server errors leak nothing but
+//! the request id, and are logged once with their whole cause chain.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use shared::domain::FieldError;
+use shared::telemetry::error_chain;
+
+use crate::request_id::RequestId;
+use crate::MAX_BODY_BYTES;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the order is not valid")]
+    Validation(Vec<FieldError>),
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
+    PayloadTooLarge,
+    #[error("the body could not be read")]
+    UnreadableBody(#[source] axum::Error),
+    #[error("the Idempotency-Key header {0}")]
+    InvalidIdempotencyKey(&'static str),
+    #[error("this Idempotency-Key was already used with a different request body")]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    RequestInProgress,
+    #[error("no route for this path")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("failed to process order")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ApiError::Internal(error.into())
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MalformedJson(_)
+            | ApiError::Validation(_)
+            | ApiError::UnreadableBody(_)
+            | ApiError::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RequestInProgress => StatusCode::CONFLICT,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `error` field: a stable, short title a client can switch on.
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::MalformedJson(_) => "Malformed JSON",
+            ApiError::Validation(_) => "Validation failed",
+            ApiError::UnsupportedMediaType => "Unsupported media type",
+            ApiError::PayloadTooLarge => "Payload too large",
+            ApiError::UnreadableBody(_) => "Bad request",
+            ApiError::InvalidIdempotencyKey(_) => "Invalid Idempotency-Key",
+            ApiError::IdempotencyKeyReused => "Idempotency key reused",
+            ApiError::RequestInProgress => "Request in progress",
+            ApiError::NotFound => "Not found",
+            ApiError::MethodNotAllowed => "Method not allowed",
+            ApiError::Internal(_) => "Internal server error",
+        }
+    }
+
+    /// Attaches the request id: what the client quotes when it reports a problem.
+    pub fn for_request(self, request_id: &RequestId) -> Failure {
+        Failure {
+            error: self,
+            request_id: request_id.to_string(),
+        }
+    }
+}
+
+/// An [`ApiError`] on its way out, with the id of the request that met it.
+#[derive(Debug)]
+pub struct Failure {
+    error: ApiError,
+    request_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody<'a> {
+    error: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+    request_id: &'a str,
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status = self.error.status();
+        let (message, errors) = match &self.error {
+            ApiError::Validation(errors) => (None, Some(errors.as_slice())),
+            other => (Some(other.to_string()), None),
+        };
+        match &self.error {
+            ApiError::Internal(cause) => tracing::error!(
+                error = %error_chain(cause.as_ref()),
+                "request failed: {}",
+                self.error
+            ),
+            ApiError::Validation(errors) => tracing::info!(
+                errors = %serde_json::to_string(errors).unwrap_or_default(),
+                "order rejected: {} validation error(s)",
+                errors.len()
+            ),
+            other => tracing::info!(status = status.as_u16(), "request rejected: {other}"),
+        }
+        let body = ErrorBody {
+            error: self.error.title(),
+            message,
+            errors,
+            request_id: &self.request_id,
+        };
+        let mut response = (status, Json(body)).into_response();
+        if matches!(self.error, ApiError::MethodNotAllowed) {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
+        }
+        response
+    }
+}

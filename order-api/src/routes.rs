@@ -1,0 +1,118 @@
+//! HTTP: the `POST /order` handler and the answers for everything else.
+//!
+//! Checks run cheapest first and each failure is the client's to fix:
+//! content type (415), size (413), JSON (400), the order's rules (400), the
+//! idempotency key (400/409/422). Only then is anything stored.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use shared::domain::{parse_order, OrderRejection};
+use shared::ports::{EventPublisher, IdempotencyStore, OrderRepository};
+
+use crate::error::{ApiError, Failure};
+use crate::idempotency_key::IdempotencyKey;
+use crate::place_order::{OrderService, PlaceError, Placed};
+use crate::request_id::RequestId;
+use crate::MAX_BODY_BYTES;
+
+pub async fn post_order<R, P, I>(
+    State(service): State<Arc<OrderService<R, P, I>>>,
+    request_id: RequestId,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Failure>
+where
+    R: OrderRepository + 'static,
+    P: EventPublisher + 'static,
+    I: IdempotencyStore + 'static,
+{
+    let fail = |e: ApiError| e.for_request(&request_id);
+    if !is_json(&headers) {
+        return Err(fail(ApiError::UnsupportedMediaType));
+    }
+    let body = read_body(&headers, body).await.map_err(fail)?;
+    let order = parse_order(&body).map_err(|rejection| {
+        fail(match rejection {
+            OrderRejection::MalformedJson(message) => ApiError::MalformedJson(message),
+            OrderRejection::Invalid(errors) => ApiError::Validation(errors),
+        })
+    })?;
+    let key = IdempotencyKey::from_headers(&headers)
+        .map_err(|m| fail(ApiError::InvalidIdempotencyKey(m)))?;
+    let correlation_id = request_id.correlation_id(&headers);
+
+    let placed = service
+        .place(order, key.as_ref(), &correlation_id)
+        .await
+        .map_err(|e| {
+            fail(match e {
+                PlaceError::KeyReused => ApiError::IdempotencyKeyReused,
+                PlaceError::InProgress => ApiError::RequestInProgress,
+                other => ApiError::internal(other),
+            })
+        })?;
+    Ok(match placed {
+        Placed::Created(confirmation) => {
+            tracing::info!(orderId = %confirmation.order_id, "order accepted");
+            (StatusCode::OK, Json(confirmation)).into_response()
+        }
+        Placed::Replayed(confirmation) => {
+            tracing::info!(orderId = %confirmation.order_id, "order replayed for a repeated Idempotency-Key");
+            let mut response = (StatusCode::OK, Json(confirmation)).into_response();
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+        }
+    })
+}
+
+/// `application/json`, with or without parameters such as `charset`.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Reads at most [`MAX_BODY_BYTES`]; a declared or actual excess is a 413.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit exceeded");
+            if too_large {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::UnreadableBody(e)
+            }
+        })
+}
+
+/// `OPTIONS /order` without CORS headers: say what the route allows.
+pub async fn options_order() -> Response {
+    (StatusCode::NO_CONTENT, [(header::ALLOW, "POST, OPTIONS")]).into_response()
+}
+
+pub async fn not_found(request_id: RequestId) -> Failure {
+    ApiError::NotFound.for_request(&request_id)
+}
+
+pub async fn method_not_allowed(request_id: RequestId) -> Failure {
+    ApiError::MethodNotAllowed.for_request(&request_id)
+}
