@@ -26,7 +26,7 @@ fn record() -> OrderRecord {
         br#"{"customerName":"Ada Lovelace","customerEmail":"ada@example.com",
              "items":[{"productId":"P-1","quantity":3,"price":0.10}]}"#,
     )
-    .unwrap();
+    .expect("a valid order");
     OrderRecord {
         order: order.accept(
             OrderId::new(),

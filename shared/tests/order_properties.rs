@@ -13,12 +13,12 @@ fn price() -> impl Strategy<Value = Decimal> {
 fn item() -> impl Strategy<Value = Value> {
     ("[A-Z]{1,5}-[0-9]{1,5}", proptest::option::of("[a-zA-Z ]{0,30}"), 1i64..=1000, price(), any::<bool>())
         .prop_map(|(product_id, product_name, quantity, price, send_subtotal)| {
-            let mut item = json!({"productId": product_id, "quantity": quantity, "price": price.to_string().parse::<f64>().unwrap()});
+            let mut item = json!({"productId": product_id, "quantity": quantity, "price": price.to_string().parse::<f64>().expect("a price is a float")});
             if let Some(name) = product_name {
                 item["productName"] = json!(name);
             }
             if send_subtotal {
-                item["subtotal"] = json!((price * Decimal::from(quantity)).normalize().to_string().parse::<f64>().unwrap());
+                item["subtotal"] = json!((price * Decimal::from(quantity)).normalize().to_string().parse::<f64>().expect("a subtotal is a float"));
             }
             item
         })

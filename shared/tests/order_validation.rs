@@ -20,7 +20,7 @@ fn valid_order() -> Value {
 /// The valid order with the field at `path` (a JSON pointer) set to `value`.
 fn with(path: &str, value: Value) -> Value {
     let mut order = valid_order();
-    let (parent, key) = path.rsplit_once('/').unwrap();
+    let (parent, key) = path.rsplit_once('/').expect("a JSON pointer");
     let parent = order
         .pointer_mut(parent)
         .unwrap_or_else(|| panic!("no {parent}"));
@@ -28,7 +28,7 @@ fn with(path: &str, value: Value) -> Value {
         Value::Object(map) => {
             map.insert(key.to_owned(), value);
         }
-        Value::Array(list) => list[key.parse::<usize>().unwrap()] = value,
+        Value::Array(list) => list[key.parse::<usize>().expect("an index")] = value,
         _ => panic!("{path} is not inside an object or array"),
     }
     order
@@ -36,7 +36,7 @@ fn with(path: &str, value: Value) -> Value {
 
 fn without(field: &str) -> Value {
     let mut order = valid_order();
-    order.as_object_mut().unwrap().remove(field);
+    order.as_object_mut().expect("an object").remove(field);
     order
 }
 
