@@ -14,27 +14,27 @@ use crate::MAX_BODY_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("the body is not valid JSON: {0}")]
+    #[error("The body is not valid JSON: {0}")]
     MalformedJson(String),
-    #[error("the order is not valid")]
+    #[error("The order is not valid")]
     Validation(Vec<FieldError>),
     #[error("Content-Type must be application/json")]
     UnsupportedMediaType,
-    #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
+    #[error("The body must be at most {MAX_BODY_BYTES} bytes")]
     PayloadTooLarge,
-    #[error("the body could not be read")]
+    #[error("The body could not be read")]
     UnreadableBody(#[source] axum::Error),
-    #[error("the Idempotency-Key header {0}")]
+    #[error("The Idempotency-Key header {0}")]
     InvalidIdempotencyKey(&'static str),
-    #[error("this Idempotency-Key was already used with a different request body")]
+    #[error("This Idempotency-Key was already used with a different request body")]
     IdempotencyKeyReused,
-    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    #[error("A request with this Idempotency-Key is still being processed; retry shortly")]
     RequestInProgress,
-    #[error("no route for this path")]
+    #[error("No such resource; the API serves POST /order")]
     NotFound,
-    #[error("method not allowed")]
+    #[error("This resource allows POST and OPTIONS only")]
     MethodNotAllowed,
-    #[error("failed to process order")]
+    #[error("Failed to process order")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 

@@ -11,11 +11,14 @@
 //! - [`adapters`]: those traits on DynamoDB and SNS; all AWS shapes stay here.
 //! - [`config`]: settings read once from the environment.
 //! - [`telemetry`]: JSON logs in Lambda, readable ones locally.
+//! - `fakes` (tests only, feature `fakes`): in-memory ports for handler tests.
 
 pub mod adapters;
 pub mod config;
 pub mod domain;
 pub mod event;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub mod ports;
 pub mod telemetry;
 

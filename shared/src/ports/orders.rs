@@ -50,3 +50,34 @@ pub trait EventPublisher: Send + Sync {
         event: &OrderCreated,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
 }
+
+/// A shared repository is a repository (the app and a test may hold the same one).
+impl<T: OrderRepository> OrderRepository for std::sync::Arc<T> {
+    fn insert(
+        &self,
+        record: &OrderRecord,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
+        T::insert(self, record)
+    }
+    fn get(
+        &self,
+        id: OrderId,
+    ) -> impl Future<Output = Result<Option<OrderRecord>, RepositoryError>> + Send {
+        T::get(self, id)
+    }
+    fn mark_published(
+        &self,
+        id: OrderId,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
+        T::mark_published(self, id)
+    }
+}
+
+impl<T: EventPublisher> EventPublisher for std::sync::Arc<T> {
+    fn publish(
+        &self,
+        event: &OrderCreated,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        T::publish(self, event)
+    }
+}

@@ -1,0 +1,326 @@
+//! The HTTP contract of `POST /order`, through the real router with in-memory ports.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use order_api::{router, OrderService};
+use serde_json::{json, Value};
+use shared::fakes::{InMemoryIdempotencyStore, InMemoryOrderRepository, RecordingEventPublisher};
+use tower::ServiceExt;
+
+/// The app with fakes the test can look into.
+struct TestApp {
+    router: Router,
+    orders: Arc<InMemoryOrderRepository>,
+    events: Arc<RecordingEventPublisher>,
+}
+
+fn spawn_app() -> TestApp {
+    let orders = Arc::new(InMemoryOrderRepository::default());
+    let events = Arc::new(RecordingEventPublisher::default());
+    let service = OrderService::new(
+        orders.clone(),
+        events.clone(),
+        InMemoryIdempotencyStore::default(),
+    );
+    TestApp {
+        router: router(service, &["https://app.example.com".to_owned()]),
+        orders,
+        events,
+    }
+}
+
+fn order() -> Value {
+    json!({
+        "customerId": "CUST-1",
+        "customerName": "John Doe",
+        "customerEmail": "john.doe@example.com",
+        "items": [
+            {"productId": "PROD-001", "productName": "Widget A", "quantity": 2, "price": 29.99},
+            {"productId": "PROD-002", "quantity": 3, "price": 0.10}
+        ]
+    })
+}
+
+impl TestApp {
+    async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("a body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON body")
+        };
+        (status, headers, body)
+    }
+
+    async fn post(
+        &self,
+        body: &str,
+        key: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let mut request = Request::post("/order").header(header::CONTENT_TYPE, "application/json");
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        self.send(
+            request
+                .body(Body::from(body.to_owned()))
+                .expect("a request"),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn accepts_a_valid_order_stores_it_and_publishes_one_event() {
+    let app = spawn_app();
+    let (status, headers, body) = app.post(&order().to_string(), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["message"], "Order received successfully");
+    let order_id = body["orderId"].as_str().unwrap();
+    assert!(uuid::Uuid::parse_str(order_id).is_ok());
+    let created_at = body["createdAt"].as_str().unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(created_at).is_ok() && created_at.ends_with('Z'));
+    assert!(headers.contains_key("x-request-id"));
+
+    let stored = app.orders.all();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].published);
+    assert_eq!(stored[0].order.total_amount.to_string(), "60.28");
+    let events = app.events.events();
+    assert_eq!(events.len(), 1);
+    let event: Value = serde_json::from_str(&events[0].to_json()).unwrap();
+    assert_eq!(event["eventType"], "ORDER_CREATED");
+    assert_eq!(event["schemaVersion"], 1);
+    assert_eq!(event["orderId"], order_id);
+    assert_eq!(event["totalAmount"], json!(60.28));
+    assert_eq!(event["items"][1]["subtotal"], json!(0.3));
+    assert_eq!(event["createdAt"], created_at);
+    assert_eq!(
+        event["correlationId"],
+        headers["x-request-id"].to_str().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn rejects_an_invalid_order_with_every_violation_and_stores_nothing() {
+    let app = spawn_app();
+    let mut body = order();
+    body["customerEmail"] = json!("nope");
+    body["items"][0]["quantity"] = json!(0);
+    let (status, _, response) = app.post(&body.to_string(), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(response["error"], "Validation failed");
+    let fields: Vec<_> = response["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["customerEmail", "items[0].quantity"]);
+    assert!(response["requestId"]
+        .as_str()
+        .is_some_and(|id| !id.is_empty()));
+    assert!(app.orders.all().is_empty() && app.events.events().is_empty());
+}
+
+#[tokio::test]
+async fn answers_malformed_json_with_a_400_not_a_500() {
+    let app = spawn_app();
+    for body in ["{", "", "[]", "{\"customerName\": }"] {
+        let (status, _, response) = app.post(body, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body:?}");
+        assert_eq!(response["error"], "Malformed JSON");
+        assert!(response["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+#[tokio::test]
+async fn refuses_other_content_types_and_large_bodies() {
+    let app = spawn_app();
+    for content_type in [Some("text/plain"), Some("application/xml"), None] {
+        let mut request = Request::post("/order");
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let (status, _, body) = app
+            .send(request.body(Body::from(order().to_string())).unwrap())
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+        assert_eq!(body["error"], "Unsupported media type");
+    }
+    let (status, _, _) = app
+        .send(
+            Request::post("/order")
+                .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+                .body(Body::from(order().to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let mut big = order();
+    big["customerId"] = json!("x".repeat(11 * 1024));
+    let (status, _, body) = app.post(&big.to_string(), None).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["error"], "Payload too large");
+    // A body without Content-Length is counted as it streams.
+    let chunks = streamed(big.to_string());
+    let request = Request::post("/order")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(chunks)
+        .unwrap();
+    let (status, _, _) = app.send(request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A body streamed in chunks, without a Content-Length.
+fn streamed(text: String) -> Body {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = text
+        .into_bytes()
+        .chunks(1000)
+        .map(|c| Ok(c.to_vec()))
+        .collect();
+    Body::from_stream(futures_util::stream::iter(chunks))
+}
+
+#[tokio::test]
+async fn answers_unknown_routes_and_methods_in_json() {
+    let app = spawn_app();
+    let (status, _, body) = app
+        .send(Request::get("/orders").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"], "Not found");
+    let (status, headers, body) = app
+        .send(Request::get("/order").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["error"], "Method not allowed");
+    assert_eq!(headers[header::ALLOW], "POST, OPTIONS");
+}
+
+#[tokio::test]
+async fn answers_cors_preflight_for_the_configured_origin_only() {
+    let app = spawn_app();
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/order")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(
+                header::ACCESS_CONTROL_REQUEST_HEADERS,
+                "content-type,idempotency-key",
+            )
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, headers, _) = app.send(preflight("https://app.example.com")).await;
+    assert!(status.is_success());
+    assert_eq!(
+        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://app.example.com"
+    );
+    let allowed = headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
+        .to_str()
+        .unwrap();
+    assert!(allowed.contains("idempotency-key"), "{allowed}");
+    let (_, headers, _) = app.send(preflight("https://evil.example.com")).await;
+    assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+}
+
+#[tokio::test]
+async fn replays_the_first_response_for_a_repeated_idempotency_key() {
+    let app = spawn_app();
+    let body = order().to_string();
+    let (first_status, _, first) = app.post(&body, Some("key-1")).await;
+    // Same order, other formatting: still the same request.
+    let reformatted = serde_json::to_string_pretty(&order()).unwrap();
+    let (second_status, headers, second) = app.post(&reformatted, Some("key-1")).await;
+    assert_eq!(
+        (first_status, second_status),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert_eq!(first, second);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(app.orders.all().len(), 1);
+    assert_eq!(app.events.events().len(), 1);
+
+    let (status, _, _) = app.post(&body, Some("key-2")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.orders.all().len(), 2, "another key is another order");
+}
+
+#[tokio::test]
+async fn refuses_a_repeated_idempotency_key_with_another_body() {
+    let app = spawn_app();
+    app.post(&order().to_string(), Some("key-1")).await;
+    let mut other = order();
+    other["items"][0]["quantity"] = json!(5);
+    let (status, _, body) = app.post(&other.to_string(), Some("key-1")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"], "Idempotency key reused");
+    assert_eq!(app.orders.all().len(), 1);
+
+    let (status, _, body) = app.post(&order().to_string(), Some("has space")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "Invalid Idempotency-Key");
+}
+
+#[tokio::test]
+async fn a_failed_publish_leaves_the_order_unpublished_and_a_retry_publishes_it() {
+    let app = spawn_app();
+    app.events.fail(true);
+    let (status, _, body) = app.post(&order().to_string(), Some("retry-me")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["error"], "Internal server error");
+    assert_eq!(body["message"], "Failed to process order");
+    assert!(body["requestId"].is_string());
+    assert!(
+        !body.to_string().contains("topic"),
+        "no internals leak: {body}"
+    );
+    let stored = app.orders.all();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].published);
+
+    app.events.fail(false);
+    let (status, _, body) = app.post(&order().to_string(), Some("retry-me")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["orderId"], stored[0].order.order_id.to_string());
+    let events = app.events.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].event_id, stored[0].event_id,
+        "the event id is the order's, not the attempt's"
+    );
+    assert!(app.orders.all()[0].published);
+    assert_eq!(app.orders.all().len(), 1);
+}
+
+#[tokio::test]
+async fn a_store_failure_is_a_500_and_publishes_nothing() {
+    let app = spawn_app();
+    app.orders.fail(true);
+    let (status, _, body) = app.post(&order().to_string(), None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["message"], "Failed to process order");
+    assert!(app.events.events().is_empty());
+}
