@@ -5,6 +5,7 @@
 //! local run needs nothing at all.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// moto's account id, which it uses in every ARN.
 const LOCAL_ACCOUNT: &str = "123456789012";
@@ -22,6 +23,15 @@ pub struct Config {
     pub order_topic_arn: String,
     pub email_queue: String,
     pub audit_queue: String,
+    /// The queues' DLQs. A worker takes its DLQ from its queue's
+    /// `RedrivePolicy`; these names apply only to a queue without one.
+    pub email_dlq: String,
+    pub audit_dlq: String,
+    /// Likewise the fallback for the policy's `maxReceiveCount` (the template's 3).
+    pub max_receive_count: u32,
+    /// How long email-worker's in-progress claim on an event holds: about the
+    /// function's timeout, so that the retry of a crashed attempt can take over.
+    pub claim_timeout: Duration,
     pub sender_email: String,
     /// CORS origins; `*` allows any.
     pub allowed_origins: Vec<String>,
@@ -88,6 +98,19 @@ impl Config {
             .map(|o| o.trim().to_owned())
             .filter(|o| !o.is_empty())
             .collect();
+        let number = |name: &'static str, default: u32| match lookup(name) {
+            None => Ok(default),
+            Some(value) => match value.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(ConfigError {
+                    name,
+                    value,
+                    reason: "must be a positive whole number".to_owned(),
+                }),
+            },
+        };
+        let max_receive_count = number("MAX_RECEIVE_COUNT", 3)?;
+        let claim_timeout = Duration::from_secs(number("CLAIM_TIMEOUT_SECONDS", 60)?.into());
         let endpoint_url =
             lookup("AWS_ENDPOINT_URL").or_else(|| local.then(|| LOCAL_ENDPOINT.to_owned()));
 
@@ -97,6 +120,10 @@ impl Config {
             idempotency_table: named("IDEMPOTENCY_TABLE", "Idempotency"),
             email_queue: named("EMAIL_QUEUE", "OrderEmailQueue"),
             audit_queue: named("AUDIT_QUEUE", "OrderAuditQueue"),
+            email_dlq: named("EMAIL_DLQ", "OrderEmailDLQ"),
+            audit_dlq: named("AUDIT_DLQ", "OrderAuditDLQ"),
+            max_receive_count,
+            claim_timeout,
             order_topic_arn,
             sender_email,
             allowed_origins,
@@ -140,6 +167,17 @@ mod tests {
         );
         assert_eq!(config.endpoint_url.as_deref(), Some(LOCAL_ENDPOINT));
         assert!(!config.lambda_mode);
+        assert_eq!(config.email_dlq, "local-OrderEmailDLQ");
+        assert_eq!(config.audit_dlq, "local-OrderAuditDLQ");
+        assert_eq!(config.max_receive_count, 3);
+        assert_eq!(config.claim_timeout, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_count_must_be_a_positive_number() {
+        let err = Config::from_lookup(|n| (n == "MAX_RECEIVE_COUNT").then(|| "0".to_owned()))
+            .unwrap_err();
+        assert_eq!(err.name, "MAX_RECEIVE_COUNT");
     }
 
     #[test]

@@ -7,13 +7,16 @@
 //!   `CustomerEmail`), or every violation with its JSON path.
 //! - [`event`]: the versioned `ORDER_CREATED` contract between the API and the workers.
 //! - [`ports`]: one trait per capability the handlers need (`OrderRepository`,
-//!   `EventPublisher`, `IdempotencyStore`); handlers depend on these only.
-//! - [`adapters`]: those traits on DynamoDB and SNS; all AWS shapes stay here.
+//!   `EventPublisher`, `IdempotencyStore`, `Mailer`, `AuditLog`, `DeadLetters`);
+//!   handlers depend on these only.
+//! - [`adapters`]: those traits on DynamoDB, SNS, SES and SQS; all AWS shapes stay here.
+//! - [`batch`]: the SQS batch runner both workers share, and its local-mode poller.
 //! - [`config`]: settings read once from the environment.
 //! - [`telemetry`]: JSON logs in Lambda, readable ones locally.
 //! - `fakes` (tests only, feature `fakes`): in-memory ports for handler tests.
 
 pub mod adapters;
+pub mod batch;
 pub mod config;
 pub mod domain;
 pub mod event;

@@ -1,11 +1,19 @@
 //! Adapters: the ports implemented against AWS. Conversion between domain
 //! types and AWS shapes lives here and nowhere else.
 
+mod dynamodb_audit_log;
 mod dynamodb_idempotency;
 mod dynamodb_orders;
 pub mod sdk_error;
+mod ses_mailer;
 mod sns_publisher;
+mod sqs_dead_letters;
+mod sqs_queue;
 
+pub use dynamodb_audit_log::{AuditItem, DynamoDbAuditLog, OrderDetailsItem, ORDER_ID_INDEX};
 pub use dynamodb_idempotency::DynamoDbIdempotencyStore;
 pub use dynamodb_orders::{DynamoDbOrderRepository, LineItem, OrderItem};
+pub use ses_mailer::SesMailer;
 pub use sns_publisher::SnsEventPublisher;
+pub use sqs_dead_letters::{failure_attributes, SqsDeadLetters};
+pub use sqs_queue::SqsQueue;

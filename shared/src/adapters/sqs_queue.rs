@@ -1,0 +1,191 @@
+//! Finding a worker's queue and its dead-letter queue at start-up.
+//!
+//! The queue's `RedrivePolicy` (set by `infra/template.yaml`) names the DLQ and
+//! the `maxReceiveCount`; the worker reads them from there so that it agrees
+//! with SQS about which attempt is the last. Only a queue without a policy
+//! falls back to the configured DLQ name and count.
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use aws_sdk_sqs::Client;
+use serde::Deserialize;
+
+use super::sdk_error::backend_error;
+use crate::ports::BackendError;
+
+/// A consumed queue, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsQueue {
+    pub name: String,
+    pub url: String,
+    pub arn: String,
+    pub dead_letter_url: String,
+    /// The receive on which SQS gives up (and the worker attaches the reason).
+    pub max_receive_count: u32,
+}
+
+/// `RedrivePolicy` as SQS returns it; some endpoints write the count as text.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RedrivePolicy {
+    dead_letter_target_arn: String,
+    max_receive_count: serde_json::Value,
+}
+
+impl RedrivePolicy {
+    fn parse(text: &str) -> Result<(String, u32), String> {
+        let policy: RedrivePolicy = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let count = match &policy.max_receive_count {
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            format!(
+                "maxReceiveCount {} is not a positive count",
+                policy.max_receive_count
+            )
+        })?;
+        let dlq_name = policy
+            .dead_letter_target_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        Ok((dlq_name, count))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("queue {queue} has an unreadable RedrivePolicy: {reason}")]
+struct BadRedrivePolicy {
+    queue: String,
+    reason: String,
+}
+
+impl SqsQueue {
+    /// Looks `name` up; `fallback_dlq` and `fallback_max_receive_count` apply
+    /// only when the queue has no redrive policy.
+    pub async fn resolve(
+        client: &Client,
+        name: &str,
+        fallback_dlq: &str,
+        fallback_max_receive_count: u32,
+    ) -> Result<SqsQueue, BackendError> {
+        let url = queue_url(client, name).await?;
+        let attributes = client
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .attribute_names(QueueAttributeName::RedrivePolicy)
+            .send()
+            .await
+            .map_err(|e| backend_error("SQS.GetQueueAttributes", e))?
+            .attributes
+            .unwrap_or_default();
+        let arn = attributes
+            .get(&QueueAttributeName::QueueArn)
+            .cloned()
+            .unwrap_or_default();
+        let (dlq_name, max_receive_count) = match attributes.get(&QueueAttributeName::RedrivePolicy)
+        {
+            Some(text) if !text.is_empty() => RedrivePolicy::parse(text).map_err(|reason| {
+                BackendError::new(
+                    "SQS.GetQueueAttributes",
+                    false,
+                    BadRedrivePolicy {
+                        queue: name.to_owned(),
+                        reason,
+                    },
+                )
+            })?,
+            _ => {
+                tracing::warn!(
+                    queue = name,
+                    "queue has no redrive policy; using the configured DLQ"
+                );
+                (fallback_dlq.to_owned(), fallback_max_receive_count)
+            }
+        };
+        Ok(SqsQueue {
+            name: name.to_owned(),
+            dead_letter_url: queue_url(client, &dlq_name).await?,
+            url,
+            arn,
+            max_receive_count,
+        })
+    }
+}
+
+async fn queue_url(client: &Client, name: &str) -> Result<String, BackendError> {
+    let output = client
+        .get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(|e| backend_error("SQS.GetQueueUrl", e))?;
+    Ok(output.queue_url.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput;
+    use aws_sdk_sqs::operation::get_queue_url::GetQueueUrlOutput;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    use super::*;
+
+    #[test]
+    fn a_redrive_policy_gives_the_dlq_name_and_the_count_in_either_notation() {
+        let arn = "arn:aws:sqs:us-east-1:123456789012:local-OrderEmailDLQ";
+        for count in ["3", "\"3\""] {
+            let text = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":{count}}}"#);
+            assert_eq!(
+                RedrivePolicy::parse(&text),
+                Ok(("local-OrderEmailDLQ".to_owned(), 3))
+            );
+        }
+        assert!(RedrivePolicy::parse(&format!(
+            r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":0}}"#
+        ))
+        .is_err());
+    }
+
+    #[tokio::test]
+    async fn resolves_the_queue_and_the_dlq_its_policy_names() {
+        let urls = mock!(Client::get_queue_url).then_compute_output(|req| {
+            GetQueueUrlOutput::builder()
+                .queue_url(format!(
+                    "http://sqs/{}",
+                    req.queue_name().unwrap_or_default()
+                ))
+                .build()
+        });
+        let attributes = mock!(Client::get_queue_attributes).then_output(|| {
+            GetQueueAttributesOutput::builder()
+                .attributes(
+                    QueueAttributeName::QueueArn,
+                    "arn:aws:sqs:us-east-1:123456789012:local-OrderEmailQueue",
+                )
+                .attributes(
+                    QueueAttributeName::RedrivePolicy,
+                    r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:real-DLQ","maxReceiveCount":5}"#,
+                )
+                .build()
+        });
+        let client = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, [&urls, &attributes]);
+
+        let queue = SqsQueue::resolve(&client, "local-OrderEmailQueue", "configured-DLQ", 3)
+            .await
+            .expect("resolved");
+
+        assert_eq!(queue.url, "http://sqs/local-OrderEmailQueue");
+        assert_eq!(
+            queue.arn,
+            "arn:aws:sqs:us-east-1:123456789012:local-OrderEmailQueue"
+        );
+        assert_eq!(queue.dead_letter_url, "http://sqs/real-DLQ");
+        assert_eq!(queue.max_receive_count, 5);
+    }
+}

@@ -1,0 +1,112 @@
+//! Why a record failed, and the one place that decides whether that is worth
+//! retrying.
+
+use crate::event::EventError;
+use crate::ports::{BackendError, FailureKind};
+
+/// A record's failure. Handlers return it; the runner settles it: retry, or
+/// move the message to the DLQ with this error as the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Not an event this build can read (not JSON, wrong schema, unknown
+    /// `eventType` or `schemaVersion`).
+    #[error("unreadable message")]
+    Unreadable(#[from] EventError),
+    /// A store, a queue or the mail service failed; its `transient` flag decides.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// Another attempt holds the work for this key and its claim has not
+    /// expired: try again once it has finished or given up.
+    #[error("another attempt is handling {key}")]
+    InProgress { key: String },
+    /// The message contradicts what was recorded before (an event id reused
+    /// for another order): no retry can reconcile it.
+    #[error("{0}")]
+    Conflict(String),
+    /// The handler panicked. A bug, perhaps a passing one: retried, and
+    /// dead-lettered with the panic message on the last attempt.
+    #[error("the handler panicked: {0}")]
+    Panicked(String),
+}
+
+impl RecordError {
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            RecordError::Unreadable(_) | RecordError::Conflict(_) => FailureKind::Permanent,
+            RecordError::Backend(e) if !e.transient => FailureKind::Permanent,
+            RecordError::Backend(_) | RecordError::InProgress { .. } | RecordError::Panicked(_) => {
+                FailureKind::Transient
+            }
+        }
+    }
+}
+
+/// What happens to a failed record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Report it as a batch item failure: SQS delivers it again.
+    Retry,
+    /// Send it to the DLQ with its reason, then let it be deleted.
+    DeadLetter,
+}
+
+/// A permanent failure goes to the DLQ at once; a transient one is retried
+/// until the receive on which SQS would give up, when the worker moves it
+/// itself so that the reason travels with it.
+pub fn disposition(kind: FailureKind, receive_count: u32, max_receive_count: u32) -> Disposition {
+    match kind {
+        FailureKind::Permanent => Disposition::DeadLetter,
+        FailureKind::Transient if receive_count >= max_receive_count => Disposition::DeadLetter,
+        FailureKind::Transient => Disposition::Retry,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(transient: bool) -> RecordError {
+        BackendError::new("SES.SendEmail", transient, "boom").into()
+    }
+
+    #[test]
+    fn unreadable_messages_conflicts_and_refusals_are_permanent() {
+        assert_eq!(
+            RecordError::from(EventError::NotAnEvent("x".into())).kind(),
+            FailureKind::Permanent
+        );
+        assert_eq!(
+            RecordError::Conflict("reused".into()).kind(),
+            FailureKind::Permanent
+        );
+        assert_eq!(backend(false).kind(), FailureKind::Permanent);
+    }
+
+    #[test]
+    fn throttling_busy_claims_and_panics_are_transient() {
+        assert_eq!(backend(true).kind(), FailureKind::Transient);
+        assert_eq!(
+            RecordError::InProgress {
+                key: "email#1".into()
+            }
+            .kind(),
+            FailureKind::Transient
+        );
+        assert_eq!(
+            RecordError::Panicked("oops".into()).kind(),
+            FailureKind::Transient
+        );
+    }
+
+    #[test]
+    fn a_transient_failure_is_retried_until_the_last_attempt() {
+        use Disposition::*;
+        use FailureKind::*;
+        assert_eq!(disposition(Transient, 1, 3), Retry);
+        assert_eq!(disposition(Transient, 2, 3), Retry);
+        assert_eq!(disposition(Transient, 3, 3), DeadLetter);
+        // A message redriven from the DLQ keeps counting in its new queue.
+        assert_eq!(disposition(Transient, 7, 3), DeadLetter);
+        assert_eq!(disposition(Permanent, 1, 3), DeadLetter);
+    }
+}

@@ -1,0 +1,25 @@
+//! The SQS batch runner that both workers share.
+//!
+//! # Layout
+//!
+//! - `runner`: one `SqsEvent` → one `SqsBatchResponse`: each record parsed
+//!   and handled on its own, concurrently, in a span keyed by its message id;
+//!   an error or a panic fails that record only.
+//! - `error`: why a record failed, and the one place that maps it to
+//!   "retry" or "dead-letter now".
+//! - `envelope`: the event inside a message, raw or in an SNS envelope.
+//! - `poller`: local mode — long-polls the queue, builds the `SqsEvent` a
+//!   Lambda would get, deletes what succeeded.
+//! - `serve`: a worker binary's entry: Lambda or local mode.
+
+mod envelope;
+mod error;
+pub mod poller;
+mod runner;
+mod serve;
+
+pub use envelope::event_body;
+pub use error::{disposition, Disposition, RecordError};
+pub use poller::Poller;
+pub use runner::{BatchRunner, Delivery, EventHandler, RunnerSettings};
+pub use serve::{serve, shutdown_signal, ServeError, WorkerQueue};

@@ -1,0 +1,250 @@
+//! Local mode: what the Lambda event source mapping does, done by the worker.
+//!
+//! Long-polls the queue, hands each batch to the same [`BatchRunner`] as an
+//! `SqsEvent` shaped like Lambda's, deletes the records that succeeded and
+//! leaves the failed ones to become visible again (`ReportBatchItemFailures`).
+//! This is also how the workers run on containers.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_lambda_events::encodings::Base64Data;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
+};
+use aws_sdk_sqs::Client;
+
+use super::runner::{BatchRunner, EventHandler};
+use crate::adapters::sdk_error::backend_error;
+use crate::adapters::SqsQueue;
+use crate::ports::{BackendError, DeadLetters};
+use crate::telemetry::error_chain;
+
+/// SQS's longest long poll, and its largest batch.
+const WAIT_SECONDS: i32 = 20;
+const MAX_MESSAGES: i32 = 10;
+/// Waits after a failed receive: doubling from the first to the last.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct Poller {
+    client: Client,
+    queue_url: String,
+    queue_arn: String,
+    region: String,
+}
+
+impl Poller {
+    pub fn new(client: Client, queue: &SqsQueue, region: impl Into<String>) -> Self {
+        Poller {
+            client,
+            queue_url: queue.url.clone(),
+            queue_arn: queue.arn.clone(),
+            region: region.into(),
+        }
+    }
+
+    /// Polls until `shutdown` completes. A batch in hand is always finished
+    /// and settled first; a receive still waiting is abandoned (if SQS had
+    /// already handed it messages, they reappear after the visibility timeout).
+    pub async fn run<H, D>(&self, runner: &BatchRunner<H, D>, shutdown: impl Future<Output = ()>)
+    where
+        H: EventHandler,
+        D: DeadLetters,
+    {
+        tokio::pin!(shutdown);
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let received = tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                received = self.receive() => received,
+            };
+            let messages = match received {
+                Ok(messages) => {
+                    backoff = FIRST_BACKOFF;
+                    messages
+                }
+                Err(error) => {
+                    tracing::error!(error = %error_chain(&error), retryIn = ?backoff, "could not receive from the queue");
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => break,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            };
+            if messages.is_empty() {
+                continue;
+            }
+            let response = runner.run(self.event(&messages)).await;
+            self.delete_succeeded(&messages, &response).await;
+        }
+        tracing::info!("poller stopped");
+    }
+
+    async fn receive(&self) -> Result<Vec<Message>, BackendError> {
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(MAX_MESSAGES)
+            .wait_time_seconds(WAIT_SECONDS)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(|e| backend_error("SQS.ReceiveMessage", e))?;
+        Ok(output.messages.unwrap_or_default())
+    }
+
+    /// The event Lambda would have been invoked with.
+    pub fn event(&self, messages: &[Message]) -> SqsEvent {
+        let mut event = SqsEvent::default();
+        event.records = messages.iter().map(|m| self.record(m)).collect();
+        event
+    }
+
+    fn record(&self, message: &Message) -> SqsMessage {
+        let mut record = SqsMessage::default();
+        record.message_id = message.message_id.clone();
+        record.receipt_handle = message.receipt_handle.clone();
+        record.body = message.body.clone();
+        record.md5_of_body = message.md5_of_body.clone();
+        record.md5_of_message_attributes = message.md5_of_message_attributes.clone();
+        record.attributes = message
+            .attributes()
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name.as_str().to_owned(), value.clone()))
+            .collect();
+        record.message_attributes = message
+            .message_attributes()
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name.clone(), attribute(value)))
+            .collect();
+        record.event_source = Some("aws:sqs".to_owned());
+        record.event_source_arn = Some(self.queue_arn.clone());
+        record.aws_region = Some(self.region.clone());
+        record
+    }
+
+    /// Deletes every message not reported as failed. A delete that fails is
+    /// only logged: the message comes back and its handler finds the work done.
+    async fn delete_succeeded(&self, messages: &[Message], response: &SqsBatchResponse) {
+        let failed: HashSet<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        let entries: Vec<DeleteMessageBatchRequestEntry> = messages
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !failed.contains(m.message_id().unwrap_or_default()))
+            .filter_map(|(index, m)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(index.to_string())
+                    .set_receipt_handle(m.receipt_handle.clone())
+                    .build()
+                    .ok()
+            })
+            .collect();
+        if entries.is_empty() {
+            return;
+        }
+        let result = self
+            .client
+            .delete_message_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                for failure in output.failed() {
+                    tracing::warn!(
+                        entry = failure.id(),
+                        code = failure.code(),
+                        "could not delete a handled message; it will be delivered again"
+                    );
+                }
+            }
+            Err(e) => {
+                let error = backend_error("SQS.DeleteMessageBatch", e);
+                tracing::warn!(error = %error_chain(&error), "could not delete handled messages; they will be delivered again");
+            }
+        }
+    }
+}
+
+fn attribute(value: &MessageAttributeValue) -> SqsMessageAttribute {
+    // `Base64Data` is non-exhaustive: filled through its `DerefMut` to `Vec<u8>`.
+    let bytes = |blob: &aws_sdk_sqs::primitives::Blob| {
+        let mut data = Base64Data::default();
+        data.extend_from_slice(blob.as_ref());
+        data
+    };
+    let mut attribute = SqsMessageAttribute::default();
+    attribute.data_type = Some(value.data_type().to_owned());
+    attribute.string_value = value.string_value().map(str::to_owned);
+    attribute.binary_value = value.binary_value().map(bytes);
+    attribute.string_list_values = value.string_list_values().to_vec();
+    attribute.binary_list_values = value.binary_list_values().iter().map(bytes).collect();
+    attribute
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_mocks::mock_client;
+
+    use super::*;
+
+    #[test]
+    fn builds_the_event_a_lambda_would_get() {
+        let client = mock_client!(aws_sdk_sqs, []);
+        let queue = SqsQueue {
+            name: "local-OrderAuditQueue".to_owned(),
+            url: "http://sqs/local-OrderAuditQueue".to_owned(),
+            arn: "arn:aws:sqs:us-east-1:123456789012:local-OrderAuditQueue".to_owned(),
+            dead_letter_url: "http://sqs/local-OrderAuditDLQ".to_owned(),
+            max_receive_count: 3,
+        };
+        let message = Message::builder()
+            .message_id("m-1")
+            .receipt_handle("r-1")
+            .body("{}")
+            .attributes(MessageSystemAttributeName::ApproximateReceiveCount, "2")
+            .message_attributes(
+                "eventType",
+                MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value("ORDER_CREATED")
+                    .build()
+                    .expect("data type set"),
+            )
+            .build();
+
+        let event = Poller::new(client, &queue, "us-east-1").event(&[message]);
+
+        let record = &event.records[0];
+        assert_eq!(record.message_id.as_deref(), Some("m-1"));
+        assert_eq!(record.receipt_handle.as_deref(), Some("r-1"));
+        assert_eq!(record.body.as_deref(), Some("{}"));
+        assert_eq!(record.attributes["ApproximateReceiveCount"], "2");
+        assert_eq!(
+            record.message_attributes["eventType"]
+                .string_value
+                .as_deref(),
+            Some("ORDER_CREATED")
+        );
+        assert_eq!(record.event_source.as_deref(), Some("aws:sqs"));
+        assert_eq!(record.event_source_arn.as_deref(), Some(queue.arn.as_str()));
+        assert_eq!(record.aws_region.as_deref(), Some("us-east-1"));
+    }
+}

@@ -1,0 +1,193 @@
+//! The SQS batch runner: what a worker does with one `SqsEvent`, in Lambda
+//! and in local mode alike.
+//!
+//! Each record is read and handled on its own, concurrently with its
+//! neighbours, in a span keyed by its message id. Its error — or its panic —
+//! is its own: the response lists only the records SQS must deliver again.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::Utc;
+use futures_util::{FutureExt, StreamExt};
+use tracing::field::{display, Empty};
+use tracing::{Instrument, Span};
+
+use super::envelope::event_body;
+use super::error::{disposition, Disposition, RecordError};
+use crate::event::OrderCreated;
+use crate::ports::{DeadLetter, DeadLetters, FailureNote};
+use crate::telemetry::error_chain;
+
+/// What a worker does with one event. Called once per delivery: it must make
+/// its effect idempotent (SQS delivers at least once).
+pub trait EventHandler: Send + Sync {
+    fn handle(
+        &self,
+        event: &OrderCreated,
+        delivery: &Delivery,
+    ) -> impl Future<Output = Result<(), RecordError>> + Send;
+}
+
+/// Facts about the delivery of the message an event came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub message_id: String,
+    /// 1 on the first delivery (`ApproximateReceiveCount`).
+    pub receive_count: u32,
+}
+
+/// How a runner treats its queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunnerSettings {
+    /// The worker's name, written on what it dead-letters.
+    pub component: String,
+    /// The queue consumed, written on what it dead-letters.
+    pub source_queue: String,
+    /// The receive on which the worker gives up on a transient failure.
+    pub max_receive_count: u32,
+    /// Records handled at once; the rest of the batch waits its turn.
+    pub concurrency: usize,
+}
+
+#[derive(Debug)]
+pub struct BatchRunner<H, D> {
+    handler: H,
+    dead_letters: D,
+    settings: RunnerSettings,
+}
+
+impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
+    pub fn new(handler: H, dead_letters: D, settings: RunnerSettings) -> Self {
+        BatchRunner {
+            handler,
+            dead_letters,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &RunnerSettings {
+        &self.settings
+    }
+
+    /// Handles every record; the response names those to deliver again.
+    pub async fn run(&self, event: SqsEvent) -> SqsBatchResponse {
+        let failed: Vec<String> = futures_util::stream::iter(event.records)
+            .map(|record| self.process(record))
+            .buffer_unordered(self.settings.concurrency.max(1))
+            .filter_map(std::future::ready)
+            .collect()
+            .await;
+        let mut response = SqsBatchResponse::default();
+        response.set_failures(failed);
+        response
+    }
+
+    /// One record, start to end; `Some(message id)` if SQS must deliver it again.
+    async fn process(&self, record: SqsMessage) -> Option<String> {
+        let delivery = Delivery {
+            message_id: record.message_id.clone().unwrap_or_default(),
+            receive_count: record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|count| count.parse().ok())
+                .unwrap_or(1),
+        };
+        let span = tracing::info_span!(
+            "record",
+            messageId = %delivery.message_id,
+            receiveCount = delivery.receive_count,
+            eventId = Empty,
+            orderId = Empty,
+            correlationId = Empty,
+        );
+        async {
+            // A panic unwinds to here and no further: the neighbours go on.
+            let outcome = AssertUnwindSafe(self.attempt(&record, &delivery))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| Err(RecordError::Panicked(panic_message(&*panic))));
+            match outcome {
+                Ok(()) => None,
+                Err(error) => self
+                    .settle(&record, &delivery, error)
+                    .await
+                    .then(|| delivery.message_id.clone()),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn attempt(&self, record: &SqsMessage, delivery: &Delivery) -> Result<(), RecordError> {
+        let event = OrderCreated::parse(&event_body(record.body.as_deref().unwrap_or_default()))?;
+        let span = Span::current();
+        span.record("eventId", display(event.event_id));
+        span.record("orderId", display(event.order.order_id));
+        span.record("correlationId", event.correlation_id.as_str());
+        self.handler.handle(&event, delivery).await
+    }
+
+    /// Logs the failure once and decides its fate; `true` if SQS must deliver
+    /// the record again.
+    async fn settle(&self, record: &SqsMessage, delivery: &Delivery, error: RecordError) -> bool {
+        let kind = error.kind();
+        let reason = error_chain(&error);
+        match disposition(
+            kind,
+            delivery.receive_count,
+            self.settings.max_receive_count,
+        ) {
+            Disposition::Retry => {
+                tracing::warn!(error = %reason, %kind, "record failed; SQS will deliver it again");
+                true
+            }
+            Disposition::DeadLetter => {
+                let letter = DeadLetter {
+                    body: record.body.clone().unwrap_or_default(),
+                    attributes: record.message_attributes.clone(),
+                    note: FailureNote {
+                        reason: reason.clone(),
+                        kind,
+                        failed_at: Utc::now(),
+                        source_queue: self.settings.source_queue.clone(),
+                        message_id: delivery.message_id.clone(),
+                        receive_count: delivery.receive_count,
+                        component: self.settings.component.clone(),
+                    },
+                };
+                match self.dead_letters.send(&letter).await {
+                    Ok(()) => {
+                        tracing::error!(error = %reason, %kind, "record moved to the dead-letter queue");
+                        false
+                    }
+                    // Deleting it now would lose it: SQS delivers it again,
+                    // and its own redrive policy still catches it in the end.
+                    Err(dlq_error) => {
+                        tracing::error!(
+                            error = %reason,
+                            %kind,
+                            dlqError = %error_chain(&dlq_error),
+                            "record failed and could not be dead-lettered; SQS will deliver it again"
+                        );
+                        true
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+#[cfg(test)]
+#[path = "runner_tests.rs"]
+mod tests;

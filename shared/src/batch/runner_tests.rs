@@ -1,0 +1,252 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use aws_lambda_events::sqs::SqsMessageAttribute;
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::*;
+use crate::domain::{parse_order, OrderId};
+use crate::ports::{BackendError, FailureKind};
+
+/// Keeps what it is sent; fails every send when `broken`.
+#[derive(Default)]
+struct RecordingDeadLetters {
+    letters: Mutex<Vec<DeadLetter>>,
+    broken: bool,
+}
+
+impl RecordingDeadLetters {
+    fn letters(&self) -> Vec<DeadLetter> {
+        self.letters.lock().expect("not poisoned").clone()
+    }
+}
+
+impl DeadLetters for RecordingDeadLetters {
+    async fn send(&self, letter: &DeadLetter) -> Result<(), BackendError> {
+        if self.broken {
+            return Err(BackendError::new(
+                "DLQ.SendMessage",
+                true,
+                "DLQ unreachable",
+            ));
+        }
+        self.letters
+            .lock()
+            .expect("not poisoned")
+            .push(letter.clone());
+        Ok(())
+    }
+}
+
+/// Handles an order by the customer's name: `Panic` panics, `Throttled`
+/// fails transiently, `Rejected` permanently; anyone else succeeds.
+#[derive(Default)]
+struct ScriptedHandler {
+    handled: Mutex<Vec<String>>,
+}
+
+impl EventHandler for ScriptedHandler {
+    async fn handle(&self, event: &OrderCreated, delivery: &Delivery) -> Result<(), RecordError> {
+        match event.order.customer_name.as_str() {
+            "Panic" => panic!("the template is missing"),
+            "Throttled" => Err(BackendError::new("SES.SendEmail", true, "Throttling").into()),
+            "Rejected" => Err(BackendError::new("SES.SendEmail", false, "MessageRejected").into()),
+            _ => {
+                self.handled
+                    .lock()
+                    .expect("not poisoned")
+                    .push(delivery.message_id.clone());
+                Ok(())
+            }
+        }
+    }
+}
+
+fn event_by(customer: &str) -> String {
+    let body = format!(
+        r#"{{"customerName":"{customer}","customerEmail":"c@example.com","items":[{{"productId":"p1","quantity":1,"price":9.99}}]}}"#
+    );
+    let order = parse_order(body.as_bytes())
+        .expect("a valid order")
+        .accept(OrderId::new(), Utc::now());
+    OrderCreated::new(Uuid::new_v4(), "corr-1", order).to_json()
+}
+
+fn record(id: &str, body: &str, receive_count: u32) -> SqsMessage {
+    let mut record = SqsMessage::default();
+    record.message_id = Some(id.to_owned());
+    record.body = Some(body.to_owned());
+    record.attributes = HashMap::from([(
+        "ApproximateReceiveCount".to_owned(),
+        receive_count.to_string(),
+    )]);
+    let mut event_type = SqsMessageAttribute::default();
+    event_type.data_type = Some("String".to_owned());
+    event_type.string_value = Some("ORDER_CREATED".to_owned());
+    record.message_attributes = HashMap::from([("eventType".to_owned(), event_type)]);
+    record
+}
+
+fn batch(records: Vec<SqsMessage>) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = records;
+    event
+}
+
+fn runner(
+    dead_letters: RecordingDeadLetters,
+) -> BatchRunner<ScriptedHandler, RecordingDeadLetters> {
+    BatchRunner::new(
+        ScriptedHandler::default(),
+        dead_letters,
+        RunnerSettings {
+            component: "test-worker".to_owned(),
+            source_queue: "local-OrderEmailQueue".to_owned(),
+            max_receive_count: 3,
+            concurrency: 10,
+        },
+    )
+}
+
+fn failed_ids(response: &SqsBatchResponse) -> Vec<String> {
+    let mut ids: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn one_bad_record_and_one_panicking_record_fail_alone() {
+    let runner = runner(RecordingDeadLetters::default());
+
+    let response = runner
+        .run(batch(vec![
+            record("good", &event_by("Ada Lovelace"), 1),
+            record("garbage", "not json", 1),
+            record("panics", &event_by("Panic"), 1),
+        ]))
+        .await;
+
+    // The panic is retried; the garbage can never succeed, so it is in the DLQ
+    // with its reason and reported as handled (SQS deletes it).
+    assert_eq!(failed_ids(&response), ["panics"]);
+    assert_eq!(
+        *runner.handler.handled.lock().expect("not poisoned"),
+        ["good"]
+    );
+    let letters = runner.dead_letters.letters();
+    assert_eq!(letters.len(), 1);
+    let letter = &letters[0];
+    assert_eq!(letter.body, "not json");
+    assert_eq!(letter.note.kind, FailureKind::Permanent);
+    assert_eq!(letter.note.message_id, "garbage");
+    assert_eq!(letter.note.source_queue, "local-OrderEmailQueue");
+    assert_eq!(letter.note.component, "test-worker");
+    assert!(
+        letter
+            .note
+            .reason
+            .starts_with("unreadable message: message body is not a JSON object"),
+        "{}",
+        letter.note.reason
+    );
+    assert!(letter.attributes.contains_key("eventType"));
+}
+
+#[tokio::test]
+async fn without_a_reachable_dlq_both_bad_records_are_reported() {
+    let runner = runner(RecordingDeadLetters {
+        broken: true,
+        ..Default::default()
+    });
+
+    let response = runner
+        .run(batch(vec![
+            record("good", &event_by("Ada Lovelace"), 1),
+            record("garbage", "not json", 1),
+            record("panics", &event_by("Panic"), 1),
+        ]))
+        .await;
+
+    assert_eq!(failed_ids(&response), ["garbage", "panics"]);
+    assert_eq!(
+        *runner.handler.handled.lock().expect("not poisoned"),
+        ["good"]
+    );
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_then_dead_lettered_on_the_last_attempt() {
+    let runner = runner(RecordingDeadLetters::default());
+
+    for attempt in 1..=2 {
+        let response = runner
+            .run(batch(vec![record("slow", &event_by("Throttled"), attempt)]))
+            .await;
+        assert_eq!(failed_ids(&response), ["slow"], "attempt {attempt}");
+    }
+    assert!(runner.dead_letters.letters().is_empty());
+
+    let response = runner
+        .run(batch(vec![record("slow", &event_by("Throttled"), 3)]))
+        .await;
+
+    assert!(failed_ids(&response).is_empty());
+    let letters = runner.dead_letters.letters();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].note.kind, FailureKind::Transient);
+    assert_eq!(letters[0].note.receive_count, 3);
+    assert_eq!(letters[0].note.reason, "SES.SendEmail failed: Throttling");
+}
+
+#[tokio::test]
+async fn a_permanent_backend_refusal_goes_to_the_dlq_on_the_first_attempt() {
+    let runner = runner(RecordingDeadLetters::default());
+
+    let response = runner
+        .run(batch(vec![record("refused", &event_by("Rejected"), 1)]))
+        .await;
+
+    assert!(failed_ids(&response).is_empty());
+    let letters = runner.dead_letters.letters();
+    assert_eq!(letters[0].note.kind, FailureKind::Permanent);
+    assert_eq!(
+        letters[0].note.reason,
+        "SES.SendEmail failed: MessageRejected"
+    );
+}
+
+#[tokio::test]
+async fn an_event_in_an_sns_envelope_is_handled_and_an_unknown_version_is_not() {
+    let runner = runner(RecordingDeadLetters::default());
+    let wrapped = serde_json::json!({
+        "Type": "Notification",
+        "Message": event_by("Ada Lovelace"),
+    })
+    .to_string();
+    let future_version =
+        event_by("Ada Lovelace").replace(r#""schemaVersion":1"#, r#""schemaVersion":2"#);
+
+    let response = runner
+        .run(batch(vec![
+            record("wrapped", &wrapped, 1),
+            record("v2", &future_version, 1),
+        ]))
+        .await;
+
+    assert!(failed_ids(&response).is_empty());
+    assert_eq!(
+        *runner.handler.handled.lock().expect("not poisoned"),
+        ["wrapped"]
+    );
+    let letters = runner.dead_letters.letters();
+    assert_eq!(letters.len(), 1);
+    assert!(letters[0]
+        .note
+        .reason
+        .contains("unsupported schemaVersion Some(2)"));
+}

@@ -1,0 +1,122 @@
+//! A worker binary's entry: Lambda mode under the Lambda runtime, local mode
+//! (the poller) anywhere else — the same handler either way.
+
+use std::convert::Infallible;
+
+use aws_config::SdkConfig;
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{service_fn, LambdaEvent};
+
+use super::poller::Poller;
+use super::runner::{BatchRunner, EventHandler, RunnerSettings};
+use crate::adapters::{SqsDeadLetters, SqsQueue};
+use crate::ports::BackendError;
+use crate::Config;
+
+/// Records handled at once. SQS and Lambda batches are 10 by default; this
+/// bounds a larger batch so the mail service is not flooded.
+const CONCURRENCY: usize = 10;
+
+/// Which queue a worker consumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerQueue {
+    /// The worker's name (`email-worker`), written on what it dead-letters.
+    pub component: &'static str,
+    pub queue: String,
+    /// Used only if the queue has no redrive policy naming its DLQ.
+    pub fallback_dlq: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("could not resolve the queue {queue} and its dead-letter queue")]
+    Queue {
+        queue: String,
+        #[source]
+        source: BackendError,
+    },
+    #[error("the Lambda runtime stopped")]
+    Lambda(#[source] lambda_runtime::Error),
+}
+
+/// Runs `handler` on `queue` until the Lambda runtime stops or, in local
+/// mode, until Ctrl-C or SIGTERM (after the batch in hand).
+pub async fn serve<H: EventHandler>(
+    config: &Config,
+    aws: &SdkConfig,
+    queue: WorkerQueue,
+    handler: H,
+) -> Result<(), ServeError> {
+    let sqs = aws_sdk_sqs::Client::new(aws);
+    let resolved = SqsQueue::resolve(
+        &sqs,
+        &queue.queue,
+        &queue.fallback_dlq,
+        config.max_receive_count,
+    )
+    .await
+    .map_err(|source| ServeError::Queue {
+        queue: queue.queue.clone(),
+        source,
+    })?;
+    tracing::info!(
+        queue = %resolved.url,
+        deadLetterQueue = %resolved.dead_letter_url,
+        maxReceiveCount = resolved.max_receive_count,
+        lambda = config.lambda_mode,
+        "{} started",
+        queue.component
+    );
+    let runner = BatchRunner::new(
+        handler,
+        SqsDeadLetters::new(sqs.clone(), &resolved.dead_letter_url),
+        RunnerSettings {
+            component: queue.component.to_owned(),
+            source_queue: resolved.name.clone(),
+            max_receive_count: resolved.max_receive_count,
+            concurrency: CONCURRENCY,
+        },
+    );
+    if config.lambda_mode {
+        let runner = &runner;
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+            Ok::<_, Infallible>(runner.run(event.payload).await)
+        }))
+        .await
+        .map_err(ServeError::Lambda)
+    } else {
+        Poller::new(sqs, &resolved, &config.region)
+            .run(&runner, shutdown_signal())
+            .await;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM (what `docker stop` and ECS send).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested; finishing the batch in hand");
+}
