@@ -216,7 +216,7 @@ fn names_a_missing_required_field_as_missing() {
         let errors = errors_of(&without(field));
         assert_eq!(errors.len(), 1, "{field}: {errors:?}");
         assert_eq!(errors[0].field, field);
-        assert_eq!(errors[0].message, "is required");
+        assert_eq!(errors[0].message, format!("{field} is required"));
     }
     let mut order = valid_order();
     order["items"][1] = json!({"productName": "nothing else"});
@@ -228,9 +228,9 @@ fn names_a_missing_required_field_as_missing() {
     assert_eq!(
         fields,
         vec![
-            ("items[1].price", "is required"),
-            ("items[1].productId", "is required"),
-            ("items[1].quantity", "is required"),
+            ("items[1].price", "price is required"),
+            ("items[1].productId", "productId is required"),
+            ("items[1].quantity", "quantity is required"),
         ]
     );
 }
@@ -272,6 +272,17 @@ fn names_a_value_of_the_wrong_type_at_its_path() {
         vec!["customerName"]
     );
     assert_eq!(fields_of(&with("/items", json!({"a": 1}))), vec!["items"]);
+    let errors = errors_of(&with("/items/0", json!("PROD-1")));
+    assert_eq!(errors[0].field, "items[0]");
+    assert_eq!(
+        errors[0].message,
+        "items[0] has the wrong type; expected an object"
+    );
+    let errors = errors_of(&with("/items/0/price", json!([1])));
+    assert_eq!(
+        errors[0].message,
+        "price has the wrong type; expected a number"
+    );
 }
 
 #[test]

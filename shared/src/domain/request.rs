@@ -21,10 +21,14 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    /// `message` is the rule ("is required"); the stored message names the
+    /// field too ("quantity is required"), so an app can show it as it is.
+    fn new(field: impl Into<String>, message: impl AsRef<str>) -> Self {
+        let field = field.into();
+        let name = field.rsplit('.').next().unwrap_or(&field);
         FieldError {
-            field: field.into(),
-            message: message.into(),
+            message: format!("{name} {}", message.as_ref()),
+            field,
         }
     }
 }
@@ -145,19 +149,23 @@ pub fn parse_order(body: &[u8]) -> Result<NewOrder, OrderRejection> {
     // A value of the wrong type (a string quantity, a numeric name) is named at its path.
     let request: OrderRequest = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
-        let message = type_error_message(e.inner());
+        let message = type_error_message(&field);
         OrderRejection::Invalid(vec![FieldError::new(field, message)])
     })?;
     request.into_new_order()
 }
 
-fn type_error_message(error: &serde_json::Error) -> String {
-    // serde's text is "invalid type: string \"x\", expected i64": keep the gist.
-    let text = error.to_string();
-    match text.split_once(", expected ") {
-        Some((found, expected)) => format!("has the wrong type ({found}); expected {expected}"),
-        None => text,
-    }
+/// What a field should have been, in the client's terms rather than Rust's.
+fn type_error_message(field: &str) -> String {
+    let name = field.rsplit('.').next().unwrap_or(field);
+    let expected = match name {
+        _ if name.ends_with(']') => "an object",
+        "quantity" => "an integer",
+        "price" | "subtotal" | "totalAmount" => "a number",
+        "items" => "an array of items",
+        _ => "a string",
+    };
+    format!("has the wrong type; expected {expected}")
 }
 
 impl OrderRequest {
