@@ -1,1 +1,55 @@
+//! `orderctl`: the operators' CLI, and the runner of the local stack.
+//!
+//! # Layout
+//!
+//! - [`local`]: the local stack on moto, derived from `infra/template.yaml` —
+//!   parse the template, create its resources, and check them against it.
+//!   The test harness (`fleet-tests`) calls it as a library.
+//! - [`Cli`] and [`run`]: the command line; `main.rs` only parses and calls `run`.
 
+pub mod local;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::SdkConfig;
+use clap::{Parser, Subcommand};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "orderctl",
+    version,
+    about = "Operate the order fleet and run its local stack"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The local stack on moto, built from infra/template.yaml.
+    #[command(subcommand)]
+    Local(local::command::LocalCommand),
+}
+
+/// Runs one command; the exit code says whether it found what it should.
+pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
+    match cli.command {
+        Command::Local(command) => local::command::run(command).await,
+    }
+}
+
+/// Bounds every call, so an endpoint that is down or stuck gives an error in
+/// seconds instead of a hang.
+pub fn with_timeouts(sdk: SdkConfig) -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(20))
+        .operation_timeout(Duration::from_secs(60))
+        .build();
+    sdk.to_builder().timeout_config(timeouts).build()
+}

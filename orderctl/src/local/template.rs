@@ -1,0 +1,315 @@
+//! `infra/template.yaml` read into the resources the local stack consists of.
+//!
+//! The template is the one source of truth: names, keys, indexes, queue
+//! attributes, redrive and queue policies, subscriptions all come from here,
+//! with `${Environment}`, `!Ref` and `!GetAtt` resolved to real values. Resource
+//! types the local stack does not build (functions, roles, alarms) are skipped,
+//! so the template can grow into the full production stack.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value as Json;
+use serde_yaml::{Mapping, Value as Yaml};
+
+use super::intrinsics::Resolver;
+pub use super::intrinsics::TemplateError;
+use super::properties::{attributes, object, queue, queue_ref, subscription, table};
+use super::LocalError;
+
+/// The values the template's parameters and pseudo parameters take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    /// The `Environment` parameter: the prefix of every name.
+    pub environment: String,
+    /// The `SenderEmail` parameter: the SES identity to verify.
+    pub sender_email: String,
+    pub region: String,
+    pub account_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pub tables: Vec<TableSpec>,
+    pub topics: Vec<TopicSpec>,
+    pub queues: Vec<QueueSpec>,
+    pub subscriptions: Vec<SubscriptionSpec>,
+    /// The `SenderEmail` parameter's value, if the template declares it.
+    pub sender_email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySchema {
+    pub hash: String,
+    pub range: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSpec {
+    pub name: String,
+    pub key: KeySchema,
+    pub projection: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSpec {
+    pub logical_id: String,
+    pub name: String,
+    pub billing_mode: Option<String>,
+    /// Attribute name → type (`S`, `N`, `B`).
+    pub attributes: BTreeMap<String, String>,
+    pub key: KeySchema,
+    pub global_indexes: Vec<IndexSpec>,
+    /// The TTL attribute, when TTL is enabled.
+    pub ttl_attribute: Option<String>,
+    pub point_in_time_recovery: bool,
+    pub sse: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSpec {
+    pub logical_id: String,
+    pub name: String,
+    pub arn: String,
+    /// SNS topic attributes as the API names them (`DisplayName`, …).
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedrivePolicy {
+    pub dead_letter_target_arn: String,
+    pub max_receive_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedriveAllowPolicy {
+    pub redrive_permission: String,
+    pub source_queue_arns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSpec {
+    pub logical_id: String,
+    pub name: String,
+    pub arn: String,
+    /// Scalar SQS attributes as the API names them (`VisibilityTimeout`, …).
+    pub attributes: BTreeMap<String, String>,
+    pub redrive: Option<RedrivePolicy>,
+    pub redrive_allow: Option<RedriveAllowPolicy>,
+    /// The access policy from the `AWS::SQS::QueuePolicy` naming this queue.
+    pub policy: Option<Json>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionSpec {
+    pub logical_id: String,
+    pub topic_arn: String,
+    pub protocol: String,
+    pub endpoint: String,
+    /// Subscription attributes as the API names them (`RawMessageDelivery`, …).
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl Template {
+    /// Reads and resolves the template at `path`.
+    pub fn load(path: &Path, params: &Params) -> Result<Template, LocalError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LocalError::ReadTemplate {
+            path: path.to_owned(),
+            source,
+        })?;
+        Template::parse(&text, params).map_err(|source| LocalError::Template {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    pub fn parse(text: &str, params: &Params) -> Result<Template, TemplateError> {
+        let doc: Yaml = serde_yaml::from_str(text)
+            .map_err(|e| TemplateError::new("template", format!("not valid YAML: {e}")))?;
+        let empty = Mapping::new();
+        let section = |name: &str| doc.get(name).and_then(Yaml::as_mapping).unwrap_or(&empty);
+        let resources = section("Resources");
+
+        let mut resolver = Resolver::default();
+        resolver.add_ref("AWS::Region", &params.region);
+        resolver.add_ref("AWS::AccountId", &params.account_id);
+        resolver.add_ref("AWS::Partition", "aws");
+        resolver.add_ref("AWS::URLSuffix", "amazonaws.com");
+        let mut sender_email = None;
+        for (name, declared) in section("Parameters") {
+            let name = name.as_str().unwrap_or_default();
+            let value = match name {
+                "Environment" => Some(params.environment.clone()),
+                "SenderEmail" => Some(params.sender_email.clone()),
+                _ => declared.get("Default").map(yaml_scalar),
+            };
+            let value = value.ok_or_else(|| {
+                TemplateError::new(format!("Parameters.{name}"), "has no value and no Default")
+            })?;
+            if name == "SenderEmail" {
+                sender_email = Some(value.clone());
+            }
+            resolver.add_ref(name, value);
+        }
+
+        // Names first: every ARN, and so every reference, is built from one.
+        let named = |id: &str, props: &Yaml, key: &str| -> Result<String, TemplateError> {
+            let at = format!("Resources.{id}.Properties.{key}");
+            let value = props.get(key).ok_or_else(|| {
+                TemplateError::new(&at, "missing: the local stack needs explicit names")
+            })?;
+            resolver.string(value, &at)
+        };
+        let mut names = BTreeMap::new();
+        for (id, kind, props) in typed(resources) {
+            let (p, a) = (&params.region, &params.account_id);
+            match kind {
+                "AWS::DynamoDB::Table" => {
+                    let name = named(id, props, "TableName")?;
+                    let arn = format!("arn:aws:dynamodb:{p}:{a}:table/{name}");
+                    names.insert(id, (name, arn));
+                }
+                "AWS::SNS::Topic" => {
+                    let name = named(id, props, "TopicName")?;
+                    let arn = format!("arn:aws:sns:{p}:{a}:{name}");
+                    names.insert(id, (name, arn));
+                }
+                "AWS::SQS::Queue" => {
+                    let name = named(id, props, "QueueName")?;
+                    let arn = format!("arn:aws:sqs:{p}:{a}:{name}");
+                    names.insert(id, (name, arn));
+                }
+                _ => {}
+            }
+        }
+        for (id, (name, arn)) in &names {
+            let kind = resources[*id]["Type"].as_str().unwrap_or_default();
+            // What `Ref` returns differs by type; a queue's is its URL, known only
+            // once it exists, so a queue `Ref` is resolved by the QueuePolicy code.
+            match kind {
+                "AWS::DynamoDB::Table" => resolver.add_ref(id, name),
+                "AWS::SNS::Topic" => {
+                    resolver.add_ref(id, arn);
+                    resolver.add_attr(id, "TopicArn", arn);
+                    resolver.add_attr(id, "TopicName", name);
+                }
+                _ => resolver.add_attr(id, "QueueName", name),
+            }
+            resolver.add_attr(id, "Arn", arn);
+        }
+
+        let mut template = Template {
+            tables: Vec::new(),
+            topics: Vec::new(),
+            queues: Vec::new(),
+            subscriptions: Vec::new(),
+            sender_email,
+        };
+        let mut policies = Vec::new();
+        for (id, kind, props) in typed(resources) {
+            let at = format!("Resources.{id}.Properties");
+            match kind {
+                "AWS::DynamoDB::Table" => {
+                    let props = resolver.resolve(props, &at)?;
+                    template.tables.push(table(id, props, &at)?);
+                }
+                "AWS::SNS::Topic" => {
+                    let (name, arn) = names[id].clone();
+                    let props = object(resolver.resolve(props, &at)?, &at)?;
+                    if props.contains_key("Subscription") {
+                        return Err(TemplateError::new(
+                            &at,
+                            "inline Subscription is not supported; use AWS::SNS::Subscription",
+                        ));
+                    }
+                    let attributes = attributes(props, &["TopicName", "Tags"], &at)?;
+                    let logical_id = id.to_owned();
+                    template.topics.push(TopicSpec {
+                        logical_id,
+                        name,
+                        arn,
+                        attributes,
+                    });
+                }
+                "AWS::SQS::Queue" => {
+                    let (name, arn) = names[id].clone();
+                    let props = resolver.resolve(props, &at)?;
+                    template.queues.push(queue(id, name, arn, props, &at)?);
+                }
+                "AWS::SNS::Subscription" => {
+                    let props = object(resolver.resolve(props, &at)?, &at)?;
+                    template.subscriptions.push(subscription(id, props, &at)?);
+                }
+                "AWS::SQS::QueuePolicy" => {
+                    let document = props
+                        .get("PolicyDocument")
+                        .ok_or_else(|| TemplateError::new(&at, "missing PolicyDocument"))?;
+                    let document = resolver.resolve(document, &format!("{at}.PolicyDocument"))?;
+                    for target in props
+                        .get("Queues")
+                        .and_then(Yaml::as_sequence)
+                        .into_iter()
+                        .flatten()
+                    {
+                        policies.push((
+                            queue_ref(target, &format!("{at}.Queues"))?,
+                            document.clone(),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (queue_id, document) in policies {
+            let queue = template
+                .queues
+                .iter_mut()
+                .find(|q| q.logical_id == queue_id);
+            let queue = queue.ok_or_else(|| {
+                TemplateError::new("QueuePolicy", format!("{queue_id} is not a queue"))
+            })?;
+            if queue.policy.replace(document).is_some() {
+                return Err(TemplateError::new(
+                    "QueuePolicy",
+                    format!("{queue_id} is named by two queue policies; SQS keeps only one"),
+                ));
+            }
+        }
+        Ok(template)
+    }
+
+    pub fn table(&self, logical_id: &str) -> Option<&TableSpec> {
+        self.tables.iter().find(|t| t.logical_id == logical_id)
+    }
+
+    pub fn topic(&self, logical_id: &str) -> Option<&TopicSpec> {
+        self.topics.iter().find(|t| t.logical_id == logical_id)
+    }
+
+    pub fn queue(&self, logical_id: &str) -> Option<&QueueSpec> {
+        self.queues.iter().find(|q| q.logical_id == logical_id)
+    }
+}
+
+/// Every resource as (logical id, type, properties).
+fn typed(resources: &Mapping) -> impl Iterator<Item = (&str, &str, &Yaml)> {
+    static NONE: Yaml = Yaml::Null;
+    resources.iter().filter_map(|(id, resource)| {
+        let kind = resource.get("Type")?.as_str()?;
+        Some((
+            id.as_str()?,
+            kind,
+            resource.get("Properties").unwrap_or(&NONE),
+        ))
+    })
+}
+
+fn yaml_scalar(value: &Yaml) -> String {
+    match value {
+        Yaml::String(s) => s.clone(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    }
+}
