@@ -14,13 +14,27 @@ use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use tracing::Instrument;
 
+/// The request's id, and the correlation id its event and logs carry: the
+/// caller's `x-correlation-id`, or the request id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(String);
+pub struct RequestId {
+    id: String,
+    correlation_id: String,
+}
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.id)
     }
+}
+
+fn header_text<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
 impl RequestId {
@@ -34,26 +48,23 @@ impl RequestId {
             });
         let id = from_gateway
             .or_else(|| request.lambda_context_ref().map(|c| c.request_id.clone()))
-            .or_else(|| {
-                request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .filter(|v| !v.is_empty() && v.len() <= 128)
-                    .map(str::to_owned)
-            })
+            .or_else(|| header_text(request, "x-request-id").map(str::to_owned))
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        RequestId(id)
+        let correlation_id =
+            header_text(request, "x-correlation-id").map_or_else(|| id.clone(), str::to_owned);
+        RequestId { id, correlation_id }
     }
 
-    /// The correlation id: the caller's `x-correlation-id`, or this request's id.
-    pub fn correlation_id(&self, parts: &axum::http::HeaderMap) -> String {
-        parts
-            .get("x-correlation-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty() && v.len() <= 128)
-            .map_or_else(|| self.0.clone(), str::to_owned)
+    fn fresh() -> RequestId {
+        let id = uuid::Uuid::new_v4().to_string();
+        RequestId {
+            correlation_id: id.clone(),
+            id,
+        }
+    }
+
+    pub fn correlation_id(&self) -> &str {
+        &self.correlation_id
     }
 }
 
@@ -61,9 +72,15 @@ impl RequestId {
 pub async fn assign(mut request: Request, next: Next) -> Response {
     let id = RequestId::of(&request);
     request.extensions_mut().insert(id.clone());
-    let span = tracing::info_span!("request", requestId = %id, method = %request.method(), path = %request.uri().path());
+    let span = tracing::info_span!(
+        "request",
+        requestId = %id.id,
+        correlationId = %id.correlation_id,
+        method = %request.method(),
+        path = %request.uri().path()
+    );
     let mut response = next.run(request).instrument(span).await;
-    if let Ok(value) = HeaderValue::from_str(&id.0) {
+    if let Ok(value) = HeaderValue::from_str(&id.id) {
         response.headers_mut().insert("x-request-id", value);
     }
     response
@@ -78,6 +95,6 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
             .extensions
             .get::<RequestId>()
             .cloned()
-            .unwrap_or_else(|| RequestId(uuid::Uuid::new_v4().to_string())))
+            .unwrap_or_else(RequestId::fresh))
     }
 }

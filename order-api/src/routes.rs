@@ -44,10 +44,8 @@ where
     })?;
     let key = IdempotencyKey::from_headers(&headers)
         .map_err(|m| fail(ApiError::InvalidIdempotencyKey(m)))?;
-    let correlation_id = request_id.correlation_id(&headers);
-
     let placed = service
-        .place(order, key.as_ref(), &correlation_id)
+        .place(order, key.as_ref(), request_id.correlation_id())
         .await
         .map_err(|e| {
             fail(match e {

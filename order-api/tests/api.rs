@@ -324,3 +324,18 @@ async fn a_store_failure_is_a_500_and_publishes_nothing() {
     assert_eq!(body["message"], "Failed to process order");
     assert!(app.events.events().is_empty());
 }
+
+#[tokio::test]
+async fn carries_the_callers_correlation_id_into_the_event() {
+    let app = spawn_app();
+    let request = Request::post("/order")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-correlation-id", "checkout-42")
+        .header("x-request-id", "req-7")
+        .body(Body::from(order().to_string()))
+        .unwrap();
+    let (status, headers, _) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-request-id"], "req-7");
+    assert_eq!(app.events.events()[0].correlation_id, "checkout-42");
+}
