@@ -1,1 +1,43 @@
-fn main() {}
+use std::process::ExitCode;
+use std::time::Duration;
+
+use email_worker::{SendConfirmation, COMPONENT};
+use shared::adapters::{DynamoDbIdempotencyStore, SesMailer};
+use shared::batch::{serve, WorkerQueue};
+use shared::telemetry::error_chain;
+use shared::Config;
+
+/// How long a send is remembered: longer than a message can live in the
+/// queue (4 days) plus its DLQ (14 days), so a late redrive is still a no-op.
+const REMEMBER_SENDS_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::telemetry::init(COMPONENT);
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => return fail(&error),
+    };
+    let aws = config.aws().await;
+    let mailer = SesMailer::new(aws_sdk_ses::Client::new(&aws), &config.sender_email);
+    let claims = DynamoDbIdempotencyStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        &config.idempotency_table,
+        config.claim_timeout,
+        REMEMBER_SENDS_FOR,
+    );
+    let queue = WorkerQueue {
+        component: COMPONENT,
+        queue: config.email_queue.clone(),
+        fallback_dlq: config.email_dlq.clone(),
+    };
+    match serve(&config, &aws, queue, SendConfirmation::new(mailer, claims)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&error),
+    }
+}
+
+fn fail(error: &(dyn std::error::Error + 'static)) -> ExitCode {
+    tracing::error!(error = %error_chain(error), "{COMPONENT} stopped");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,20 @@
+//! email-worker: one order confirmation per `ORDER_CREATED` event, through SES.
+//!
+//! # Layout
+//!
+//! - [`send_confirmation`]: the handler the shared batch runner calls per
+//!   event — claim the event id, send, record the send.
+//! - [`confirmation`]: the email itself (subject, HTML, text) from the
+//!   templates in `templates/`.
+//! - [`template`]: `{{name}}` placeholders and HTML escaping.
+//!
+//! `main.rs` only wires: config, AWS clients, then `shared::batch::serve`.
+
+pub mod confirmation;
+pub mod send_confirmation;
+pub mod template;
+
+pub use send_confirmation::{claim_key, SendConfirmation};
+
+/// The name in logs and on dead letters.
+pub const COMPONENT: &str = "email-worker";

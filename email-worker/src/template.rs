@@ -1,0 +1,86 @@
+//! Just enough templating for a confirmation email: `{{name}}` placeholders
+//! filled in one pass, and HTML escaping.
+//!
+//! One pass matters: a value is never scanned for placeholders itself, so a
+//! customer called `{{total}}` is printed as such.
+
+/// `template` with each `{{name}}` replaced by `value(name)`. A placeholder
+/// without a value is left as it is (a test checks the templates have none).
+pub fn fill<'a>(template: &str, value: impl Fn(&str) -> Option<&'a str>) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let name = &after[..end];
+                match value(name.trim()) {
+                    Some(text) => out.push_str(text),
+                    None => {
+                        out.push_str("{{");
+                        out.push_str(name);
+                        out.push_str("}}");
+                    }
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Text made safe for HTML element content and quoted attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(name: &str) -> Option<&'static str> {
+        match name {
+            "name" => Some("{{total}}"),
+            "total" => Some("9.99"),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn fills_each_placeholder_once_and_never_inside_a_value() {
+        assert_eq!(
+            fill("Hi {{name}}, total {{ total }}.", values),
+            "Hi {{total}}, total 9.99."
+        );
+    }
+
+    #[test]
+    fn leaves_unknown_and_unclosed_placeholders_alone() {
+        assert_eq!(fill("{{nope}} and {{open", values), "{{nope}} and {{open");
+    }
+
+    #[test]
+    fn escapes_the_characters_html_gives_meaning_to() {
+        assert_eq!(
+            escape_html(r#"<b>"Tom" & 'Jerry'</b>"#),
+            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
+        );
+    }
+}
