@@ -1,0 +1,291 @@
+//! What the worker end-to-end tests share: the real worker binaries run as
+//! child processes against a test stack, and probes of their effects.
+
+// Each test file uses a different part of this module.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use fleet_tests::{LocalAws, Stack};
+use shared::adapters::{DynamoDbAuditLog, SnsEventPublisher};
+use shared::domain::OrderId;
+use shared::event::OrderCreated;
+use shared::ports::{AuditRecord, EventPublisher};
+use uuid::Uuid;
+
+/// Bounds every wait: generous, because moto on a busy two-core machine is
+/// slow; the tests never assert speed.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
+/// Stops the worker (`$@`) when the test process (`$1`) is gone, so that a
+/// killed test run leaves no worker polling; on TERM, stops it and passes
+/// its exit status on.
+const WATCHDOG: &str = r#"
+parent=$1; shift
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit $?' TERM INT HUP
+while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
+kill -TERM "$child" 2>/dev/null
+wait "$child"
+"#;
+
+/// A worker binary running against a stack; stopped when dropped.
+#[derive(Debug)]
+pub struct Worker {
+    pub name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Worker {
+    /// Starts `target/debug/<name>` in local mode with the stack's settings
+    /// and `extra` ones (which win).
+    pub fn start(name: &'static str, stack: &Stack, extra: &[(&str, String)]) -> Worker {
+        let binary = fleet_tests::binary(name);
+        let log = log_dir().join(format!("{}-{name}.log", stack.env));
+        let file = std::fs::File::create(&log)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
+        let err = file
+            .try_clone()
+            .unwrap_or_else(|e| panic!("cannot share {}: {e}", log.display()));
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("worker-watchdog")
+            .arg(std::process::id().to_string())
+            .arg(&binary)
+            .envs(stack.env_vars())
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("RUST_LOG", "info")
+            // The log is a file, not a terminal.
+            .env("NO_COLOR", "1")
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        Worker { name, child, log }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends SIGTERM and waits for the worker to finish its batch and exit.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+
+    /// The end of the worker's log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!(
+            "--- {} ({}) ---\n{}",
+            self.name,
+            self.log.display(),
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        )
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if self.is_running() && self.stop().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `target/debug/workers-e2e/`: the workers' logs, ignored by git.
+fn log_dir() -> PathBuf {
+    let dir = fleet_tests::binary("email-worker")
+        .parent()
+        .map(|debug| debug.join("workers-e2e"))
+        .unwrap_or_else(std::env::temp_dir);
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// Polls `probe` until it yields a value or [`PATIENCE`] runs out; then
+/// panics naming `what` and showing the workers' logs.
+pub async fn eventually<T, F, Fut>(what: &str, workers: &[&Worker], mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = workers.iter().map(|w| w.log_tail()).collect();
+            panic!("gave up waiting for {what}\n{}", logs.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// An `ORDER_CREATED` event for a customer whose address no other test uses.
+pub fn order_event(stack: &Stack, index: usize) -> OrderCreated {
+    let body = serde_json::json!({
+        "eventId": Uuid::new_v4(),
+        "eventType": "ORDER_CREATED",
+        "schemaVersion": 1,
+        "correlationId": format!("{}-{index}", stack.env),
+        "orderId": OrderId::new(),
+        "customerId": format!("customer-{index}"),
+        "customerName": format!("Customer <{index}> & Co"),
+        "customerEmail": format!("buyer-{index}-{}@example.com", stack.env),
+        "items": [
+            {"productId": "p-1", "productName": "Ten-cent nail", "quantity": 3, "price": 0.1, "subtotal": 0.3},
+            {"productId": "p-2", "productName": "Hammer", "quantity": 2, "price": 19.99, "subtotal": 39.98}
+        ],
+        "totalAmount": 40.28,
+        "createdAt": "2024-05-01T12:00:00.123Z"
+    });
+    OrderCreated::parse(&body.to_string()).unwrap_or_else(|e| panic!("a valid event: {e}"))
+}
+
+/// Publishes through the same adapter order-api uses.
+pub async fn publish(local: &LocalAws, stack: &Stack, event: &OrderCreated) {
+    SnsEventPublisher::new(local.sns(), &stack.topic_arn)
+        .publish(event)
+        .await
+        .unwrap_or_else(|e| panic!("publishing: {}", shared::telemetry::error_chain(&e)));
+}
+
+/// Sends `body` straight into a queue, as a duplicate delivery would arrive.
+pub async fn send_to_queue(local: &LocalAws, queue_url: &str, body: &str) {
+    local
+        .sqs()
+        .send_message()
+        .queue_url(queue_url)
+        .message_body(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("sending to {queue_url}: {e}"));
+}
+
+/// A message SES accepted, as moto recorded it.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub source: String,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Every mail moto's SES accepted for `recipient`.
+pub async fn mail_to(local: &LocalAws, recipient: &str) -> Vec<SentMail> {
+    let state = local.moto_state().await;
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    state["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| SentMail {
+            source: text(&m["source"]),
+            recipients: strings(&m["destinations"]),
+            subject: text(&m["subject"]),
+            body: text(&m["body"]),
+        })
+        .filter(|m| m.recipients.iter().any(|r| r == recipient))
+        .collect()
+}
+
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(items) => items.iter().flat_map(strings).collect(),
+        serde_json::Value::Object(map) => map.values().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The order's audit trail (the `OrderIdIndex` query).
+pub async fn audit_trail(local: &LocalAws, stack: &Stack, order_id: OrderId) -> Vec<AuditRecord> {
+    DynamoDbAuditLog::new(local.dynamodb(), &stack.audit_table)
+        .for_order(order_id)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "querying the audit trail: {}",
+                shared::telemetry::error_chain(&e)
+            )
+        })
+}
+
+/// Messages in the queue, visible or in flight.
+pub async fn depth(local: &LocalAws, queue_url: &str) -> u64 {
+    let attributes = local
+        .sqs()
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("queue attributes of {queue_url}: {e}"))
+        .attributes
+        .unwrap_or_default();
+    attributes
+        .values()
+        .map(|n| n.parse::<u64>().unwrap_or(0))
+        .sum()
+}
+
+/// A message taken from a DLQ, with what the worker attached.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub body: String,
+    pub attributes: std::collections::HashMap<String, String>,
+}
+
+/// Takes every message now in the DLQ (and keeps them invisible a while).
+pub async fn take_dead_letters(local: &LocalAws, dlq_url: &str) -> Vec<DeadLetter> {
+    let output = local
+        .sqs()
+        .receive_message()
+        .queue_url(dlq_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .visibility_timeout(60)
+        .message_attribute_names("All")
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("receiving from {dlq_url}: {e}"));
+    output
+        .messages
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| DeadLetter {
+            body: m.body.clone().unwrap_or_default(),
+            attributes: m
+                .message_attributes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, value)| (name, value.string_value.unwrap_or_default()))
+                .collect(),
+        })
+        .collect()
+}
