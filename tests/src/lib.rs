@@ -1,1 +1,52 @@
+//! The workspace's test harness: the local AWS, stacks on it, and the binaries.
+//!
+//! # Layout
+//!
+//! - [`local_aws`]: [`LocalAws`], one moto per test process (or `MOTO_ENDPOINT`),
+//!   stopped when the process ends.
+//! - [`stack`]: [`Stack`], the resources of `infra/template.yaml` under a prefix
+//!   of each test's own, provisioned through `orderctl`'s library.
+//! - [`binary`], [`repo_root`]: where the workspace's binaries and files are.
 
+pub mod local_aws;
+pub mod stack;
+
+use std::path::{Path, PathBuf};
+
+pub use local_aws::LocalAws;
+pub use stack::Stack;
+
+/// The repository's root directory.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or_else(|| panic!("the tests crate lives inside the repository"))
+        .to_owned()
+}
+
+/// A workspace binary (`target/debug/<name>`), next to the running test executable.
+///
+/// Tests run the real binaries; cargo builds only the test's own package's
+/// binaries for it, so the workspace must have been built first.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe()
+        .unwrap_or_else(|e| panic!("cannot locate the test executable: {e}"));
+    // target/debug/deps/<test> → target/debug/<name>
+    let dir = exe
+        .parent()
+        .and_then(|deps| {
+            if deps.ends_with("deps") {
+                deps.parent()
+            } else {
+                Some(deps)
+            }
+        })
+        .unwrap_or_else(|| panic!("unexpected test executable path {}", exe.display()));
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} is not built: run `cargo build --workspace --bins` first (`make test` does)",
+        path.display()
+    );
+    path
+}
