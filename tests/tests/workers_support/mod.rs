@@ -4,6 +4,8 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod runtime_api;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -59,12 +61,12 @@ impl Worker {
             .arg("worker-watchdog")
             .arg(std::process::id().to_string())
             .arg(&binary)
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
             .envs(stack.env_vars())
-            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .env("RUST_LOG", "info")
             // The log is a file, not a terminal.
             .env("NO_COLOR", "1")
-            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(err)
@@ -92,9 +94,14 @@ impl Worker {
         None
     }
 
+    /// The worker's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// The end of the worker's log, for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let text = self.log();
         let lines: Vec<&str> = text.lines().collect();
         format!(
             "--- {} ({}) ---\n{}",

@@ -1,0 +1,145 @@
+//! End to end in Lambda mode: the email-worker binary under a stand-in for
+//! the Lambda Runtime API answers an SQS batch with only the failed ids, and
+//! logs JSON lines that carry the request, message, order and correlation ids.
+
+mod workers_support;
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::Client as DynamoDb;
+use fleet_tests::{LocalAws, Stack};
+use shared::adapters::DynamoDbIdempotencyStore;
+use shared::event::OrderCreated;
+use shared::ports::IdempotencyStore;
+use workers_support::runtime_api::RuntimeApi;
+use workers_support::{eventually, mail_to, order_event, take_dead_letters, Worker, PATIENCE};
+
+/// An SQS record as Lambda delivers it.
+fn record(stack: &Stack, message_id: &str, body: &str, receive_count: u32) -> serde_json::Value {
+    serde_json::json!({
+        "messageId": message_id,
+        "receiptHandle": format!("receipt-{message_id}"),
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": receive_count.to_string(),
+            "SentTimestamp": "1714564800123",
+        },
+        "messageAttributes": {
+            "eventType": {"stringValue": "ORDER_CREATED", "dataType": "String"}
+        },
+        "md5OfBody": "not checked",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:{}-OrderEmailQueue", stack.env),
+        "awsRegion": "us-east-1",
+    })
+}
+
+/// Holds `event`'s email claim for an hour, as a slow concurrent attempt would.
+async fn hold_claim(local: &LocalAws, stack: &Stack, event: &OrderCreated) {
+    DynamoDbIdempotencyStore::new(
+        DynamoDb::new(&local.aws_sdk_config()),
+        &stack.idempotency_table,
+        Duration::from_secs(3600),
+        Duration::from_secs(3600),
+    )
+    .claim(
+        &format!("email#{}", event.event_id),
+        &event.order.order_id.to_string(),
+        "",
+        SystemTime::now().into(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("claiming: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_lambda_mode_a_batch_reports_only_the_record_to_retry() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let mut runtime = RuntimeApi::start().await;
+    let email = Worker::start(
+        "email-worker",
+        &stack,
+        &[
+            ("AWS_LAMBDA_RUNTIME_API", runtime.address.clone()),
+            (
+                "AWS_LAMBDA_FUNCTION_NAME",
+                format!("{}-email-worker", stack.env),
+            ),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ],
+    );
+    let good = order_event(&stack, 1);
+    let busy = order_event(&stack, 2);
+    hold_claim(local, &stack, &busy).await;
+    let batch = serde_json::json!({"Records": [
+        record(&stack, "good", &good.to_json(), 1),
+        record(&stack, "garbage", "{\"not\": \"an order\"}", 1),
+        record(&stack, "busy-first-attempt", &busy.to_json(), 1),
+        record(&stack, "busy-last-attempt", &busy.to_json(), 3),
+    ]});
+
+    runtime.invoke("request-1", &batch);
+
+    let answer = tokio::time::timeout(PATIENCE, runtime.answer())
+        .await
+        .unwrap_or_else(|_| panic!("no answer from the function\n{}", email.log_tail()))
+        .unwrap_or_else(|| panic!("the runtime API stopped\n{}", email.log_tail()));
+    assert_eq!(
+        (answer.request_id.as_str(), answer.kind.as_str()),
+        ("request-1", "response"),
+        "{answer:?}\n{}",
+        email.log_tail()
+    );
+    let response: serde_json::Value =
+        serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body));
+    assert_eq!(
+        response,
+        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "busy-first-attempt"}]})
+    );
+
+    assert_eq!(
+        mail_to(local, good.order.customer_email.as_str())
+            .await
+            .len(),
+        1
+    );
+    let letters = eventually("two dead letters", &[&email], || async {
+        let letters = take_dead_letters(local, &stack.email_dlq_url).await;
+        (letters.len() == 2).then_some(letters)
+    })
+    .await;
+    let kinds: Vec<(&str, &str)> = letters
+        .iter()
+        .map(|l| {
+            (
+                l.attributes["SourceMessageId"].as_str(),
+                l.attributes["FailureKind"].as_str(),
+            )
+        })
+        .collect();
+    assert!(kinds.contains(&("garbage", "permanent")), "{kinds:?}");
+    assert!(
+        kinds.contains(&("busy-last-attempt", "transient")),
+        "{kinds:?}"
+    );
+
+    // JSON lines, with the ids of the invocation, the record and the order.
+    let log = email.log();
+    let sent = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["message"] == "confirmation sent")
+        .unwrap_or_else(|| panic!("no JSON line for the sent confirmation in\n{log}"));
+    assert_eq!(sent["component"], "email-worker");
+    assert_eq!(sent["requestId"], "request-1");
+    assert_eq!(sent["messageId"], "good");
+    assert_eq!(sent["orderId"], good.order.order_id.to_string());
+    assert_eq!(sent["correlationId"], good.correlation_id);
+    assert_eq!(sent["to"], good.order.customer_email.masked());
+    assert!(
+        !log.contains(good.order.customer_email.as_str()),
+        "an unmasked address was logged"
+    );
+}
