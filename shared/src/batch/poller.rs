@@ -201,20 +201,60 @@ fn attribute(value: &MessageAttributeValue) -> SqsMessageAttribute {
 
 #[cfg(test)]
 mod tests {
-    use aws_smithy_mocks::mock_client;
+    use aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchOutput;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
 
     use super::*;
 
-    #[test]
-    fn builds_the_event_a_lambda_would_get() {
-        let client = mock_client!(aws_sdk_sqs, []);
-        let queue = SqsQueue {
+    fn queue() -> SqsQueue {
+        SqsQueue {
             name: "local-OrderAuditQueue".to_owned(),
             url: "http://sqs/local-OrderAuditQueue".to_owned(),
             arn: "arn:aws:sqs:us-east-1:123456789012:local-OrderAuditQueue".to_owned(),
             dead_letter_url: "http://sqs/local-OrderAuditDLQ".to_owned(),
             max_receive_count: 3,
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn deletes_the_handled_messages_and_leaves_the_failed_ones() {
+        let rule = mock!(Client::delete_message_batch)
+            .match_requests(|req| {
+                let handles: Vec<&str> = req.entries().iter().map(|e| e.receipt_handle()).collect();
+                req.queue_url() == Some("http://sqs/local-OrderAuditQueue")
+                    && handles == ["r-1", "r-3"]
+            })
+            .then_output(|| {
+                DeleteMessageBatchOutput::builder()
+                    .set_successful(Some(Vec::new()))
+                    .set_failed(Some(Vec::new()))
+                    .build()
+                    .expect("both lists set")
+            });
+        let client = mock_client!(aws_sdk_sqs, RuleMode::Sequential, [&rule]);
+        let messages: Vec<Message> = (1..=3)
+            .map(|i| {
+                Message::builder()
+                    .message_id(format!("m-{i}"))
+                    .receipt_handle(format!("r-{i}"))
+                    .body("{}")
+                    .build()
+            })
+            .collect();
+        let mut response = SqsBatchResponse::default();
+        response.add_failure("m-2");
+
+        Poller::new(client, &queue(), "us-east-1")
+            .delete_succeeded(&messages, &response)
+            .await;
+
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[test]
+    fn builds_the_event_a_lambda_would_get() {
+        let client = mock_client!(aws_sdk_sqs, []);
+        let queue = queue();
         let message = Message::builder()
             .message_id("m-1")
             .receipt_handle("r-1")

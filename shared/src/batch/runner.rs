@@ -95,7 +95,9 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
                 .and_then(|count| count.parse().ok())
                 .unwrap_or(1),
         };
-        let span = tracing::info_span!(
+        // At ERROR level so that the span, and the ids it carries, exist
+        // whenever any log line does, whatever the configured level.
+        let span = tracing::error_span!(
             "record",
             messageId = %delivery.message_id,
             receiveCount = delivery.receive_count,
