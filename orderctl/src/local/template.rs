@@ -4,7 +4,8 @@
 //! attributes, redrive and queue policies, subscriptions all come from here,
 //! with `${Environment}`, `!Ref` and `!GetAtt` resolved to real values. Resource
 //! types the local stack does not build (functions, roles, alarms) are skipped,
-//! so the template can grow into the full production stack.
+//! so the template can grow into the full production stack; resources whose
+//! `Condition` is false are skipped, as CloudFormation would.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -151,6 +152,20 @@ impl Template {
             }
             resolver.add_ref(name, value);
         }
+
+        for (name, definition) in section("Conditions") {
+            resolver.add_condition(name.as_str().unwrap_or_default(), definition);
+        }
+        // A resource whose `Condition` is false does not exist, as in CloudFormation.
+        let mut active = Mapping::new();
+        for (id, resource) in resources {
+            let condition = resource.get("Condition").and_then(Yaml::as_str);
+            let at = format!("Resources.{}.Condition", id.as_str().unwrap_or_default());
+            if condition.map_or(Ok(true), |c| resolver.condition(c, &at))? {
+                active.insert(id.clone(), resource.clone());
+            }
+        }
+        let resources = &active;
 
         // Names first: every ARN, and so every reference, is built from one.
         let named = |id: &str, props: &Yaml, key: &str| -> Result<String, TemplateError> {
@@ -313,3 +328,7 @@ fn yaml_scalar(value: &Yaml) -> String {
             .to_owned(),
     }
 }
+
+#[cfg(test)]
+#[path = "template_tests.rs"]
+mod tests;
