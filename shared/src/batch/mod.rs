@@ -2,9 +2,10 @@
 //!
 //! # Layout
 //!
-//! - `runner`: one `SqsEvent` → one `SqsBatchResponse`: each record parsed
-//!   and handled on its own, concurrently, in a span keyed by its message id;
-//!   an error or a panic fails that record only.
+//! - `runner`: one `SqsEvent` → a `BatchReport` (and from it Lambda's
+//!   `SqsBatchResponse`): each record parsed and handled on its own,
+//!   concurrently, in a span keyed by its message id; an error or a panic
+//!   fails that record only.
 //! - `error`: why a record failed, and the one place that maps it to
 //!   "retry" or "dead-letter now".
 //! - `envelope`: the event inside a message, raw or in an SNS envelope.
@@ -21,5 +22,5 @@ mod serve;
 pub use envelope::event_body;
 pub use error::{disposition, Disposition, RecordError};
 pub use poller::Poller;
-pub use runner::{BatchRunner, Delivery, EventHandler, RunnerSettings};
+pub use runner::{BatchReport, BatchRunner, Delivery, EventHandler, RunnerSettings};
 pub use serve::{serve, shutdown_signal, ServeError, WorkerQueue};

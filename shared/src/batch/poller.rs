@@ -10,13 +10,13 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_lambda_events::encodings::Base64Data;
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
 };
 use aws_sdk_sqs::Client;
 
-use super::runner::{BatchRunner, EventHandler};
+use super::runner::{BatchReport, BatchRunner, EventHandler};
 use crate::adapters::sdk_error::backend_error;
 use crate::adapters::SqsQueue;
 use crate::ports::{BackendError, DeadLetters};
@@ -82,8 +82,14 @@ impl Poller {
             if messages.is_empty() {
                 continue;
             }
-            let response = runner.run(self.event(&messages)).await;
-            self.delete_succeeded(&messages, &response).await;
+            let report = runner.run(self.event(&messages)).await;
+            tracing::info!(
+                succeeded = report.succeeded.len(),
+                deadLettered = report.dead_lettered.len(),
+                retry = report.retry.len(),
+                "batch done"
+            );
+            self.delete_settled(&messages, &report).await;
         }
         tracing::info!("poller stopped");
     }
@@ -135,9 +141,11 @@ impl Poller {
         record
     }
 
-    /// Deletes every message not reported as failed. A delete that fails is
-    /// only logged: the message comes back and its handler finds the work done.
-    async fn delete_succeeded(&self, messages: &[Message], response: &SqsBatchResponse) {
+    /// Deletes every message but those to deliver again, as the event source
+    /// mapping does with the batch response. A delete that fails is only
+    /// logged: the message comes back and its handler finds the work done.
+    async fn delete_settled(&self, messages: &[Message], report: &BatchReport) {
+        let response = report.response();
         let failed: HashSet<&str> = response
             .batch_item_failures
             .iter()
@@ -217,7 +225,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn deletes_the_handled_messages_and_leaves_the_failed_ones() {
+    async fn deletes_the_handled_and_dead_lettered_messages_and_leaves_the_rest() {
         let rule = mock!(Client::delete_message_batch)
             .match_requests(|req| {
                 let handles: Vec<&str> = req.entries().iter().map(|e| e.receipt_handle()).collect();
@@ -241,11 +249,14 @@ mod tests {
                     .build()
             })
             .collect();
-        let mut response = SqsBatchResponse::default();
-        response.add_failure("m-2");
+        let report = BatchReport {
+            succeeded: vec!["m-1".to_owned()],
+            dead_lettered: vec!["m-3".to_owned()],
+            retry: vec!["m-2".to_owned()],
+        };
 
         Poller::new(client, &queue(), "us-east-1")
-            .delete_succeeded(&messages, &response)
+            .delete_settled(&messages, &report)
             .await;
 
         assert_eq!(rule.num_calls(), 1);

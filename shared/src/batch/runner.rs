@@ -52,6 +52,43 @@ pub struct RunnerSettings {
     pub concurrency: usize,
 }
 
+/// How each record of a batch ended, by message id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    /// The effect is done (or was found done).
+    pub succeeded: Vec<String>,
+    /// Failed for good, or on their last attempt: now in the DLQ with the
+    /// reason, and to be deleted from the source queue.
+    pub dead_lettered: Vec<String>,
+    /// Failed: SQS must deliver them again.
+    pub retry: Vec<String>,
+}
+
+impl BatchReport {
+    /// Every record that failed, whatever became of it.
+    pub fn failed(&self) -> impl Iterator<Item = &str> {
+        self.dead_lettered
+            .iter()
+            .chain(&self.retry)
+            .map(String::as_str)
+    }
+
+    /// What Lambda is told (`ReportBatchItemFailures`): only the records to
+    /// deliver again. A dead-lettered one is safe in the DLQ and may go.
+    pub fn response(&self) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        response.set_failures(self.retry.iter().cloned());
+        response
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Succeeded,
+    DeadLettered,
+    Retry,
+}
+
 #[derive(Debug)]
 pub struct BatchRunner<H, D> {
     handler: H,
@@ -72,21 +109,26 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         &self.settings
     }
 
-    /// Handles every record; the response names those to deliver again.
-    pub async fn run(&self, event: SqsEvent) -> SqsBatchResponse {
-        let failed: Vec<String> = futures_util::stream::iter(event.records)
+    /// Handles every record and says how each one ended.
+    pub async fn run(&self, event: SqsEvent) -> BatchReport {
+        let outcomes: Vec<(String, Outcome)> = futures_util::stream::iter(event.records)
             .map(|record| self.process(record))
             .buffer_unordered(self.settings.concurrency.max(1))
-            .filter_map(std::future::ready)
             .collect()
             .await;
-        let mut response = SqsBatchResponse::default();
-        response.set_failures(failed);
-        response
+        let mut report = BatchReport::default();
+        for (message_id, outcome) in outcomes {
+            match outcome {
+                Outcome::Succeeded => report.succeeded.push(message_id),
+                Outcome::DeadLettered => report.dead_lettered.push(message_id),
+                Outcome::Retry => report.retry.push(message_id),
+            }
+        }
+        report
     }
 
-    /// One record, start to end; `Some(message id)` if SQS must deliver it again.
-    async fn process(&self, record: SqsMessage) -> Option<String> {
+    /// One record, start to end.
+    async fn process(&self, record: SqsMessage) -> (String, Outcome) {
         let delivery = Delivery {
             message_id: record.message_id.clone().unwrap_or_default(),
             receive_count: record
@@ -111,13 +153,11 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|panic| Err(RecordError::Panicked(panic_message(&*panic))));
-            match outcome {
-                Ok(()) => None,
-                Err(error) => self
-                    .settle(&record, &delivery, error)
-                    .await
-                    .then(|| delivery.message_id.clone()),
-            }
+            let outcome = match outcome {
+                Ok(()) => Outcome::Succeeded,
+                Err(error) => self.settle(&record, &delivery, error).await,
+            };
+            (delivery.message_id, outcome)
         }
         .instrument(span)
         .await
@@ -132,9 +172,13 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         self.handler.handle(&event, delivery).await
     }
 
-    /// Logs the failure once and decides its fate; `true` if SQS must deliver
-    /// the record again.
-    async fn settle(&self, record: &SqsMessage, delivery: &Delivery, error: RecordError) -> bool {
+    /// Logs the failure once and decides its fate.
+    async fn settle(
+        &self,
+        record: &SqsMessage,
+        delivery: &Delivery,
+        error: RecordError,
+    ) -> Outcome {
         let kind = error.kind();
         let reason = error_chain(&error);
         match disposition(
@@ -144,7 +188,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         ) {
             Disposition::Retry => {
                 tracing::warn!(error = %reason, %kind, "record failed; SQS will deliver it again");
-                true
+                Outcome::Retry
             }
             Disposition::DeadLetter => {
                 let letter = DeadLetter {
@@ -163,7 +207,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
                 match self.dead_letters.send(&letter).await {
                     Ok(()) => {
                         tracing::error!(error = %reason, %kind, "record moved to the dead-letter queue");
-                        false
+                        Outcome::DeadLettered
                     }
                     // Deleting it now would lose it: SQS delivers it again,
                     // and its own redrive policy still catches it in the end.
@@ -174,7 +218,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
                             dlqError = %error_chain(&dlq_error),
                             "record failed and could not be dead-lettered; SQS will deliver it again"
                         );
-                        true
+                        Outcome::Retry
                     }
                 }
             }

@@ -80,7 +80,7 @@ pub async fn serve<H: EventHandler>(
     if config.lambda_mode {
         let runner = &runner;
         lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-            Ok::<_, Infallible>(runner.run(event.payload).await)
+            Ok::<_, Infallible>(runner.run(event.payload).await.response())
         }))
         .await
         .map_err(ServeError::Lambda)
