@@ -6,9 +6,13 @@
 //!   stopped when the process ends.
 //! - [`stack`]: [`Stack`], the resources of `infra/template.yaml` under a prefix
 //!   of each test's own, provisioned through `orderctl`'s library.
+//! - [`app`]: `App::spawn`, the real order-api on a free port, and an HTTP client.
+//! - [`process`]: a fleet binary as a child process, stopped with the test.
 //! - [`binary`], [`repo_root`]: where the workspace's binaries and files are.
 
+pub mod app;
 pub mod local_aws;
+pub mod process;
 pub mod stack;
 
 use std::path::{Path, PathBuf};

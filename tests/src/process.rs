@@ -1,0 +1,113 @@
+//! The fleet's real binaries as child processes of a test.
+//!
+//! Each runs in local mode against a test [`Stack`], logs to a file under
+//! `target/debug/e2e-logs/` (shown when a test fails), and is stopped with
+//! SIGTERM when dropped. A shell watchdog stops it too when the test process
+//! itself is gone, so a killed test run leaves nothing polling or listening.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::Stack;
+
+/// Runs `$@`; stops it when the parent (`$1`) is gone; passes TERM on.
+const WATCHDOG: &str = r#"
+parent=$1; shift
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit $?' TERM INT HUP
+while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
+kill -TERM "$child" 2>/dev/null
+wait "$child"
+"#;
+
+/// A fleet binary running against a stack; stopped when dropped.
+#[derive(Debug)]
+pub struct FleetProcess {
+    pub name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl FleetProcess {
+    /// Starts `target/debug/<name>` in local mode with the stack's settings
+    /// and `extra` ones (which win).
+    pub fn start(name: &'static str, stack: &Stack, extra: &[(&str, String)]) -> FleetProcess {
+        let binary = crate::binary(name);
+        let log = log_dir().join(format!("{}-{name}.log", stack.env));
+        let file = std::fs::File::create(&log)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
+        let err = file
+            .try_clone()
+            .unwrap_or_else(|e| panic!("cannot share {}: {e}", log.display()));
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("fleet-watchdog")
+            .arg(std::process::id().to_string())
+            .arg(&binary)
+            .envs(stack.env_vars())
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("RUST_LOG", "info")
+            // The log is a file, not a terminal.
+            .env("NO_COLOR", "1")
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        FleetProcess { name, child, log }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends SIGTERM and waits (bounded) for a clean exit.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+
+    /// The end of the log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!(
+            "--- {} ({}) ---\n{}",
+            self.name,
+            self.log.display(),
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        )
+    }
+}
+
+impl Drop for FleetProcess {
+    fn drop(&mut self) {
+        if self.is_running() && self.stop().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `target/debug/e2e-logs/`, ignored by git.
+fn log_dir() -> PathBuf {
+    let dir = crate::binary("order-api")
+        .parent()
+        .map(|debug| debug.join("e2e-logs"))
+        .unwrap_or_else(std::env::temp_dir);
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}

@@ -1,0 +1,280 @@
+//! order-api end to end: the real binary over HTTP, against the local AWS.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_sqs::types::Message;
+use fleet_tests::app::App;
+use fleet_tests::{LocalAws, Stack};
+use serde_json::{json, Value};
+
+fn order(email: &str) -> Value {
+    json!({
+        "customerId": "CUST-1",
+        "customerName": "Ada Lovelace",
+        "customerEmail": email,
+        "items": [
+            {"productId": "PROD-001", "productName": "Widget A", "quantity": 2, "price": 29.99},
+            {"productId": "PROD-002", "quantity": 3, "price": 0.10}
+        ]
+    })
+}
+
+/// Every message in a queue, consumed (no worker runs in these tests).
+/// Stops after a receive that comes back empty.
+async fn drain(local: &LocalAws, queue_url: &str) -> Vec<Message> {
+    let sqs = local.sqs();
+    let mut messages = Vec::new();
+    loop {
+        let output = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .expect("receive from the queue");
+        let batch = output.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return messages;
+        }
+        for message in &batch {
+            sqs.delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(message.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete a received message");
+        }
+        messages.extend(batch);
+    }
+}
+
+async fn stored_orders(local: &LocalAws, stack: &Stack) -> Vec<HashMap<String, AttributeValue>> {
+    local
+        .dynamodb()
+        .scan()
+        .table_name(&stack.orders_table)
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("scan the orders table")
+        .items
+        .unwrap_or_default()
+}
+
+fn text(item: &HashMap<String, AttributeValue>, name: &str) -> String {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} is not a string in {item:?}"))
+}
+
+#[tokio::test]
+async fn a_valid_order_is_stored_and_its_event_reaches_both_queues() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let app = App::spawn(&stack, &[]);
+
+    let (status, body) = app
+        .post_order(&order("ada@example.com").to_string(), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["message"], "Order received successfully");
+    let order_id = body["orderId"].as_str().expect("an orderId").to_owned();
+
+    let items = stored_orders(local, &stack).await;
+    assert_eq!(items.len(), 1);
+    let item = &items[0];
+    assert_eq!(text(item, "OrderId"), order_id);
+    assert_eq!(item["TotalAmount"], AttributeValue::N("60.28".into()));
+    assert_eq!(
+        text(item, "CreatedAt"),
+        body["createdAt"].as_str().expect("a createdAt")
+    );
+    assert!(text(item, "CreatedAt").ends_with('Z'));
+    assert_eq!(item["Published"], AttributeValue::Bool(true));
+    let lines = item["Items"].as_l().expect("Items is a list");
+    let second = lines[1].as_m().expect("an item is a map");
+    assert_eq!(
+        second["Subtotal"],
+        AttributeValue::N("0.3".into()),
+        "exact money"
+    );
+
+    for queue in [&stack.email_queue_url, &stack.audit_queue_url] {
+        let messages = drain(local, queue).await;
+        assert_eq!(messages.len(), 1, "one event in {queue}");
+        let message = &messages[0];
+        let event: Value = serde_json::from_str(message.body().unwrap_or_default())
+            .expect("raw delivery: the body is the event");
+        assert_eq!(event["orderId"], order_id.as_str());
+        assert_eq!(event["eventType"], "ORDER_CREATED");
+        assert_eq!(event["schemaVersion"], 1);
+        assert_eq!(event["totalAmount"], json!(60.28));
+        assert_eq!(event["items"][1]["subtotal"], json!(0.3));
+        assert_eq!(event["customerEmail"], "ada@example.com");
+        assert!(event["eventId"]
+            .as_str()
+            .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok()));
+        assert!(event["correlationId"].is_string());
+        let attributes = message.message_attributes().expect("message attributes");
+        assert_eq!(
+            attributes["eventType"].string_value(),
+            Some("ORDER_CREATED")
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_order_changes_nothing() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let app = App::spawn(&stack, &[]);
+
+    let mut invalid = order("not-an-email");
+    invalid["items"][0]["quantity"] = json!(1001);
+    let (status, body) = app.post_order(&invalid.to_string(), None).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "Validation failed");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(2), "{body}");
+    assert!(body["requestId"].is_string());
+
+    assert!(stored_orders(local, &stack).await.is_empty());
+    assert!(drain(local, &stack.email_queue_url).await.is_empty());
+    assert!(drain(local, &stack.audit_queue_url).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_idempotent_retry_creates_one_order_and_one_event() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let app = App::spawn(&stack, &[]);
+    let body = order("retry@example.com").to_string();
+
+    let first = app.post_order(&body, Some("mobile-retry-1")).await;
+    let second = app.post_order(&body, Some("mobile-retry-1")).await;
+    let third = app.post_order(&body, Some("mobile-retry-1")).await;
+    assert_eq!(first.0, 200);
+    assert_eq!(first, second);
+    assert_eq!(first, third);
+
+    let mut other = order("retry@example.com");
+    other["items"][0]["quantity"] = json!(7);
+    let (status, reused) = app
+        .post_order(&other.to_string(), Some("mobile-retry-1"))
+        .await;
+    assert_eq!(status, 422, "{reused}");
+
+    assert_eq!(stored_orders(local, &stack).await.len(), 1);
+    assert_eq!(drain(local, &stack.email_queue_url).await.len(), 1);
+    assert_eq!(drain(local, &stack.audit_queue_url).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_publish_leaves_the_order_unpublished_and_a_retry_publishes_it() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let app = App::spawn(&stack, &[]);
+    // The topic goes away: publishing fails while storing still works.
+    local
+        .sns()
+        .delete_topic()
+        .topic_arn(&stack.topic_arn)
+        .send()
+        .await
+        .expect("delete the topic");
+    let body = order("outage@example.com").to_string();
+
+    let (status, failure) = app.post_order(&body, Some("during-outage")).await;
+    assert_eq!(status, 500, "{failure}");
+    assert_eq!(failure["error"], "Internal server error");
+    assert_eq!(failure["message"], "Failed to process order");
+    assert!(failure["requestId"].is_string());
+    let items = stored_orders(local, &stack).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0]["Published"],
+        AttributeValue::Bool(false),
+        "marked unpublished"
+    );
+    let order_id = text(&items[0], "OrderId");
+
+    // The topic and its subscriptions come back (as `orderctl local up` would).
+    Stack::create_named(local, &stack.env).await;
+    let (status, success) = app.post_order(&body, Some("during-outage")).await;
+    assert_eq!(status, 200, "{success}");
+    assert_eq!(
+        success["orderId"],
+        order_id.as_str(),
+        "the retry resumes the same order"
+    );
+
+    let items = stored_orders(local, &stack).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["Published"], AttributeValue::Bool(true));
+    for queue in [&stack.email_queue_url, &stack.audit_queue_url] {
+        let messages = drain(local, queue).await;
+        assert_eq!(messages.len(), 1);
+        let event: Value =
+            serde_json::from_str(messages[0].body().unwrap_or_default()).expect("an event");
+        assert_eq!(event["orderId"], order_id.as_str());
+        assert_eq!(event["eventId"], text(&items[0], "EventId").as_str());
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_get_4xx_never_500() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let app = App::spawn(&stack, &[]);
+    let url = format!("{}/order", app.address);
+
+    let (status, body) = app.post_order("{\"customerName\": ", None).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "Malformed JSON");
+
+    let mut big = order("big@example.com");
+    big["customerId"] = json!("x".repeat(10 * 1024));
+    let (status, body) = app.post_order(&big.to_string(), None).await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error"], "Payload too large");
+
+    let request = app
+        .client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body(order("a@example.com").to_string());
+    let (status, body) = app.read(request).await;
+    assert_eq!(status, 415);
+    assert_eq!(body["error"], "Unsupported media type");
+
+    let (status, _) = app.read(app.client.get(&url)).await;
+    assert_eq!(status, 405);
+    let (status, _) = app
+        .read(app.client.post(format!("{}/orders", app.address)))
+        .await;
+    assert_eq!(status, 404);
+
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("a preflight answer");
+    assert!(preflight.status().is_success());
+    assert!(preflight
+        .headers()
+        .contains_key("access-control-allow-origin"));
+
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(stored_orders(local, &stack).await.is_empty());
+    assert!(
+        app.process.log_tail().contains("request rejected"),
+        "rejections are logged"
+    );
+}
