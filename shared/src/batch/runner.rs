@@ -155,7 +155,17 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
                 .unwrap_or_else(|panic| Err(RecordError::Panicked(panic_message(&*panic))));
             let outcome = match outcome {
                 Ok(()) => Outcome::Succeeded,
-                Err(error) => self.settle(&record, &delivery, error).await,
+                // Settling calls an adapter too; a worker must not die of it.
+                Err(error) => AssertUnwindSafe(self.settle(&record, &delivery, error))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        tracing::error!(
+                            panic = %panic_message(&*panic),
+                            "settling the record panicked; SQS will deliver it again"
+                        );
+                        Outcome::Retry
+                    }),
             };
             (delivery.message_id, outcome)
         }

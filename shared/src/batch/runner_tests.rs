@@ -9,11 +9,12 @@ use super::*;
 use crate::domain::{parse_order, OrderId};
 use crate::ports::{BackendError, FailureKind};
 
-/// Keeps what it is sent; fails every send when `broken`.
+/// Keeps what it is sent; fails every send when `broken`, panics when `buggy`.
 #[derive(Default)]
 struct RecordingDeadLetters {
     letters: Mutex<Vec<DeadLetter>>,
     broken: bool,
+    buggy: bool,
 }
 
 impl RecordingDeadLetters {
@@ -24,6 +25,7 @@ impl RecordingDeadLetters {
 
 impl DeadLetters for RecordingDeadLetters {
     async fn send(&self, letter: &DeadLetter) -> Result<(), BackendError> {
+        assert!(!self.buggy, "the DLQ adapter has a bug");
         if self.broken {
             return Err(BackendError::new(
                 "DLQ.SendMessage",
@@ -261,4 +263,22 @@ async fn an_event_in_an_sns_envelope_is_handled_and_an_unknown_version_is_not() 
         .note
         .reason
         .contains("unsupported schemaVersion Some(2)"));
+}
+
+#[tokio::test]
+async fn a_panic_while_dead_lettering_leaves_the_record_to_sqs() {
+    let runner = runner(RecordingDeadLetters {
+        buggy: true,
+        ..Default::default()
+    });
+
+    let report = runner
+        .run(batch(vec![
+            record("good", &event_by("Ada Lovelace"), 1),
+            record("garbage", "not json", 1),
+        ]))
+        .await;
+
+    assert_eq!(report.succeeded, ["good"]);
+    assert_eq!(retried(&report), ["garbage"]);
 }
