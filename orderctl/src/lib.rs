@@ -43,12 +43,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
     }
 }
 
-/// Bounds every call, so an endpoint that is down or stuck gives an error in
-/// seconds instead of a hang.
+/// Bounds every call, so an endpoint that is down gives an error in seconds
+/// and one that is stuck gives one in a minute, instead of a hang. An attempt
+/// may take longer than SQS's longest long poll (20 s).
 pub fn with_timeouts(sdk: SdkConfig) -> SdkConfig {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(3))
-        .operation_attempt_timeout(Duration::from_secs(20))
+        .operation_attempt_timeout(Duration::from_secs(30))
         .operation_timeout(Duration::from_secs(60))
         .build();
     sdk.to_builder().timeout_config(timeouts).build()

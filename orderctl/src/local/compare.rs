@@ -61,7 +61,10 @@ pub fn unchecked(template: &Template, observed: &Observed) -> Vec<String> {
             continue;
         };
         for name in UNREPORTED_LOCALLY {
-            let declared = *name != "RedriveAllowPolicy" || queue.redrive_allow.is_some();
+            let declared = match *name {
+                "RedriveAllowPolicy" => queue.redrive_allow.is_some(),
+                other => queue.attributes.contains_key(other),
+            };
             if declared && !found.contains_key(*name) {
                 out.push(format!(
                     "queue {}: {name} (the endpoint does not report it)",
