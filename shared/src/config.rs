@@ -142,7 +142,9 @@ impl Config {
             .region(aws_config::Region::new(self.region.clone()));
         if let Some(endpoint) = &self.endpoint_url {
             loader = loader.endpoint_url(endpoint);
-            if self.environment == "local" && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            // A local emulator takes any credentials; without these the SDK would
+            // search profiles and instance metadata first and fail slowly.
+            if is_loopback(endpoint) && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
                 loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
                     "test", "test", None, None, "local",
                 ));
@@ -150,6 +152,20 @@ impl Config {
         }
         loader.load().await
     }
+}
+
+/// Whether an endpoint URL points at this machine (`127.0.0.1`, `localhost`, `[::1]`).
+fn is_loopback(endpoint: &str) -> bool {
+    let rest = endpoint.split("://").nth(1).unwrap_or(endpoint);
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    matches!(host, "localhost" | "[::1]") || host.starts_with("127.")
 }
 
 #[cfg(test)]
@@ -178,6 +194,17 @@ mod tests {
         let err = Config::from_lookup(|n| (n == "MAX_RECEIVE_COUNT").then(|| "0".to_owned()))
             .unwrap_err();
         assert_eq!(err.name, "MAX_RECEIVE_COUNT");
+    }
+
+    #[test]
+    fn only_a_loopback_endpoint_gets_dummy_credentials() {
+        assert!(is_loopback("http://127.0.0.1:4566"));
+        assert!(is_loopback("http://localhost:4566/"));
+        assert!(is_loopback("http://[::1]:4566"));
+        assert!(!is_loopback("https://sqs.us-east-1.amazonaws.com"));
+        assert!(!is_loopback(
+            "https://vpce-1.sqs.us-east-1.vpce.amazonaws.com:443"
+        ));
     }
 
     #[test]
