@@ -5,9 +5,22 @@
 //! - [`local`]: the local stack on moto, derived from `infra/template.yaml` —
 //!   parse the template, create its resources, and check them against it.
 //!   The test harness (`fleet-tests`) calls it as a library.
+//! - [`dlq`]: `orderctl dlq list|peek|redrive|purge` — the dead-letter queues,
+//!   read without consuming, moved back without ever losing a message.
+//! - [`audit`], [`order`]: `orderctl audit <orderId>` (the `OrderIdIndex`
+//!   trail) and `orderctl order <orderId>` (the order, its trail, its DLQ messages).
+//! - [`target`]: `--env` → endpoint, credentials and resource names;
+//!   [`error`]: what went wrong, in the operator's words;
+//!   [`output`]: tables for people, `--json` for scripts.
 //! - [`Cli`] and [`run`]: the command line; `main.rs` only parses and calls `run`.
 
+pub mod audit;
+pub mod dlq;
+pub mod error;
 pub mod local;
+pub mod order;
+pub mod output;
+pub mod target;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -34,12 +47,21 @@ pub enum Command {
     /// The local stack on moto, built from infra/template.yaml.
     #[command(subcommand)]
     Local(local::command::LocalCommand),
+    /// The dead-letter queues: list, peek, redrive, purge.
+    Dlq(dlq::DlqArgs),
+    /// An order's audit trail, oldest first.
+    Audit(audit::AuditArgs),
+    /// An order: as stored, its audit trail, and whether a DLQ holds it.
+    Order(order::OrderArgs),
 }
 
 /// Runs one command; the exit code says whether it found what it should.
 pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
     match cli.command {
         Command::Local(command) => local::command::run(command).await,
+        Command::Dlq(args) => Ok(dlq::run(args).await?),
+        Command::Audit(args) => Ok(audit::run(args).await?),
+        Command::Order(args) => Ok(order::run(args).await?),
     }
 }
 

@@ -1,0 +1,246 @@
+//! The safe move: receive from the DLQ, send to the source queue, and only
+//! once the send succeeded delete from the DLQ.
+//!
+//! A crash between send and delete leaves the message in both queues — it is
+//! delivered twice, which the workers are built for (idempotent by event
+//! id) — but no step can lose one. A message whose send failed is never
+//! deleted; it is made visible in the DLQ again.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use indicatif::ProgressBar;
+use serde::Serialize;
+use shared::domain::OrderId;
+use shared::telemetry::error_chain;
+use tokio::time::Instant;
+
+use super::letter::{Letter, LetterView};
+use super::queues::{Queues, MAX_BATCH};
+
+/// How long a message being moved stays hidden: far longer than one send
+/// and one delete take, so that nobody else moves it meanwhile.
+const MOVE_HOLD: Duration = Duration::from_secs(60);
+
+/// What to move, and where.
+#[derive(Debug, Clone)]
+pub struct MovePlan {
+    pub dlq_url: String,
+    pub destination_url: String,
+    /// Move at most this many.
+    pub max: Option<u64>,
+    /// Move only these (DLQ message ids, or the ids in the source queue).
+    pub message_ids: Vec<String>,
+    /// Report what would move, move nothing.
+    pub dry_run: bool,
+    /// Messages per second, at most.
+    pub rate: Option<u32>,
+    /// Messages that entered the DLQ after this are left alone: one that
+    /// fails again while the move runs must not keep it running for ever.
+    pub cutoff: DateTime<Utc>,
+}
+
+/// What the move did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MoveTally {
+    pub moved: u64,
+    /// Seen but not asked for (`--message-id`), or newer than the move.
+    pub skipped: u64,
+    pub failures: Vec<MoveFailure>,
+    /// With `--dry-run`: the messages that would have moved.
+    pub would_move: Vec<LetterView>,
+    /// `--message-id`s no message in the DLQ answered to.
+    pub not_found: Vec<String>,
+    /// Why the move stopped early, if it did.
+    pub aborted: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MoveFailure {
+    pub message_id: String,
+    pub order_id: Option<OrderId>,
+    pub reason: String,
+}
+
+/// Spaces calls `1/rate` seconds apart; no limit without a rate.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: Option<Duration>,
+    next: Option<Instant>,
+}
+
+impl Pacer {
+    pub fn new(per_second: Option<u32>) -> Pacer {
+        Pacer {
+            interval: per_second
+                .filter(|r| *r > 0)
+                .map(|r| Duration::from_secs(1) / r),
+            next: None,
+        }
+    }
+
+    pub async fn wait(&mut self) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let now = Instant::now();
+        let at = self.next.filter(|t| *t > now).unwrap_or(now);
+        tokio::time::sleep_until(at).await;
+        self.next = Some(at + interval);
+    }
+}
+
+/// Runs `plan`; never fails as a whole — what went wrong is in the tally.
+pub async fn safe_move<Q: Queues>(
+    queues: &Q,
+    plan: &MovePlan,
+    progress: &ProgressBar,
+) -> MoveTally {
+    let mut run = Run {
+        queues,
+        plan,
+        progress,
+        tally: MoveTally::default(),
+        pacer: Pacer::new(plan.rate),
+        seen: HashSet::new(),
+        held: HashMap::new(),
+        wanted: plan.message_ids.iter().cloned().collect(),
+    };
+    if let Err(reason) = run.pass().await {
+        run.tally.aborted = Some(reason);
+    }
+    let handles: Vec<String> = run.held.into_values().collect();
+    if let Err(error) = queues.release(&plan.dlq_url, &handles).await {
+        tracing::warn!(error = %error_chain(&error), "messages left in the DLQ are visible again only after their hold");
+    }
+    let mut not_found: Vec<String> = run.wanted.into_iter().collect();
+    not_found.sort();
+    run.tally.not_found = not_found;
+    run.tally
+}
+
+struct Run<'a, Q> {
+    queues: &'a Q,
+    plan: &'a MovePlan,
+    progress: &'a ProgressBar,
+    tally: MoveTally,
+    pacer: Pacer,
+    seen: HashSet<String>,
+    /// Messages received but left in the DLQ, to make visible at the end
+    /// (not before: the scan would receive them again and again).
+    held: HashMap<String, String>,
+    /// Asked-for ids not met yet.
+    wanted: HashSet<String>,
+}
+
+impl<Q: Queues> Run<'_, Q> {
+    /// Messages moved, failed or listed: what `--max` counts.
+    fn taken(&self) -> u64 {
+        self.tally.moved + self.tally.failures.len() as u64 + self.tally.would_move.len() as u64
+    }
+
+    fn done(&self) -> bool {
+        let selective = !self.plan.message_ids.is_empty();
+        self.plan.max.is_some_and(|max| self.taken() >= max)
+            || (selective && self.wanted.is_empty())
+    }
+
+    async fn pass(&mut self) -> Result<(), String> {
+        while !self.done() {
+            let room = self
+                .plan
+                .max
+                .map_or(MAX_BATCH as u64, |max| max - self.taken());
+            let batch = self
+                .queues
+                .receive(
+                    &self.plan.dlq_url,
+                    room.min(MAX_BATCH as u64) as usize,
+                    MOVE_HOLD,
+                )
+                .await
+                .map_err(|e| error_chain(&e))?;
+            let mut new = false;
+            for letter in batch {
+                if !self.seen.insert(letter.message_id.clone()) {
+                    // Its hold ran out while we paged on: hold it again.
+                    self.held.insert(letter.message_id, letter.receipt_handle);
+                    continue;
+                }
+                new = true;
+                self.consider(letter).await;
+            }
+            // Nothing visible that we have not looked at: the DLQ is done.
+            if !new {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn consider(&mut self, letter: Letter) {
+        if self.done() {
+            // The rest of a batch received before the last wanted one.
+            self.held.insert(letter.message_id, letter.receipt_handle);
+            return;
+        }
+        let selective = !self.plan.message_ids.is_empty();
+        let named: Vec<&String> = self
+            .plan
+            .message_ids
+            .iter()
+            .filter(|id| letter.is_named(id))
+            .collect();
+        // A named message moves however new it is: each name moves once,
+        // so it cannot keep the move going.
+        let newer = !selective && letter.sent_at.is_some_and(|at| at > self.plan.cutoff);
+        if (selective && named.is_empty()) || newer {
+            self.tally.skipped += 1;
+            self.held.insert(letter.message_id, letter.receipt_handle);
+            return;
+        }
+        for id in named {
+            self.wanted.remove(id);
+        }
+        if self.plan.dry_run {
+            self.tally.would_move.push(letter.view());
+            self.held.insert(letter.message_id, letter.receipt_handle);
+        } else {
+            self.pacer.wait().await;
+            self.move_one(letter).await;
+        }
+        self.progress.inc(1);
+    }
+
+    async fn move_one(&mut self, letter: Letter) {
+        let failure = |reason: String| MoveFailure {
+            message_id: letter.message_id.clone(),
+            order_id: letter.order_id(),
+            reason,
+        };
+        if let Err(error) = self.queues.send(&self.plan.destination_url, &letter).await {
+            let reason = format!("not sent, left in the DLQ: {}", error_chain(&error));
+            self.tally.failures.push(failure(reason));
+            self.held
+                .insert(letter.message_id.clone(), letter.receipt_handle.clone());
+            return;
+        }
+        match self
+            .queues
+            .delete(&self.plan.dlq_url, &letter.receipt_handle)
+            .await
+        {
+            Ok(()) => self.tally.moved += 1,
+            Err(error) => {
+                let reason = format!(
+                    "sent to the source queue but still in the DLQ (it will be delivered twice; \
+                     the workers ignore the second): {}",
+                    error_chain(&error)
+                );
+                self.tally.failures.push(failure(reason));
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! How results reach the operator: aligned tables for people, one JSON
+//! document for scripts (`--json`). Both are written to stdout; notes and
+//! progress go to stderr so that a pipe carries only the result.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::error::CtlError;
+
+/// A command's result, printable either way.
+pub trait Report: Serialize {
+    /// The human form.
+    fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()>;
+
+    /// Whether the command did all it was asked to (redrive failures do not).
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Prints `report` as a table or as JSON, and gives the command's exit code.
+pub fn emit(report: &impl Report, json: bool) -> Result<ExitCode, CtlError> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, report).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+    } else {
+        report.write_text(&mut out)?;
+    }
+    out.flush()?;
+    Ok(report.exit_code())
+}
+
+/// Columns padded to their widest cell; the last column is not padded.
+#[derive(Debug, Clone)]
+pub struct Table {
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(headers: &[&'static str]) -> Table {
+        Table {
+            headers: headers.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let width = |i: usize| {
+            self.rows
+                .iter()
+                .filter_map(|row| row.get(i))
+                .map(|cell| cell.chars().count())
+                .chain([self.headers[i].len()])
+                .max()
+                .unwrap_or(0)
+        };
+        let widths: Vec<usize> = (0..self.headers.len()).map(width).collect();
+        let line = |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| {
+            let mut text = String::new();
+            for (i, cell) in cells.enumerate() {
+                if i + 1 == widths.len() {
+                    text.push_str(cell);
+                } else {
+                    let pad = widths[i].saturating_sub(cell.chars().count());
+                    text.push_str(cell);
+                    text.push_str(&" ".repeat(pad + 2));
+                }
+            }
+            writeln!(out, "{}", text.trim_end())
+        };
+        line(out, &mut self.headers.iter().copied())?;
+        for row in &self.rows {
+            line(out, &mut row.iter().map(String::as_str))?;
+        }
+        Ok(())
+    }
+}
+
+/// `2024-01-15 10:30:00Z`: seconds are enough on a terminal.
+pub fn time(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+        .replacen('T', " ", 1)
+}
+
+/// `45s`, `3m 12s`, `2h 05m`, `3d 04h`: how long ago, at a glance.
+pub fn age(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        3600..86_400 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d {:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+/// At most `max` characters of one line of `text`, with `…` where it was cut.
+pub fn clip(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    match line.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None if line.len() < text.trim_end().len() => format!("{line}…"),
+        None => line.to_owned(),
+    }
+}
+
+/// `-` for what is not known, so columns stay aligned.
+pub fn or_dash(value: Option<impl ToString>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_as_wide_as_their_widest_cell() {
+        let mut table = Table::new(&["QUEUE", "DEPTH", "NOTE"]);
+        table.row(vec!["local-OrderEmailDLQ".into(), "3".into(), "x".into()]);
+        table.row(vec!["q".into(), "12".into(), "".into()]);
+        let mut out = Vec::new();
+        table.write(&mut out).expect("written");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "QUEUE                DEPTH  NOTE\nlocal-OrderEmailDLQ  3      x\nq                    12\n"
+        );
+    }
+
+    #[test]
+    fn ages_read_at_a_glance() {
+        assert_eq!(age(-3), "0s");
+        assert_eq!(age(45), "45s");
+        assert_eq!(age(192), "3m 12s");
+        assert_eq!(age(7500), "2h 05m");
+        assert_eq!(age(3 * 86_400 + 4 * 3600 + 59), "3d 04h");
+    }
+
+    #[test]
+    fn a_long_or_multi_line_text_is_clipped_visibly() {
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(clip("ééééé", 3), "ééé…");
+        assert_eq!(clip("first\nsecond", 10), "first…");
+    }
+}
