@@ -1,0 +1,301 @@
+//! The one template invariant cfn-guard cannot check, having no arithmetic
+//! (infra/rules/ holds the others): a queue a Lambda function consumes hides a
+//! received message for at least 6 x the function's timeout (AWS guidance), or
+//! a batch still running becomes visible again and is handled twice.
+
+use std::path::Path;
+
+use serde_yaml::Value;
+
+/// The guidance's factor.
+const FACTOR: u64 = 6;
+/// What CloudFormation uses when a property is left out.
+const DEFAULT_VISIBILITY_TIMEOUT: u64 = 30;
+const DEFAULT_FUNCTION_TIMEOUT: u64 = 3;
+
+/// One event source mapping, followed to its queue and its function.
+#[derive(Debug, PartialEq, Eq)]
+struct Pairing {
+    mapping: String,
+    queue: String,
+    visibility_timeout: u64,
+    function: String,
+    timeout: u64,
+}
+
+/// Every event source mapping's pairing, or why one cannot be followed.
+fn pairings(template: &Value) -> Result<Vec<Pairing>, String> {
+    let resources = template
+        .get("Resources")
+        .and_then(Value::as_mapping)
+        .ok_or("the template has no Resources")?;
+    let resource = |id: &str, kind: &str| -> Result<&Value, String> {
+        let found = resources
+            .get(id)
+            .ok_or_else(|| format!("no resource {id}"))?;
+        let actual = found.get("Type").and_then(Value::as_str).unwrap_or("?");
+        if actual == kind {
+            Ok(found)
+        } else {
+            Err(format!("{id} is a {actual}, not a {kind}"))
+        }
+    };
+    let number = |resource: &Value, key: &str, default: u64| -> Result<u64, String> {
+        match resource.get("Properties").and_then(|p| p.get(key)) {
+            None => Ok(default),
+            Some(value) => value
+                .as_u64()
+                .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+                .ok_or_else(|| format!("{key} is not a literal number: {value:?}")),
+        }
+    };
+
+    let mut found = Vec::new();
+    for (id, mapping) in resources {
+        if mapping.get("Type").and_then(Value::as_str) != Some("AWS::Lambda::EventSourceMapping") {
+            continue;
+        }
+        let id = id.as_str().unwrap_or_default().to_owned();
+        let property = |key: &str| {
+            mapping
+                .get("Properties")
+                .and_then(|p| p.get(key))
+                .ok_or_else(|| format!("{id} has no {key}"))
+        };
+        let queue = referenced(property("EventSourceArn")?)
+            .ok_or_else(|| format!("{id}: EventSourceArn is not !GetAtt <Queue>.Arn"))?;
+        let function = referenced(property("FunctionName")?)
+            .ok_or_else(|| format!("{id}: FunctionName is not !Ref <Function>"))?;
+        let queue_resource = resource(&queue, "AWS::SQS::Queue")?;
+        let function_resource = resource(&function, "AWS::Lambda::Function")?;
+        found.push(Pairing {
+            visibility_timeout: number(
+                queue_resource,
+                "VisibilityTimeout",
+                DEFAULT_VISIBILITY_TIMEOUT,
+            )?,
+            timeout: number(function_resource, "Timeout", DEFAULT_FUNCTION_TIMEOUT)?,
+            mapping: id,
+            queue,
+            function,
+        });
+    }
+    Ok(found)
+}
+
+/// The logical id in `!Ref X`, `!GetAtt X.Arn` or their long forms.
+fn referenced(value: &Value) -> Option<String> {
+    let (function, argument) = match value {
+        Value::Tagged(tagged) => (
+            tagged.tag.to_string().trim_start_matches('!').to_owned(),
+            &tagged.value,
+        ),
+        Value::Mapping(map) if map.len() == 1 => {
+            let (key, argument) = map.iter().next()?;
+            (
+                key.as_str()?.trim_start_matches("Fn::").to_owned(),
+                argument,
+            )
+        }
+        _ => return None,
+    };
+    match (function.as_str(), argument) {
+        ("Ref", Value::String(id)) => Some(id.clone()),
+        ("GetAtt", Value::String(dotted)) => dotted.strip_suffix(".Arn").map(str::to_owned),
+        ("GetAtt", Value::Sequence(parts)) if parts.len() == 2 && parts[1] == "Arn" => {
+            parts[0].as_str().map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+/// The pairings that break the rule, as messages.
+fn violations(template: &Value) -> Result<Vec<String>, String> {
+    Ok(pairings(template)?
+        .into_iter()
+        .filter(|p| p.visibility_timeout < FACTOR * p.timeout)
+        .map(|p| {
+            format!(
+                "{}: {} hides a message {} s, under {FACTOR} x {}'s timeout of {} s",
+                p.mapping, p.queue, p.visibility_timeout, p.function, p.timeout
+            )
+        })
+        .collect())
+}
+
+fn template_text() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn parse(text: &str) -> Value {
+    serde_yaml::from_str(text).unwrap_or_else(|e| panic!("the template is not YAML: {e}"))
+}
+
+/// The template with `from` replaced by `to` exactly once in the block of
+/// resource `id`.
+fn edited(id: &str, from: &str, to: &str) -> Value {
+    let text = template_text();
+    let start = text
+        .find(&format!("\n  {id}:\n"))
+        .unwrap_or_else(|| panic!("no resource {id} in the template"));
+    let end = text[start + 1..]
+        .find("\n  # ")
+        .map_or(text.len(), |at| start + 1 + at);
+    let block = &text[start..end];
+    assert_eq!(
+        block.matches(from).count(),
+        1,
+        "`{from}` must occur once in {id}:\n{block}"
+    );
+    parse(&format!(
+        "{}{}{}",
+        &text[..start],
+        block.replacen(from, to, 1),
+        &text[end..]
+    ))
+}
+
+#[test]
+fn every_consumed_queue_hides_a_message_six_times_its_functions_timeout() {
+    let template = parse(&template_text());
+    let pairings = pairings(&template).unwrap_or_else(|e| panic!("{e}"));
+    let pairs: Vec<(&str, &str)> = pairings
+        .iter()
+        .map(|p| (p.queue.as_str(), p.function.as_str()))
+        .collect();
+    assert_eq!(
+        pairs.len(),
+        2,
+        "both workers consume their queue: {pairs:?}"
+    );
+    assert!(pairs.contains(&("OrderEmailQueue", "EmailWorkerFunction")));
+    assert!(pairs.contains(&("OrderAuditQueue", "AuditWorkerFunction")));
+    assert_eq!(violations(&template), Ok(Vec::new()));
+}
+
+#[test]
+fn a_visibility_timeout_of_five_times_the_function_timeout_is_refused() {
+    let template = edited(
+        "OrderEmailQueue",
+        "VisibilityTimeout: 360",
+        "VisibilityTimeout: 300",
+    );
+    let found = violations(&template).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        found,
+        ["EmailWorkerEventSource: OrderEmailQueue hides a message 300 s, under 6 x EmailWorkerFunction's timeout of 60 s"]
+    );
+}
+
+#[test]
+fn raising_a_function_timeout_without_its_queue_is_refused() {
+    let template = edited("AuditWorkerFunction", "Timeout: 30", "Timeout: 31");
+    let found = violations(&template).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("AuditWorkerEventSource: OrderAuditQueue hides a message 180 s"));
+}
+
+#[test]
+fn a_queue_left_at_the_default_visibility_timeout_is_refused() {
+    let template = edited("OrderAuditQueue", "      VisibilityTimeout: 180\n", "");
+    let found = violations(&template).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("hides a message 30 s"), "{found:?}");
+}
+
+#[test]
+fn an_event_source_that_cannot_be_followed_is_an_error_not_a_pass() {
+    let template = edited(
+        "EmailWorkerEventSource",
+        "EventSourceArn: !GetAtt OrderEmailQueue.Arn",
+        "EventSourceArn: arn:aws:sqs:us-east-1:123456789012:elsewhere",
+    );
+    let error = violations(&template).expect_err("an unfollowable reference must not pass");
+    assert!(error.contains("EmailWorkerEventSource"), "{error}");
+}
+
+// ---------------------------------------------------------------- parameter files
+
+/// infra/parameters/<env>.json: every key a parameter of the template, every
+/// value within the parameter's AllowedValues and bounds, every parameter
+/// without a default given, and the template's deploy Rules met.
+#[test]
+fn each_environments_parameter_file_fits_the_template() {
+    let template = parse(&template_text());
+    let declared = template["Parameters"]
+        .as_mapping()
+        .expect("the template declares parameters");
+    // Set by scripts/deploy.sh on every deploy, not per environment.
+    let per_deploy = ["Environment", "CodeBucket", "CodeKeyPrefix", "Architecture"];
+    for env in ["dev", "staging", "prod"] {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../infra/parameters/{env}.json"));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let file: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let given = file["Parameters"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{}: no \"Parameters\" object", path.display()));
+        for (name, value) in given {
+            let parameter = declared.get(name.as_str()).unwrap_or_else(|| {
+                panic!("{env}.json sets {name}, which the template does not declare")
+            });
+            assert!(
+                !per_deploy.contains(&name.as_str()),
+                "{env}.json sets {name}, which deploy.sh sets"
+            );
+            let value = value.as_str().unwrap_or_else(|| {
+                panic!("{env}.json: {name} must be a string, as CloudFormation takes it")
+            });
+            if let Some(allowed) = parameter.get("AllowedValues").and_then(Value::as_sequence) {
+                let allowed: Vec<String> = allowed
+                    .iter()
+                    .map(|v| {
+                        serde_yaml::to_string(v)
+                            .unwrap_or_default()
+                            .trim()
+                            .to_owned()
+                    })
+                    .collect();
+                assert!(
+                    allowed.iter().any(|a| a == value),
+                    "{env}.json: {name}={value} is not one of {allowed:?}"
+                );
+            }
+            if parameter.get("Type").and_then(Value::as_str) == Some("Number") {
+                let number: u64 = value
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{env}.json: {name}={value} is not a number"));
+                let bound = |key: &str| parameter.get(key).and_then(Value::as_u64);
+                assert!(
+                    bound("MinValue").is_none_or(|min| number >= min),
+                    "{env}.json: {name} below its MinValue"
+                );
+                assert!(
+                    bound("MaxValue").is_none_or(|max| number <= max),
+                    "{env}.json: {name} above its MaxValue"
+                );
+            }
+        }
+        for (name, parameter) in declared {
+            let name = name.as_str().unwrap_or_default();
+            if parameter.get("Default").is_none() && !per_deploy.contains(&name) {
+                assert!(
+                    given.contains_key(name),
+                    "{env}.json must set {name}: it has no default"
+                );
+            }
+        }
+        if env == "prod" {
+            assert!(
+                given
+                    .get("AlertEmail")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|v| !v.is_empty()),
+                "the template's ProdAlertsReachSomeone rule needs an AlertEmail for prod"
+            );
+        }
+    }
+}
