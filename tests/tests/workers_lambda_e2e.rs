@@ -7,11 +7,11 @@ mod workers_support;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::Client as DynamoDb;
+use fleet_tests::runtime_api::{AnswerKind, RuntimeApi};
 use fleet_tests::{LocalAws, Stack};
 use shared::adapters::DynamoDbIdempotencyStore;
 use shared::event::OrderCreated;
 use shared::ports::IdempotencyStore;
-use workers_support::runtime_api::RuntimeApi;
 use workers_support::{eventually, mail_to, order_event, take_dead_letters, Worker, PATIENCE};
 
 /// An SQS record as Lambda delivers it.
@@ -80,22 +80,18 @@ async fn in_lambda_mode_a_batch_reports_only_the_record_to_retry() {
         record(&stack, "busy-last-attempt", &busy.to_json(), 3),
     ]});
 
-    runtime.invoke("request-1", &batch);
+    let answer = runtime
+        .call("request-1", &batch, PATIENCE, || email.log_tail())
+        .await;
 
-    let answer = tokio::time::timeout(PATIENCE, runtime.answer())
-        .await
-        .unwrap_or_else(|_| panic!("no answer from the function\n{}", email.log_tail()))
-        .unwrap_or_else(|| panic!("the runtime API stopped\n{}", email.log_tail()));
     assert_eq!(
-        (answer.request_id.as_str(), answer.kind.as_str()),
-        ("request-1", "response"),
+        answer.kind,
+        AnswerKind::Response,
         "{answer:?}\n{}",
         email.log_tail()
     );
-    let response: serde_json::Value =
-        serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body));
     assert_eq!(
-        response,
+        answer.json(),
         serde_json::json!({"batchItemFailures": [{"itemIdentifier": "busy-first-attempt"}]})
     );
 

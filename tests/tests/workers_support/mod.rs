@@ -4,8 +4,6 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
-pub mod runtime_api;
-
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
