@@ -1,0 +1,144 @@
+//! What the orderctl end-to-end tests share: running the binary against a
+//! stack, and probes of the queues and of the mail sent.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use fleet_tests::process::FleetProcess;
+use fleet_tests::{LocalAws, Stack};
+use serde_json::Value;
+
+/// Bounds every wait: moto on a busy two-core machine is slow; nothing here
+/// asserts speed.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
+/// One run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{self:#?}"))
+    }
+
+    pub fn succeeded(self) -> Run {
+        assert_eq!(self.code, Some(0), "orderctl failed:\n{self:#?}");
+        self
+    }
+
+    pub fn failed_with(self, words: &str) -> Run {
+        assert!(
+            matches!(self.code, Some(code) if code != 0),
+            "orderctl succeeded:\n{self:#?}"
+        );
+        assert!(self.stderr.contains(words), "no {words:?} in:\n{self:#?}");
+        assert!(!self.stderr.contains("panicked"), "{self:#?}");
+        self
+    }
+}
+
+/// Runs `orderctl <args> --env <stack>` with the stack's settings, as a
+/// fleet binary gets them, plus `extra` (which win).
+pub async fn orderctl(stack: &Stack, args: &[&str], extra: &[(&str, &str)]) -> Run {
+    let output = tokio::process::Command::new(fleet_tests::binary("orderctl"))
+        .args(args)
+        .args(["--env", &stack.env])
+        .envs(stack.env_vars())
+        .envs(extra.iter().copied())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output();
+    let output = tokio::time::timeout(PATIENCE, output)
+        .await
+        .unwrap_or_else(|_| panic!("orderctl {args:?} did not finish within {PATIENCE:?}"))
+        .unwrap_or_else(|e| panic!("cannot run orderctl: {e}"));
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+pub async fn eventually<T, F, Fut>(what: &str, logs: &[&FleetProcess], mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = logs.iter().map(|p| p.log_tail()).collect();
+            panic!("gave up waiting for {what}\n{}", logs.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Messages in a queue: (visible, in flight).
+pub async fn depth(local: &LocalAws, queue_url: &str) -> (u64, u64) {
+    let attributes = local
+        .sqs()
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("attributes of {queue_url}: {e}"))
+        .attributes
+        .unwrap_or_default();
+    let count = |name| {
+        attributes
+            .get(&name)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    (
+        count(QueueAttributeName::ApproximateNumberOfMessages),
+        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    )
+}
+
+/// How many mails moto's SES accepted for each recipient.
+pub async fn mails(local: &LocalAws) -> HashMap<String, usize> {
+    let state = local.moto_state().await;
+    let mut counts = HashMap::new();
+    for message in state["ses"]["Message"].as_array().into_iter().flatten() {
+        let mut to = Vec::new();
+        addresses(&message["destinations"], &mut to);
+        for address in to {
+            *counts.entry(address).or_default() += 1;
+        }
+    }
+    counts
+}
+
+/// Every address in moto's `destinations`, whichever shape it has.
+fn addresses(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(address) => out.push(address.clone()),
+        Value::Array(items) => items.iter().for_each(|v| addresses(v, out)),
+        Value::Object(map) => map.values().for_each(|v| addresses(v, out)),
+        _ => {}
+    }
+}
+
+pub fn strings(value: &Value, field: &str) -> BTreeSet<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v[field].as_str().map(str::to_owned))
+        .collect()
+}
