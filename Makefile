@@ -16,12 +16,31 @@ VENV_STAMP := $(VENV)/.installed-moto-$(MOTO_VERSION)-cfn-lint-$(CFN_LINT_VERSIO
 
 CARGO ?= cargo
 
-.PHONY: help venv dev build test lint fmt clean-venv
+# Infrastructure tools. cargo-lambda comes from PyPI (with zig) into .venv;
+# cfn-guard is built from crates.io once per machine (about 2 minutes on two
+# cores) into a per-version directory outside the repository.
+CARGO_LAMBDA_VERSION := 1.9.2
+CARGO_LAMBDA_STAMP := $(VENV)/.installed-cargo-lambda-$(CARGO_LAMBDA_VERSION)
+CFN_GUARD_VERSION := 3.2.1
+TOOLS_DIR ?= $(HOME)/.cache/order-fleet
+CFN_GUARD := $(TOOLS_DIR)/cfn-guard-$(CFN_GUARD_VERSION)/bin/cfn-guard
+# What `make package` builds: x86_64, which this machine can also run
+# (`make test-lambda`); `make package ARCH=arm64` for the template's default.
+ARCH ?= x86_64
+# What `make deploy` ships: the template's default.
+DEPLOY_ARCH ?= arm64
+ENV ?= dev
+
+.PHONY: help venv dev build test lint lint-infra fmt clean-venv package test-lambda deploy
 
 help:
 	@echo "make dev    start moto on 127.0.0.1:4566, create the local-* stack, run the services (Ctrl-C stops all)"
 	@echo "make test   lint, build, and run every test (the tests start their own moto)"
-	@echo "make lint   cargo fmt --check, clippy -D warnings, cfn-lint infra/template.yaml"
+	@echo "make lint   cargo fmt --check, clippy -D warnings, and lint-infra"
+	@echo "make lint-infra  cfn-lint and the policy rules (infra/rules, cfn-guard) on infra/template.yaml"
+	@echo "make package     the functions as bootstrap zips for provided.al2023 (ARCH=x86_64|arm64)"
+	@echo "make test-lambda the packaged bootstraps in Lambda mode against moto (after make package)"
+	@echo "make deploy      package for DEPLOY_ARCH (arm64), upload, deploy ENV=dev|staging|prod (infra/README.md)"
 	@echo "make fmt    cargo fmt"
 	@echo "make venv   install moto and cfn-lint into .venv (done once, on demand)"
 
@@ -49,7 +68,35 @@ test: venv lint build
 lint: venv
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(MAKE) --no-print-directory lint-infra
+
+# The template's invariants (infra/rules/*.guard) hold, each rule fails on the
+# violating templates of infra/rules/tests/, and the one rule cfn-guard cannot
+# express (visibility timeout >= 6 x function timeout) is a Rust test.
+lint-infra: venv $(CFN_GUARD)
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(CFN_GUARD) validate --rules infra/rules --data infra/template.yaml --show-summary fail
+	@out=$$($(CFN_GUARD) test --dir infra/rules 2>&1) || { echo "$$out"; echo "cfn-guard: a rule's unit test failed (above)" >&2; exit 1; }; \
+		echo "cfn-guard test: every rule passes and fails where its tests say"
+	$(CARGO) test --quiet -p fleet-tests --test template_policy
+
+$(CFN_GUARD):
+	$(CARGO) install --locked --quiet cfn-guard@$(CFN_GUARD_VERSION) --root $(TOOLS_DIR)/cfn-guard-$(CFN_GUARD_VERSION)
+
+$(CARGO_LAMBDA_STAMP): $(VENV_STAMP)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "cargo-lambda==$(CARGO_LAMBDA_VERSION)"
+	touch $@
+
+package: $(CARGO_LAMBDA_STAMP)
+	scripts/package.sh $(ARCH)
+
+# The release bootstraps `make package` built, run through a stand-in Lambda
+# Runtime API against moto (`make test` runs the debug builds the same way).
+test-lambda: venv
+	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/target/lambda/$(ARCH) $(CARGO) test -p fleet-tests --test lambda_mode -- --nocapture
+
+deploy: $(CARGO_LAMBDA_STAMP)
+	ARCH=$(DEPLOY_ARCH) scripts/deploy.sh $(ENV)
 
 fmt:
 	$(CARGO) fmt --all
