@@ -120,7 +120,7 @@ async fn a_throttled_send_releases_the_claim_so_the_retry_sends() {
 }
 
 #[tokio::test]
-async fn a_rejected_message_is_a_permanent_failure() {
+async fn a_rejected_message_is_retried_with_its_reason_and_the_claim_released() {
     let rejected = BackendError::new(
         "SES.SendEmail",
         false,
@@ -136,8 +136,14 @@ async fn a_rejected_message_is_a_permanent_failure() {
         .await
         .expect_err("rejected");
 
-    assert_eq!(error.kind(), FailureKind::Permanent);
+    // An unverified sender can be verified while SQS retries.
+    assert_eq!(error.kind(), FailureKind::Transient);
     assert!(error_chain(&error).contains("not verified"));
+    handler
+        .handle(&event(), &delivery())
+        .await
+        .expect("once SES accepts it, the retry sends");
+    assert_eq!(handler.mailer.sent().len(), 1);
 }
 
 #[tokio::test]

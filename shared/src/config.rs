@@ -150,8 +150,19 @@ impl Config {
                 ));
             }
         }
-        loader.load().await
+        loader.timeout_config(sdk_timeouts()).load().await
     }
+}
+
+/// Every AWS call is bounded, so an endpoint that is down or stuck is an
+/// error in seconds, never a hang: connect 3 s; an attempt 30 s (above
+/// SQS's 20 s long poll); a call with its retries 60 s.
+pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .operation_attempt_timeout(std::time::Duration::from_secs(30))
+        .operation_timeout(std::time::Duration::from_secs(60))
+        .build()
 }
 
 /// Whether an endpoint URL points at this machine (`127.0.0.1`, `localhost`, `[::1]`).

@@ -7,6 +7,7 @@
 //! `CustomerEmail`'s `Display`; log them with `%`.
 
 use std::fmt;
+use std::io::IsTerminal;
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
@@ -37,7 +38,13 @@ pub fn init(component: &'static str) {
             .event_format(JsonLines { component })
             .try_init()
     } else {
-        builder.with_target(false).compact().try_init()
+        // Colours only for a person at a terminal: files and pipes get plain text.
+        let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        builder
+            .with_target(false)
+            .with_ansi(colour)
+            .compact()
+            .try_init()
     };
 }
 

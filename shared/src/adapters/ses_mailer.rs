@@ -115,7 +115,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_rejected_message_is_a_permanent_failure() {
+    async fn a_rejected_message_is_not_transient() {
         // SES's own answer for an unverified sender, as the SDK parses it.
         let rule = mock!(Client::send_email)
             .sequence()

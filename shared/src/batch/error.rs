@@ -12,7 +12,8 @@ pub enum RecordError {
     /// `eventType` or `schemaVersion`).
     #[error("unreadable message")]
     Unreadable(#[from] EventError),
-    /// A store, a queue or the mail service failed; its `transient` flag decides.
+    /// A store, a queue or the mail service failed or refused. Always retried:
+    /// see [`RecordError::kind`].
     #[error(transparent)]
     Backend(#[from] BackendError),
     /// Another attempt holds the work for this key and its claim has not
@@ -30,10 +31,14 @@ pub enum RecordError {
 }
 
 impl RecordError {
+    /// Only a message that can never succeed is permanent. A backend's refusal
+    /// (SES `MessageRejected` for an unverified sender, a missing permission, a
+    /// deleted table) depends on the environment, which an operator can fix
+    /// while SQS retries; its `transient` flag only says how likely that is. On
+    /// the last attempt the runner dead-letters it with the reason.
     pub fn kind(&self) -> FailureKind {
         match self {
             RecordError::Unreadable(_) | RecordError::Conflict(_) => FailureKind::Permanent,
-            RecordError::Backend(e) if !e.transient => FailureKind::Permanent,
             RecordError::Backend(_) | RecordError::InProgress { .. } | RecordError::Panicked(_) => {
                 FailureKind::Transient
             }
@@ -70,7 +75,7 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_messages_conflicts_and_refusals_are_permanent() {
+    fn only_unreadable_messages_and_conflicts_are_permanent() {
         assert_eq!(
             RecordError::from(EventError::NotAnEvent("x".into())).kind(),
             FailureKind::Permanent
@@ -79,12 +84,16 @@ mod tests {
             RecordError::Conflict("reused".into()).kind(),
             FailureKind::Permanent
         );
-        assert_eq!(backend(false).kind(), FailureKind::Permanent);
     }
 
     #[test]
-    fn throttling_busy_claims_and_panics_are_transient() {
+    fn backend_failures_busy_claims_and_panics_are_retried() {
         assert_eq!(backend(true).kind(), FailureKind::Transient);
+        assert_eq!(
+            backend(false).kind(),
+            FailureKind::Transient,
+            "a refusal such as an unverified sender heals once an operator fixes it"
+        );
         assert_eq!(
             RecordError::InProgress {
                 key: "email#1".into()

@@ -218,16 +218,25 @@ async fn a_transient_failure_is_retried_then_dead_lettered_on_the_last_attempt()
 }
 
 #[tokio::test]
-async fn a_permanent_backend_refusal_goes_to_the_dlq_on_the_first_attempt() {
+async fn a_backend_refusal_is_retried_and_dead_lettered_with_its_reason_on_the_last_attempt() {
     let runner = runner(RecordingDeadLetters::default());
 
     let report = runner
         .run(batch(vec![record("refused", &event_by("Rejected"), 1)]))
         .await;
+    assert_eq!(
+        retried(&report),
+        ["refused"],
+        "an operator may still fix the sender"
+    );
+    assert!(runner.dead_letters.letters().is_empty());
 
+    let report = runner
+        .run(batch(vec![record("refused", &event_by("Rejected"), 3)]))
+        .await;
     assert!(retried(&report).is_empty());
     let letters = runner.dead_letters.letters();
-    assert_eq!(letters[0].note.kind, FailureKind::Permanent);
+    assert_eq!(letters[0].note.kind, FailureKind::Transient);
     assert_eq!(
         letters[0].note.reason,
         "SES.SendEmail failed: MessageRejected"
