@@ -168,11 +168,8 @@ async fn an_email_that_failed_into_the_dlq_is_found_explained_and_sent_once_afte
     .await
     .succeeded()
     .json();
-    assert_eq!(
-        (&one["moved"], &one["skipped"]),
-        (&json!(1), &json!(2)),
-        "{one:#}"
-    );
+    // How many others it looked at before finding it depends on SQS's order.
+    assert_eq!(one["moved"], 1, "{one:#}");
     assert_eq!(depth(local, &stack.email_dlq_url).await, (2, 0));
     eventually("the chosen order's email", &logs, || async {
         (mails(local).await.get(chosen_customer) == Some(&1)).then_some(())
