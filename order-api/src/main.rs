@@ -34,9 +34,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     tracing::info!(address = %config.listen_addr, environment = %config.environment, "order-api listening");
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shared::shutdown::signal())
         .await?;
     Ok(())
 }

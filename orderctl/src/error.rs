@@ -7,6 +7,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use shared::adapters::sdk_error::DetailedSdkError;
 use shared::domain::OrderId;
 
 use crate::BoxError;
@@ -108,7 +109,7 @@ impl Endpoint {
             },
             other => CtlError::Aws {
                 action,
-                source: DisplayedSdkError(other).into(),
+                source: DetailedSdkError(other).into(),
             },
         }
     }
@@ -128,31 +129,4 @@ impl Endpoint {
             env: self.env.clone(),
         }
     }
-}
-
-/// The SDK's own `Display` says only "service error"; an operator needs the
-/// service's code and message, or the transport's reason.
-#[derive(Debug)]
-pub struct DisplayedSdkError<E>(pub SdkError<E, HttpResponse>);
-
-impl<E: ProvideErrorMetadata + std::error::Error + 'static> std::fmt::Display
-    for DisplayedSdkError<E>
-{
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            SdkError::ServiceError(service) => write!(
-                f,
-                "{}: {} (HTTP {})",
-                service.err().code().unwrap_or("unknown error"),
-                service.err().message().unwrap_or("no message"),
-                service.raw().status().as_u16()
-            ),
-            other => write!(f, "{}", aws_sdk_sqs::error::DisplayErrorContext(other)),
-        }
-    }
-}
-
-impl<E: ProvideErrorMetadata + std::error::Error + 'static> std::error::Error
-    for DisplayedSdkError<E>
-{
 }

@@ -23,10 +23,7 @@ pub mod output;
 pub mod target;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use aws_config::timeout::TimeoutConfig;
-use aws_config::SdkConfig;
 use clap::{Parser, Subcommand};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -63,16 +60,4 @@ pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
         Command::Audit(args) => Ok(audit::run(args).await?),
         Command::Order(args) => Ok(order::run(args).await?),
     }
-}
-
-/// Bounds every call, so an endpoint that is down gives an error in seconds
-/// and one that is stuck gives one in a minute, instead of a hang. An attempt
-/// may take longer than SQS's longest long poll (20 s).
-pub fn with_timeouts(sdk: SdkConfig) -> SdkConfig {
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .operation_attempt_timeout(Duration::from_secs(30))
-        .operation_timeout(Duration::from_secs(60))
-        .build();
-    sdk.to_builder().timeout_config(timeouts).build()
 }

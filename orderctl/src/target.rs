@@ -55,22 +55,17 @@ impl Target {
             crate::local::command::local_sdk_config()
                 .await
                 .map_err(CtlError::Settings)?
-        } else if config.endpoint_url.is_some() {
-            // An endpoint of its own (a test stack on moto): the fleet's settings.
-            crate::with_timeouts(config.aws().await)
         } else {
-            // Not `Config::aws`: that pins the region to us-east-1 when
-            // AWS_REGION is unset, overriding the region of AWS_PROFILE.
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .load()
-                .await;
+            // The standard chain (AWS_PROFILE, its region, SSO, roles), or the
+            // endpoint of AWS_ENDPOINT_URL (a test stack on moto).
+            let sdk = config.aws().await;
             if sdk.region().is_none() {
                 return Err(CtlError::Settings(
                     "no AWS region: set AWS_REGION, or use a profile (AWS_PROFILE) that has one"
                         .into(),
                 ));
             }
-            crate::with_timeouts(sdk)
+            sdk
         };
         let endpoint = Endpoint::of(&sdk, &config.environment);
         Ok(Target {

@@ -16,7 +16,11 @@ pub const LOCAL_ENDPOINT: &str = "http://127.0.0.1:4566";
 pub struct Config {
     /// `local`, `dev`, `staging`, `prod`: the prefix of every resource name.
     pub environment: String,
+    /// The region of ARNs built here; `us-east-1` unless `AWS_REGION` says otherwise.
     pub region: String,
+    /// Whether the region was given (`AWS_REGION`/`AWS_DEFAULT_REGION`). If not,
+    /// the SDK's chain finds it (a profile's region), except for a local endpoint.
+    pub region_given: bool,
     pub orders_table: String,
     pub audit_table: String,
     pub idempotency_table: String,
@@ -61,9 +65,9 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let environment = lookup("ENVIRONMENT").unwrap_or_else(|| "local".to_owned());
         let local = environment == "local";
-        let region = lookup("AWS_REGION")
-            .or_else(|| lookup("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".to_owned());
+        let given_region = lookup("AWS_REGION").or_else(|| lookup("AWS_DEFAULT_REGION"));
+        let region_given = given_region.is_some();
+        let region = given_region.unwrap_or_else(|| "us-east-1".to_owned());
         let named = |var: &str, suffix: &str| {
             lookup(var).unwrap_or_else(|| format!("{environment}-{suffix}"))
         };
@@ -131,6 +135,7 @@ impl Config {
             lambda_mode: lookup("AWS_LAMBDA_RUNTIME_API").is_some(),
             endpoint_url,
             region,
+            region_given,
             environment,
         })
     }
@@ -138,8 +143,11 @@ impl Config {
     /// The AWS SDK settings: the standard chain (env, profile, role), pointed
     /// at the local endpoint with dummy credentials when there is one.
     pub async fn aws(&self) -> aws_config::SdkConfig {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(self.region.clone()));
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        let local_endpoint = self.endpoint_url.as_deref().is_some_and(is_loopback);
+        if self.region_given || local_endpoint {
+            loader = loader.region(aws_config::Region::new(self.region.clone()));
+        }
         if let Some(endpoint) = &self.endpoint_url {
             loader = loader.endpoint_url(endpoint);
             // A local emulator takes any credentials; without these the SDK would

@@ -12,6 +12,7 @@
 //! - [`adapters`]: those traits on DynamoDB, SNS, SES and SQS; all AWS shapes stay here.
 //! - [`batch`]: the SQS batch runner both workers share, and its local-mode poller.
 //! - [`config`]: settings read once from the environment.
+//! - [`shutdown`]: Ctrl-C or SIGTERM, for every binary in local mode.
 //! - [`telemetry`]: JSON logs in Lambda, readable ones locally.
 //! - `fakes` (tests only, feature `fakes`): in-memory ports for handler tests.
 
@@ -23,6 +24,7 @@ pub mod event;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 pub mod ports;
+pub mod shutdown;
 pub mod telemetry;
 
 pub use config::Config;

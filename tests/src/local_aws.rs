@@ -60,13 +60,13 @@ impl LocalAws {
     /// tokio runtime that opened them, and each `#[tokio::test]` has its own.
     pub fn aws_sdk_config(&self) -> SdkConfig {
         let credentials = Credentials::new("test", "test", None, None, "moto");
-        let config = SdkConfig::builder()
+        SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
             .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build();
-        orderctl::with_timeouts(config)
+            .timeout_config(shared::config::sdk_timeouts())
+            .build()
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {

@@ -31,8 +31,8 @@ pub struct FleetProcess {
 }
 
 impl FleetProcess {
-    /// Starts `target/debug/<name>` in local mode with the stack's settings
-    /// and `extra` ones (which win).
+    /// Starts `target/debug/<name>` with the stack's settings and `extra`
+    /// ones (which win).
     pub fn start(name: &'static str, stack: &Stack, extra: &[(&str, String)]) -> FleetProcess {
         let binary = crate::binary(name);
         let log = log_dir().join(format!("{}-{name}.log", stack.env));
@@ -47,12 +47,13 @@ impl FleetProcess {
             .arg("fleet-watchdog")
             .arg(std::process::id().to_string())
             .arg(&binary)
+            // Local mode unless the test asks for Lambda mode in `extra`.
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
             .envs(stack.env_vars())
-            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .env("RUST_LOG", "info")
             // The log is a file, not a terminal.
             .env("NO_COLOR", "1")
-            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(err)
@@ -80,9 +81,14 @@ impl FleetProcess {
         None
     }
 
+    /// Everything the process logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// The end of the log, for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let text = self.log();
         let lines: Vec<&str> = text.lines().collect();
         format!(
             "--- {} ({}) ---\n{}",

@@ -16,7 +16,9 @@ use aws_sdk_sqs::Client;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use crate::error::{CtlError, DisplayedSdkError, Endpoint};
+use shared::adapters::sdk_error::DetailedSdkError;
+
+use crate::error::{CtlError, Endpoint};
 use crate::target::DlqPair;
 
 /// How often a running task is asked about.
@@ -78,7 +80,7 @@ where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
     if is_unsupported(&err) {
-        NativeError::Unsupported(format!("{action}: {}", DisplayedSdkError(err)))
+        NativeError::Unsupported(format!("{action}: {}", DetailedSdkError(err)))
     } else {
         NativeError::Failed(endpoint.error(action, err))
     }

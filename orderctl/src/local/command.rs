@@ -50,7 +50,7 @@ pub async fn local_sdk_config() -> Result<SdkConfig, BoxError> {
         "ENVIRONMENT" => Some("local".to_owned()),
         _ => std::env::var(name).ok().filter(|v| !v.is_empty()),
     })?;
-    Ok(crate::with_timeouts(config.aws().await))
+    Ok(config.aws().await)
 }
 
 pub async fn run(command: LocalCommand) -> Result<ExitCode, BoxError> {

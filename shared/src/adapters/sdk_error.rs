@@ -50,9 +50,10 @@ where
     BackendError::new(operation, transient, DetailedSdkError(error))
 }
 
-/// The SDK's `Display` is terse ("service error"); this shows code and message.
+/// The SDK's `Display` is terse ("service error"); this shows the service's
+/// code and message, or the transport's reason — what an operator needs.
 #[derive(Debug)]
-struct DetailedSdkError<E>(SdkError<E, HttpResponse>);
+pub struct DetailedSdkError<E>(pub SdkError<E, HttpResponse>);
 
 impl<E: ProvideErrorMetadata + std::error::Error + 'static> std::fmt::Display
     for DetailedSdkError<E>

@@ -86,37 +86,11 @@ pub async fn serve<H: EventHandler>(
         .map_err(ServeError::Lambda)
     } else {
         Poller::new(sqs, &resolved, &config.region)
-            .run(&runner, shutdown_signal())
+            .run(&runner, async {
+                crate::shutdown::signal().await;
+                tracing::info!("shutdown requested; finishing the batch in hand");
+            })
             .await;
         Ok(())
     }
-}
-
-/// Completes on Ctrl-C or SIGTERM (what `docker stop` and ECS send).
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutdown requested; finishing the batch in hand");
 }

@@ -5,8 +5,6 @@
 #![allow(dead_code)]
 
 use std::future::Future;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
@@ -21,113 +19,8 @@ use uuid::Uuid;
 /// slow; the tests never assert speed.
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
-/// Stops the worker (`$@`) when the test process (`$1`) is gone, so that a
-/// killed test run leaves no worker polling; on TERM, stops it and passes
-/// its exit status on.
-const WATCHDOG: &str = r#"
-parent=$1; shift
-"$@" &
-child=$!
-trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit $?' TERM INT HUP
-while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
-kill -TERM "$child" 2>/dev/null
-wait "$child"
-"#;
-
 /// A worker binary running against a stack; stopped when dropped.
-#[derive(Debug)]
-pub struct Worker {
-    pub name: &'static str,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Worker {
-    /// Starts `target/debug/<name>` in local mode with the stack's settings
-    /// and `extra` ones (which win).
-    pub fn start(name: &'static str, stack: &Stack, extra: &[(&str, String)]) -> Worker {
-        let binary = fleet_tests::binary(name);
-        let log = log_dir().join(format!("{}-{name}.log", stack.env));
-        let file = std::fs::File::create(&log)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
-        let err = file
-            .try_clone()
-            .unwrap_or_else(|e| panic!("cannot share {}: {e}", log.display()));
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(WATCHDOG)
-            .arg("worker-watchdog")
-            .arg(std::process::id().to_string())
-            .arg(&binary)
-            .env_remove("AWS_LAMBDA_RUNTIME_API")
-            .envs(stack.env_vars())
-            .env("RUST_LOG", "info")
-            // The log is a file, not a terminal.
-            .env("NO_COLOR", "1")
-            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(file)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        Worker { name, child, log }
-    }
-
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Sends SIGTERM and waits for the worker to finish its batch and exit.
-    pub fn stop(&mut self) -> Option<ExitStatus> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        None
-    }
-
-    /// The worker's log so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The end of the worker's log, for failure messages.
-    pub fn log_tail(&self) -> String {
-        let text = self.log();
-        let lines: Vec<&str> = text.lines().collect();
-        format!(
-            "--- {} ({}) ---\n{}",
-            self.name,
-            self.log.display(),
-            lines[lines.len().saturating_sub(30)..].join("\n")
-        )
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if self.is_running() && self.stop().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// `target/debug/workers-e2e/`: the workers' logs, ignored by git.
-fn log_dir() -> PathBuf {
-    let dir = fleet_tests::binary("email-worker")
-        .parent()
-        .map(|debug| debug.join("workers-e2e"))
-        .unwrap_or_else(std::env::temp_dir);
-    let _ = std::fs::create_dir_all(&dir);
-    dir
-}
+pub type Worker = fleet_tests::process::FleetProcess;
 
 /// Polls `probe` until it yields a value or [`PATIENCE`] runs out; then
 /// panics naming `what` and showing the workers' logs.
