@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::domain::{iso8601, NewOrder, OrderId};
-use shared::event::OrderCreated;
 use shared::ports::{
     BackendError, Claim, EventPublisher, IdempotencyStore, OrderRecord, OrderRepository,
     RepositoryError,
@@ -195,25 +194,12 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
     }
 
     async fn publish(&self, record: &OrderRecord, correlation_id: &str) -> Result<(), PlaceError> {
-        let order_id = record.order.order_id;
-        let event = OrderCreated::new(record.event_id, correlation_id, record.order.clone());
-        self.events
-            .publish(&event)
+        shared::outbox::publish_order(&self.orders, &self.events, record, correlation_id)
             .await
-            .map_err(|source| PlaceError::Publish { order_id, source })?;
-        if let Err(e) = self.orders.mark_published(order_id).await {
-            // The event is out; the flag only lags. A republish would reuse the
-            // event id, and the workers drop duplicates by event id.
-            tracing::warn!(orderId = %order_id, error = %shared::telemetry::error_chain(&e), "could not mark order published");
-        }
-        tracing::info!(orderId = %order_id, eventId = %record.event_id, "order event published");
-        Ok(())
-    }
-
-    #[cfg(test)]
-    pub fn with_clock(mut self, clock: fn() -> DateTime<Utc>) -> Self {
-        self.clock = clock;
-        self
+            .map_err(|source| PlaceError::Publish {
+                order_id: record.order.order_id,
+                source,
+            })
     }
 }
 

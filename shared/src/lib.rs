@@ -9,6 +9,7 @@
 //! - [`ports`]: one trait per capability the handlers need (`OrderRepository`,
 //!   `EventPublisher`, `IdempotencyStore`, `Mailer`, `AuditLog`, `DeadLetters`);
 //!   handlers depend on these only.
+//! - [`outbox`]: publishing a stored order's event and marking the order.
 //! - [`adapters`]: those traits on DynamoDB, SNS, SES and SQS; all AWS shapes stay here.
 //! - [`batch`]: the SQS batch runner both workers share, and its local-mode poller.
 //! - [`config`]: settings read once from the environment.
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod event;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
+pub mod outbox;
 pub mod ports;
 pub mod shutdown;
 pub mod telemetry;

@@ -1,0 +1,29 @@
+//! The orders table is the outbox: an order is stored with `published =
+//! false`, its event is published, then the order is marked. Whoever finds an
+//! unpublished order — a retry of the request, or an operator — publishes it
+//! the same way, with the order's own event id, so the workers see one event.
+
+use crate::event::OrderCreated;
+use crate::ports::{BackendError, EventPublisher, OrderRecord, OrderRepository};
+use crate::telemetry::error_chain;
+
+/// Publishes the order's event and marks the order published.
+///
+/// Only the publish can fail the call: once SNS has the event, the flag
+/// merely lags, and a later republish reuses the event id, which the workers
+/// drop as a duplicate.
+pub async fn publish_order<R: OrderRepository, P: EventPublisher>(
+    orders: &R,
+    events: &P,
+    record: &OrderRecord,
+    correlation_id: &str,
+) -> Result<(), BackendError> {
+    let order_id = record.order.order_id;
+    let event = OrderCreated::new(record.event_id, correlation_id, record.order.clone());
+    events.publish(&event).await?;
+    if let Err(e) = orders.mark_published(order_id).await {
+        tracing::warn!(orderId = %order_id, error = %error_chain(&e), "could not mark order published");
+    }
+    tracing::info!(orderId = %order_id, eventId = %record.event_id, "order event published");
+    Ok(())
+}
