@@ -9,6 +9,8 @@
 //!   read without consuming, moved back without ever losing a message.
 //! - [`audit`], [`order`]: `orderctl audit <orderId>` (the `OrderIdIndex`
 //!   trail) and `orderctl order <orderId>` (the order, its trail, its DLQ messages).
+//! - [`republish`]: `orderctl republish` — publishes the events of orders stored
+//!   unpublished, through `shared::outbox`; one already published is skipped.
 //! - [`target`]: `--env` → endpoint, credentials and resource names;
 //!   [`error`]: what went wrong, in the operator's words;
 //!   [`output`]: tables for people, `--json` for scripts.
@@ -20,6 +22,7 @@ pub mod error;
 pub mod local;
 pub mod order;
 pub mod output;
+pub mod republish;
 pub mod target;
 
 use std::process::ExitCode;
@@ -50,6 +53,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// An order: as stored, its audit trail, and whether a DLQ holds it.
     Order(order::OrderArgs),
+    /// Publish the events of orders stored unpublished (order-api answered 500).
+    Republish(republish::RepublishArgs),
 }
 
 /// Runs one command; the exit code says whether it found what it should.
@@ -59,5 +64,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
         Command::Dlq(args) => Ok(dlq::run(args).await?),
         Command::Audit(args) => Ok(audit::run(args).await?),
         Command::Order(args) => Ok(order::run(args).await?),
+        Command::Republish(args) => Ok(republish::run(args).await?),
     }
 }

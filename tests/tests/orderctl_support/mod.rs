@@ -1,6 +1,9 @@
 //! What the orderctl end-to-end tests share: running the binary against a
 //! stack, and probes of the queues and of the mail sent.
 
+// Each test file uses a different part of this module.
+#![allow(dead_code)]
+
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::process::Stdio;

@@ -1,0 +1,488 @@
+//! `orderctl republish`: the operator's half of the outbox (DESIGN.md,
+//! "Delivery semantics"). An order whose publish failed is stored with
+//! `Published = false` and its workers never heard of it; this publishes its
+//! event, the same way order-api's retry does.
+//!
+//! Each order is read again, consistently, just before: one already published
+//! is skipped, never sent twice by this command; an unpublished one goes
+//! through [`publish_order`] with the order's own event id, so even a publish
+//! racing order-api's retry reaches the workers as one event. The first
+//! failure stops the run: a publish fails for the topic's reasons (gone,
+//! forbidden, unreachable), not the order's, and every later order would wait
+//! out the same timeouts.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::process::ExitCode;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use clap::{ArgGroup, Args};
+use serde::{Deserialize, Serialize};
+use shared::adapters::{DynamoDbOrderRepository, SnsEventPublisher};
+use shared::domain::{iso8601, OrderId};
+use shared::outbox::publish_order;
+use shared::ports::{EventPublisher, OrderRepository};
+use shared::telemetry::error_chain;
+use uuid::Uuid;
+
+use crate::error::CtlError;
+use crate::output::{clip, emit, or_dash, time, Report, Table};
+use crate::target::{order_id_arg, Target, TargetArgs};
+
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("which").required(true).args(["order_ids", "all_unpublished"])
+))]
+pub struct RepublishArgs {
+    /// The orders' ids (UUIDs, as the API returned them).
+    #[arg(value_name = "ORDER_ID", value_parser = order_id_arg)]
+    pub order_ids: Vec<OrderId>,
+    /// Every order whose event was not published (scans the whole orders table).
+    #[arg(long)]
+    pub all_unpublished: bool,
+    /// List what would be published, and publish nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepublishError {
+    #[error(
+        "no SNS topic {name} at {endpoint}; is `--env {env}` the right environment? \
+         ORDER_TOPIC_ARN names the topic outright"
+    )]
+    NoSuchTopic {
+        name: String,
+        endpoint: String,
+        env: String,
+    },
+    #[error(transparent)]
+    Ctl(#[from] CtlError),
+}
+
+/// What became of one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Published,
+    /// `--dry-run`: unpublished, and left so.
+    WouldPublish,
+    /// Already published: not sent again.
+    Skipped,
+    NotFound,
+    Failed,
+    /// Not looked at: an earlier order failed.
+    NotAttempted,
+}
+
+impl Outcome {
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Published => "published",
+            Outcome::WouldPublish => "would publish",
+            Outcome::Skipped => "skipped",
+            Outcome::NotFound => "not found",
+            Outcome::Failed => "FAILED",
+            Outcome::NotAttempted => "not attempted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderOutcome {
+    pub order_id: OrderId,
+    pub outcome: Outcome,
+    /// The order's one event id, once the order was read.
+    pub event_id: Option<Uuid>,
+    pub created_at: Option<String>,
+    /// What went wrong, or why nothing was done.
+    pub note: Option<String>,
+    #[serde(skip)]
+    created: Option<DateTime<Utc>>,
+}
+
+impl OrderOutcome {
+    fn unread(order_id: OrderId, outcome: Outcome, note: Option<String>) -> OrderOutcome {
+        OrderOutcome {
+            order_id,
+            outcome,
+            event_id: None,
+            created_at: None,
+            note,
+            created: None,
+        }
+    }
+}
+
+/// A run's outcome: the counts are the summary, `orders` the details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepublishReport {
+    pub table: String,
+    /// Where the events went, or would go.
+    pub topic_arn: Option<String>,
+    /// Dry runs only: why there is no topic. A real run would stop there.
+    pub topic_error: Option<String>,
+    /// The `correlationId` of every event this run published.
+    pub correlation_id: String,
+    pub dry_run: bool,
+    pub published: usize,
+    pub would_publish: usize,
+    pub skipped: usize,
+    pub not_found: usize,
+    pub failed: usize,
+    pub not_attempted: usize,
+    pub orders: Vec<OrderOutcome>,
+}
+
+impl RepublishReport {
+    fn new(
+        table: &str,
+        topic: Result<&str, String>,
+        correlation_id: &str,
+        dry_run: bool,
+        orders: Vec<OrderOutcome>,
+    ) -> RepublishReport {
+        let count = |outcome| orders.iter().filter(|o| o.outcome == outcome).count();
+        RepublishReport {
+            table: table.to_owned(),
+            topic_arn: topic.as_ref().ok().map(|arn| (*arn).to_owned()),
+            topic_error: topic.err(),
+            correlation_id: correlation_id.to_owned(),
+            dry_run,
+            published: count(Outcome::Published),
+            would_publish: count(Outcome::WouldPublish),
+            skipped: count(Outcome::Skipped),
+            not_found: count(Outcome::NotFound),
+            failed: count(Outcome::Failed),
+            not_attempted: count(Outcome::NotAttempted),
+            orders,
+        }
+    }
+
+    /// What needs the operator's attention, for stderr: the report itself
+    /// may be JSON on its way to a script.
+    fn problems(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.topic_error.iter().cloned().collect();
+        for order in &self.orders {
+            match order.outcome {
+                Outcome::NotFound => {
+                    lines.push(format!("no order {} in {}", order.order_id, self.table))
+                }
+                Outcome::Failed => lines.push(format!(
+                    "order {} was not published: {}",
+                    order.order_id,
+                    order.note.as_deref().unwrap_or("unknown error")
+                )),
+                _ => {}
+            }
+        }
+        if self.not_attempted > 0 {
+            lines.push(format!(
+                "{} order(s) not attempted after the failure; run again once it is fixed",
+                self.not_attempted
+            ));
+        }
+        lines
+    }
+}
+
+pub async fn run(args: RepublishArgs) -> Result<ExitCode, RepublishError> {
+    let target = Target::connect(&args.target).await?;
+    let topic = match topic_arn(&target).await {
+        Ok(arn) => Ok(arn),
+        // A dry run still lists the orders: during an outage that is the point.
+        Err(e @ RepublishError::NoSuchTopic { .. }) if args.dry_run => Err(e.to_string()),
+        Err(e) => return Err(e),
+    };
+    let table = &target.config.orders_table;
+    let ids = if args.all_unpublished {
+        unpublished(&target).await?
+    } else {
+        let mut seen = HashSet::new();
+        args.order_ids
+            .into_iter()
+            .filter(|id| seen.insert(*id))
+            .collect()
+    };
+    let orders = DynamoDbOrderRepository::new(target.dynamodb(), table);
+    // No publisher, no publishing: that is what makes a dry run dry.
+    let events = match &topic {
+        Ok(arn) if !args.dry_run => Some(SnsEventPublisher::new(
+            aws_sdk_sns::Client::new(&target.sdk),
+            arn,
+        )),
+        _ => None,
+    };
+    let correlation_id = format!("orderctl-republish-{}", Uuid::new_v4());
+    let outcomes = republish(&orders, events.as_ref(), &ids, &correlation_id).await;
+    let topic = topic.as_deref().map_err(String::clone);
+    let report = RepublishReport::new(table, topic, &correlation_id, args.dry_run, outcomes);
+    let code = emit(&report, args.target.json)?;
+    let mut err = std::io::stderr().lock();
+    for line in report.problems() {
+        writeln!(err, "error: {line}").map_err(CtlError::Output)?;
+    }
+    Ok(code)
+}
+
+/// Publishes each unpublished order of `ids` to `events`, in order, until
+/// one fails. Without `events` (a dry run) it only says which it would publish.
+pub async fn republish<R: OrderRepository, P: EventPublisher>(
+    orders: &R,
+    events: Option<&P>,
+    ids: &[OrderId],
+    correlation_id: &str,
+) -> Vec<OrderOutcome> {
+    let mut outcomes = Vec::with_capacity(ids.len());
+    let mut ids = ids.iter().copied();
+    for id in ids.by_ref() {
+        let outcome = republish_one(orders, events, id, correlation_id).await;
+        let failed = outcome.outcome == Outcome::Failed;
+        outcomes.push(outcome);
+        if failed {
+            break;
+        }
+    }
+    outcomes.extend(ids.map(|id| OrderOutcome::unread(id, Outcome::NotAttempted, None)));
+    outcomes
+}
+
+async fn republish_one<R: OrderRepository, P: EventPublisher>(
+    orders: &R,
+    events: Option<&P>,
+    id: OrderId,
+    correlation_id: &str,
+) -> OrderOutcome {
+    let record = match orders.get(id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return OrderOutcome::unread(id, Outcome::NotFound, None),
+        Err(e) => return OrderOutcome::unread(id, Outcome::Failed, Some(error_chain(&e))),
+    };
+    let (outcome, note) = match events {
+        _ if record.published => {
+            let note = "already published; not sent again".to_owned();
+            (Outcome::Skipped, Some(note))
+        }
+        None => (Outcome::WouldPublish, None),
+        Some(events) => match publish_order(orders, events, &record, correlation_id).await {
+            Ok(()) => (Outcome::Published, None),
+            Err(e) => (Outcome::Failed, Some(error_chain(&e))),
+        },
+    };
+    OrderOutcome {
+        order_id: id,
+        outcome,
+        event_id: Some(record.event_id),
+        created_at: Some(iso8601::format(&record.order.created_at)),
+        note,
+        created: Some(record.order.created_at),
+    }
+}
+
+/// `ORDER_TOPIC_ARN` if given, else the topic the template names
+/// `<env>-OrderEvents`, found by name.
+async fn topic_arn(target: &Target) -> Result<String, RepublishError> {
+    // Read here rather than from `target.config`: `Target::connect` puts a
+    // placeholder there when the variable is not set.
+    if let Some(arn) = std::env::var("ORDER_TOPIC_ARN")
+        .ok()
+        .filter(|a| !a.is_empty())
+    {
+        return Ok(arn);
+    }
+    let name = format!("{}-OrderEvents", target.config.environment);
+    let sns = aws_sdk_sns::Client::new(&target.sdk);
+    let mut topics = sns.list_topics().into_paginator().items().send();
+    while let Some(topic) = topics.next().await {
+        let topic = topic.map_err(|e| target.endpoint.error("sns:ListTopics", e))?;
+        if let Some(arn) = topic.topic_arn.filter(|arn| names(arn, &name)) {
+            return Ok(arn);
+        }
+    }
+    Err(RepublishError::NoSuchTopic {
+        name,
+        endpoint: target.endpoint.label.clone(),
+        env: target.endpoint.env.clone(),
+    })
+}
+
+/// Whether the topic ARN's last field — the topic's name — is `name`.
+fn names(arn: &str, name: &str) -> bool {
+    arn.rsplit(':').next() == Some(name)
+}
+
+#[derive(Deserialize)]
+struct OrderKey {
+    #[serde(rename = "OrderId")]
+    order_id: OrderId,
+}
+
+/// Every order with `Published = false`: a Scan of the whole table, every
+/// page (the SDK's paginator follows `LastEvaluatedKey`).
+async fn unpublished(target: &Target) -> Result<Vec<OrderId>, CtlError> {
+    let table = &target.config.orders_table;
+    let items = target
+        .dynamodb()
+        .scan()
+        .table_name(table)
+        .filter_expression("#published = :false")
+        .projection_expression("#id")
+        .expression_attribute_names("#published", "Published")
+        .expression_attribute_names("#id", "OrderId")
+        .expression_attribute_values(":false", AttributeValue::Bool(false))
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| match e.as_service_error() {
+            Some(s) if s.is_resource_not_found_exception() => target.endpoint.no_such_table(table),
+            _ => target.endpoint.error("dynamodb:Scan", e),
+        })?;
+    items
+        .into_iter()
+        .map(|item| {
+            let key: OrderKey =
+                serde_dynamo::from_item(item).map_err(|e| CtlError::Unreadable {
+                    what: "an order id".to_owned(),
+                    place: table.clone(),
+                    source: e.into(),
+                })?;
+            Ok(key.order_id)
+        })
+        .collect()
+}
+
+impl Report for RepublishReport {
+    fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let mode = if self.dry_run { "dry run: " } else { "" };
+        let topic = self.topic_arn.as_deref().unwrap_or("no topic");
+        writeln!(out, "{mode}{} → {topic}", self.table)?;
+        if self.orders.is_empty() {
+            writeln!(out, "no unpublished order in {}", self.table)?;
+        } else {
+            let mut table = Table::new(&["ORDER ID", "CREATED", "EVENT ID", "RESULT", "NOTE"]);
+            for order in &self.orders {
+                table.row(vec![
+                    order.order_id.to_string(),
+                    or_dash(order.created.as_ref().map(time)),
+                    or_dash(order.event_id),
+                    order.outcome.label().to_owned(),
+                    clip(order.note.as_deref().unwrap_or_default(), 80),
+                ]);
+            }
+            table.write(out)?;
+        }
+        if self.dry_run {
+            write!(out, "would publish {}", self.would_publish)?;
+        } else {
+            write!(out, "published {}", self.published)?;
+        }
+        write!(
+            out,
+            ", skipped {}, not found {}, failed {}",
+            self.skipped, self.not_found, self.failed
+        )?;
+        if self.not_attempted > 0 {
+            write!(out, ", not attempted {}", self.not_attempted)?;
+        }
+        match (self.dry_run, self.published) {
+            (true, _) => writeln!(out, "; nothing was published"),
+            (false, 0) => writeln!(out),
+            (false, _) => writeln!(out, " (correlation id {})", self.correlation_id),
+        }
+    }
+
+    fn exit_code(&self) -> ExitCode {
+        if self.topic_error.is_some() || self.not_found + self.failed + self.not_attempted > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<RepublishArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["orderctl", "republish"].iter().chain(args))?;
+        match cli.command {
+            Command::Republish(args) => Ok(args),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn orders_are_named_or_all_unpublished_are_asked_for() {
+        let id = "4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10";
+        assert_eq!(parse(&[id]).expect("one id").order_ids.len(), 1);
+        let all = parse(&["--all-unpublished", "--dry-run"]).expect("all");
+        assert!(all.all_unpublished && all.dry_run && all.order_ids.is_empty());
+        assert!(parse(&[]).is_err(), "neither ids nor --all-unpublished");
+        assert!(parse(&[id, "--all-unpublished"]).is_err(), "both");
+        let typo = parse(&["12345"]).expect_err("not a UUID");
+        assert!(typo.to_string().contains("not an order id"), "{typo}");
+    }
+
+    #[test]
+    fn a_topic_is_found_by_its_whole_name() {
+        let arn = "arn:aws:sns:eu-west-1:1:prod-OrderEvents";
+        assert!(names(arn, "prod-OrderEvents"));
+        assert!(!names(
+            "arn:aws:sns:eu-west-1:1:preprod-OrderEvents",
+            "prod-OrderEvents"
+        ));
+    }
+
+    fn outcome(outcome: Outcome) -> OrderOutcome {
+        OrderOutcome::unread(OrderId::new(), outcome, None)
+    }
+
+    #[test]
+    fn an_order_not_found_or_not_published_fails_the_run() {
+        let report = |outcomes: &[Outcome]| {
+            let orders = outcomes.iter().map(|o| outcome(*o)).collect();
+            RepublishReport::new("t-Orders", Ok("arn"), "c", false, orders)
+        };
+        let fine = report(&[Outcome::Published, Outcome::Skipped]);
+        assert_eq!((fine.published, fine.skipped), (1, 1));
+        assert_eq!(fine.exit_code(), ExitCode::SUCCESS);
+        assert!(fine.problems().is_empty());
+        for bad in [Outcome::NotFound, Outcome::Failed, Outcome::NotAttempted] {
+            let run = report(&[Outcome::Published, bad]);
+            assert_eq!(run.exit_code(), ExitCode::FAILURE, "{bad:?}");
+            assert_eq!(run.problems().len(), 1, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_dry_run_publishes_nothing_and_fails_without_a_topic() {
+        let dry_run = |topic| {
+            let orders = vec![outcome(Outcome::WouldPublish)];
+            RepublishReport::new("t-Orders", topic, "c", true, orders)
+        };
+        let report = dry_run(Ok("arn"));
+        let mut out = Vec::new();
+        report.write_text(&mut out).expect("written");
+        let text = String::from_utf8(out).expect("utf-8");
+        let summary = "would publish 1, skipped 0, not found 0, failed 0; nothing was published\n";
+        assert!(text.ends_with(summary), "{text}");
+        assert_eq!(report.exit_code(), ExitCode::SUCCESS);
+
+        let report = dry_run(Err("no SNS topic t-OrderEvents".to_owned()));
+        assert_eq!(report.would_publish, 1);
+        assert_eq!(report.exit_code(), ExitCode::FAILURE);
+        assert_eq!(report.problems(), ["no SNS topic t-OrderEvents"]);
+    }
+}
