@@ -7,12 +7,14 @@
 //! - [`stack`]: [`Stack`], the resources of `infra/template.yaml` under a prefix
 //!   of each test's own, provisioned through `orderctl`'s library.
 //! - [`app`]: `App::spawn`, the real order-api on a free port, and an HTTP client.
+//! - [`probes`]: the rows and messages a test stack holds.
 //! - [`process`]: a fleet binary as a child process, stopped with the test.
 //! - [`runtime_api`]: a stand-in Lambda Runtime API, to run a binary in Lambda mode.
 //! - [`binary`], [`repo_root`]: where the workspace's binaries and files are.
 
 pub mod app;
 pub mod local_aws;
+pub mod probes;
 pub mod process;
 pub mod runtime_api;
 pub mod stack;

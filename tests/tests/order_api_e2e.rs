@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_sqs::types::Message;
 use fleet_tests::app::App;
+use fleet_tests::probes::{drain, stored_orders};
 use fleet_tests::{LocalAws, Stack};
 use serde_json::{json, Value};
 
@@ -19,50 +19,6 @@ fn order(email: &str) -> Value {
             {"productId": "PROD-002", "quantity": 3, "price": 0.10}
         ]
     })
-}
-
-/// Every message in a queue, consumed (no worker runs in these tests).
-/// Stops after a receive that comes back empty.
-async fn drain(local: &LocalAws, queue_url: &str) -> Vec<Message> {
-    let sqs = local.sqs();
-    let mut messages = Vec::new();
-    loop {
-        let output = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .expect("receive from the queue");
-        let batch = output.messages.unwrap_or_default();
-        if batch.is_empty() {
-            return messages;
-        }
-        for message in &batch {
-            sqs.delete_message()
-                .queue_url(queue_url)
-                .receipt_handle(message.receipt_handle().unwrap_or_default())
-                .send()
-                .await
-                .expect("delete a received message");
-        }
-        messages.extend(batch);
-    }
-}
-
-async fn stored_orders(local: &LocalAws, stack: &Stack) -> Vec<HashMap<String, AttributeValue>> {
-    local
-        .dynamodb()
-        .scan()
-        .table_name(&stack.orders_table)
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("scan the orders table")
-        .items
-        .unwrap_or_default()
 }
 
 fn text(item: &HashMap<String, AttributeValue>, name: &str) -> String {

@@ -6,7 +6,7 @@
 mod orderctl_support;
 
 use fleet_tests::app::App;
-use fleet_tests::{LocalAws, Stack};
+use fleet_tests::{probes, LocalAws, Stack};
 use orderctl_support::orderctl;
 use serde_json::{json, Value};
 use shared::adapters::OrderItem;
@@ -33,49 +33,16 @@ async fn delete_topic(local: &LocalAws, stack: &Stack) {
 
 /// Every order in the stack's table, as stored.
 async fn stored_orders(local: &LocalAws, stack: &Stack) -> Vec<OrderItem> {
-    let items = local
-        .dynamodb()
-        .scan()
-        .table_name(&stack.orders_table)
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("scan the orders table")
-        .items
-        .unwrap_or_default();
-    serde_dynamo::from_items(items).expect("stored orders")
+    serde_dynamo::from_items(probes::stored_orders(local, stack).await).expect("stored orders")
 }
 
-/// The events in a queue, consumed: received and deleted until a receive
-/// comes back empty.
+/// The events in a queue, consumed.
 async fn drain(local: &LocalAws, queue_url: &str) -> Vec<Value> {
-    let sqs = local.sqs();
-    let mut events = Vec::new();
-    loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("receiving from {queue_url}: {e}"))
-            .messages
-            .unwrap_or_default();
-        if received.is_empty() {
-            return events;
-        }
-        for message in received {
-            sqs.delete_message()
-                .queue_url(queue_url)
-                .receipt_handle(message.receipt_handle().unwrap_or_default())
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("deleting from {queue_url}: {e}"));
-            let body = message.body().unwrap_or_default();
-            events.push(serde_json::from_str(body).expect("an event"));
-        }
-    }
+    probes::drain(local, queue_url)
+        .await
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap_or_default()).expect("an event"))
+        .collect()
 }
 
 /// The one order the API stored during the outage, unpublished.
