@@ -184,7 +184,7 @@ impl Report for OrderReport {
         let published = if self.published {
             "published"
         } else {
-            "NOT published: the workers never saw it; a retry of the POST with its Idempotency-Key publishes it"
+            "NOT published: the workers never saw it; `orderctl republish <orderId>` (or a retry of the POST with its Idempotency-Key) publishes it"
         };
         writeln!(out, "event      {} {published}", self.event_id)?;
         writeln!(out)?;

@@ -47,7 +47,8 @@ impl Target {
         let config = shared::Config::from_lookup(|name| match name {
             "ENVIRONMENT" => Some(env.clone()),
             // Config insists on the topic outside `local` because the API
-            // publishes to it; orderctl never publishes, so any value does.
+            // publishes to it. Only `republish` publishes, and it reads
+            // ORDER_TOPIC_ARN itself or finds the topic by name.
             "ORDER_TOPIC_ARN" => Some(var(name).unwrap_or_default()),
             _ => var(name),
         })?;
