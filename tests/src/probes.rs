@@ -1,12 +1,39 @@
-//! Looking at what the fleet did: the rows a stack's tables hold and the
-//! messages its queues hold.
+//! Looking at what the fleet did: the rows a stack's tables hold, the
+//! messages its queues hold, and waiting for an effect to show.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::Message;
 
+use crate::process::FleetProcess;
 use crate::{LocalAws, Stack};
+
+/// Bounds every wait: generous, because moto on a busy two-core machine is
+/// slow; the tests never assert speed.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
+/// Polls `probe` until it yields a value or [`PATIENCE`] runs out; then
+/// panics naming `what` and showing the logs of `processes`.
+pub async fn eventually<T, F, Fut>(what: &str, processes: &[&FleetProcess], mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = processes.iter().map(|p| p.log_tail()).collect();
+            panic!("gave up waiting for {what}\n{}", logs.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
 
 /// Every item of the stack's orders table, as stored (raw attribute values,
 /// so a test can check the stored types: `N` money, `BOOL` flags).

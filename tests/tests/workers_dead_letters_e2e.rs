@@ -6,12 +6,13 @@ mod workers_support;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::Client as DynamoDb;
+use fleet_tests::probes::eventually;
 use fleet_tests::{LocalAws, Stack};
 use shared::adapters::DynamoDbIdempotencyStore;
 use shared::ports::{Claim, IdempotencyStore};
 use workers_support::{
-    audit_trail, eventually, mail_to, order_event, publish, send_to_queue, take_dead_letters,
-    DeadLetter, Worker,
+    audit_trail, mail_to, order_event, publish, send_to_queue, take_dead_letters, DeadLetter,
+    Worker,
 };
 
 async fn one_dead_letter(local: &LocalAws, dlq_url: &str, workers: &[&Worker]) -> DeadLetter {

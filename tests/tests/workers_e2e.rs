@@ -6,11 +6,10 @@ mod workers_support;
 
 use std::collections::HashMap;
 
+use fleet_tests::probes::eventually;
 use fleet_tests::{LocalAws, Stack};
 use rust_decimal::Decimal;
-use workers_support::{
-    audit_trail, depth, eventually, mail_to, order_event, publish, send_to_queue, Worker,
-};
+use workers_support::{audit_trail, depth, mail_to, order_event, publish, send_to_queue, Worker};
 
 const ORDERS: usize = 20;
 

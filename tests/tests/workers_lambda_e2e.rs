@@ -7,12 +7,13 @@ mod workers_support;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::Client as DynamoDb;
+use fleet_tests::probes::{eventually, PATIENCE};
 use fleet_tests::runtime_api::{AnswerKind, RuntimeApi};
 use fleet_tests::{LocalAws, Stack};
 use shared::adapters::DynamoDbIdempotencyStore;
 use shared::event::OrderCreated;
 use shared::ports::IdempotencyStore;
-use workers_support::{eventually, mail_to, order_event, take_dead_letters, Worker, PATIENCE};
+use workers_support::{mail_to, order_event, take_dead_letters, Worker};
 
 /// An SQS record as Lambda delivers it.
 fn record(stack: &Stack, message_id: &str, body: &str, receive_count: u32) -> serde_json::Value {

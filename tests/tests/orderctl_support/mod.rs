@@ -5,18 +5,12 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeSet, HashMap};
-use std::future::Future;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use fleet_tests::process::FleetProcess;
+use fleet_tests::probes::PATIENCE;
 use fleet_tests::{LocalAws, Stack};
 use serde_json::Value;
-
-/// Bounds every wait: moto on a busy two-core machine is slow; nothing here
-/// asserts speed.
-pub const PATIENCE: Duration = Duration::from_secs(120);
 
 /// One run of the binary.
 #[derive(Debug)]
@@ -67,24 +61,6 @@ pub async fn orderctl(stack: &Stack, args: &[&str], extra: &[(&str, &str)]) -> R
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-pub async fn eventually<T, F, Fut>(what: &str, logs: &[&FleetProcess], mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        if Instant::now() > deadline {
-            let logs: Vec<String> = logs.iter().map(|p| p.log_tail()).collect();
-            panic!("gave up waiting for {what}\n{}", logs.join("\n"));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 

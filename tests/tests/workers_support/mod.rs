@@ -4,9 +4,6 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use fleet_tests::{LocalAws, Stack};
 use shared::adapters::{DynamoDbAuditLog, SnsEventPublisher};
@@ -15,32 +12,8 @@ use shared::event::OrderCreated;
 use shared::ports::{AuditRecord, EventPublisher};
 use uuid::Uuid;
 
-/// Bounds every wait: generous, because moto on a busy two-core machine is
-/// slow; the tests never assert speed.
-pub const PATIENCE: Duration = Duration::from_secs(120);
-
 /// A worker binary running against a stack; stopped when dropped.
 pub type Worker = fleet_tests::process::FleetProcess;
-
-/// Polls `probe` until it yields a value or [`PATIENCE`] runs out; then
-/// panics naming `what` and showing the workers' logs.
-pub async fn eventually<T, F, Fut>(what: &str, workers: &[&Worker], mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        if Instant::now() > deadline {
-            let logs: Vec<String> = workers.iter().map(|w| w.log_tail()).collect();
-            panic!("gave up waiting for {what}\n{}", logs.join("\n"));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
 
 /// An `ORDER_CREATED` event for a customer whose address no other test uses.
 pub fn order_event(stack: &Stack, index: usize) -> OrderCreated {
