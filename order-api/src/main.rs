@@ -10,11 +10,21 @@ const CLAIM_FOR: Duration = Duration::from_secs(30);
 /// Keys are remembered a day: far beyond the app's retries.
 const KEEP_KEYS_FOR: Duration = Duration::from_secs(24 * 3600);
 
+/// A request gives up on AWS within 8 s, so the client gets our JSON 500
+/// (with its requestId) before the function's 10 s timeout cuts it off.
+fn request_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(8))
+        .build()
+}
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init("order-api");
     let config = Config::from_env()?;
-    let aws = config.aws().await;
+    let aws = config.aws_with(request_timeouts()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let service = order_api::OrderService::new(
         DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),

@@ -143,6 +143,15 @@ impl Config {
     /// The AWS SDK settings: the standard chain (env, profile, role), pointed
     /// at the local endpoint with dummy credentials when there is one.
     pub async fn aws(&self) -> aws_config::SdkConfig {
+        self.aws_with(sdk_timeouts()).await
+    }
+
+    /// [`Config::aws`] with other timeouts: a request handler must give up
+    /// before its caller does (API Gateway waits 29 s, the function less).
+    pub async fn aws_with(
+        &self,
+        timeouts: aws_config::timeout::TimeoutConfig,
+    ) -> aws_config::SdkConfig {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         let local_endpoint = self.endpoint_url.as_deref().is_some_and(is_loopback);
         if self.region_given || local_endpoint {
@@ -158,7 +167,7 @@ impl Config {
                 ));
             }
         }
-        loader.timeout_config(sdk_timeouts()).load().await
+        loader.timeout_config(timeouts).load().await
     }
 }
 
