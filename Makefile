@@ -31,7 +31,7 @@ ARCH ?= x86_64
 DEPLOY_ARCH ?= arm64
 ENV ?= dev
 
-.PHONY: help venv dev build test lint lint-infra fmt clean-venv package test-lambda deploy
+.PHONY: help venv dev build test lint lint-infra fmt clean-venv package test-lambda deploy bench
 
 help:
 	@echo "make dev    start moto on 127.0.0.1:4566, create the local-* stack, run the services (Ctrl-C stops all)"
@@ -41,6 +41,7 @@ help:
 	@echo "make package     the functions as bootstrap zips for provided.al2023 (ARCH=x86_64|arm64)"
 	@echo "make test-lambda the packaged bootstraps in Lambda mode against moto (after make package)"
 	@echo "make deploy      package for DEPLOY_ARCH (arm64), upload, deploy ENV=dev|staging|prod (infra/README.md)"
+	@echo "make bench       release build, then speed and size against moto; report in target/bench/report.json"
 	@echo "make fmt    cargo fmt"
 	@echo "make venv   install moto and cfn-lint into .venv (done once, on demand)"
 
@@ -97,6 +98,13 @@ test-lambda: venv
 
 deploy: $(CARGO_LAMBDA_STAMP)
 	ARCH=$(DEPLOY_ARCH) scripts/deploy.sh $(ENV)
+
+# Speed and size are measured here, never asserted in timed tests. The bench
+# times the release binaries (sizes, cold starts, HTTP, workers), so they are
+# built first; the bench itself builds in the bench profile (release, fat LTO).
+bench: venv
+	$(CARGO) build --release --workspace --bins
+	$(CARGO) bench -p fleet-tests --bench fleet
 
 fmt:
 	$(CARGO) fmt --all
