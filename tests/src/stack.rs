@@ -119,6 +119,33 @@ impl Stack {
         ]
     }
 
+    /// Verifies a sender address of this stack's own in SES and returns it,
+    /// for a test that removes its sender: removing the shared one would break
+    /// the tests running next to it.
+    pub async fn own_sender(&self, local: &LocalAws) -> String {
+        let sender = format!("sender-{}@example.org", self.env);
+        local
+            .ses()
+            .verify_email_identity()
+            .email_address(&sender)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("verifying {sender}: {e}"));
+        sender
+    }
+
+    /// Deletes the stack's topic: publishing fails while storing still works.
+    /// [`Stack::create_named`] with the same env brings it back.
+    pub async fn delete_topic(&self, local: &LocalAws) {
+        local
+            .sns()
+            .delete_topic()
+            .topic_arn(&self.topic_arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("deleting {}: {e}", self.topic_arn));
+    }
+
     /// The fleet's [`shared::Config`] for this stack, as a binary started with
     /// [`Stack::env_vars`] would read it.
     pub fn config(&self) -> shared::Config {

@@ -135,13 +135,7 @@ async fn a_failed_publish_leaves_the_order_unpublished_and_a_retry_publishes_it(
     let stack = Stack::create(local).await;
     let app = App::spawn(&stack, &[]);
     // The topic goes away: publishing fails while storing still works.
-    local
-        .sns()
-        .delete_topic()
-        .topic_arn(&stack.topic_arn)
-        .send()
-        .await
-        .expect("delete the topic");
+    stack.delete_topic(local).await;
     let body = order("outage@example.com").to_string();
 
     let (status, failure) = app.post_order(&body, Some("during-outage")).await;

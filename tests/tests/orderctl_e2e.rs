@@ -19,15 +19,8 @@ use serde_json::json;
 async fn an_email_that_failed_into_the_dlq_is_found_explained_and_sent_once_after_a_redrive() {
     let local = LocalAws::shared();
     let stack = Stack::create(local).await;
-    // A sender of this test's own: removing the shared one would break the
-    // tests running next to it.
-    let sender = format!("sender-{}@example.org", stack.env);
+    let sender = stack.own_sender(local).await;
     let ses = local.ses();
-    ses.verify_email_identity()
-        .email_address(&sender)
-        .send()
-        .await
-        .expect("verifying the sender");
     let email = FleetProcess::start("email-worker", &stack, &[("SENDER_EMAIL", sender.clone())]);
     let audit = FleetProcess::start("audit-worker", &stack, &[]);
     let app = App::spawn(&stack, &[]);

@@ -20,17 +20,6 @@ fn order(email: &str) -> String {
     .to_string()
 }
 
-/// Publishing fails while storing still works.
-async fn delete_topic(local: &LocalAws, stack: &Stack) {
-    local
-        .sns()
-        .delete_topic()
-        .topic_arn(&stack.topic_arn)
-        .send()
-        .await
-        .expect("delete the topic");
-}
-
 /// Every order in the stack's table, as stored.
 async fn stored_orders(local: &LocalAws, stack: &Stack) -> Vec<OrderItem> {
     serde_dynamo::from_items(probes::stored_orders(local, stack).await).expect("stored orders")
@@ -60,7 +49,7 @@ async fn an_order_whose_publish_failed_is_published_once_by_republish() {
     let stack = Stack::create(local).await;
     let app = App::spawn(&stack, &[]);
     let queues = [&stack.email_queue_url, &stack.audit_queue_url];
-    delete_topic(local, &stack).await;
+    stack.delete_topic(local).await;
 
     // No Idempotency-Key: nothing the client could retry with.
     let (status, failure) = app.post_order(&order("outage@example.com"), None).await;
@@ -160,7 +149,7 @@ async fn a_republish_without_its_topic_fails_clearly_and_leaves_the_order_unpubl
     let local = LocalAws::shared();
     let stack = Stack::create(local).await;
     let app = App::spawn(&stack, &[]);
-    delete_topic(local, &stack).await;
+    stack.delete_topic(local).await;
     let (status, failure) = app.post_order(&order("gone@example.com"), None).await;
     assert_eq!(status, 500, "{failure}");
     let order_id = the_unpublished_order(local, &stack)

@@ -81,15 +81,8 @@ async fn garbage_goes_to_each_dlq_with_its_reason_while_good_orders_go_through()
 async fn without_its_sender_identity_an_email_is_dead_lettered_and_the_audit_still_written() {
     let local = LocalAws::shared();
     let stack = Stack::create(local).await;
-    // A sender of this test's own: removing the shared one would break the
-    // tests running next to it.
-    let sender = format!("sender-{}@example.org", stack.env);
+    let sender = stack.own_sender(local).await;
     let ses = local.ses();
-    ses.verify_email_identity()
-        .email_address(&sender)
-        .send()
-        .await
-        .expect("verifying the sender");
     let email = Worker::start("email-worker", &stack, &[("SENDER_EMAIL", sender.clone())]);
     let audit = Worker::start("audit-worker", &stack, &[]);
     let workers = [&email, &audit];
