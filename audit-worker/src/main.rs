@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use audit_worker::{RecordAudit, COMPONENT};
 use shared::adapters::DynamoDbAuditLog;
 use shared::batch::{serve, WorkerQueue};
-use shared::telemetry::error_chain;
+use shared::telemetry::fatal;
 use shared::Config;
 
 #[tokio::main]
@@ -11,7 +11,7 @@ async fn main() -> ExitCode {
     shared::telemetry::init(COMPONENT);
     let config = match Config::from_env() {
         Ok(config) => config,
-        Err(error) => return fail(&error),
+        Err(error) => return fatal(COMPONENT, &error),
     };
     let aws = config.aws().await;
     let log = DynamoDbAuditLog::new(aws_sdk_dynamodb::Client::new(&aws), &config.audit_table);
@@ -22,11 +22,6 @@ async fn main() -> ExitCode {
     };
     match serve(&config, &aws, queue, RecordAudit::new(log)).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => fail(&error),
+        Err(error) => fatal(COMPONENT, &error),
     }
-}
-
-fn fail(error: &(dyn std::error::Error + 'static)) -> ExitCode {
-    tracing::error!(error = %error_chain(error), "{COMPONENT} stopped");
-    ExitCode::FAILURE
 }

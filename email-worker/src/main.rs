@@ -4,7 +4,7 @@ use std::time::Duration;
 use email_worker::{SendConfirmation, COMPONENT};
 use shared::adapters::{DynamoDbIdempotencyStore, SesMailer};
 use shared::batch::{serve, WorkerQueue};
-use shared::telemetry::error_chain;
+use shared::telemetry::fatal;
 use shared::Config;
 
 /// How long a send is remembered: longer than a message can live in the
@@ -16,7 +16,7 @@ async fn main() -> ExitCode {
     shared::telemetry::init(COMPONENT);
     let config = match Config::from_env() {
         Ok(config) => config,
-        Err(error) => return fail(&error),
+        Err(error) => return fatal(COMPONENT, &error),
     };
     let aws = config.aws().await;
     let mailer = SesMailer::new(aws_sdk_ses::Client::new(&aws), &config.sender_email);
@@ -33,11 +33,6 @@ async fn main() -> ExitCode {
     };
     match serve(&config, &aws, queue, SendConfirmation::new(mailer, claims)).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => fail(&error),
+        Err(error) => fatal(COMPONENT, &error),
     }
-}
-
-fn fail(error: &(dyn std::error::Error + 'static)) -> ExitCode {
-    tracing::error!(error = %error_chain(error), "{COMPONENT} stopped");
-    ExitCode::FAILURE
 }

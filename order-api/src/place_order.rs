@@ -6,7 +6,7 @@
 //! event id) instead of creating another: after a failed publish it publishes,
 //! after a success it replays the first response.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::domain::{iso8601, NewOrder, OrderId};
@@ -71,7 +71,6 @@ pub struct OrderService<R, P, I> {
     orders: R,
     events: P,
     idempotency: I,
-    clock: fn() -> DateTime<Utc>,
 }
 
 impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R, P, I> {
@@ -80,7 +79,6 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
             orders,
             events,
             idempotency,
-            clock: Utc::now,
         }
     }
 
@@ -96,7 +94,7 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
             return Ok(Placed::Created(OrderConfirmation::of(&record)));
         };
 
-        let now = (self.clock)();
+        let now = Utc::now();
         let store_key = key.store_key();
         let claim = self
             .idempotency
@@ -126,7 +124,7 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
                     serde_json::to_string(&confirmation).map_err(PlaceError::CorruptRecord)?;
                 if let Err(e) = self
                     .idempotency
-                    .complete(&store_key, &result, (self.clock)())
+                    .complete(&store_key, &result, Utc::now())
                     .await
                 {
                     // The order is placed; a retry will find it and answer the same.
@@ -175,7 +173,7 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
         order_id: OrderId,
     ) -> Result<OrderRecord, PlaceError> {
         let record = OrderRecord {
-            order: order.accept(order_id, (self.clock)()),
+            order: order.accept(order_id, Utc::now()),
             event_id: Uuid::new_v4(),
             published: false,
         };

@@ -83,13 +83,7 @@ pub async fn trail(target: &Target, order_id: OrderId) -> Result<Vec<AuditRow>, 
             .await
         {
             Ok(page) => page,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                return Err(target.endpoint.no_such_table(table))
-            }
-            Err(e) => return Err(target.endpoint.error("dynamodb:Query", e)),
+            Err(e) => return Err(target.endpoint.table_error(table, "dynamodb:Query", e)),
         };
         for item in page.items.unwrap_or_default() {
             let item: AuditItem =
@@ -120,13 +114,7 @@ pub async fn order_exists(target: &Target, order_id: OrderId) -> Result<bool, Ct
         .await
     {
         Ok(output) => Ok(output.item.is_some()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            Err(target.endpoint.no_such_table(table))
-        }
-        Err(e) => Err(target.endpoint.error("dynamodb:GetItem", e)),
+        Err(e) => Err(target.endpoint.table_error(table, "dynamodb:GetItem", e)),
     }
 }
 

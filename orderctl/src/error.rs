@@ -122,6 +122,28 @@ impl Endpoint {
         }
     }
 
+    /// A DynamoDB call on `table` failed: a missing table is said as such
+    /// (a wrong `--env`, most likely); anything else as [`Endpoint::error`].
+    pub fn table_error<E>(
+        &self,
+        table: &str,
+        action: &'static str,
+        err: SdkError<E, HttpResponse>,
+    ) -> CtlError
+    where
+        E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    {
+        let missing = err
+            .as_service_error()
+            .and_then(ProvideErrorMetadata::code)
+            .is_some_and(|code| code == "ResourceNotFoundException");
+        if missing {
+            self.no_such_table(table)
+        } else {
+            self.error(action, err)
+        }
+    }
+
     pub fn no_such_table(&self, name: &str) -> CtlError {
         CtlError::NoSuchTable {
             name: name.to_owned(),

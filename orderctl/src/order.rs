@@ -93,13 +93,7 @@ async fn get(target: &Target, order_id: OrderId) -> Result<OrderRecord, CtlError
         .await
     {
         Ok(output) => output,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Err(target.endpoint.no_such_table(table))
-        }
-        Err(e) => return Err(target.endpoint.error("dynamodb:GetItem", e)),
+        Err(e) => return Err(target.endpoint.table_error(table, "dynamodb:GetItem", e)),
     };
     let item = output.item.ok_or_else(|| CtlError::NoSuchOrder {
         order_id,

@@ -341,10 +341,7 @@ async fn unpublished(target: &Target) -> Result<Vec<OrderId>, CtlError> {
         .send()
         .try_collect()
         .await
-        .map_err(|e| match e.as_service_error() {
-            Some(s) if s.is_resource_not_found_exception() => target.endpoint.no_such_table(table),
-            _ => target.endpoint.error("dynamodb:Scan", e),
-        })?;
+        .map_err(|e| target.endpoint.table_error(table, "dynamodb:Scan", e))?;
     items
         .into_iter()
         .map(|item| {

@@ -122,6 +122,13 @@ impl Visit for JsonVisitor<'_> {
     }
 }
 
+/// Logs why `component` stops (once, with the cause chain) and gives the
+/// exit code to stop with.
+pub fn fatal(component: &str, error: &(dyn std::error::Error + 'static)) -> std::process::ExitCode {
+    tracing::error!(error = %error_chain(error), "{component} stopped");
+    std::process::ExitCode::FAILURE
+}
+
 /// `outer: middle: root cause` — the whole chain in one line, logged once.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();

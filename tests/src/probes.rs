@@ -92,3 +92,30 @@ pub async fn drain(local: &LocalAws, queue_url: &str) -> Vec<Message> {
         messages.extend(batch);
     }
 }
+
+/// Messages in a queue: (visible, in flight).
+pub async fn depth(local: &LocalAws, queue_url: &str) -> (u64, u64) {
+    let attributes = local
+        .sqs()
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(
+            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("attributes of {queue_url}: {e}"))
+        .attributes
+        .unwrap_or_default();
+    let count = |name| {
+        attributes
+            .get(&name)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    (
+        count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages),
+        count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    )
+}

@@ -5,7 +5,7 @@
 //! SIGTERM when dropped. A shell watchdog stops it too when the test process
 //! itself is gone, so a killed test run leaves nothing polling or listening.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -88,15 +88,19 @@ impl FleetProcess {
 
     /// The end of the log, for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = self.log();
-        let lines: Vec<&str> = text.lines().collect();
-        format!(
-            "--- {} ({}) ---\n{}",
-            self.name,
-            self.log.display(),
-            lines[lines.len().saturating_sub(30)..].join("\n")
-        )
+        log_tail(self.name, &self.log)
     }
+}
+
+/// The last 30 lines of the log file of process `name`, headed by its path.
+pub fn log_tail(name: &str, log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    format!(
+        "--- {name} ({}) ---\n{}",
+        log.display(),
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    )
 }
 
 impl Drop for FleetProcess {

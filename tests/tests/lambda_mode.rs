@@ -243,14 +243,7 @@ impl Sandbox {
     }
 
     fn log_tail(&self) -> String {
-        let text = self.log();
-        let lines: Vec<&str> = text.lines().collect();
-        format!(
-            "--- {} ({}) ---\n{}",
-            self.name,
-            self.log.display(),
-            lines[lines.len().saturating_sub(30)..].join("\n")
-        )
+        fleet_tests::process::log_tail(self.name, &self.log)
     }
 
     /// Invokes the function with `event` and returns its successful answer.

@@ -9,10 +9,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fleet_tests::app::App;
+use fleet_tests::probes::depth;
 use fleet_tests::probes::eventually;
 use fleet_tests::process::FleetProcess;
 use fleet_tests::{LocalAws, Stack};
-use orderctl_support::{depth, mails, orderctl, strings};
+use orderctl_support::{mails, orderctl, strings};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

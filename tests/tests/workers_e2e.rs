@@ -6,10 +6,10 @@ mod workers_support;
 
 use std::collections::HashMap;
 
-use fleet_tests::probes::eventually;
+use fleet_tests::probes::{depth, eventually};
 use fleet_tests::{LocalAws, Stack};
 use rust_decimal::Decimal;
-use workers_support::{audit_trail, depth, mail_to, order_event, publish, send_to_queue, Worker};
+use workers_support::{audit_trail, mail_to, order_event, publish, send_to_queue, Worker};
 
 const ORDERS: usize = 20;
 
@@ -52,7 +52,7 @@ async fn twenty_orders_make_twenty_emails_and_twenty_audit_records_however_often
     }
     for queue in [&stack.email_queue_url, &stack.audit_queue_url] {
         eventually(&format!("{queue} to drain"), &workers, || async {
-            (depth(local, queue).await == 0).then_some(())
+            (depth(local, queue).await == (0, 0)).then_some(())
         })
         .await;
     }
@@ -98,8 +98,8 @@ async fn twenty_orders_make_twenty_emails_and_twenty_audit_records_however_often
         assert_eq!(record.details.customer_email, order.customer_email);
     }
     assert_eq!(subjects.len(), ORDERS);
-    assert_eq!(depth(local, &stack.email_dlq_url).await, 0);
-    assert_eq!(depth(local, &stack.audit_dlq_url).await, 0);
+    assert_eq!(depth(local, &stack.email_dlq_url).await, (0, 0));
+    assert_eq!(depth(local, &stack.audit_dlq_url).await, (0, 0));
 
     // SIGTERM: each finishes its batch and exits cleanly.
     for worker in [&mut email, &mut audit] {

@@ -12,7 +12,8 @@ use shared::ports::EventPublisher;
 
 use crate::report::{Figure, Row, Section};
 use crate::stats::closed_loop;
-use crate::workers_support::{depth, order_event};
+use crate::workers_support::order_event;
+use fleet_tests::probes::depth;
 
 /// Events processed before the clock starts: both workers polling, warm.
 const WARM_UP: usize = 5;
@@ -136,7 +137,7 @@ impl<'a> Progress<'a> {
                 audit = Some(since.elapsed());
             }
             if email.is_none()
-                && depth(self.local, &self.stack.email_queue_url).await == 0
+                && depth(self.local, &self.stack.email_queue_url).await == (0, 0)
                 && self.emails().await >= expected
             {
                 email = Some(since.elapsed());

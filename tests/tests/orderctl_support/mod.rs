@@ -7,7 +7,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::process::Stdio;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use fleet_tests::probes::PATIENCE;
 use fleet_tests::{LocalAws, Stack};
 use serde_json::Value;
@@ -62,31 +61,6 @@ pub async fn orderctl(stack: &Stack, args: &[&str], extra: &[(&str, &str)]) -> R
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
-}
-
-/// Messages in a queue: (visible, in flight).
-pub async fn depth(local: &LocalAws, queue_url: &str) -> (u64, u64) {
-    let attributes = local
-        .sqs()
-        .get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("attributes of {queue_url}: {e}"))
-        .attributes
-        .unwrap_or_default();
-    let count = |name| {
-        attributes
-            .get(&name)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    };
-    (
-        count(QueueAttributeName::ApproximateNumberOfMessages),
-        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-    )
 }
 
 /// How many mails moto's SES accepted for each recipient.

@@ -4,7 +4,7 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
 use fleet_tests::{LocalAws, Stack};
 use shared::adapters::{DynamoDbAuditLog, SnsEventPublisher};
 use shared::domain::OrderId;
@@ -103,25 +103,6 @@ pub async fn audit_trail(local: &LocalAws, stack: &Stack, order_id: OrderId) -> 
                 shared::telemetry::error_chain(&e)
             )
         })
-}
-
-/// Messages in the queue, visible or in flight.
-pub async fn depth(local: &LocalAws, queue_url: &str) -> u64 {
-    let attributes = local
-        .sqs()
-        .get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("queue attributes of {queue_url}: {e}"))
-        .attributes
-        .unwrap_or_default();
-    attributes
-        .values()
-        .map(|n| n.parse::<u64>().unwrap_or(0))
-        .sum()
 }
 
 /// A message taken from a DLQ, with what the worker attached.
