@@ -19,7 +19,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-FUNCTIONS=(order-api email-worker audit-worker)
+FUNCTIONS=(order-api email-worker audit-worker outbox-relay)
 ENV_NAME=${1:-}
 ARCH=${ARCH:-arm64}
 

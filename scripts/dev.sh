@@ -15,7 +15,7 @@ API_ADDR=127.0.0.1:3000
 MOTO_STARTUP_SECONDS=15
 # Local runs retry a failed message after 5 s instead of minutes (structure unchanged).
 VISIBILITY_TIMEOUT=5
-SERVICES=(order-api email-worker audit-worker)
+SERVICES=(order-api email-worker audit-worker outbox-relay)
 LOG_DIR=.local
 PYTHON=.venv/bin/python
 TARGET=${CARGO_TARGET_DIR:-target}/debug

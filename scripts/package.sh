@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make package`: the three functions as `bootstrap` zips for Lambda's
+# `make package`: the four functions as `bootstrap` zips for Lambda's
 # provided.al2023 runtime, built by cargo-lambda (zig links against the glibc
 # Lambda has), in the workspace's size-tuned release profile.
 #
@@ -15,7 +15,9 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-FUNCTIONS=(order-api email-worker audit-worker)
+FUNCTIONS=(order-api email-worker audit-worker outbox-relay)
+# The crates that build them: outbox-relay is a second binary of order-api.
+PACKAGES=(order-api email-worker audit-worker)
 ARCH=${1:-x86_64}
 case "$ARCH" in
     x86_64) TARGET_TRIPLE=x86_64-unknown-linux-gnu ;;
@@ -37,8 +39,8 @@ if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET_TRIPLE"; the
 fi
 
 args=(--release --target "$TARGET_TRIPLE" --lambda-dir "$OUT")
-for function in "${FUNCTIONS[@]}"; do
-    args+=(--package "$function")
+for package in "${PACKAGES[@]}"; do
+    args+=(--package "$package")
 done
 say "building ${FUNCTIONS[*]} for $ARCH ($TARGET_TRIPLE) into $OUT"
 cargo lambda build --output-format binary "${args[@]}"

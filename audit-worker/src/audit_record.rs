@@ -46,6 +46,7 @@ mod tests {
     use chrono::{Duration, TimeZone};
     use rust_decimal::Decimal;
     use shared::domain::{parse_order, OrderId};
+    use shared::fakes::delivery;
 
     use super::*;
 
@@ -63,13 +64,6 @@ mod tests {
         .expect("a valid order")
         .accept(OrderId::new(), created);
         OrderCreated::new(Uuid::new_v4(), "corr-1", order)
-    }
-
-    fn delivery(message_id: &str) -> Delivery {
-        Delivery {
-            message_id: message_id.to_owned(),
-            receive_count: 1,
-        }
     }
 
     #[test]

@@ -39,6 +39,7 @@ mod tests {
     use std::sync::Mutex;
 
     use shared::domain::{parse_order, OrderId};
+    use shared::fakes::delivery;
     use shared::ports::{AuditRecord, BackendError, FailureKind};
     use uuid::Uuid;
 
@@ -77,13 +78,6 @@ mod tests {
         .expect("a valid order")
         .accept(OrderId::new(), Utc::now());
         OrderCreated::new(Uuid::new_v4(), "corr-1", order)
-    }
-
-    fn delivery(message_id: &str) -> Delivery {
-        Delivery {
-            message_id: message_id.to_owned(),
-            receive_count: 1,
-        }
     }
 
     #[tokio::test]

@@ -23,7 +23,6 @@ async fn main() -> ExitCode {
     let claims = DynamoDbIdempotencyStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         &config.idempotency_table,
-        config.claim_timeout,
         REMEMBER_SENDS_FOR,
     );
     let queue = WorkerQueue {

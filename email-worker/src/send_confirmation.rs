@@ -1,19 +1,29 @@
 //! The email worker's handler: one confirmation per event, however often the
 //! event is delivered.
 //!
-//! The event id is claimed in the idempotency store (`email#<eventId>`)
-//! before sending and marked done with SES's message id after. A claim
-//! expires after about the function's timeout, so an attempt that died
-//! between claiming and completing is retried — the one window in which a
-//! customer may get the email twice, instead of never.
+//! The event id is claimed in the idempotency store (`email#<eventId>`) with
+//! this attempt's own token until its deadline, and marked done with SES's
+//! message id after sending. Another attempt on the same event (a redelivery
+//! while this one runs, or after this one's worker died) waits for the claim
+//! to be completed or to lapse, within its own deadline, instead of failing.
+//! The one window in which a customer may get the email twice is a send
+//! whose reply was lost, or a worker dying between sending and recording —
+//! instead of never.
+
+use std::time::Duration;
 
 use chrono::Utc;
 use shared::batch::{Delivery, EventHandler, RecordError};
 use shared::event::OrderCreated;
-use shared::ports::{Claim, IdempotencyStore, Mailer};
+use shared::ports::{Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, Mailer, Sent};
 use shared::telemetry::error_chain;
 
 use crate::confirmation;
+
+/// How often an attempt waiting on another attempt's claim looks again.
+const WAIT_STEP: Duration = Duration::from_millis(500);
+/// The first pause before recording a send again; it doubles each time.
+const FIRST_RECORD_RETRY: Duration = Duration::from_millis(100);
 
 #[derive(Debug)]
 pub struct SendConfirmation<M, S> {
@@ -25,6 +35,86 @@ impl<M: Mailer, S: IdempotencyStore> SendConfirmation<M, S> {
     pub fn new(mailer: M, claims: S) -> Self {
         SendConfirmation { mailer, claims }
     }
+
+    /// Claims the event for this attempt. `Ok(true)`: ours to send;
+    /// `Ok(false)`: already sent.
+    async fn claim(
+        &self,
+        event: &OrderCreated,
+        key: &str,
+        token: ClaimToken,
+        delivery: &Delivery,
+    ) -> Result<bool, RecordError> {
+        // The order id is the fingerprint: the same event id must always
+        // carry the same order.
+        let fingerprint = event.order.order_id.to_string();
+        loop {
+            let now = Utc::now();
+            let request = ClaimRequest {
+                key,
+                fingerprint: &fingerprint,
+                pending: "",
+                token,
+                hold_until: delivery.deadline,
+                now,
+            };
+            match self.claims.claim(&request).await? {
+                Claim::Acquired { .. } => return Ok(true),
+                Claim::Completed { result } => {
+                    tracing::info!(sesMessageId = %result, "confirmation was already sent");
+                    return Ok(false);
+                }
+                Claim::Mismatch => {
+                    return Err(RecordError::Conflict(format!(
+                        "event {} was already used for another order",
+                        event.event_id
+                    )))
+                }
+                // The holder finishes or lapses before our own deadline: wait.
+                Claim::InProgress { until } if until < delivery.deadline => {
+                    let wait = (until - now).to_std().unwrap_or_default().min(WAIT_STEP);
+                    tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+                }
+                Claim::InProgress { .. } => {
+                    return Err(RecordError::InProgress {
+                        key: key.to_owned(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Records that SES took the mail, retrying while the attempt has time:
+    /// the record is what keeps a redelivery from sending it again.
+    async fn record_sent(&self, key: &str, token: ClaimToken, sent: &Sent, delivery: &Delivery) {
+        let mut wait = FIRST_RECORD_RETRY;
+        loop {
+            match self
+                .claims
+                .complete(key, token, &sent.message_id, Utc::now())
+                .await
+            {
+                Ok(Completion::Recorded) => return,
+                Ok(Completion::Superseded) => {
+                    tracing::warn!(
+                        "confirmation sent, but the claim had lapsed and was taken over"
+                    );
+                    return;
+                }
+                Err(error) if Utc::now() + wait < delivery.deadline => {
+                    tracing::warn!(error = %error_chain(&error), retryIn = ?wait, "confirmation sent but not yet recorded as sent");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                // Failing the record now would send the mail again; the
+                // message is settled and the claim lapses at the deadline.
+                Err(error) => {
+                    tracing::error!(error = %error_chain(&error), "confirmation sent but could not be recorded as sent");
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// The idempotency key of an event's confirmation.
@@ -33,50 +123,25 @@ pub fn claim_key(event: &OrderCreated) -> String {
 }
 
 impl<M: Mailer, S: IdempotencyStore> EventHandler for SendConfirmation<M, S> {
-    async fn handle(&self, event: &OrderCreated, _delivery: &Delivery) -> Result<(), RecordError> {
+    async fn handle(&self, event: &OrderCreated, delivery: &Delivery) -> Result<(), RecordError> {
         let order = &event.order;
         // Rendered before claiming: nothing between claim and release may panic.
         let email = confirmation::render(order);
         let key = claim_key(event);
-        // The order id is the fingerprint: the same event id must always
-        // carry the same order.
-        let fingerprint = order.order_id.to_string();
-        match self
-            .claims
-            .claim(&key, &fingerprint, "", Utc::now())
-            .await?
-        {
-            Claim::Acquired { .. } => {}
-            Claim::Completed { result } => {
-                tracing::info!(sesMessageId = %result, "confirmation was already sent");
-                return Ok(());
-            }
-            Claim::InProgress => return Err(RecordError::InProgress { key }),
-            Claim::Mismatch => {
-                return Err(RecordError::Conflict(format!(
-                    "event {} was already used for another order",
-                    event.event_id
-                )))
-            }
+        let token = ClaimToken::random();
+        if !self.claim(event, &key, token, delivery).await? {
+            return Ok(());
         }
         match self.mailer.send(&email).await {
             Ok(sent) => {
                 tracing::info!(to = %order.customer_email, sesMessageId = %sent.message_id, "confirmation sent");
-                if let Err(error) = self
-                    .claims
-                    .complete(&key, &sent.message_id, Utc::now())
-                    .await
-                {
-                    // The mail is out. Failing the record now would send it
-                    // again once the claim expires; the record ages out instead.
-                    tracing::warn!(error = %error_chain(&error), "confirmation sent but not recorded as sent");
-                }
+                self.record_sent(&key, token, &sent, delivery).await;
                 Ok(())
             }
             Err(error) => {
                 // Let the next attempt (or a redrive) claim the key at once.
-                if let Err(release) = self.claims.release(&key).await {
-                    tracing::warn!(error = %error_chain(&release), "could not release the claim; it expires by itself");
+                if let Err(release) = self.claims.release(&key, token).await {
+                    tracing::warn!(error = %error_chain(&release), "could not release the claim; it lapses at the attempt's deadline");
                 }
                 Err(error.into())
             }

@@ -3,7 +3,9 @@ use std::sync::Mutex;
 
 use shared::domain::{parse_order, OrderId};
 use shared::fakes::InMemoryIdempotencyStore;
-use shared::ports::{BackendError, Email, FailureKind, Sent};
+use shared::ports::{
+    BackendError, Claim, ClaimRequest, ClaimToken, Completion, Email, FailureKind, Sent,
+};
 use uuid::Uuid;
 
 use super::*;
@@ -51,10 +53,7 @@ fn event() -> OrderCreated {
 }
 
 fn delivery() -> Delivery {
-    Delivery {
-        message_id: "m-1".to_owned(),
-        receive_count: 1,
-    }
+    shared::fakes::delivery("m-1")
 }
 
 #[tokio::test]
@@ -146,16 +145,33 @@ async fn a_rejected_message_is_retried_with_its_reason_and_the_claim_released() 
     assert_eq!(handler.mailer.sent().len(), 1);
 }
 
-#[tokio::test]
-async fn an_event_being_sent_elsewhere_is_retried_later() {
-    let claims = InMemoryIdempotencyStore::default();
-    let event = event();
-    let key = claim_key(&event);
+/// Claims the event's key for another attempt, held until `until`.
+async fn held_elsewhere(
+    claims: &InMemoryIdempotencyStore,
+    event: &OrderCreated,
+    until: chrono::DateTime<Utc>,
+) -> ClaimToken {
+    let token = ClaimToken::random();
     let held = claims
-        .claim(&key, &event.order.order_id.to_string(), "", Utc::now())
+        .claim(&ClaimRequest {
+            key: &claim_key(event),
+            fingerprint: &event.order.order_id.to_string(),
+            pending: "",
+            token,
+            hold_until: until,
+            now: Utc::now(),
+        })
         .await
         .expect("claimed");
     assert!(matches!(held, Claim::Acquired { .. }));
+    token
+}
+
+#[tokio::test]
+async fn an_event_held_by_another_attempt_beyond_our_deadline_is_retried_later() {
+    let claims = InMemoryIdempotencyStore::default();
+    let event = event();
+    held_elsewhere(&claims, &event, Utc::now() + chrono::Duration::minutes(5)).await;
     let handler = SendConfirmation::new(RecordingMailer::default(), claims);
 
     let error = handler.handle(&event, &delivery()).await.expect_err("busy");
@@ -163,6 +179,70 @@ async fn an_event_being_sent_elsewhere_is_retried_later() {
     assert!(matches!(error, RecordError::InProgress { .. }));
     assert_eq!(error.kind(), FailureKind::Transient);
     assert!(handler.mailer.sent().is_empty());
+}
+
+#[tokio::test]
+async fn the_claim_of_an_attempt_that_died_is_waited_out_and_taken_over_without_failing() {
+    let claims = InMemoryIdempotencyStore::default();
+    let event = event();
+    held_elsewhere(
+        &claims,
+        &event,
+        Utc::now() + chrono::Duration::milliseconds(300),
+    )
+    .await;
+    let handler = SendConfirmation::new(RecordingMailer::default(), claims);
+
+    handler
+        .handle(&event, &delivery())
+        .await
+        .expect("sent once the dead attempt's claim lapsed");
+
+    assert_eq!(handler.mailer.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn an_attempt_waiting_on_a_live_one_sends_nothing_once_that_one_has_sent() {
+    let claims = std::sync::Arc::new(InMemoryIdempotencyStore::default());
+    let event = event();
+    let other = held_elsewhere(&claims, &event, Utc::now() + chrono::Duration::seconds(20)).await;
+    let handler = SendConfirmation::new(RecordingMailer::default(), claims.clone());
+
+    let key = claim_key(&event);
+    let delivery = delivery();
+    let (handled, completed) = tokio::join!(handler.handle(&event, &delivery), async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        claims
+            .complete(&key, other, "ses-by-the-other", Utc::now())
+            .await
+    });
+
+    handled.expect("done: the other attempt sent it");
+    assert_eq!(completed.expect("recorded"), Completion::Recorded);
+    assert!(handler.mailer.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_send_whose_recording_fails_at_first_is_recorded_on_a_retry_and_never_sent_again() {
+    let claims = InMemoryIdempotencyStore::default();
+    claims.fail_next_completions(2);
+    let handler = SendConfirmation::new(RecordingMailer::default(), claims);
+    let event = event();
+
+    handler
+        .handle(&event, &delivery())
+        .await
+        .expect("sent and recorded");
+    handler
+        .handle(&event, &delivery())
+        .await
+        .expect("a redelivery");
+
+    assert_eq!(handler.mailer.sent().len(), 1);
+    assert_eq!(
+        handler.claims.result(&claim_key(&event)).as_deref(),
+        Some("ses-1")
+    );
 }
 
 #[tokio::test]

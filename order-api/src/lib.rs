@@ -8,8 +8,10 @@
 //! - `place_order`: the use case — idempotency, persist, publish — over the
 //!   ports of `shared`, so it is tested with fakes.
 //! - `idempotency_key`, `request_id`: the two headers we give meaning to.
+//! - `deadline`: when a request's time is up (Lambda's deadline, or locally a budget).
 //! - `error`: every failure and its status and body, in one place.
 
+mod deadline;
 mod error;
 mod idempotency_key;
 mod place_order;
@@ -23,6 +25,7 @@ use axum::routing::post;
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+pub use deadline::Deadline;
 pub use error::ApiError;
 pub use idempotency_key::IdempotencyKey;
 pub use place_order::{fingerprint, OrderConfirmation, OrderService, PlaceError, Placed};

@@ -5,8 +5,6 @@ use std::time::Duration;
 use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
 use shared::Config;
 
-/// A request with an Idempotency-Key holds it this long before a retry may take over.
-const CLAIM_FOR: Duration = Duration::from_secs(30);
 /// Keys are remembered a day: far beyond the app's retries.
 const KEEP_KEYS_FOR: Duration = Duration::from_secs(24 * 3600);
 
@@ -29,12 +27,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let service = order_api::OrderService::new(
         DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),
         SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
-        DynamoDbIdempotencyStore::new(
-            dynamodb,
-            &config.idempotency_table,
-            CLAIM_FOR,
-            KEEP_KEYS_FOR,
-        ),
+        DynamoDbIdempotencyStore::new(dynamodb, &config.idempotency_table, KEEP_KEYS_FOR),
     );
     let app = order_api::router(service, &config.allowed_origins);
 

@@ -1,22 +1,34 @@
 //! The use case: accept a valid order exactly once, store it, publish its event.
 //!
-//! Persist, then publish. The order is stored with `published = false` and
-//! flipped after SNS accepts the event, so an order whose event is lost says
-//! so. With an `Idempotency-Key`, a retry resumes the same order (same id, same
-//! event id) instead of creating another: after a failed publish it publishes,
-//! after a success it replays the first response.
+//! Persist, then publish. The order is stored unpublished and marked after SNS
+//! accepts its event. A stored order is the promise: once it is stored the
+//! answer is 200, whatever happens to the publish — an event that did not go
+//! out is the outbox relay's job (`shared::outbox::OutboxRelay`), within a
+//! minute, with the order's own event id.
+//!
+//! With an `Idempotency-Key`, each request claims the key with a token of its
+//! own until its deadline. A retry resumes the first attempt's order (same id,
+//! same event id) instead of creating another; a retry that arrives while the
+//! first attempt still runs waits for it (within its own deadline) and
+//! replays its answer.
 
-use chrono::Utc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::domain::{iso8601, NewOrder, OrderId};
 use shared::ports::{
-    BackendError, Claim, EventPublisher, IdempotencyStore, OrderRecord, OrderRepository,
-    RepositoryError,
+    BackendError, Claim, ClaimRequest, ClaimToken, Completion, EventPublisher, IdempotencyStore,
+    OrderRecord, OrderRepository, RepositoryError,
 };
+use shared::telemetry::error_chain;
 use uuid::Uuid;
 
 use crate::idempotency_key::IdempotencyKey;
+
+/// How often a request waiting on another attempt with the same key looks again.
+const WAIT_STEP: Duration = Duration::from_millis(200);
 
 /// The body of a 200: what the app shows the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,20 +61,16 @@ pub enum Placed {
 pub enum PlaceError {
     #[error("the idempotency key was used for a different order")]
     KeyReused,
-    #[error("another request with the same idempotency key is in progress")]
+    #[error("another request with the same idempotency key is still in progress")]
     InProgress,
     #[error("could not store order")]
     Store(#[source] RepositoryError),
-    #[error("order {order_id} is stored but its event was not published")]
-    Publish {
-        order_id: OrderId,
-        #[source]
-        source: BackendError,
-    },
     #[error("idempotency store failed")]
     Idempotency(#[source] BackendError),
     #[error("the idempotency record holds an unreadable result")]
     CorruptRecord(#[source] serde_json::Error),
+    #[error("the idempotency record holds an unreadable order id {0:?}")]
+    CorruptPending(String),
 }
 
 /// Places orders through the ports it is given.
@@ -82,105 +90,148 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
         }
     }
 
+    /// Places `order`; `deadline` is when this request's time is up (the
+    /// Lambda invocation's, or the local server's request budget).
     pub async fn place(
         &self,
         order: NewOrder,
         key: Option<&IdempotencyKey>,
         correlation_id: &str,
+        deadline: DateTime<Utc>,
     ) -> Result<Placed, PlaceError> {
         let Some(key) = key else {
-            let record = self.store_new(order, OrderId::new()).await?;
-            self.publish(&record, correlation_id).await?;
+            let record = self.store(order, OrderId::new()).await?;
+            self.publish(&record, correlation_id).await;
             return Ok(Placed::Created(OrderConfirmation::of(&record)));
         };
 
-        let now = Utc::now();
         let store_key = key.store_key();
-        let claim = self
-            .idempotency
-            .claim(
-                &store_key,
-                &fingerprint(&order),
-                &OrderId::new().to_string(),
-                now,
-            )
-            .await
-            .map_err(PlaceError::Idempotency)?;
-        let order_id = match claim {
-            Claim::Completed { result } => {
-                let confirmation =
-                    serde_json::from_str(&result).map_err(PlaceError::CorruptRecord)?;
-                return Ok(Placed::Replayed(confirmation));
-            }
-            Claim::InProgress => return Err(PlaceError::InProgress),
-            Claim::Mismatch => return Err(PlaceError::KeyReused),
-            // The id chosen by the first attempt with this key, so a retry resumes it.
-            Claim::Acquired { pending } => pending.parse().unwrap_or_default(),
+        let token = ClaimToken::random();
+        let order_id = match self
+            .claim(&store_key, &fingerprint(&order), token, deadline)
+            .await?
+        {
+            Ok(order_id) => order_id,
+            Err(replayed) => return Ok(Placed::Replayed(replayed)),
         };
 
         match self.resume(order, order_id, correlation_id).await {
             Ok(confirmation) => {
                 let result =
                     serde_json::to_string(&confirmation).map_err(PlaceError::CorruptRecord)?;
-                if let Err(e) = self
+                match self
                     .idempotency
-                    .complete(&store_key, &result, Utc::now())
+                    .complete(&store_key, token, &result, Utc::now())
                     .await
                 {
-                    // The order is placed; a retry will find it and answer the same.
-                    tracing::warn!(error = %shared::telemetry::error_chain(&e), "could not record idempotent result");
+                    Ok(Completion::Recorded) => {}
+                    // Whoever holds the key now resumes this same order.
+                    Ok(Completion::Superseded) => {
+                        tracing::warn!(
+                            "idempotency key was taken over before the result was recorded"
+                        )
+                    }
+                    // The order is placed; a retry resumes it and answers the same.
+                    Err(e) => {
+                        tracing::warn!(error = %error_chain(&e), "could not record idempotent result")
+                    }
                 }
                 Ok(Placed::Created(confirmation))
             }
             Err(e) => {
-                if let Err(release) = self.idempotency.release(&store_key).await {
-                    // The claim expires on its own; a retry just waits for that.
-                    tracing::warn!(error = %shared::telemetry::error_chain(&release), "could not release idempotency key");
+                if let Err(release) = self.idempotency.release(&store_key, token).await {
+                    // The claim lapses at this request's deadline; a retry waits for that.
+                    tracing::warn!(error = %error_chain(&release), "could not release idempotency key");
                 }
                 Err(e)
             }
         }
     }
 
-    /// Stores the order under `order_id`, or picks up the one an earlier attempt stored.
+    /// Claims the key: `Ok(order id)` to work on (ours, or the one an earlier
+    /// attempt chose), or `Err(confirmation)` when the work is already done.
+    /// Waits for another attempt that holds the key, while our deadline allows.
+    async fn claim(
+        &self,
+        store_key: &str,
+        fingerprint: &str,
+        token: ClaimToken,
+        deadline: DateTime<Utc>,
+    ) -> Result<Result<OrderId, OrderConfirmation>, PlaceError> {
+        let candidate = OrderId::new().to_string();
+        loop {
+            let now = Utc::now();
+            let request = ClaimRequest {
+                key: store_key,
+                fingerprint,
+                pending: &candidate,
+                token,
+                hold_until: deadline,
+                now,
+            };
+            match self
+                .idempotency
+                .claim(&request)
+                .await
+                .map_err(PlaceError::Idempotency)?
+            {
+                Claim::Acquired { pending } => {
+                    return pending
+                        .parse()
+                        .map(Ok)
+                        .map_err(|_| PlaceError::CorruptPending(pending))
+                }
+                Claim::Completed { result } => {
+                    return serde_json::from_str(&result)
+                        .map(Err)
+                        .map_err(PlaceError::CorruptRecord)
+                }
+                Claim::Mismatch => return Err(PlaceError::KeyReused),
+                // The other attempt finishes, gives up or lapses before we
+                // must answer: wait for it rather than refuse the client.
+                Claim::InProgress { until } if until < deadline => {
+                    let wait = (until - now).to_std().unwrap_or_default().min(WAIT_STEP);
+                    tokio::time::sleep(wait.max(Duration::from_millis(20))).await;
+                }
+                Claim::InProgress { .. } => return Err(PlaceError::InProgress),
+            }
+        }
+    }
+
+    /// Stores the order under `order_id`, or picks up the one an earlier
+    /// attempt stored, then publishes it if nobody has yet.
     async fn resume(
         &self,
         order: NewOrder,
         order_id: OrderId,
         correlation_id: &str,
     ) -> Result<OrderConfirmation, PlaceError> {
-        let record = match self.store_new(order, order_id).await {
-            Ok(record) => record,
-            Err(PlaceError::Store(RepositoryError::AlreadyExists(_))) => {
-                match self.orders.get(order_id).await.map_err(PlaceError::Store)? {
-                    Some(existing) => existing,
-                    None => {
-                        return Err(PlaceError::Store(RepositoryError::AlreadyExists(order_id)))
-                    }
-                }
-            }
-            Err(e) => return Err(e),
-        };
+        let record = self.store(order, order_id).await?;
         if !record.published {
-            self.publish(&record, correlation_id).await?;
+            self.publish(&record, correlation_id).await;
         }
         Ok(OrderConfirmation::of(&record))
     }
 
-    async fn store_new(
-        &self,
-        order: NewOrder,
-        order_id: OrderId,
-    ) -> Result<OrderRecord, PlaceError> {
+    /// Stores a new order under `order_id`; if that id is taken (by an
+    /// earlier attempt with the same key, or by this one's own write whose
+    /// reply was lost) the stored order is the one to answer for.
+    async fn store(&self, order: NewOrder, order_id: OrderId) -> Result<OrderRecord, PlaceError> {
         let record = OrderRecord {
             order: order.accept(order_id, Utc::now()),
             event_id: Uuid::new_v4(),
             published: false,
         };
-        self.orders
-            .insert(&record)
-            .await
-            .map_err(PlaceError::Store)?;
+        match self.orders.insert(&record).await {
+            Ok(()) => {}
+            Err(RepositoryError::AlreadyExists(_)) => {
+                return match self.orders.get(order_id).await.map_err(PlaceError::Store)? {
+                    Some(existing) => Ok(existing),
+                    None => Err(PlaceError::Store(RepositoryError::AlreadyExists(order_id))),
+                }
+            }
+            Err(e) => return Err(PlaceError::Store(e)),
+        }
         tracing::info!(
             orderId = %record.order.order_id,
             customerEmail = %record.order.customer_email,
@@ -191,13 +242,18 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
         Ok(record)
     }
 
-    async fn publish(&self, record: &OrderRecord, correlation_id: &str) -> Result<(), PlaceError> {
-        shared::outbox::publish_order(&self.orders, &self.events, record, correlation_id)
-            .await
-            .map_err(|source| PlaceError::Publish {
-                order_id: record.order.order_id,
-                source,
-            })
+    /// Publishes the order's event. A failure is not the client's: the order
+    /// is stored, and the outbox relay publishes what is left unpublished.
+    async fn publish(&self, record: &OrderRecord, correlation_id: &str) {
+        if let Err(e) =
+            shared::outbox::publish_order(&self.orders, &self.events, record, correlation_id).await
+        {
+            tracing::warn!(
+                orderId = %record.order.order_id,
+                error = %error_chain(&e),
+                "order stored but its event not published; the outbox relay will publish it"
+            );
+        }
     }
 }
 

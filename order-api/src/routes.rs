@@ -14,6 +14,7 @@ use axum::Json;
 use shared::domain::{parse_order, OrderRejection};
 use shared::ports::{EventPublisher, IdempotencyStore, OrderRepository};
 
+use crate::deadline::Deadline;
 use crate::error::{ApiError, Failure};
 use crate::idempotency_key::IdempotencyKey;
 use crate::place_order::{OrderService, PlaceError, Placed};
@@ -23,6 +24,7 @@ use crate::MAX_BODY_BYTES;
 pub async fn post_order<R, P, I>(
     State(service): State<Arc<OrderService<R, P, I>>>,
     request_id: RequestId,
+    deadline: Deadline,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Failure>
@@ -44,9 +46,10 @@ where
     })?;
     let key = IdempotencyKey::from_headers(&headers)
         .map_err(|m| fail(ApiError::InvalidIdempotencyKey(m)))?;
-    let placed = service
-        .place(order, key.as_ref(), request_id.correlation_id())
+    let placing = service.place(order, key.as_ref(), request_id.correlation_id(), deadline.0);
+    let placed = tokio::time::timeout(deadline.budget(), placing)
         .await
+        .map_err(|elapsed| fail(ApiError::internal(elapsed)))?
         .map_err(|e| {
             fail(match e {
                 PlaceError::KeyReused => ApiError::IdempotencyKeyReused,

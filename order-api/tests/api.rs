@@ -5,9 +5,13 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use order_api::{router, OrderService};
+use std::time::Duration;
+
+use order_api::{fingerprint, router, OrderService};
 use serde_json::{json, Value};
 use shared::fakes::{InMemoryIdempotencyStore, InMemoryOrderRepository, RecordingEventPublisher};
+use shared::outbox::{OutboxRelay, RelaySettings};
+use shared::ports::{ClaimRequest, ClaimToken, IdempotencyStore};
 use tower::ServiceExt;
 
 /// The app with fakes the test can look into.
@@ -15,20 +19,19 @@ struct TestApp {
     router: Router,
     orders: Arc<InMemoryOrderRepository>,
     events: Arc<RecordingEventPublisher>,
+    keys: Arc<InMemoryIdempotencyStore>,
 }
 
 fn spawn_app() -> TestApp {
     let orders = Arc::new(InMemoryOrderRepository::default());
     let events = Arc::new(RecordingEventPublisher::default());
-    let service = OrderService::new(
-        orders.clone(),
-        events.clone(),
-        InMemoryIdempotencyStore::default(),
-    );
+    let keys = Arc::new(InMemoryIdempotencyStore::default());
+    let service = OrderService::new(orders.clone(), events.clone(), keys.clone());
     TestApp {
         router: router(service, &["https://app.example.com".to_owned()]),
         orders,
         events,
+        keys,
     }
 }
 
@@ -285,34 +288,75 @@ async fn refuses_a_repeated_idempotency_key_with_another_body() {
 }
 
 #[tokio::test]
-async fn a_failed_publish_leaves_the_order_unpublished_and_a_retry_publishes_it() {
+async fn a_failed_publish_still_answers_200_and_leaves_the_event_to_the_outbox_relay() {
     let app = spawn_app();
     app.events.fail(true);
-    let (status, _, body) = app.post(&order().to_string(), Some("retry-me")).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(body["error"], "Internal server error");
-    assert_eq!(body["message"], "Failed to process order");
-    assert!(body["requestId"].is_string());
-    assert!(
-        !body.to_string().contains("topic"),
-        "no internals leak: {body}"
+
+    let (status, _, first) = app.post(&order().to_string(), Some("retry-me")).await;
+    let (no_key_status, _, _) = app.post(&order().to_string(), None).await;
+
+    assert_eq!(
+        (status, no_key_status),
+        (StatusCode::OK, StatusCode::OK),
+        "{first}"
     );
     let stored = app.orders.all();
-    assert_eq!(stored.len(), 1);
-    assert!(!stored[0].published);
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|r| !r.published));
+    assert!(app.events.events().is_empty());
 
+    // The app retries anyway: the same answer, nothing stored twice.
     app.events.fail(false);
-    let (status, _, body) = app.post(&order().to_string(), Some("retry-me")).await;
+    let (status, headers, again) = app.post(&order().to_string(), Some("retry-me")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["orderId"], stored[0].order.order_id.to_string());
-    let events = app.events.events();
-    assert_eq!(events.len(), 1);
-    assert_eq!(
-        events[0].event_id, stored[0].event_id,
-        "the event id is the order's, not the attempt's"
+    assert_eq!(again, first);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(app.orders.all().len(), 2);
+
+    // The relay publishes both, each with its order's own event id.
+    let relay = OutboxRelay::new(
+        app.orders.clone(),
+        app.events.clone(),
+        RelaySettings {
+            grace: Duration::ZERO,
+            page_size: 10,
+        },
     );
-    assert!(app.orders.all()[0].published);
+    let report = relay.sweep(chrono::Utc::now()).await.expect("swept");
+    assert_eq!(report.published, 2);
+    let mut published: Vec<_> = app.events.events().iter().map(|e| e.event_id).collect();
+    let mut expected: Vec<_> = stored.iter().map(|r| r.event_id).collect();
+    published.sort();
+    expected.sort();
+    assert_eq!(published, expected);
+    assert!(app.orders.all().iter().all(|r| r.published));
+}
+
+#[tokio::test]
+async fn a_retry_waits_out_a_dead_attempts_claim_and_resumes_its_order() {
+    let app = spawn_app();
+    let body = order().to_string();
+    let parsed = shared::domain::parse_order(body.as_bytes()).expect("valid");
+    let chosen_by_the_first_attempt = shared::domain::OrderId::new();
+    // The first attempt claimed the key and died; its claim holds a moment longer.
+    app.keys
+        .claim(&ClaimRequest {
+            key: "order-api#dead-attempt",
+            fingerprint: &fingerprint(&parsed),
+            pending: &chosen_by_the_first_attempt.to_string(),
+            token: ClaimToken::random(),
+            hold_until: chrono::Utc::now() + chrono::Duration::milliseconds(300),
+            now: chrono::Utc::now(),
+        })
+        .await
+        .expect("claimed");
+
+    let (status, _, answer) = app.post(&body, Some("dead-attempt")).await;
+
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["orderId"], chosen_by_the_first_attempt.to_string());
     assert_eq!(app.orders.all().len(), 1);
+    assert_eq!(app.events.events().len(), 1);
 }
 
 #[tokio::test]

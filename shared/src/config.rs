@@ -33,9 +33,14 @@ pub struct Config {
     pub audit_dlq: String,
     /// Likewise the fallback for the policy's `maxReceiveCount` (the template's 3).
     pub max_receive_count: u32,
-    /// How long email-worker's in-progress claim on an event holds: about the
-    /// function's timeout, so that the retry of a crashed attempt can take over.
-    pub claim_timeout: Duration,
+    /// A local worker's batch deadline, as the function's timeout is in
+    /// Lambda: a record's claims hold until then, and its handler is cut off then.
+    pub worker_timeout: Duration,
+    /// How often the local outbox relay sweeps (Lambda: its schedule).
+    pub relay_interval: Duration,
+    /// How old an unpublished order must be before the relay publishes it:
+    /// order-api's own deadline, before which the request may still do it.
+    pub relay_grace: Duration,
     pub sender_email: String,
     /// CORS origins; `*` allows any.
     pub allowed_origins: Vec<String>,
@@ -114,7 +119,9 @@ impl Config {
             },
         };
         let max_receive_count = number("MAX_RECEIVE_COUNT", 3)?;
-        let claim_timeout = Duration::from_secs(number("CLAIM_TIMEOUT_SECONDS", 60)?.into());
+        let worker_timeout = Duration::from_secs(number("WORKER_TIMEOUT_SECONDS", 30)?.into());
+        let relay_interval = Duration::from_secs(number("RELAY_INTERVAL_SECONDS", 5)?.into());
+        let relay_grace = Duration::from_secs(number("RELAY_GRACE_SECONDS", 10)?.into());
         let endpoint_url =
             lookup("AWS_ENDPOINT_URL").or_else(|| local.then(|| LOCAL_ENDPOINT.to_owned()));
 
@@ -127,7 +134,9 @@ impl Config {
             email_dlq: named("EMAIL_DLQ", "OrderEmailDLQ"),
             audit_dlq: named("AUDIT_DLQ", "OrderAuditDLQ"),
             max_receive_count,
-            claim_timeout,
+            worker_timeout,
+            relay_interval,
+            relay_grace,
             order_topic_arn,
             sender_email,
             allowed_origins,
@@ -214,7 +223,7 @@ mod tests {
         assert_eq!(config.email_dlq, "local-OrderEmailDLQ");
         assert_eq!(config.audit_dlq, "local-OrderAuditDLQ");
         assert_eq!(config.max_receive_count, 3);
-        assert_eq!(config.claim_timeout, Duration::from_secs(60));
+        assert_eq!(config.worker_timeout, Duration::from_secs(30));
     }
 
     #[test]

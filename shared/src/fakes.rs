@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use crate::domain::OrderId;
 use crate::event::OrderCreated;
 use crate::ports::{
-    BackendError, Claim, EventPublisher, IdempotencyStore, OrderRecord, OrderRepository,
-    RepositoryError,
+    BackendError, Claim, ClaimRequest, ClaimToken, Completion, EventPublisher, IdempotencyStore,
+    OrderRecord, OrderRepository, PendingOrder, RepositoryError,
 };
 
 fn unavailable(operation: &'static str) -> BackendError {
@@ -78,6 +78,29 @@ impl OrderRepository for InMemoryOrderRepository {
         }
         Ok(())
     }
+
+    async fn unpublished(
+        &self,
+        after: Option<&PendingOrder>,
+        limit: usize,
+    ) -> Result<Vec<PendingOrder>, RepositoryError> {
+        self.check("unpublished")?;
+        let orders = self.orders.lock().map_err(|_| unavailable("unpublished"))?;
+        let mut pending: Vec<PendingOrder> = orders
+            .values()
+            .filter(|record| !record.published)
+            .map(|record| PendingOrder {
+                order_id: record.order.order_id,
+                created_at: record.order.created_at,
+            })
+            .collect();
+        pending.sort_by_key(|p| (p.created_at, p.order_id.to_string()));
+        let start = after.map_or(0, |last| {
+            let last = (last.created_at, last.order_id.to_string());
+            pending.partition_point(|p| (p.created_at, p.order_id.to_string()) <= last)
+        });
+        Ok(pending.into_iter().skip(start).take(limit).collect())
+    }
 }
 
 /// Keeps every event it is given; can be told to fail.
@@ -115,32 +138,47 @@ struct Entry {
     fingerprint: String,
     pending: String,
     result: Option<String>,
-    locked: bool,
+    /// The attempt holding the key, and until when; `None` once released.
+    holder: Option<(ClaimToken, DateTime<Utc>)>,
 }
 
-/// Idempotency records in a map. Claims never expire on their own: tests
-/// that need a takeover release the key.
+/// Idempotency records in a map, with the DynamoDB store's rules: a claim
+/// is held by its token until its deadline, and only that token completes
+/// or releases it. Records never expire on their own.
 #[derive(Debug, Default)]
 pub struct InMemoryIdempotencyStore {
     entries: Mutex<HashMap<String, Entry>>,
+    /// Completions still to fail, as a store that is briefly down would.
+    failing_completions: std::sync::atomic::AtomicUsize,
+}
+
+impl InMemoryIdempotencyStore {
+    /// The next `count` calls to `complete` fail (transiently).
+    pub fn fail_next_completions(&self, count: usize) {
+        self.failing_completions.store(count, Ordering::SeqCst);
+    }
+
+    /// The result recorded for `key`, if the work is done.
+    pub fn result(&self, key: &str) -> Option<String> {
+        self.entries
+            .lock()
+            .ok()
+            .and_then(|entries| entries.get(key).and_then(|e| e.result.clone()))
+    }
 }
 
 impl IdempotencyStore for InMemoryIdempotencyStore {
-    async fn claim(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        pending: &str,
-        _now: DateTime<Utc>,
-    ) -> Result<Claim, BackendError> {
+    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, BackendError> {
         let mut entries = self.entries.lock().map_err(|_| unavailable("claim"))?;
-        let entry = entries.entry(key.to_owned()).or_insert_with(|| Entry {
-            fingerprint: fingerprint.to_owned(),
-            pending: pending.to_owned(),
-            result: None,
-            locked: false,
-        });
-        if entry.fingerprint != fingerprint {
+        let entry = entries
+            .entry(request.key.to_owned())
+            .or_insert_with(|| Entry {
+                fingerprint: request.fingerprint.to_owned(),
+                pending: request.pending.to_owned(),
+                result: None,
+                holder: None,
+            });
+        if entry.fingerprint != request.fingerprint {
             return Ok(Claim::Mismatch);
         }
         if let Some(result) = &entry.result {
@@ -148,42 +186,59 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
                 result: result.clone(),
             });
         }
-        if entry.locked {
-            return Ok(Claim::InProgress);
+        match entry.holder {
+            Some((holder, until)) if holder != request.token && until > request.now => {
+                Ok(Claim::InProgress { until })
+            }
+            _ => {
+                entry.holder = Some((request.token, request.hold_until));
+                Ok(Claim::Acquired {
+                    pending: entry.pending.clone(),
+                })
+            }
         }
-        entry.locked = true;
-        Ok(Claim::Acquired {
-            pending: entry.pending.clone(),
-        })
     }
 
     async fn complete(
         &self,
         key: &str,
+        token: ClaimToken,
         result: &str,
         _now: DateTime<Utc>,
-    ) -> Result<(), BackendError> {
-        if let Some(entry) = self
-            .entries
-            .lock()
-            .map_err(|_| unavailable("complete"))?
-            .get_mut(key)
-        {
-            entry.result = Some(result.to_owned());
-            entry.locked = false;
+    ) -> Result<Completion, BackendError> {
+        let failing =
+            self.failing_completions
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failing.is_ok() {
+            return Err(unavailable("complete"));
+        }
+        let mut entries = self.entries.lock().map_err(|_| unavailable("complete"))?;
+        match entries.get_mut(key) {
+            Some(entry) if entry.holder.is_some_and(|(holder, _)| holder == token) => {
+                entry.result = Some(result.to_owned());
+                entry.holder = None;
+                Ok(Completion::Recorded)
+            }
+            _ => Ok(Completion::Superseded),
+        }
+    }
+
+    async fn release(&self, key: &str, token: ClaimToken) -> Result<(), BackendError> {
+        let mut entries = self.entries.lock().map_err(|_| unavailable("release"))?;
+        if let Some(entry) = entries.get_mut(key) {
+            if entry.holder.is_some_and(|(holder, _)| holder == token) {
+                entry.holder = None;
+            }
         }
         Ok(())
     }
+}
 
-    async fn release(&self, key: &str) -> Result<(), BackendError> {
-        if let Some(entry) = self
-            .entries
-            .lock()
-            .map_err(|_| unavailable("release"))?
-            .get_mut(key)
-        {
-            entry.locked = false;
-        }
-        Ok(())
+/// The first delivery of message `message_id`, with a minute to handle it.
+pub fn delivery(message_id: &str) -> crate::batch::Delivery {
+    crate::batch::Delivery {
+        message_id: message_id.to_owned(),
+        receive_count: 1,
+        deadline: Utc::now() + chrono::Duration::seconds(60),
     }
 }

@@ -9,10 +9,12 @@
 //! - [`ports`]: one trait per capability the handlers need (`OrderRepository`,
 //!   `EventPublisher`, `IdempotencyStore`, `Mailer`, `AuditLog`, `DeadLetters`);
 //!   handlers depend on these only.
-//! - [`outbox`]: publishing a stored order's event and marking the order.
+//! - [`outbox`]: publishing a stored order's event and marking the order, and
+//!   the relay that publishes what order-api stored but could not publish.
 //! - [`adapters`]: those traits on DynamoDB, SNS, SES and SQS; all AWS shapes stay here.
 //! - [`batch`]: the SQS batch runner both workers share, and its local-mode poller.
 //! - [`config`]: settings read once from the environment.
+//! - [`redact`]: masks customer addresses in text we did not write (AWS errors).
 //! - [`shutdown`]: Ctrl-C or SIGTERM, for every binary in local mode.
 //! - [`telemetry`]: JSON logs in Lambda, readable ones locally.
 //! - `fakes` (tests only, feature `fakes`): in-memory ports for handler tests.
@@ -26,6 +28,7 @@ pub mod event;
 pub mod fakes;
 pub mod outbox;
 pub mod ports;
+pub mod redact;
 pub mod shutdown;
 pub mod telemetry;
 

@@ -138,5 +138,6 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text
+    // Causes we did not write (AWS error messages) may name an address.
+    crate::redact::addresses(&text).into_owned()
 }

@@ -1,11 +1,9 @@
 //! The DynamoDB and SNS adapters of order-api, against the real SDK clients
-//! with mocked responses (aws-smithy-mocks).
-
-use std::time::Duration;
+//! with mocked responses (aws-smithy-mocks). The idempotency store has its
+//! own file, `idempotency_adapter.rs`.
 
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
-use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sns::error::ErrorMetadata;
@@ -13,12 +11,10 @@ use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_sdk_sns::types::error::{InternalErrorException, NotFoundException};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use chrono::{TimeZone, Utc};
-use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
+use shared::adapters::{DynamoDbOrderRepository, SnsEventPublisher};
 use shared::domain::{parse_order, OrderId};
 use shared::event::OrderCreated;
-use shared::ports::{
-    Claim, EventPublisher, IdempotencyStore, OrderRecord, OrderRepository, RepositoryError,
-};
+use shared::ports::{EventPublisher, OrderRecord, OrderRepository, RepositoryError};
 use uuid::Uuid;
 
 fn record() -> OrderRecord {
@@ -151,104 +147,4 @@ async fn a_failed_publish_is_an_error_that_says_whether_to_retry() {
 
     let err = publisher.publish(&event).await.unwrap_err();
     assert!(err.transient, "an internal error of SNS is worth a retry");
-}
-
-fn store(client: aws_sdk_dynamodb::Client) -> DynamoDbIdempotencyStore {
-    DynamoDbIdempotencyStore::new(
-        client,
-        "t-Idempotency",
-        Duration::from_secs(30),
-        Duration::from_secs(3600),
-    )
-}
-
-fn stored(status: &str, fingerprint: &str, lock_expires_at: i64) -> GetItemOutput {
-    GetItemOutput::builder()
-        .item("Id", AttributeValue::S("k".into()))
-        .item("Fingerprint", AttributeValue::S(fingerprint.into()))
-        .item("Status", AttributeValue::S(status.into()))
-        .item("Pending", AttributeValue::S("first-order".into()))
-        .item("Result", AttributeValue::S("{\"orderId\":\"x\"}".into()))
-        .item(
-            "LockExpiresAt",
-            AttributeValue::N(lock_expires_at.to_string()),
-        )
-        .build()
-}
-
-#[tokio::test]
-async fn an_idempotency_key_is_claimed_once_then_answers_from_its_record() {
-    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let fresh = mock!(aws_sdk_dynamodb::Client::put_item)
-        .match_requests(|req| req.condition_expression() == Some("attribute_not_exists(Id)"))
-        .then_output(|| PutItemOutput::builder().build());
-    let taken = || mock!(aws_sdk_dynamodb::Client::put_item).then_error(conditional_check_failed);
-    let completed =
-        mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| stored("COMPLETED", "fp", 0));
-    let other_body =
-        mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| stored("COMPLETED", "other", 0));
-    let busy = mock!(aws_sdk_dynamodb::Client::get_item)
-        .then_output(move || stored("IN_PROGRESS", "fp", now.timestamp() + 10));
-    let client = mock_client!(
-        aws_sdk_dynamodb,
-        RuleMode::Sequential,
-        [
-            &fresh,
-            &taken(),
-            &completed,
-            &taken(),
-            &other_body,
-            &taken(),
-            &busy
-        ]
-    );
-    let store = store(client);
-
-    assert_eq!(
-        store.claim("k", "fp", "mine", now).await.unwrap(),
-        Claim::Acquired {
-            pending: "mine".into()
-        }
-    );
-    assert_eq!(
-        store.claim("k", "fp", "mine", now).await.unwrap(),
-        Claim::Completed {
-            result: "{\"orderId\":\"x\"}".into()
-        }
-    );
-    assert_eq!(
-        store.claim("k", "fp", "mine", now).await.unwrap(),
-        Claim::Mismatch
-    );
-    assert_eq!(
-        store.claim("k", "fp", "mine", now).await.unwrap(),
-        Claim::InProgress
-    );
-}
-
-#[tokio::test]
-async fn an_expired_or_released_claim_is_taken_over_with_the_first_attempts_work() {
-    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let taken = mock!(aws_sdk_dynamodb::Client::put_item).then_error(conditional_check_failed);
-    let expired = mock!(aws_sdk_dynamodb::Client::get_item)
-        .then_output(move || stored("IN_PROGRESS", "fp", now.timestamp() - 1));
-    let take_over = mock!(aws_sdk_dynamodb::Client::update_item)
-        .match_requests(move |req| {
-            req.condition_expression()
-                .is_some_and(|c| c.contains("LockExpiresAt = :seen"))
-                && req.expression_attribute_values().unwrap()[":seen"]
-                    == AttributeValue::N((now.timestamp() - 1).to_string())
-        })
-        .then_output(|| UpdateItemOutput::builder().build());
-    let client = mock_client!(
-        aws_sdk_dynamodb,
-        RuleMode::Sequential,
-        [&taken, &expired, &take_over]
-    );
-    assert_eq!(
-        store(client).claim("k", "fp", "mine", now).await.unwrap(),
-        Claim::Acquired {
-            pending: "first-order".into()
-        }
-    );
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use fleet_tests::app::App;
-use fleet_tests::probes::{drain, stored_orders};
+use fleet_tests::probes::{drain, eventually, stored_orders};
+use fleet_tests::process::FleetProcess;
 use fleet_tests::{LocalAws, Stack};
 use serde_json::{json, Value};
 
@@ -130,48 +131,69 @@ async fn an_idempotent_retry_creates_one_order_and_one_event() {
 }
 
 #[tokio::test]
-async fn a_failed_publish_leaves_the_order_unpublished_and_a_retry_publishes_it() {
+async fn a_failed_publish_answers_200_and_the_outbox_relay_publishes_it_with_no_operator() {
     let local = LocalAws::shared();
     let stack = Stack::create(local).await;
     let app = App::spawn(&stack, &[]);
+    let relay = FleetProcess::start(
+        "outbox-relay",
+        &stack,
+        &[
+            ("RELAY_INTERVAL_SECONDS", "1".to_owned()),
+            ("RELAY_GRACE_SECONDS", "1".to_owned()),
+        ],
+    );
     // The topic goes away: publishing fails while storing still works.
     stack.delete_topic(local).await;
-    let body = order("outage@example.com").to_string();
+    let keyed = order("outage@example.com").to_string();
 
-    let (status, failure) = app.post_order(&body, Some("during-outage")).await;
-    assert_eq!(status, 500, "{failure}");
-    assert_eq!(failure["error"], "Internal server error");
-    assert_eq!(failure["message"], "Failed to process order");
-    assert!(failure["requestId"].is_string());
+    let (status, first) = app.post_order(&keyed, Some("during-outage")).await;
+    assert_eq!(status, 200, "a stored order is the promise: {first}");
+    let (status, unkeyed) = app
+        .post_order(&order("no-key@example.com").to_string(), None)
+        .await;
+    assert_eq!(status, 200, "{unkeyed}");
     let items = stored_orders(local, &stack).await;
-    assert_eq!(items.len(), 1);
-    assert_eq!(
-        items[0]["Published"],
-        AttributeValue::Bool(false),
-        "marked unpublished"
-    );
-    let order_id = text(&items[0], "OrderId");
+    assert_eq!(items.len(), 2);
+    assert!(items
+        .iter()
+        .all(|item| item["Published"] == AttributeValue::Bool(false)));
 
-    // The topic and its subscriptions come back (as `orderctl local up` would).
+    // The app retries anyway: the same order, answered again.
+    let (status, again) = app.post_order(&keyed, Some("during-outage")).await;
+    assert_eq!((status, &again), (200, &first));
+
+    // The topic and its subscriptions come back (as `orderctl local up` would);
+    // nobody runs anything: the relay publishes both.
     Stack::create_named(local, &stack.env).await;
-    let (status, success) = app.post_order(&body, Some("during-outage")).await;
-    assert_eq!(status, 200, "{success}");
-    assert_eq!(
-        success["orderId"],
-        order_id.as_str(),
-        "the retry resumes the same order"
-    );
+    eventually("the relay to publish both orders", &[&relay], || async {
+        let items = stored_orders(local, &stack).await;
+        items
+            .iter()
+            .all(|item| item["Published"] == AttributeValue::Bool(true))
+            .then_some(())
+    })
+    .await;
 
     let items = stored_orders(local, &stack).await;
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["Published"], AttributeValue::Bool(true));
+    let mut expected: Vec<(String, String)> = items
+        .iter()
+        .map(|item| (text(item, "OrderId"), text(item, "EventId")))
+        .collect();
+    expected.sort();
     for queue in [&stack.email_queue_url, &stack.audit_queue_url] {
-        let messages = drain(local, queue).await;
-        assert_eq!(messages.len(), 1);
-        let event: Value =
-            serde_json::from_str(messages[0].body().unwrap_or_default()).expect("an event");
-        assert_eq!(event["orderId"], order_id.as_str());
-        assert_eq!(event["eventId"], text(&items[0], "EventId").as_str());
+        let mut events: Vec<(String, String)> = drain(local, queue)
+            .await
+            .iter()
+            .map(|message| {
+                let event: Value =
+                    serde_json::from_str(message.body().unwrap_or_default()).expect("an event");
+                let field = |name: &str| event[name].as_str().unwrap_or_default().to_owned();
+                (field("orderId"), field("eventId"))
+            })
+            .collect();
+        events.sort();
+        assert_eq!(events, expected, "each order's own event, once");
     }
 }
 

@@ -3,16 +3,11 @@
 
 mod workers_support;
 
-use std::time::{Duration, SystemTime};
-
-use aws_sdk_dynamodb::Client as DynamoDb;
 use fleet_tests::probes::eventually;
 use fleet_tests::{LocalAws, Stack};
-use shared::adapters::DynamoDbIdempotencyStore;
-use shared::ports::{Claim, IdempotencyStore};
 use workers_support::{
-    audit_trail, mail_to, order_event, publish, send_to_queue, take_dead_letters, DeadLetter,
-    Worker,
+    audit_trail, hold_email_claim, mail_to, order_event, publish, send_to_queue, take_dead_letters,
+    DeadLetter, Worker,
 };
 
 async fn one_dead_letter(local: &LocalAws, dlq_url: &str, workers: &[&Worker]) -> DeadLetter {
@@ -138,22 +133,7 @@ async fn a_transient_failure_reaches_the_dlq_on_the_third_attempt_with_its_reaso
     let event = order_event(&stack, 1);
     // Another attempt holds this event's email for an hour: every delivery
     // finds it busy, which is transient.
-    let claims = DynamoDbIdempotencyStore::new(
-        DynamoDb::new(&local.aws_sdk_config()),
-        &stack.idempotency_table,
-        Duration::from_secs(3600),
-        Duration::from_secs(3600),
-    );
-    let held = claims
-        .claim(
-            &format!("email#{}", event.event_id),
-            &event.order.order_id.to_string(),
-            "",
-            SystemTime::now().into(),
-        )
-        .await
-        .expect("claiming");
-    assert!(matches!(held, Claim::Acquired { .. }));
+    hold_email_claim(local, &stack, &event).await;
     let email = Worker::start("email-worker", &stack, &[]);
     let audit = Worker::start("audit-worker", &stack, &[]);
     let workers = [&email, &audit];

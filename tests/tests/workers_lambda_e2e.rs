@@ -4,16 +4,10 @@
 
 mod workers_support;
 
-use std::time::{Duration, SystemTime};
-
-use aws_sdk_dynamodb::Client as DynamoDb;
 use fleet_tests::probes::{eventually, PATIENCE};
 use fleet_tests::runtime_api::{AnswerKind, RuntimeApi};
 use fleet_tests::{LocalAws, Stack};
-use shared::adapters::DynamoDbIdempotencyStore;
-use shared::event::OrderCreated;
-use shared::ports::IdempotencyStore;
-use workers_support::{mail_to, order_event, take_dead_letters, Worker};
+use workers_support::{hold_email_claim, mail_to, order_event, take_dead_letters, Worker};
 
 /// An SQS record as Lambda delivers it.
 fn record(stack: &Stack, message_id: &str, body: &str, receive_count: u32) -> serde_json::Value {
@@ -33,24 +27,6 @@ fn record(stack: &Stack, message_id: &str, body: &str, receive_count: u32) -> se
         "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:{}-OrderEmailQueue", stack.env),
         "awsRegion": "us-east-1",
     })
-}
-
-/// Holds `event`'s email claim for an hour, as a slow concurrent attempt would.
-async fn hold_claim(local: &LocalAws, stack: &Stack, event: &OrderCreated) {
-    DynamoDbIdempotencyStore::new(
-        DynamoDb::new(&local.aws_sdk_config()),
-        &stack.idempotency_table,
-        Duration::from_secs(3600),
-        Duration::from_secs(3600),
-    )
-    .claim(
-        &format!("email#{}", event.event_id),
-        &event.order.order_id.to_string(),
-        "",
-        SystemTime::now().into(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("claiming: {e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,7 +49,7 @@ async fn in_lambda_mode_a_batch_reports_only_the_record_to_retry() {
     );
     let good = order_event(&stack, 1);
     let busy = order_event(&stack, 2);
-    hold_claim(local, &stack, &busy).await;
+    hold_email_claim(local, &stack, &busy).await;
     let batch = serde_json::json!({"Records": [
         record(&stack, "good", &good.to_json(), 1),
         record(&stack, "garbage", "{\"not\": \"an order\"}", 1),

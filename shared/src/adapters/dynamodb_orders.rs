@@ -3,6 +3,13 @@
 //! The item uses the reference design's attribute names (PascalCase), money as
 //! exact `N` values, `CreatedAt` as ISO 8601 text. `EventId` and `Published`
 //! make the table the outbox: an order whose event was not published says so.
+//!
+//! While an order is unpublished it also carries `OutboxPending`, the key of
+//! the sparse index `UnpublishedIndex` (with `CreatedAt` as its sort key):
+//! marking the order published removes the attribute, so the index holds
+//! the outbox's backlog and nothing else, oldest first, for the relay to
+//! sweep without scanning the table. One partition value is enough: only
+//! orders in flight or whose publish failed are in it.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
@@ -14,7 +21,12 @@ use super::sdk_error::backend_error;
 use crate::domain::{
     iso8601, CustomerEmail, CustomerName, Money, Order, OrderId, OrderLine, Quantity,
 };
+use crate::ports::PendingOrder;
 use crate::ports::{BackendError, OrderRecord, OrderRepository, RepositoryError};
+
+/// The sparse index of unpublished orders, and its one partition value.
+pub const UNPUBLISHED_INDEX: &str = "UnpublishedIndex";
+const OUTBOX_PENDING: &str = "PENDING";
 
 #[derive(Debug, Clone)]
 pub struct DynamoDbOrderRepository {
@@ -46,6 +58,9 @@ pub struct OrderItem {
     pub created_at: DateTime<Utc>,
     pub event_id: Uuid,
     pub published: bool,
+    /// Present (`PENDING`) exactly while the order is unpublished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox_pending: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -82,6 +97,7 @@ impl From<&OrderRecord> for OrderItem {
             created_at: order.created_at,
             event_id: record.event_id,
             published: record.published,
+            outbox_pending: (!record.published).then(|| OUTBOX_PENDING.to_owned()),
         }
     }
 }
@@ -167,7 +183,7 @@ impl OrderRepository for DynamoDbOrderRepository {
             .update_item()
             .table_name(&self.table)
             .key("OrderId", AttributeValue::S(id.to_string()))
-            .update_expression("SET Published = :true")
+            .update_expression("SET Published = :true REMOVE OutboxPending")
             .condition_expression("attribute_exists(OrderId)")
             .expression_attribute_values(":true", AttributeValue::Bool(true))
             .send()
@@ -175,4 +191,62 @@ impl OrderRepository for DynamoDbOrderRepository {
             .map_err(|e| backend_error("Orders.UpdateItem", e))?;
         Ok(())
     }
+
+    async fn unpublished(
+        &self,
+        after: Option<&PendingOrder>,
+        limit: usize,
+    ) -> Result<Vec<PendingOrder>, RepositoryError> {
+        let start = after.map(|last| {
+            [
+                ("OrderId", AttributeValue::S(last.order_id.to_string())),
+                (
+                    "OutboxPending",
+                    AttributeValue::S(OUTBOX_PENDING.to_owned()),
+                ),
+                (
+                    "CreatedAt",
+                    AttributeValue::S(iso8601::format(&last.created_at)),
+                ),
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect()
+        });
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(UNPUBLISHED_INDEX)
+            .key_condition_expression("OutboxPending = :pending")
+            .expression_attribute_values(":pending", AttributeValue::S(OUTBOX_PENDING.to_owned()))
+            .scan_index_forward(true)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX).max(1))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| backend_error("Orders.Query", e))?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item::<_, PendingItem>(item)
+                    .map(|item| PendingOrder {
+                        order_id: item.order_id,
+                        created_at: item.created_at,
+                    })
+                    .map_err(|e| mapping_error("Orders.Query", e))
+            })
+            .collect()
+    }
+}
+
+/// What the sparse index projects: the keys.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PendingItem {
+    order_id: OrderId,
+    #[serde(with = "iso8601")]
+    created_at: DateTime<Utc>,
 }

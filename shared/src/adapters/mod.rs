@@ -12,7 +12,7 @@ mod sqs_queue;
 
 pub use dynamodb_audit_log::{AuditItem, DynamoDbAuditLog, OrderDetailsItem, ORDER_ID_INDEX};
 pub use dynamodb_idempotency::DynamoDbIdempotencyStore;
-pub use dynamodb_orders::{DynamoDbOrderRepository, LineItem, OrderItem};
+pub use dynamodb_orders::{DynamoDbOrderRepository, LineItem, OrderItem, UNPUBLISHED_INDEX};
 pub use ses_mailer::SesMailer;
 pub use sns_publisher::SnsEventPublisher;
 pub use sqs_dead_letters::{failure_attributes, SqsDeadLetters};

@@ -60,11 +60,12 @@ impl<E: ProvideErrorMetadata + std::error::Error + 'static> std::fmt::Display
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
+            // The service's message may name a customer's address (SES does).
             SdkError::ServiceError(service) => write!(
                 f,
                 "{}: {} (HTTP {})",
                 service.err().code().unwrap_or("unknown error"),
-                service.err().message().unwrap_or("no message"),
+                crate::redact::addresses(service.err().message().unwrap_or("no message")),
                 service.raw().status().as_u16()
             ),
             other => write!(f, "{}", aws_sdk_dynamodb::error::DisplayErrorContext(other)),

@@ -21,6 +21,9 @@ pub struct SqsQueue {
     pub dead_letter_url: String,
     /// The receive on which SQS gives up (and the worker attaches the reason).
     pub max_receive_count: u32,
+    /// How long a received message stays hidden (`VisibilityTimeout`): the
+    /// local poller extends it while a record is still being handled.
+    pub visibility_timeout: std::time::Duration,
 }
 
 /// `RedrivePolicy` as SQS returns it; some endpoints write the count as text.
@@ -79,6 +82,7 @@ impl SqsQueue {
             .queue_url(&url)
             .attribute_names(QueueAttributeName::QueueArn)
             .attribute_names(QueueAttributeName::RedrivePolicy)
+            .attribute_names(QueueAttributeName::VisibilityTimeout)
             .send()
             .await
             .map_err(|e| backend_error("SQS.GetQueueAttributes", e))?
@@ -108,12 +112,21 @@ impl SqsQueue {
                 (fallback_dlq.to_owned(), fallback_max_receive_count)
             }
         };
+        // SQS's default, should the endpoint not say.
+        let visibility_timeout = attributes
+            .get(&QueueAttributeName::VisibilityTimeout)
+            .and_then(|seconds| seconds.parse().ok())
+            .map_or(
+                std::time::Duration::from_secs(30),
+                std::time::Duration::from_secs,
+            );
         Ok(SqsQueue {
             name: name.to_owned(),
             dead_letter_url: queue_url(client, &dlq_name).await?,
             url,
             arn,
             max_receive_count,
+            visibility_timeout,
         })
     }
 }

@@ -28,6 +28,9 @@ pub enum RecordError {
     /// dead-lettered with the panic message on the last attempt.
     #[error("the handler panicked: {0}")]
     Panicked(String),
+    /// The attempt's time ran out (a slow backend): retried.
+    #[error("the handler did not finish before the attempt's deadline")]
+    TimedOut,
 }
 
 impl RecordError {
@@ -39,9 +42,10 @@ impl RecordError {
     pub fn kind(&self) -> FailureKind {
         match self {
             RecordError::Unreadable(_) | RecordError::Conflict(_) => FailureKind::Permanent,
-            RecordError::Backend(_) | RecordError::InProgress { .. } | RecordError::Panicked(_) => {
-                FailureKind::Transient
-            }
+            RecordError::Backend(_)
+            | RecordError::InProgress { .. }
+            | RecordError::Panicked(_)
+            | RecordError::TimedOut => FailureKind::Transient,
         }
     }
 }

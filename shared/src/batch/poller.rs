@@ -4,15 +4,25 @@
 //! `SqsEvent` shaped like Lambda's, deletes the records that succeeded and
 //! leaves the failed ones to become visible again (`ReportBatchItemFailures`).
 //! This is also how the workers run on containers.
+//!
+//! Like a Lambda invocation, a batch has a deadline (the handler timeout),
+//! and its messages stay hidden while it runs: the poller extends their
+//! visibility (`ChangeMessageVisibilityBatch`) every half visibility timeout,
+//! so a queue with a short timeout never hands a record in progress to a
+//! second worker. On shutdown the batch in hand gets a bounded grace; what
+//! is still running then is abandoned and made visible at once.
 
 use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 
+use chrono::Utc;
+
 use aws_lambda_events::encodings::Base64Data;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
+    MessageAttributeValue, MessageSystemAttributeName,
 };
 use aws_sdk_sqs::Client;
 
@@ -28,6 +38,8 @@ const MAX_MESSAGES: i32 = 10;
 /// Waits after a failed receive: doubling from the first to the last.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long the batch in hand may still run once shutdown is asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct Poller {
@@ -35,21 +47,33 @@ pub struct Poller {
     queue_url: String,
     queue_arn: String,
     region: String,
+    visibility_timeout: Duration,
+    /// A batch's deadline, counted from its receipt: the local stand-in for
+    /// the function's timeout.
+    handler_timeout: Duration,
 }
 
 impl Poller {
-    pub fn new(client: Client, queue: &SqsQueue, region: impl Into<String>) -> Self {
+    pub fn new(
+        client: Client,
+        queue: &SqsQueue,
+        region: impl Into<String>,
+        handler_timeout: Duration,
+    ) -> Self {
         Poller {
             client,
             queue_url: queue.url.clone(),
             queue_arn: queue.arn.clone(),
             region: region.into(),
+            visibility_timeout: queue.visibility_timeout,
+            handler_timeout,
         }
     }
 
-    /// Polls until `shutdown` completes. A batch in hand is always finished
-    /// and settled first; a receive still waiting is abandoned (if SQS had
-    /// already handed it messages, they reappear after the visibility timeout).
+    /// Polls until `shutdown` completes. A batch in hand is finished and
+    /// settled first, within [`SHUTDOWN_GRACE`]; a receive still waiting is
+    /// abandoned (if SQS had already handed it messages, they reappear after
+    /// the visibility timeout).
     pub async fn run<H, D>(&self, runner: &BatchRunner<H, D>, shutdown: impl Future<Output = ()>)
     where
         H: EventHandler,
@@ -57,7 +81,8 @@ impl Poller {
     {
         tokio::pin!(shutdown);
         let mut backoff = FIRST_BACKOFF;
-        loop {
+        let mut stopping = false;
+        while !stopping {
             let received = tokio::select! {
                 biased;
                 () = &mut shutdown => break,
@@ -82,16 +107,85 @@ impl Poller {
             if messages.is_empty() {
                 continue;
             }
-            let report = runner.run(self.event(&messages)).await;
-            tracing::info!(
-                succeeded = report.succeeded.len(),
-                deadLettered = report.dead_lettered.len(),
-                retry = report.retry.len(),
-                "batch done"
-            );
-            self.delete_settled(&messages, &report).await;
+            let deadline =
+                Utc::now() + chrono::Duration::from_std(self.handler_timeout).unwrap_or_default();
+            let work = runner.run(self.event(&messages), deadline);
+            tokio::pin!(work);
+            let every = (self.visibility_timeout / 2).max(Duration::from_millis(500));
+            let mut heartbeat =
+                tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            let grace = tokio::time::sleep(Duration::MAX);
+            tokio::pin!(grace);
+            let report = loop {
+                tokio::select! {
+                    biased;
+                    report = &mut work => break Some(report),
+                    _ = heartbeat.tick() => self.keep_hidden(&messages).await,
+                    () = &mut shutdown, if !stopping => {
+                        stopping = true;
+                        grace.as_mut().reset(tokio::time::Instant::now() + SHUTDOWN_GRACE);
+                        tracing::info!(grace = ?SHUTDOWN_GRACE, "shutdown requested; finishing the batch in hand");
+                    }
+                    () = &mut grace => break None,
+                }
+            };
+            match report {
+                Some(report) => {
+                    tracing::info!(
+                        succeeded = report.succeeded.len(),
+                        deadLettered = report.dead_lettered.len(),
+                        retry = report.retry.len(),
+                        "batch done"
+                    );
+                    self.delete_settled(&messages, &report).await;
+                }
+                None => {
+                    tracing::warn!(
+                        records = messages.len(),
+                        "shutdown grace over; the batch in hand is abandoned and delivered again"
+                    );
+                    self.change_visibility(&messages, 0).await;
+                }
+            }
         }
         tracing::info!("poller stopped");
+    }
+
+    /// Keeps a batch in progress hidden from other consumers for another
+    /// visibility timeout.
+    async fn keep_hidden(&self, messages: &[Message]) {
+        let seconds = i32::try_from(self.visibility_timeout.as_secs())
+            .unwrap_or(i32::MAX)
+            .max(1);
+        self.change_visibility(messages, seconds).await;
+    }
+
+    async fn change_visibility(&self, messages: &[Message], seconds: i32) {
+        let entries: Vec<_> = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(index, m)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(index.to_string())
+                    .set_receipt_handle(m.receipt_handle.clone())
+                    .visibility_timeout(seconds)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let result = self
+            .client
+            .change_message_visibility_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        // A message whose visibility could not be changed is only seen again
+        // sooner (or later): its handler's claim and idempotent effect cover that.
+        if let Err(e) = result {
+            let error = backend_error("SQS.ChangeMessageVisibilityBatch", e);
+            tracing::warn!(error = %error_chain(&error), "could not change the visibility of a batch in progress");
+        }
     }
 
     async fn receive(&self) -> Result<Vec<Message>, BackendError> {
@@ -221,6 +315,7 @@ mod tests {
             arn: "arn:aws:sqs:us-east-1:123456789012:local-OrderAuditQueue".to_owned(),
             dead_letter_url: "http://sqs/local-OrderAuditDLQ".to_owned(),
             max_receive_count: 3,
+            visibility_timeout: Duration::from_secs(2),
         }
     }
 
@@ -255,7 +350,7 @@ mod tests {
             retry: vec!["m-2".to_owned()],
         };
 
-        Poller::new(client, &queue(), "us-east-1")
+        Poller::new(client, &queue(), "us-east-1", Duration::from_secs(30))
             .delete_settled(&messages, &report)
             .await;
 
@@ -281,7 +376,8 @@ mod tests {
             )
             .build();
 
-        let event = Poller::new(client, &queue, "us-east-1").event(&[message]);
+        let event =
+            Poller::new(client, &queue, "us-east-1", Duration::from_secs(30)).event(&[message]);
 
         let record = &event.records[0];
         assert_eq!(record.message_id.as_deref(), Some("m-1"));

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, StreamExt};
 use tracing::field::{display, Empty};
 use tracing::{Instrument, Span};
@@ -37,6 +37,10 @@ pub struct Delivery {
     pub message_id: String,
     /// 1 on the first delivery (`ApproximateReceiveCount`).
     pub receive_count: u32,
+    /// When this attempt's time is up. The runner abandons the handler then
+    /// (and SQS delivers the record again), so a claim held until this
+    /// instant is never held by an attempt that could still act.
+    pub deadline: DateTime<Utc>,
 }
 
 /// How a runner treats its queue.
@@ -82,6 +86,10 @@ impl BatchReport {
     }
 }
 
+/// At most this much of a batch's time is kept back from the handlers, to
+/// settle the failed records (a send to the DLQ) and answer.
+const SETTLE_MARGIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Succeeded,
@@ -109,10 +117,15 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         &self.settings
     }
 
-    /// Handles every record and says how each one ended.
-    pub async fn run(&self, event: SqsEvent) -> BatchReport {
+    /// Handles every record and says how each one ended, by `deadline` (the
+    /// invocation's, or the local poller's): a record still running a little
+    /// before it fails as timed out, leaving time to settle and answer.
+    pub async fn run(&self, event: SqsEvent, deadline: DateTime<Utc>) -> BatchReport {
+        let margin = (deadline - Utc::now()).to_std().unwrap_or_default() / 10;
+        let handler_deadline =
+            deadline - chrono::Duration::from_std(margin.min(SETTLE_MARGIN)).unwrap_or_default();
         let outcomes: Vec<(String, Outcome)> = futures_util::stream::iter(event.records)
-            .map(|record| self.process(record))
+            .map(|record| self.process(record, handler_deadline))
             .buffer_unordered(self.settings.concurrency.max(1))
             .collect()
             .await;
@@ -128,7 +141,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
     }
 
     /// One record, start to end.
-    async fn process(&self, record: SqsMessage) -> (String, Outcome) {
+    async fn process(&self, record: SqsMessage, deadline: DateTime<Utc>) -> (String, Outcome) {
         let delivery = Delivery {
             message_id: record.message_id.clone().unwrap_or_default(),
             receive_count: record
@@ -136,6 +149,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
                 .get("ApproximateReceiveCount")
                 .and_then(|count| count.parse().ok())
                 .unwrap_or(1),
+            deadline,
         };
         // At ERROR level so that the span, and the ids it carries, exist
         // whenever any log line does, whatever the configured level.
@@ -149,10 +163,15 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         );
         async {
             // A panic unwinds to here and no further: the neighbours go on.
-            let outcome = AssertUnwindSafe(self.attempt(&record, &delivery))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| Err(RecordError::Panicked(panic_message(&*panic))));
+            let attempt = AssertUnwindSafe(self.attempt(&record, &delivery)).catch_unwind();
+            let budget = (delivery.deadline - Utc::now())
+                .to_std()
+                .unwrap_or_default();
+            let outcome = match tokio::time::timeout(budget, attempt).await {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(panic)) => Err(RecordError::Panicked(panic_message(&*panic))),
+                Err(_) => Err(RecordError::TimedOut),
+            };
             let outcome = match outcome {
                 Ok(()) => Outcome::Succeeded,
                 // Settling calls an adapter too; a worker must not die of it.

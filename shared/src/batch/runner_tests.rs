@@ -42,7 +42,8 @@ impl DeadLetters for RecordingDeadLetters {
 }
 
 /// Handles an order by the customer's name: `Panic` panics, `Throttled`
-/// fails transiently, `Rejected` permanently; anyone else succeeds.
+/// fails transiently, `Rejected` permanently, `Stuck` never finishes;
+/// anyone else succeeds.
 #[derive(Default)]
 struct ScriptedHandler {
     handled: Mutex<Vec<String>>,
@@ -52,6 +53,7 @@ impl EventHandler for ScriptedHandler {
     async fn handle(&self, event: &OrderCreated, delivery: &Delivery) -> Result<(), RecordError> {
         match event.order.customer_name.as_str() {
             "Panic" => panic!("the template is missing"),
+            "Stuck" => std::future::pending().await,
             "Throttled" => Err(BackendError::new("SES.SendEmail", true, "Throttling").into()),
             "Rejected" => Err(BackendError::new("SES.SendEmail", false, "MessageRejected").into()),
             _ => {
@@ -88,6 +90,11 @@ fn record(id: &str, body: &str, receive_count: u32) -> SqsMessage {
     event_type.string_value = Some("ORDER_CREATED".to_owned());
     record.message_attributes = HashMap::from([("eventType".to_owned(), event_type)]);
     record
+}
+
+/// A batch deadline far enough not to matter.
+fn in_a_minute() -> chrono::DateTime<Utc> {
+    Utc::now() + chrono::Duration::seconds(60)
 }
 
 fn batch(records: Vec<SqsMessage>) -> SqsEvent {
@@ -134,11 +141,14 @@ async fn one_bad_record_and_one_panicking_record_fail_alone() {
     let runner = runner(RecordingDeadLetters::default());
 
     let report = runner
-        .run(batch(vec![
-            record("good", &event_by("Ada Lovelace"), 1),
-            record("garbage", "not json", 1),
-            record("panics", &event_by("Panic"), 1),
-        ]))
+        .run(
+            batch(vec![
+                record("good", &event_by("Ada Lovelace"), 1),
+                record("garbage", "not json", 1),
+                record("panics", &event_by("Panic"), 1),
+            ]),
+            in_a_minute(),
+        )
         .await;
 
     assert_eq!(sorted(report.failed()), ["garbage", "panics"]);
@@ -178,11 +188,14 @@ async fn without_a_reachable_dlq_both_bad_records_are_reported() {
     });
 
     let report = runner
-        .run(batch(vec![
-            record("good", &event_by("Ada Lovelace"), 1),
-            record("garbage", "not json", 1),
-            record("panics", &event_by("Panic"), 1),
-        ]))
+        .run(
+            batch(vec![
+                record("good", &event_by("Ada Lovelace"), 1),
+                record("garbage", "not json", 1),
+                record("panics", &event_by("Panic"), 1),
+            ]),
+            in_a_minute(),
+        )
         .await;
 
     // Nothing may be deleted before its reason is recorded: both come back.
@@ -199,14 +212,20 @@ async fn a_transient_failure_is_retried_then_dead_lettered_on_the_last_attempt()
 
     for attempt in 1..=2 {
         let report = runner
-            .run(batch(vec![record("slow", &event_by("Throttled"), attempt)]))
+            .run(
+                batch(vec![record("slow", &event_by("Throttled"), attempt)]),
+                in_a_minute(),
+            )
             .await;
         assert_eq!(retried(&report), ["slow"], "attempt {attempt}");
     }
     assert!(runner.dead_letters.letters().is_empty());
 
     let report = runner
-        .run(batch(vec![record("slow", &event_by("Throttled"), 3)]))
+        .run(
+            batch(vec![record("slow", &event_by("Throttled"), 3)]),
+            in_a_minute(),
+        )
         .await;
 
     assert!(retried(&report).is_empty());
@@ -222,7 +241,10 @@ async fn a_backend_refusal_is_retried_and_dead_lettered_with_its_reason_on_the_l
     let runner = runner(RecordingDeadLetters::default());
 
     let report = runner
-        .run(batch(vec![record("refused", &event_by("Rejected"), 1)]))
+        .run(
+            batch(vec![record("refused", &event_by("Rejected"), 1)]),
+            in_a_minute(),
+        )
         .await;
     assert_eq!(
         retried(&report),
@@ -232,7 +254,10 @@ async fn a_backend_refusal_is_retried_and_dead_lettered_with_its_reason_on_the_l
     assert!(runner.dead_letters.letters().is_empty());
 
     let report = runner
-        .run(batch(vec![record("refused", &event_by("Rejected"), 3)]))
+        .run(
+            batch(vec![record("refused", &event_by("Rejected"), 3)]),
+            in_a_minute(),
+        )
         .await;
     assert!(retried(&report).is_empty());
     let letters = runner.dead_letters.letters();
@@ -255,10 +280,13 @@ async fn an_event_in_an_sns_envelope_is_handled_and_an_unknown_version_is_not() 
         event_by("Ada Lovelace").replace(r#""schemaVersion":1"#, r#""schemaVersion":2"#);
 
     let report = runner
-        .run(batch(vec![
-            record("wrapped", &wrapped, 1),
-            record("v2", &future_version, 1),
-        ]))
+        .run(
+            batch(vec![
+                record("wrapped", &wrapped, 1),
+                record("v2", &future_version, 1),
+            ]),
+            in_a_minute(),
+        )
         .await;
 
     assert!(retried(&report).is_empty());
@@ -282,12 +310,38 @@ async fn a_panic_while_dead_lettering_leaves_the_record_to_sqs() {
     });
 
     let report = runner
-        .run(batch(vec![
-            record("good", &event_by("Ada Lovelace"), 1),
-            record("garbage", "not json", 1),
-        ]))
+        .run(
+            batch(vec![
+                record("good", &event_by("Ada Lovelace"), 1),
+                record("garbage", "not json", 1),
+            ]),
+            in_a_minute(),
+        )
         .await;
 
     assert_eq!(report.succeeded, ["good"]);
     assert_eq!(retried(&report), ["garbage"]);
+}
+
+#[tokio::test]
+async fn a_record_still_running_at_the_deadline_fails_as_timed_out_and_alone() {
+    let runner = runner(RecordingDeadLetters::default());
+    let deadline = Utc::now() + chrono::Duration::milliseconds(600);
+
+    let report = runner
+        .run(
+            batch(vec![
+                record("good", &event_by("Ada Lovelace"), 1),
+                record("stuck", &event_by("Stuck"), 1),
+            ]),
+            deadline,
+        )
+        .await;
+
+    assert!(
+        Utc::now() < deadline,
+        "the batch answers before its deadline"
+    );
+    assert_eq!(report.succeeded, ["good"]);
+    assert_eq!(retried(&report), ["stuck"]);
 }

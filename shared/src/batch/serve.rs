@@ -2,6 +2,9 @@
 //! (the poller) anywhere else — the same handler either way.
 
 use std::convert::Infallible;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
 
 use aws_config::SdkConfig;
 use aws_lambda_events::sqs::SqsEvent;
@@ -48,17 +51,7 @@ pub async fn serve<H: EventHandler>(
     handler: H,
 ) -> Result<(), ServeError> {
     let sqs = aws_sdk_sqs::Client::new(aws);
-    let resolved = SqsQueue::resolve(
-        &sqs,
-        &queue.queue,
-        &queue.fallback_dlq,
-        config.max_receive_count,
-    )
-    .await
-    .map_err(|source| ServeError::Queue {
-        queue: queue.queue.clone(),
-        source,
-    })?;
+    let resolved = resolve(&sqs, config, &queue).await?;
     tracing::info!(
         queue = %resolved.url,
         deadLetterQueue = %resolved.dead_letter_url,
@@ -80,17 +73,67 @@ pub async fn serve<H: EventHandler>(
     if config.lambda_mode {
         let runner = &runner;
         lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-            Ok::<_, Infallible>(runner.run(event.payload).await.response())
+            let deadline = invocation_deadline(&event.context);
+            Ok::<_, Infallible>(runner.run(event.payload, deadline).await.response())
         }))
         .await
         .map_err(ServeError::Lambda)
     } else {
-        Poller::new(sqs, &resolved, &config.region)
-            .run(&runner, async {
-                crate::shutdown::signal().await;
-                tracing::info!("shutdown requested; finishing the batch in hand");
-            })
+        Poller::new(sqs, &resolved, &config.region, config.worker_timeout)
+            .run(&runner, crate::shutdown::signal())
             .await;
         Ok(())
+    }
+}
+
+/// When the invocation must have answered: Lambda's deadline (epoch ms).
+fn invocation_deadline(context: &lambda_runtime::Context) -> DateTime<Utc> {
+    i64::try_from(context.deadline)
+        .ok()
+        .and_then(|millis| Utc.timestamp_millis_opt(millis).single())
+        .unwrap_or_else(|| Utc::now() + chrono::Duration::seconds(30))
+}
+
+/// Looks the queue up. A failure that may pass (the endpoint is not up yet,
+/// a throttle) is retried with backoff in local mode, where no one restarts a
+/// worker that gave up; Lambda retries a failed init by itself.
+async fn resolve(
+    sqs: &aws_sdk_sqs::Client,
+    config: &Config,
+    queue: &WorkerQueue,
+) -> Result<SqsQueue, ServeError> {
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        match SqsQueue::resolve(
+            sqs,
+            &queue.queue,
+            &queue.fallback_dlq,
+            config.max_receive_count,
+        )
+        .await
+        {
+            Ok(resolved) => return Ok(resolved),
+            Err(source) if source.transient && !config.lambda_mode => {
+                tracing::warn!(
+                    queue = %queue.queue,
+                    error = %crate::telemetry::error_chain(&source),
+                    retryIn = ?backoff,
+                    "could not resolve the queue yet"
+                );
+                tokio::select! {
+                    () = crate::shutdown::signal() => {
+                        return Err(ServeError::Queue { queue: queue.queue.clone(), source })
+                    }
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+            Err(source) => {
+                return Err(ServeError::Queue {
+                    queue: queue.queue.clone(),
+                    source,
+                })
+            }
+        }
     }
 }

@@ -12,9 +12,9 @@ mod orders;
 
 pub use audit_log::{AuditLog, AuditRecord, OrderDetails, Recorded};
 pub use dead_letters::{DeadLetter, DeadLetters, FailureKind, FailureNote};
-pub use idempotency::{Claim, IdempotencyStore};
+pub use idempotency::{Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore};
 pub use mailer::{Email, Mailer, Sent};
-pub use orders::{EventPublisher, OrderRecord, OrderRepository, RepositoryError};
+pub use orders::{EventPublisher, OrderRecord, OrderRepository, PendingOrder, RepositoryError};
 
 /// An error from a store or a broker: the cause chain is kept for the log.
 #[derive(Debug, thiserror::Error)]

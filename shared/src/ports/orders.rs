@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::BackendError;
@@ -16,6 +17,13 @@ pub struct OrderRecord {
     pub event_id: Uuid,
     /// Whether the event is known to be published. `false` until SNS accepted it.
     pub published: bool,
+}
+
+/// An order stored whose event may not be out yet: the outbox's backlog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingOrder {
+    pub order_id: OrderId,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +49,14 @@ pub trait OrderRepository: Send + Sync {
         &self,
         id: OrderId,
     ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+    /// Up to `limit` orders not yet marked published, oldest first, after
+    /// `after` (the last one of the previous page). The list may lag a write
+    /// by a moment: read an order before acting on it.
+    fn unpublished(
+        &self,
+        after: Option<&PendingOrder>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<PendingOrder>, RepositoryError>> + Send;
 }
 
 /// Where events go.
@@ -70,6 +86,13 @@ impl<T: OrderRepository> OrderRepository for std::sync::Arc<T> {
         id: OrderId,
     ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
         T::mark_published(self, id)
+    }
+    fn unpublished(
+        &self,
+        after: Option<&PendingOrder>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<PendingOrder>, RepositoryError>> + Send {
+        T::unpublished(self, after, limit)
     }
 }
 

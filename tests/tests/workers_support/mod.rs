@@ -9,7 +9,9 @@ use fleet_tests::{LocalAws, Stack};
 use shared::adapters::{DynamoDbAuditLog, SnsEventPublisher};
 use shared::domain::OrderId;
 use shared::event::OrderCreated;
-use shared::ports::{AuditRecord, EventPublisher};
+use shared::ports::{
+    AuditRecord, Claim, ClaimRequest, ClaimToken, EventPublisher, IdempotencyStore,
+};
 use uuid::Uuid;
 
 /// A worker binary running against a stack; stopped when dropped.
@@ -42,6 +44,28 @@ pub async fn publish(local: &LocalAws, stack: &Stack, event: &OrderCreated) {
         .publish(event)
         .await
         .unwrap_or_else(|e| panic!("publishing: {}", shared::telemetry::error_chain(&e)));
+}
+
+/// Holds `event`'s email claim for an hour, as a slow concurrent attempt
+/// would: every delivery meanwhile finds it busy beyond its own deadline.
+pub async fn hold_email_claim(local: &LocalAws, stack: &Stack, event: &OrderCreated) {
+    let now = chrono::Utc::now();
+    let held = shared::adapters::DynamoDbIdempotencyStore::new(
+        aws_sdk_dynamodb::Client::new(&local.aws_sdk_config()),
+        &stack.idempotency_table,
+        std::time::Duration::from_secs(3600),
+    )
+    .claim(&ClaimRequest {
+        key: &format!("email#{}", event.event_id),
+        fingerprint: &event.order.order_id.to_string(),
+        pending: "",
+        token: ClaimToken::random(),
+        hold_until: now + chrono::Duration::hours(1),
+        now,
+    })
+    .await
+    .unwrap_or_else(|e| panic!("claiming: {e}"));
+    assert!(matches!(held, Claim::Acquired { .. }), "{held:?}");
 }
 
 /// Sends `body` straight into a queue, as a duplicate delivery would arrive.

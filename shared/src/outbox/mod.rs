@@ -2,6 +2,15 @@
 //! false`, its event is published, then the order is marked. Whoever finds an
 //! unpublished order — a retry of the request, or an operator — publishes it
 //! the same way, with the order's own event id, so the workers see one event.
+//!
+//! - [`relay`]: the sweep that publishes what was stored but not published.
+//! - [`serve`]: the relay binary's entry, in Lambda (scheduled) or locally (a loop).
+
+pub mod relay;
+mod serve;
+
+pub use relay::{OutboxRelay, RelaySettings, SweepReport};
+pub use serve::serve;
 
 use crate::event::OrderCreated;
 use crate::ports::{BackendError, EventPublisher, OrderRecord, OrderRepository};
