@@ -1,0 +1,12 @@
+//! What the soak test (`tests/soak.rs`) is made of.
+//!
+//! - [`fleet`]: the processes under test, started against the fault proxy,
+//!   and the crash of one worker of each kind.
+//! - [`orders`]: the valid orders the clients post, one customer each.
+//! - [`census`]: what the stack holds afterwards, read from moto directly.
+//! - [`report`]: the figures, printed, written as JSON, and checked.
+
+pub mod census;
+pub mod fleet;
+pub mod orders;
+pub mod report;
