@@ -78,13 +78,6 @@ impl Submission {
     pub fn accepted(&self) -> bool {
         self.order_id().is_some()
     }
-
-    /// How the last attempt ended.
-    pub fn last(&self) -> String {
-        self.attempts
-            .last()
-            .map_or_else(|| "never sent".to_owned(), Attempt::summary)
-    }
 }
 
 /// The app's HTTP client, pointed at an order-api.

@@ -21,22 +21,19 @@
 
 mod soak_support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fleet_tests::fault_proxy::{FaultSettings, OperationCounts};
-use fleet_tests::mobile::{MobileApp, Submission};
+use fleet_tests::mobile::{Attempt, MobileApp};
 use fleet_tests::probes::depth;
 use fleet_tests::{FaultProxy, LocalAws, Stack};
 use soak_support::census::{dead_letters, Census};
+use soak_support::clients::{post_orders, replay, Posted, CLIENTS};
 use soak_support::fleet::{Fleet, VISIBILITY_TIMEOUT_SECONDS, WORKER_TIMEOUT_SECONDS};
-use soak_support::orders::{self, Order};
-use soak_support::report::{Figures, LostOrder, Proxy, Refusal, Report, Run, Timing};
+use soak_support::report::{Figures, LostOrder, Proxy, Refusal, Report, Run, Settling, Timing};
 
 const DEFAULT_ORDERS: usize = 80;
 const DEFAULT_SEED: u64 = 20_240_501;
-const CLIENTS: usize = 8;
 /// How long the fleet has, after the last post, to finish every order. The
 /// short run waits less, to stay within `make test`'s budget (3 minutes).
 const SETTLE_SHORT: Duration = Duration::from_secs(120);
@@ -81,13 +78,6 @@ impl Settings {
     }
 }
 
-/// An order and what the app made of it.
-#[derive(Debug)]
-struct Posted {
-    order: Order,
-    submission: Submission,
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn valid_orders_are_accepted_once_and_never_lost_while_aws_calls_fail_and_workers_die() {
     let settings = Settings::from_env();
@@ -107,16 +97,18 @@ async fn valid_orders_are_accepted_once_and_never_lost_while_aws_calls_fail_and_
     let startup = began.elapsed();
 
     let first_post = Instant::now();
-    let (posted, killed_after) = post_orders(&app, &stack, &settings, &mut fleet).await;
+    let (posted, killed_after) =
+        post_orders(&app, &stack, settings.orders, settings.seed, &mut fleet).await;
     let posting = first_post.elapsed();
     let accepted: Vec<&Posted> = posted.iter().filter(|p| p.submission.accepted()).collect();
 
     let last_post = Instant::now();
-    let settled = settle(local, &stack, &accepted, last_post + settings.settle()).await;
+    let deadline = last_post + settings.settle();
+    let settled = settle(local, &stack, &accepted, fleet.relay.is_some(), deadline).await;
     let settling = last_post.elapsed();
     let run = first_post.elapsed();
 
-    let (two_ids, replays_refused) = replay(&app, &settings, &accepted).await;
+    let (two_ids, replays_refused) = replay(&app, settings.seed, &accepted).await;
     let mut census = Census::take(local, &stack).await;
     census.count_mail(local, &stack.env).await;
     let letters = dead_letters(local, &stack).await;
@@ -187,15 +179,14 @@ async fn valid_orders_are_accepted_once_and_never_lost_while_aws_calls_fail_and_
             settling_seconds: settling.as_secs_f64(),
             run_seconds: run.as_secs_f64(),
             orders_per_second: accepted.len() as f64 / run.as_secs_f64().max(f64::EPSILON),
-            settled_before_deadline: settled,
+            settling: settled,
         },
         figures,
         refused: refused
             .iter()
             .map(|p| Refusal {
                 idempotency_key: p.submission.idempotency_key.clone(),
-                attempts: p.submission.attempts.len(),
-                last: p.submission.last(),
+                attempts: p.submission.attempts.iter().map(Attempt::summary).collect(),
             })
             .collect(),
         lost,
@@ -223,73 +214,21 @@ async fn valid_orders_are_accepted_once_and_never_lost_while_aws_calls_fail_and_
     );
 }
 
-/// Posts every order from [`CLIENTS`] concurrent clients by the app's policy;
-/// once a third have been posted, kills one worker of each kind. Returns the
-/// orders as posted and how many had been posted at the kill.
-async fn post_orders(
-    app: &MobileApp,
-    stack: &Stack,
-    settings: &Settings,
-    fleet: &mut Fleet,
-) -> (Vec<Posted>, usize) {
-    let next = Arc::new(AtomicUsize::new(0));
-    let done = Arc::new(AtomicUsize::new(0));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let (app, next, done) = (app.clone(), Arc::clone(&next), Arc::clone(&done));
-            let (env, count, seed) = (stack.env.clone(), settings.orders, settings.seed);
-            tokio::spawn(async move {
-                let mut posted = Vec::new();
-                loop {
-                    let index = next.fetch_add(1, Ordering::SeqCst);
-                    if index >= count {
-                        return posted;
-                    }
-                    let mut rng = orders::rng(seed, index);
-                    let order = Order::new(&env, index, &mut rng);
-                    let submission = app
-                        .submit(&order.body, &order.idempotency_key, &mut rng)
-                        .await;
-                    done.fetch_add(1, Ordering::SeqCst);
-                    posted.push(Posted { order, submission });
-                }
-            })
-        })
-        .collect();
-
-    let kill_at = settings.orders / 3;
-    let mut killed_after = None;
-    while !clients.iter().all(|c| c.is_finished()) {
-        if killed_after.is_none() && done.load(Ordering::SeqCst) >= kill_at {
-            killed_after = Some(done.load(Ordering::SeqCst));
-            fleet.crash_one_worker_of_each_kind();
-            eprintln!("soak: SIGKILLed {:?}", fleet.killed);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // A tiny run may be posted before the first look: kill anyway.
-    let killed_after = killed_after.unwrap_or_else(|| {
-        fleet.crash_one_worker_of_each_kind();
-        settings.orders
-    });
-    let mut posted = Vec::new();
-    for client in clients {
-        posted.extend(
-            client
-                .await
-                .unwrap_or_else(|e| panic!("a client task failed: {e}")),
-        );
-    }
-    posted.sort_by_key(|p| p.order.index);
-    (posted, killed_after)
-}
-
 /// Waits until every accepted order is stored, published, audited and
 /// emailed, and both worker queues are empty (so late duplicates are counted
-/// too), or until `deadline`. Says whether it settled in time.
-async fn settle(local: &LocalAws, stack: &Stack, accepted: &[&Posted], deadline: Instant) -> bool {
+/// too); or until nothing is left that could finish an order (the queues
+/// empty, and no unpublished order a running relay could publish); or until
+/// `deadline`.
+async fn settle(
+    local: &LocalAws,
+    stack: &Stack,
+    accepted: &[&Posted],
+    relay: bool,
+    deadline: Instant,
+) -> Settling {
     let mut last_mail: Option<Instant> = None;
     let mut last_note = Instant::now();
+    let mut quiet = 0;
     loop {
         let mut census = Census::take(local, stack).await;
         let pending = |census: &Census| {
@@ -314,11 +253,21 @@ async fn settle(local: &LocalAws, stack: &Stack, accepted: &[&Posted], deadline:
             depth(local, &stack.email_queue_url).await,
             depth(local, &stack.audit_queue_url).await,
         ];
-        if census.emails.is_some() && left == 0 && queues.iter().all(|q| *q == (0, 0)) {
-            return true;
+        let drained = queues.iter().all(|q| *q == (0, 0));
+        if census.emails.is_some() && left == 0 && drained {
+            return Settling::Done;
+        }
+        // Three looks in a row, 2 s apart: a publish in progress shows.
+        quiet = if drained && (census.unpublished() == 0 || !relay) {
+            quiet + 1
+        } else {
+            0
+        };
+        if quiet >= 3 {
+            return Settling::Stuck;
         }
         if Instant::now() >= deadline {
-            return false;
+            return Settling::Deadline;
         }
         if last_note.elapsed() >= Duration::from_secs(10) {
             eprintln!(
@@ -331,56 +280,6 @@ async fn settle(local: &LocalAws, stack: &Stack, accepted: &[&Posted], deadline:
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-}
-
-/// Posts every accepted order again under its key, as an app that never saw
-/// the answer would: each must answer the same order id. Returns the keys
-/// that answered another id, and the replays the app gave up on.
-async fn replay(app: &MobileApp, settings: &Settings, accepted: &[&Posted]) -> (usize, usize) {
-    let jobs: Vec<(Order, String)> = accepted
-        .iter()
-        .map(|p| {
-            let order_id = p.submission.order_id().unwrap_or_default().to_owned();
-            (p.order.clone(), order_id)
-        })
-        .collect();
-    let jobs = Arc::new(std::sync::Mutex::new(jobs));
-    let seed = settings.seed.rotate_left(32);
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let (app, jobs) = (app.clone(), Arc::clone(&jobs));
-            tokio::spawn(async move {
-                let (mut two_ids, mut refused) = (0, 0);
-                loop {
-                    let job = jobs
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .pop();
-                    let Some((order, first_id)) = job else {
-                        return (two_ids, refused);
-                    };
-                    let mut rng = orders::rng(seed, order.index);
-                    let again = app
-                        .submit(&order.body, &order.idempotency_key, &mut rng)
-                        .await;
-                    match again.order_id() {
-                        Some(id) if id != first_id => two_ids += 1,
-                        Some(_) => {}
-                        None => refused += 1,
-                    }
-                }
-            })
-        })
-        .collect();
-    let (mut two_ids, mut refused) = (0, 0);
-    for client in clients {
-        let (t, r) = client
-            .await
-            .unwrap_or_else(|e| panic!("a replay task failed: {e}"));
-        two_ids += t;
-        refused += r;
-    }
-    (two_ids, refused)
 }
 
 /// `target/soak/report.json`, next to `target/debug`.

@@ -20,7 +20,7 @@ pub struct Report {
     pub run: Run,
     pub timing: Timing,
     pub figures: Figures,
-    /// Orders the app gave up on, with how their last attempt ended.
+    /// Orders the app gave up on, with how each attempt ended.
     pub refused: Vec<Refusal>,
     /// Accepted orders missing something at the deadline.
     pub lost: Vec<LostOrder>,
@@ -58,7 +58,19 @@ pub struct Timing {
     pub run_seconds: f64,
     /// Accepted orders per second of the run.
     pub orders_per_second: f64,
-    pub settled_before_deadline: bool,
+    pub settling: Settling,
+}
+
+/// How the wait for the fleet to finish every order ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Settling {
+    /// Every accepted order finished, and the queues are empty.
+    Done,
+    /// Orders unfinished, and nothing left that could finish them.
+    Stuck,
+    /// Orders unfinished, or queues not empty, at the deadline.
+    Deadline,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -110,8 +122,8 @@ impl Figures {
 #[serde(rename_all = "camelCase")]
 pub struct Refusal {
     pub idempotency_key: String,
-    pub attempts: usize,
-    pub last: String,
+    /// How each attempt ended, in order.
+    pub attempts: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -310,26 +322,26 @@ impl Report {
                 c.dropped_after
             );
         }
-        let _ =
-            writeln!(
+        let _ = writeln!(
             out,
             "\n  startup {:.1} s, posting {:.1} s, settling {:.1} s{}; run {:.1} s, {:.2} orders/s",
             t.startup_seconds,
             t.posting_seconds,
             t.settling_seconds,
-            if t.settled_before_deadline { "" } else { " (DEADLINE PASSED)" },
+            match t.settling {
+                Settling::Done => "",
+                Settling::Stuck => " (STUCK: orders unfinished, nothing left to finish them)",
+                Settling::Deadline => " (DEADLINE PASSED)",
+            },
             t.run_seconds,
             t.orders_per_second
         );
         list(
             &mut out,
             "refused",
-            self.refused.iter().map(|r| {
-                format!(
-                    "{} after {} attempts: {}",
-                    r.idempotency_key, r.attempts, r.last
-                )
-            }),
+            self.refused
+                .iter()
+                .map(|r| format!("{}: {}", r.idempotency_key, r.attempts.join(" → "))),
         );
         list(
             &mut out,
