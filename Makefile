@@ -31,7 +31,7 @@ ARCH ?= x86_64
 DEPLOY_ARCH ?= arm64
 ENV ?= dev
 
-.PHONY: help venv dev build test lint lint-infra fmt clean-venv package test-lambda deploy bench
+.PHONY: help venv dev build test lint lint-infra fmt clean-venv package test-lambda deploy bench soak
 
 help:
 	@echo "make dev    start moto on 127.0.0.1:4566, create the local-* stack, run the services (Ctrl-C stops all)"
@@ -42,6 +42,7 @@ help:
 	@echo "make test-lambda the packaged bootstraps in Lambda mode against moto (after make package)"
 	@echo "make deploy      package for DEPLOY_ARCH (arm64), upload, deploy ENV=dev|staging|prod (infra/README.md)"
 	@echo "make bench       release build, then speed and size against moto; report in target/bench/report.json"
+	@echo "make soak        600 orders while 10% of AWS calls fail and workers are killed; report in target/soak/report.json"
 	@echo "make fmt    cargo fmt"
 	@echo "make venv   install moto and cfn-lint into .venv (done once, on demand)"
 
@@ -105,6 +106,12 @@ deploy: $(CARGO_LAMBDA_STAMP)
 bench: venv
 	$(CARGO) build --release --workspace --bins
 	$(CARGO) bench -p fleet-tests --bench fleet
+
+# The fleet under faults (tests/tests/soak.rs): `make test` runs 80 orders;
+# this runs 600 and shows the table. SOAK_SEED=<n> replays a run's faults.
+SOAK_ORDERS ?= 600
+soak: venv build
+	SOAK_ORDERS=$(SOAK_ORDERS) $(CARGO) test -p fleet-tests --test soak -- --nocapture
 
 fmt:
 	$(CARGO) fmt --all

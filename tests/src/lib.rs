@@ -10,10 +10,15 @@
 //! - [`probes`]: the rows and messages a test stack holds.
 //! - [`process`]: a fleet binary as a child process, stopped with the test.
 //! - [`runtime_api`]: a stand-in Lambda Runtime API, to run a binary in Lambda mode.
+//! - [`fault_proxy`]: [`FaultProxy`], between the binaries and moto, failing a
+//!   seeded share of AWS calls before or after moto executes them.
+//! - [`mobile`]: the mobile app's retry policy, for posting orders as it does.
 //! - [`binary`], [`repo_root`]: where the workspace's binaries and files are.
 
 pub mod app;
+pub mod fault_proxy;
 pub mod local_aws;
+pub mod mobile;
 pub mod probes;
 pub mod process;
 pub mod runtime_api;
@@ -21,6 +26,7 @@ pub mod stack;
 
 use std::path::{Path, PathBuf};
 
+pub use fault_proxy::FaultProxy;
 pub use local_aws::LocalAws;
 pub use stack::Stack;
 

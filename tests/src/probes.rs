@@ -41,18 +41,23 @@ pub async fn stored_orders(
     local: &LocalAws,
     stack: &Stack,
 ) -> Vec<HashMap<String, AttributeValue>> {
+    scan(local, &stack.orders_table).await
+}
+
+/// Every item of a table, as stored.
+pub async fn scan(local: &LocalAws, table: &str) -> Vec<HashMap<String, AttributeValue>> {
+    let dynamodb = local.dynamodb();
     let mut items = Vec::new();
     let mut start = None;
     loop {
-        let page = local
-            .dynamodb()
+        let page = dynamodb
             .scan()
-            .table_name(&stack.orders_table)
+            .table_name(table)
             .consistent_read(true)
             .set_exclusive_start_key(start)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("scanning {}: {e}", stack.orders_table));
+            .unwrap_or_else(|e| panic!("scanning {table}: {e}"));
         items.extend(page.items.unwrap_or_default());
         match page.last_evaluated_key {
             Some(key) if !key.is_empty() => start = Some(key),
@@ -88,6 +93,32 @@ pub async fn drain(local: &LocalAws, queue_url: &str) -> Vec<Message> {
                 .send()
                 .await
                 .unwrap_or_else(|e| panic!("deleting from {queue_url}: {e}"));
+        }
+        messages.extend(batch);
+    }
+}
+
+/// Every message in a queue, with its message attributes, left in it: each is
+/// received and so hidden for `hide_for`, then seen again by whoever polls.
+/// For a final look at a DLQ: what an operator would find there.
+pub async fn peek(local: &LocalAws, queue_url: &str, hide_for: Duration) -> Vec<Message> {
+    let sqs = local.sqs();
+    let mut messages = Vec::new();
+    loop {
+        let batch = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .visibility_timeout(i32::try_from(hide_for.as_secs()).unwrap_or(i32::MAX))
+            .message_attribute_names("All")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("receiving from {queue_url}: {e}"))
+            .messages
+            .unwrap_or_default();
+        if batch.is_empty() {
+            return messages;
         }
         messages.extend(batch);
     }

@@ -34,8 +34,24 @@ impl FleetProcess {
     /// Starts `target/debug/<name>` with the stack's settings and `extra`
     /// ones (which win).
     pub fn start(name: &'static str, stack: &Stack, extra: &[(&str, String)]) -> FleetProcess {
+        FleetProcess::start_as(name, "", stack, extra)
+    }
+
+    /// [`FleetProcess::start`] for one of several copies of a binary: `instance`
+    /// names its log (`<env>-email-worker-2.log`), which would otherwise be shared.
+    pub fn start_as(
+        name: &'static str,
+        instance: &str,
+        stack: &Stack,
+        extra: &[(&str, String)],
+    ) -> FleetProcess {
         let binary = crate::binary(name);
-        let log = log_dir().join(format!("{}-{name}.log", stack.env));
+        let suffix = if instance.is_empty() {
+            String::new()
+        } else {
+            format!("-{instance}")
+        };
+        let log = log_dir().join(format!("{}-{name}{suffix}.log", stack.env));
         let file = std::fs::File::create(&log)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
         let err = file
@@ -79,6 +95,34 @@ impl FleetProcess {
             std::thread::sleep(Duration::from_millis(100));
         }
         None
+    }
+
+    /// Kills the binary with SIGKILL, as a crash or the OOM killer would:
+    /// no batch finished, nothing settled. (The watchdog shell then exits.)
+    pub fn crash(&mut self) {
+        let shell = self.child.id();
+        // The binary is the watchdog's only child; killing the shell alone
+        // would leave it running.
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .unwrap_or_else(|e| panic!("the children of {}'s watchdog ({shell}): {e}", self.name));
+        let pids: Vec<&str> = children.split_whitespace().collect();
+        assert!(
+            !pids.is_empty(),
+            "{} (watchdog {shell}) has no process to kill",
+            self.name
+        );
+        for pid in pids {
+            let _ = Command::new("kill").args(["-KILL", pid]).status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.is_running() {
+            assert!(
+                Instant::now() < deadline,
+                "{}'s watchdog did not exit after its binary was killed",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Everything the process logged so far.

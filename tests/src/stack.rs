@@ -40,12 +40,23 @@ pub struct Stack {
 impl Stack {
     /// A fresh stack under a unique prefix (`t` + 8 hex digits).
     pub async fn create(local: &LocalAws) -> Stack {
-        let env = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        Stack::create_named(local, &env).await
+        Stack::create_with_visibility(local, TEST_VISIBILITY_TIMEOUT).await
     }
 
     /// The stack for `env`, created or brought up to date (as `orderctl local up` does).
     pub async fn create_named(local: &LocalAws, env: &str) -> Stack {
+        Stack::provision_named(local, env, TEST_VISIBILITY_TIMEOUT).await
+    }
+
+    /// A fresh stack whose queues hide a received message for `seconds`: for
+    /// a test whose workers take longer than [`TEST_VISIBILITY_TIMEOUT`] over
+    /// a batch, which would otherwise be handed to a second worker meanwhile.
+    pub async fn create_with_visibility(local: &LocalAws, seconds: u32) -> Stack {
+        let env = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        Stack::provision_named(local, &env, seconds).await
+    }
+
+    async fn provision_named(local: &LocalAws, env: &str, visibility_timeout: u32) -> Stack {
         let sdk = local.aws_sdk_config();
         let path = Stack::template_path();
         let fail = |e: orderctl::local::LocalError| -> ! {
@@ -59,7 +70,7 @@ impl Stack {
             .await
             .unwrap_or_else(|e| fail(e));
         let options = ProvisionOptions {
-            visibility_timeout: Some(TEST_VISIBILITY_TIMEOUT),
+            visibility_timeout: Some(visibility_timeout),
         };
         let provisioned = provision(&sdk, &template, &options)
             .await
