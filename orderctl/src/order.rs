@@ -219,7 +219,7 @@ impl Report for OrderReport {
                 hit.queue.clone(),
                 hit.message.message_id.clone(),
                 or_dash(hit.message.failed_at.as_deref()),
-                clip(hit.message.failure_reason.as_deref().unwrap_or("-"), 80),
+                clip(&hit.message.reason(), 80),
             ]);
         }
         table.write(out)?;

@@ -41,6 +41,18 @@ pub struct Letter {
     pub approximate_receive_count: Option<u32>,
 }
 
+impl LetterView {
+    /// Why the message is here, in a line: the worker's reason, or that SQS
+    /// moved it by itself.
+    pub fn reason(&self) -> String {
+        match (&self.failure_reason, self.receive_count) {
+            (Some(reason), _) => reason.clone(),
+            (None, Some(receives)) => format!("moved by SQS after {receives} receives"),
+            (None, None) => "moved by SQS".to_owned(),
+        }
+    }
+}
+
 impl Letter {
     fn text(&self, name: &str) -> Option<&str> {
         self.attributes.get(name).and_then(|v| v.string_value())
@@ -102,6 +114,7 @@ impl Letter {
             source_queue: self.text(note::SOURCE_QUEUE).map(str::to_owned),
             source_message_id: self.text(note::SOURCE_MESSAGE_ID).map(str::to_owned),
             component: self.text(note::COMPONENT).map(str::to_owned),
+            moved_by_sqs: self.text(note::FAILURE_REASON).is_none(),
             body_preview,
         }
     }
@@ -125,6 +138,10 @@ pub struct LetterView {
     pub source_queue: Option<String>,
     pub source_message_id: Option<String>,
     pub component: Option<String>,
+    /// No worker dead-lettered it: SQS's redrive policy moved it after its
+    /// last receive (a worker that died or timed out every time), so there is
+    /// no failure note.
+    pub moved_by_sqs: bool,
     /// The start of a body that is not an order event, to tell what it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_preview: Option<String>,
@@ -189,6 +206,18 @@ mod tests {
         let mut moved_by_sqs = letter("{}");
         moved_by_sqs.attributes.clear();
         assert_eq!(moved_by_sqs.receive_count(), Some(5));
+    }
+
+    #[test]
+    fn a_message_without_a_failure_note_says_sqs_moved_it() {
+        let mut moved = letter("{}");
+        moved.attributes.clear();
+        let view = moved.view();
+        assert!(view.moved_by_sqs);
+        assert_eq!(view.reason(), "moved by SQS after 5 receives");
+        let noted = letter("{}").view();
+        assert!(!noted.moved_by_sqs);
+        assert_eq!(noted.reason(), "MessageRejected");
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl Report for PeekReport {
                 or_dash(m.receive_count),
                 or_dash(m.sent_at.as_deref().map(|t| t.replacen('T', " ", 1))),
                 or_dash(m.failure_kind.as_deref()),
-                clip(m.failure_reason.as_deref().unwrap_or("-"), 80),
+                clip(&m.reason(), 80),
             ]);
         }
         table.write(out)?;

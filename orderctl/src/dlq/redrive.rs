@@ -188,7 +188,7 @@ impl Report for RedriveReport {
                 table.row(vec![
                     letter.message_id.clone(),
                     or_dash(letter.order_id),
-                    clip(letter.failure_reason.as_deref().unwrap_or("-"), 70),
+                    clip(&letter.reason(), 70),
                 ]);
             }
             if !table.is_empty() {
