@@ -1,0 +1,129 @@
+//! The outbox relay in Lambda mode: the real binary under a stand-in for the
+//! Lambda Runtime API, invoked by a scheduled event, publishes an order that
+//! order-api stored but could not publish — once, with the order's own event
+//! id — and logs the `backlogAgeSeconds` the template's metric filter reads.
+
+use std::time::Duration;
+
+use fleet_tests::probes::{drain, PATIENCE};
+use fleet_tests::process::FleetProcess;
+use fleet_tests::runtime_api::{AnswerKind, RuntimeApi};
+use fleet_tests::{LocalAws, Stack};
+use shared::adapters::DynamoDbOrderRepository;
+use shared::domain::{parse_order, OrderId};
+use shared::ports::{OrderRecord, OrderRepository};
+use uuid::Uuid;
+
+/// What EventBridge sends a scheduled function.
+fn scheduled_event() -> serde_json::Value {
+    serde_json::json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-12-03T08:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/outbox-relay"],
+        "detail": {}
+    })
+}
+
+/// Stores an order as order-api does when its publish fails: unpublished.
+async fn stored_unpublished(local: &LocalAws, stack: &Stack, age: Duration) -> OrderRecord {
+    let order = parse_order(
+        br#"{"customerName":"Ada Lovelace","customerEmail":"ada@example.com","items":[{"productId":"P-1","quantity":1,"price":5}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("a valid order: {e}"))
+    .accept(
+        OrderId::new(),
+        chrono::Utc::now() - chrono::Duration::from_std(age).unwrap_or_default(),
+    );
+    let record = OrderRecord {
+        order,
+        event_id: Uuid::new_v4(),
+        published: false,
+    };
+    DynamoDbOrderRepository::new(local.dynamodb(), &stack.orders_table)
+        .insert(&record)
+        .await
+        .unwrap_or_else(|e| panic!("storing: {e}"));
+    record
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_invocation_publishes_the_outbox_and_logs_the_backlogs_age() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let old = stored_unpublished(local, &stack, Duration::from_secs(90)).await;
+    let mut runtime = RuntimeApi::start().await;
+    let relay = FleetProcess::start(
+        "outbox-relay",
+        &stack,
+        &[
+            ("AWS_LAMBDA_RUNTIME_API", runtime.address.clone()),
+            (
+                "AWS_LAMBDA_FUNCTION_NAME",
+                format!("{}-OutboxRelay", stack.env),
+            ),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ],
+    );
+
+    let answer = runtime
+        .call("schedule-1", &scheduled_event(), PATIENCE, || {
+            relay.log_tail()
+        })
+        .await;
+
+    assert_eq!(
+        answer.kind,
+        AnswerKind::Response,
+        "{answer:?}\n{}",
+        relay.log_tail()
+    );
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"published": 1, "failed": 0})
+    );
+    for queue in [&stack.email_queue_url, &stack.audit_queue_url] {
+        let events: Vec<serde_json::Value> = drain(local, queue)
+            .await
+            .iter()
+            .map(|m| serde_json::from_str(m.body().unwrap_or_default()).unwrap_or_default())
+            .collect();
+        assert_eq!(events.len(), 1, "{queue}: {events:#?}");
+        assert_eq!(events[0]["eventId"], old.event_id.to_string());
+        assert_eq!(events[0]["orderId"], old.order.order_id.to_string());
+    }
+    let stored = DynamoDbOrderRepository::new(local.dynamodb(), &stack.orders_table)
+        .get(old.order.order_id)
+        .await
+        .unwrap_or_else(|e| panic!("reading: {e}"));
+    assert!(stored.is_some_and(|r| r.published));
+
+    // A second invocation finds nothing: the backlog is empty, its age 0.
+    let answer = runtime
+        .call("schedule-2", &scheduled_event(), PATIENCE, || {
+            relay.log_tail()
+        })
+        .await;
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"published": 0, "failed": 0})
+    );
+    let log = relay.log();
+    let sweeps: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["message"] == "outbox sweep")
+        .collect();
+    assert_eq!(sweeps.len(), 2, "one sweep line per invocation:\n{log}");
+    assert_eq!(sweeps[0]["published"], 1);
+    assert_eq!(
+        sweeps[1]["backlogAgeSeconds"], 0,
+        "the metric filter reads this field"
+    );
+    assert_eq!(sweeps[0]["requestId"], "schedule-1");
+}
