@@ -27,7 +27,8 @@ fn item() -> impl Strategy<Value = Value> {
 fn valid_order() -> impl Strategy<Value = Value> {
     (
         "[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .'-]{0,97}[A-Za-zÀ-ÿ]",
-        "[a-z][a-z0-9._]{0,20}@[a-z]{1,10}\\.(com|org|io)",
+        // A dot-atom: dots only between characters (`a.@x.com` is undeliverable).
+        "[a-z][a-z0-9_]{0,9}(\\.[a-z0-9_]{1,9})?@[a-z]{1,10}\\.(com|org|io)",
         proptest::option::of("[A-Z0-9-]{1,20}"),
         proptest::collection::vec(item(), 1..=50),
     )

@@ -1,9 +1,11 @@
 //! The order domain: types that cannot hold an invalid value.
 
 mod customer;
+mod email_address;
 mod money;
 mod order;
 mod request;
+mod text;
 
 pub use customer::{mask_email, CustomerEmail, CustomerName};
 pub use money::{Money, PriceError};
