@@ -142,7 +142,7 @@ fn checks_every_bound_on_both_sides() {
         (
             "price as text",
             with("/items/0/price", json!("12.50")),
-            None,
+            Some("items[0].price"),
         ),
         (
             "price not a number",

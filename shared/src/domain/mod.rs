@@ -10,4 +10,4 @@ mod text;
 pub use customer::{mask_email, CustomerEmail, CustomerName};
 pub use money::{Money, PriceError};
 pub use order::{iso8601, NewOrder, Order, OrderId, OrderLine, Quantity};
-pub use request::{parse_order, FieldError, ItemRequest, OrderRejection, OrderRequest};
+pub use request::{parse_order, FieldError, OrderRejection};
