@@ -3,9 +3,11 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use validator::ValidateEmail;
 
-/// A customer's name: 2–100 characters, not blank.
+use super::email_address;
+use super::text::{has_control_characters, NO_CONTROL_CHARACTERS};
+
+/// A customer's name: 2–100 characters, not blank, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CustomerName(String);
@@ -15,6 +17,9 @@ impl CustomerName {
     pub const MAX_CHARS: u64 = 100;
 
     pub fn parse(raw: &str) -> Result<CustomerName, String> {
+        if has_control_characters(raw) {
+            return Err(NO_CONTROL_CHARACTERS.to_owned());
+        }
         let name = raw.trim();
         let chars = name.chars().count() as u64;
         if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars) {
@@ -38,7 +43,8 @@ impl fmt::Display for CustomerName {
     }
 }
 
-/// A syntactically valid email address.
+/// An email address SES can deliver to (see `email_address` for what that
+/// excludes), with no control characters.
 ///
 /// `Display` and `Debug` mask it (`j***@example.com`) so that logging an email
 /// never leaks it; [`CustomerEmail::as_str`] is for the code that sends mail.
@@ -48,10 +54,12 @@ pub struct CustomerEmail(String);
 
 impl CustomerEmail {
     pub fn parse(raw: &str) -> Result<CustomerEmail, String> {
-        let email = raw.trim();
-        if email.len() > 254 || !email.validate_email() {
-            return Err("must be a valid email address".to_owned());
+        if has_control_characters(raw) {
+            return Err(NO_CONTROL_CHARACTERS.to_owned());
         }
+        let email = raw.trim();
+        email_address::check(email)
+            .map_err(|reason| format!("must be a valid email address: {reason}"))?;
         Ok(CustomerEmail(email.to_owned()))
     }
 
@@ -108,5 +116,13 @@ mod tests {
         assert!(CustomerName::parse(&"ä".repeat(100)).is_ok());
         assert!(CustomerName::parse(&"ä".repeat(101)).is_err());
         assert!(CustomerName::parse("   ").is_err());
+    }
+
+    #[test]
+    fn a_name_or_address_with_a_control_character_is_refused_as_such() {
+        let refused = Some(NO_CONTROL_CHARACTERS.to_owned());
+        assert_eq!(CustomerName::parse("Ada\u{0}Lovelace").err(), refused);
+        assert_eq!(CustomerName::parse("Ada Lovelace\n").err(), refused);
+        assert_eq!(CustomerEmail::parse("ada\u{1b}@example.com").err(), refused);
     }
 }

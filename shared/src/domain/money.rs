@@ -37,10 +37,11 @@ impl Money {
         if amount <= Decimal::ZERO || amount > Self::MAX_PRICE {
             return Err(PriceError::OutOfRange);
         }
-        if amount.normalize().scale() > 2 {
+        let amount = amount.normalize();
+        if amount.scale() > 2 {
             return Err(PriceError::TooPrecise);
         }
-        Ok(Money(amount.normalize()))
+        Ok(Money(amount))
     }
 
     /// A stored or received amount, taken as it is (no contract bounds).

@@ -1,0 +1,134 @@
+//! What the edge reports: a [`FieldError`] per violation, at its JSON path,
+//! or an [`OrderRejection`] for the body as a whole.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One violation: where (a JSON path) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    /// `message` is the rule ("is required"); the stored message names the
+    /// field too ("quantity is required"), so an app can show it as it is.
+    fn new(field: String, message: &str) -> Self {
+        let name = field.rsplit('.').next().unwrap_or(&field);
+        FieldError {
+            message: format!("{name} {message}"),
+            field,
+        }
+    }
+}
+
+/// Why a body is not an order. Both are the client's to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderRejection {
+    /// Not JSON at all, or not a JSON object.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// JSON, but not a valid order; every violation found.
+    #[error("{} validation error(s)", .0.len())]
+    Invalid(Vec<FieldError>),
+}
+
+/// Where a value sits in the body: `items[3].price`.
+///
+/// Built on the stack as the parser descends and written out only when a
+/// violation is found, so a valid order costs no path strings at all.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    pub(super) fn key<'a>(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+
+    pub(super) fn index(&self, index: usize) -> Path<'_> {
+        Path::Index(self, index)
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Key(Path::Root, key) => f.write_str(key),
+            Path::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
+/// The JSON type a field should have had, in the client's terms.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Expected {
+    Integer,
+    Number,
+    Text,
+    Items,
+    Object,
+}
+
+impl Expected {
+    fn as_str(self) -> &'static str {
+        match self {
+            Expected::Integer => "an integer",
+            Expected::Number => "a number",
+            Expected::Text => "a string",
+            Expected::Items => "an array of items",
+            Expected::Object => "an object",
+        }
+    }
+}
+
+/// Every violation found so far.
+#[derive(Debug, Default)]
+pub(super) struct Violations(Vec<FieldError>);
+
+impl Violations {
+    pub(super) fn push(&mut self, at: &Path<'_>, message: &str) {
+        self.0.push(FieldError::new(at.to_string(), message));
+    }
+
+    pub(super) fn wrong_type(&mut self, at: &Path<'_>, expected: Expected) {
+        let message = format!("has the wrong type; expected {}", expected.as_str());
+        self.push(at, &message);
+    }
+
+    pub(super) fn required(&mut self, at: &Path<'_>) {
+        self.push(at, "is required");
+    }
+
+    pub(super) fn repeated(&mut self, at: &Path<'_>) {
+        self.push(at, "appears more than once");
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// In the order a reader expects: top-level fields, then items by index,
+    /// each group by name (a stable sort keeps one field's errors in the
+    /// order they were found).
+    pub(super) fn into_sorted(mut self) -> Vec<FieldError> {
+        self.0
+            .sort_by(|a, b| path_key(&a.field).cmp(&path_key(&b.field)));
+        self.0
+    }
+}
+
+fn path_key(path: &str) -> (Option<usize>, &str) {
+    let index = path
+        .strip_prefix("items[")
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|n| n.parse().ok());
+    (index, path)
+}
