@@ -243,6 +243,33 @@ async fn bad_requests_get_4xx_never_500() {
         .headers()
         .contains_key("access-control-allow-origin"));
 
+    // What the review found accepted: a price that needs rounding, a repeated
+    // key, a control character, an address SES can never deliver to.
+    let fine = order("exact@example.com").to_string();
+    let strict = [
+        (
+            fine.replace("29.99", "19.999999999999999"),
+            "items[0].price",
+        ),
+        (
+            fine.replace(
+                "\"customerId\":\"CUST-1\"",
+                "\"customerId\":\"A\",\"customerId\":\"B\"",
+            ),
+            "customerId",
+        ),
+        (
+            fine.replace("Ada Lovelace", "Ada\\u0000Lovelace"),
+            "customerName",
+        ),
+        (order("a@localhost").to_string(), "customerEmail"),
+    ];
+    for (body, field) in strict {
+        let (status, answer) = app.post_order(&body, None).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["errors"][0]["field"], field, "{body}: {answer}");
+    }
+
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(stored_orders(local, &stack).await.is_empty());
     assert!(
