@@ -55,7 +55,12 @@ impl EventHandler for ScriptedHandler {
             "Panic" => panic!("the template is missing"),
             "Stuck" => std::future::pending().await,
             "Throttled" => Err(BackendError::new("SES.SendEmail", true, "Throttling").into()),
-            "Rejected" => Err(BackendError::new("SES.SendEmail", false, "MessageRejected").into()),
+            "Rejected" => Err(BackendError::new(
+                "SES.SendEmail",
+                false,
+                "MessageRejected: Address blacklisted: jane.doe@example.com",
+            )
+            .into()),
             _ => {
                 self.handled
                     .lock()
@@ -264,7 +269,7 @@ async fn a_backend_refusal_is_retried_and_dead_lettered_with_its_reason_on_the_l
     assert_eq!(letters[0].note.kind, FailureKind::Transient);
     assert_eq!(
         letters[0].note.reason,
-        "SES.SendEmail failed: MessageRejected"
+        "SES.SendEmail failed: MessageRejected: Address blacklisted: j***@example.com"
     );
 }
 
@@ -344,4 +349,20 @@ async fn a_record_still_running_at_the_deadline_fails_as_timed_out_and_alone() {
     );
     assert_eq!(report.succeeded, ["good"]);
     assert_eq!(retried(&report), ["stuck"]);
+}
+
+#[tokio::test]
+async fn no_address_in_an_aws_error_reaches_the_dead_letters_reason() {
+    let runner = runner(RecordingDeadLetters::default());
+
+    runner
+        .run(
+            batch(vec![record("refused", &event_by("Rejected"), 3)]),
+            in_a_minute(),
+        )
+        .await;
+
+    let reason = &runner.dead_letters.letters()[0].note.reason;
+    assert!(reason.contains("j***@example.com"), "{reason}");
+    assert!(!reason.contains("jane.doe"), "{reason}");
 }
