@@ -10,10 +10,12 @@
 //! - `idempotency_key`, `request_id`: the two headers we give meaning to.
 //! - `deadline`: when a request's time is up (Lambda's deadline, or locally a budget).
 //! - `error`: every failure and its status and body, in one place.
+//! - `panic`: a handler's panic answered as the contract's JSON 500.
 
 mod deadline;
 mod error;
 mod idempotency_key;
+mod panic;
 mod place_order;
 mod request_id;
 mod routes;
@@ -50,6 +52,9 @@ where
         .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(routes::not_found)
         .with_state(Arc::new(service))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic::answer,
+        ))
         .layer(cors(allowed_origins))
         .layer(axum::middleware::from_fn(request_id::assign))
 }

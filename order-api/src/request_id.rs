@@ -55,7 +55,7 @@ impl RequestId {
         RequestId { id, correlation_id }
     }
 
-    fn fresh() -> RequestId {
+    pub(crate) fn fresh() -> RequestId {
         let id = uuid::Uuid::new_v4().to_string();
         RequestId {
             correlation_id: id.clone(),
@@ -66,6 +66,17 @@ impl RequestId {
     pub fn correlation_id(&self) -> &str {
         &self.correlation_id
     }
+}
+
+tokio::task_local! {
+    /// The id of the request being handled, for code that is not handed it:
+    /// the answer to a panic.
+    static CURRENT: RequestId;
+}
+
+/// The id of the request this task is handling, if any.
+pub fn current() -> Option<RequestId> {
+    CURRENT.try_with(RequestId::clone).ok()
 }
 
 /// Gives each request its id and a span that carries it.
@@ -79,7 +90,9 @@ pub async fn assign(mut request: Request, next: Next) -> Response {
         method = %request.method(),
         path = %request.uri().path()
     );
-    let mut response = next.run(request).instrument(span).await;
+    let mut response = CURRENT
+        .scope(id.clone(), next.run(request).instrument(span))
+        .await;
     if let Ok(value) = HeaderValue::from_str(&id.id) {
         response.headers_mut().insert("x-request-id", value);
     }

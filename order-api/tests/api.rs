@@ -383,3 +383,67 @@ async fn carries_the_callers_correlation_id_into_the_event() {
     assert_eq!(headers["x-request-id"], "req-7");
     assert_eq!(app.events.events()[0].correlation_id, "checkout-42");
 }
+
+/// A repository with a bug: every call panics.
+struct PanickingOrderRepository;
+
+impl shared::ports::OrderRepository for PanickingOrderRepository {
+    async fn insert(
+        &self,
+        _record: &shared::ports::OrderRecord,
+    ) -> Result<(), shared::ports::RepositoryError> {
+        panic!("a bug in the repository")
+    }
+    async fn get(
+        &self,
+        _id: shared::domain::OrderId,
+    ) -> Result<Option<shared::ports::OrderRecord>, shared::ports::RepositoryError> {
+        panic!("a bug in the repository")
+    }
+    async fn mark_published(
+        &self,
+        _id: shared::domain::OrderId,
+    ) -> Result<(), shared::ports::RepositoryError> {
+        panic!("a bug in the repository")
+    }
+    async fn unpublished(
+        &self,
+        _after: Option<&shared::ports::PendingOrder>,
+        _limit: usize,
+    ) -> Result<Vec<shared::ports::PendingOrder>, shared::ports::RepositoryError> {
+        panic!("a bug in the repository")
+    }
+}
+
+#[tokio::test]
+async fn a_panic_in_a_handler_is_the_contracts_json_500_with_cors_and_its_request_id() {
+    let service = OrderService::new(
+        PanickingOrderRepository,
+        RecordingEventPublisher::default(),
+        InMemoryIdempotencyStore::default(),
+    );
+    let app = router(service, &["https://app.example.com".to_owned()]);
+    let request = Request::post("/order")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ORIGIN, "https://app.example.com")
+        .header("x-request-id", "req-panic")
+        .body(Body::from(order().to_string()))
+        .expect("a request");
+
+    let response = app.oneshot(request).await.expect("the router answers");
+
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.headers()["x-request-id"], "req-panic");
+    assert_eq!(
+        response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://app.example.com"
+    );
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a body");
+    let body: Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert_eq!(
+        body,
+        json!({"error": "Internal server error", "message": "Failed to process order", "requestId": "req-panic"})
+    );
+}
