@@ -30,6 +30,10 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("A request with this Idempotency-Key is still being processed; retry shortly")]
     RequestInProgress,
+    #[error("Sign-in is required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(#[source] crate::caller::CallerError),
     #[error("No such resource; the API serves POST /order")]
     NotFound,
     #[error("This resource allows POST and OPTIONS only")]
@@ -53,6 +57,8 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RequestInProgress => StatusCode::CONFLICT,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,6 +76,8 @@ impl ApiError {
             ApiError::InvalidIdempotencyKey(_) => "Invalid Idempotency-Key",
             ApiError::IdempotencyKeyReused => "Idempotency key reused",
             ApiError::RequestInProgress => "Request in progress",
+            ApiError::Unauthorized => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound => "Not found",
             ApiError::MethodNotAllowed => "Method not allowed",
             ApiError::Internal(_) => "Internal server error",

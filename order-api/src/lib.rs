@@ -8,10 +8,13 @@
 //! - `place_order`: the use case — idempotency, persist, publish — over the
 //!   ports of `shared`, so it is tested with fakes.
 //! - `idempotency_key`, `request_id`: the two headers we give meaning to.
+//! - `caller`: the signed-in customer from the Cognito authorizer's claims
+//!   (`AUTH_MODE=cognito`): their own id and verified address only.
 //! - `deadline`: when a request's time is up (Lambda's deadline, or locally a budget).
 //! - `error`: every failure and its status and body, in one place.
 //! - `panic`: a handler's panic answered as the contract's JSON 500.
 
+mod caller;
 mod deadline;
 mod error;
 mod idempotency_key;
@@ -27,6 +30,7 @@ use axum::routing::post;
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+pub use caller::{AuthMode, Caller, CallerError};
 pub use deadline::Deadline;
 pub use error::ApiError;
 pub use idempotency_key::IdempotencyKey;
@@ -37,8 +41,23 @@ use shared::ports::{EventPublisher, IdempotencyStore, OrderRepository};
 /// The contract's limit on a request body: 10 KB.
 pub const MAX_BODY_BYTES: usize = 10 * 1024;
 
-/// The application: routes, request ids, CORS for `allowed_origins` (`*` for any).
+/// The application, open to anyone: routes, request ids, CORS for
+/// `allowed_origins` (`*` for any).
 pub fn router<R, P, I>(service: OrderService<R, P, I>, allowed_origins: &[String]) -> Router
+where
+    R: OrderRepository + 'static,
+    P: EventPublisher + 'static,
+    I: IdempotencyStore + 'static,
+{
+    router_with_auth(service, allowed_origins, AuthMode::Open)
+}
+
+/// [`router`], with `auth` deciding whose orders a caller may place.
+pub fn router_with_auth<R, P, I>(
+    service: OrderService<R, P, I>,
+    allowed_origins: &[String],
+    auth: AuthMode,
+) -> Router
 where
     R: OrderRepository + 'static,
     P: EventPublisher + 'static,
@@ -52,6 +71,7 @@ where
         .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(routes::not_found)
         .with_state(Arc::new(service))
+        .layer(axum::Extension(auth))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic::answer,
         ))

@@ -29,13 +29,22 @@ async fn main() -> Result<(), lambda_http::Error> {
         SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
         DynamoDbIdempotencyStore::new(dynamodb, &config.idempotency_table, KEEP_KEYS_FOR),
     );
-    let app = order_api::router(service, &config.allowed_origins);
+    // Sign-in is the API Gateway authorizer's; this says whether to expect it.
+    let auth: order_api::AuthMode = std::env::var("AUTH_MODE")
+        .unwrap_or_default()
+        .parse()
+        .map_err(|reason: String| shared::config::ConfigError {
+            name: "AUTH_MODE",
+            value: std::env::var("AUTH_MODE").unwrap_or_default(),
+            reason,
+        })?;
+    let app = order_api::router_with_auth(service, &config.allowed_origins, auth);
 
     if config.lambda_mode {
         return lambda_http::run(app).await;
     }
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
-    tracing::info!(address = %config.listen_addr, environment = %config.environment, "order-api listening");
+    tracing::info!(address = %config.listen_addr, environment = %config.environment, auth = ?auth, "order-api listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(shared::shutdown::signal())
         .await?;

@@ -2,18 +2,20 @@
 //!
 //! Checks run cheapest first and each failure is the client's to fix:
 //! content type (415), size (413), JSON (400), the order's rules (400), the
-//! idempotency key (400/409/422). Only then is anything stored.
+//! caller's right to it when sign-in is on (401/403), the idempotency key
+//! (400/409/422). Only then is anything stored.
 
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use shared::domain::{parse_order, OrderRejection};
 use shared::ports::{EventPublisher, IdempotencyStore, OrderRepository};
 
+use crate::caller::{AuthMode, CallerError, Claims};
 use crate::deadline::Deadline;
 use crate::error::{ApiError, Failure};
 use crate::idempotency_key::IdempotencyKey;
@@ -25,6 +27,8 @@ pub async fn post_order<R, P, I>(
     State(service): State<Arc<OrderService<R, P, I>>>,
     request_id: RequestId,
     deadline: Deadline,
+    Extension(auth): Extension<AuthMode>,
+    Claims(caller): Claims,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Failure>
@@ -44,6 +48,15 @@ where
             OrderRejection::Invalid(errors) => ApiError::Validation(errors),
         })
     })?;
+    let order = match auth {
+        AuthMode::Open => order,
+        AuthMode::Cognito => caller.and_then(|caller| caller.own(order)).map_err(|e| {
+            fail(match e {
+                CallerError::NotSignedIn => ApiError::Unauthorized,
+                other => ApiError::Forbidden(other),
+            })
+        })?,
+    };
     let key = IdempotencyKey::from_headers(&headers)
         .map_err(|m| fail(ApiError::InvalidIdempotencyKey(m)))?;
     let placing = service.place(order, key.as_ref(), request_id.correlation_id(), deadline.0);

@@ -1,0 +1,188 @@
+//! Who is ordering, when the API requires sign-in.
+//!
+//! With `AUTH_MODE=cognito` API Gateway's Cognito authorizer has checked the
+//! caller's ID token before the function runs, and passes its claims in the
+//! request context (`requestContext.authorizer.claims`). The order is then
+//! the signed-in customer's own:
+//! - `customerId` is the token's `sub`, whatever the body says;
+//! - the confirmation goes to the token's verified `email` only. A body
+//!   `customerEmail` that names another address is refused (403), so the
+//!   public endpoint cannot be used to mail anyone else. An account whose
+//!   email is not verified cannot order (403).
+//!
+//! With `AUTH_MODE=none` (local runs, and dev if its stack turns sign-in off)
+//! the body is taken as it is.
+
+use std::collections::HashMap;
+
+use axum::http::request::Parts;
+use lambda_http::request::RequestContext;
+use serde_json::Value;
+use shared::domain::{CustomerEmail, NewOrder};
+
+/// Whether `POST /order` requires a signed-in caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthMode {
+    /// Anyone may order for any address (local runs, or dev by choice).
+    #[default]
+    Open,
+    /// API Gateway's Cognito authorizer admits only signed-in callers.
+    Cognito,
+}
+
+impl std::str::FromStr for AuthMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<AuthMode, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "" | "none" => Ok(AuthMode::Open),
+            "cognito" => Ok(AuthMode::Cognito),
+            other => Err(format!(
+                "unknown auth mode {other:?}; expected none or cognito"
+            )),
+        }
+    }
+}
+
+/// The signed-in customer, from the token's claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub subject: String,
+    pub email: CustomerEmail,
+}
+
+/// Why a caller may not place this order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallerError {
+    #[error("sign-in is required")]
+    NotSignedIn,
+    #[error("the signed-in account has no verified email address")]
+    Unverified,
+    #[error("customerEmail must be the signed-in account's verified address")]
+    OtherAddress,
+}
+
+impl Caller {
+    /// The caller the authorizer vouched for, if any.
+    pub fn from_parts(parts: &Parts) -> Result<Caller, CallerError> {
+        let claims = parts
+            .extensions
+            .get::<RequestContext>()
+            .and_then(RequestContext::authorizer)
+            .and_then(|authorizer| authorizer.fields.get("claims"))
+            .and_then(Value::as_object)
+            .ok_or(CallerError::NotSignedIn)?;
+        let text = |name: &str| claims.get(name).and_then(claim_text);
+        Caller::from_claims(&HashMap::from([
+            ("sub", text("sub")),
+            ("email", text("email")),
+            ("email_verified", text("email_verified")),
+        ]))
+    }
+
+    fn from_claims(claims: &HashMap<&str, Option<String>>) -> Result<Caller, CallerError> {
+        let claim = |name: &str| claims.get(name).cloned().flatten();
+        let subject = claim("sub")
+            .filter(|s| !s.is_empty())
+            .ok_or(CallerError::NotSignedIn)?;
+        if claim("email_verified").as_deref() != Some("true") {
+            return Err(CallerError::Unverified);
+        }
+        let email = claim("email")
+            .and_then(|e| CustomerEmail::parse(&e).ok())
+            .ok_or(CallerError::Unverified)?;
+        Ok(Caller { subject, email })
+    }
+
+    /// The order as this caller may place it.
+    pub fn own(&self, mut order: NewOrder) -> Result<NewOrder, CallerError> {
+        if !order
+            .customer_email
+            .as_str()
+            .eq_ignore_ascii_case(self.email.as_str())
+        {
+            return Err(CallerError::OtherAddress);
+        }
+        order.customer_email = self.email.clone();
+        order.customer_id = Some(self.subject.clone());
+        Ok(order)
+    }
+}
+
+/// The claims the request came with, read before the body: an extractor.
+#[derive(Debug, Clone)]
+pub struct Claims(pub Result<Caller, CallerError>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Claims {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Claims(Caller::from_parts(parts)))
+    }
+}
+
+/// API Gateway passes every claim as text (`"true"`); a JSON bool is read too.
+fn claim_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(verified: &str) -> HashMap<&'static str, Option<String>> {
+        HashMap::from([
+            ("sub", Some("7d3a-sub".to_owned())),
+            ("email", Some("ada@example.com".to_owned())),
+            ("email_verified", Some(verified.to_owned())),
+        ])
+    }
+
+    fn order(email: &str) -> NewOrder {
+        shared::domain::parse_order(
+            format!(r#"{{"customerId":"someone-else","customerName":"Ada","customerEmail":"{email}","items":[{{"productId":"p","quantity":1,"price":1}}]}}"#)
+                .as_bytes(),
+        )
+        .expect("a valid order")
+    }
+
+    #[test]
+    fn the_order_is_the_callers_own_customer_id_from_sub() {
+        let caller = Caller::from_claims(&claims("true")).expect("signed in");
+        let order = caller.own(order("ADA@example.com")).expect("own address");
+        assert_eq!(order.customer_id.as_deref(), Some("7d3a-sub"));
+        assert_eq!(order.customer_email.as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn another_address_in_the_body_is_refused() {
+        let caller = Caller::from_claims(&claims("true")).expect("signed in");
+        assert_eq!(
+            caller.own(order("victim@example.org")),
+            Err(CallerError::OtherAddress)
+        );
+    }
+
+    #[test]
+    fn an_unverified_account_or_no_claims_cannot_order() {
+        assert_eq!(
+            Caller::from_claims(&claims("false")),
+            Err(CallerError::Unverified)
+        );
+        assert_eq!(
+            Caller::from_claims(&HashMap::new()),
+            Err(CallerError::NotSignedIn)
+        );
+    }
+
+    #[test]
+    fn the_mode_is_read_from_its_setting() {
+        assert_eq!("cognito".parse(), Ok(AuthMode::Cognito));
+        assert_eq!("none".parse(), Ok(AuthMode::Open));
+        assert!("oauth".parse::<AuthMode>().is_err());
+    }
+}
