@@ -102,7 +102,7 @@ fn jwt_payload(token: &str) -> serde_json::Map<String, Value> {
             c => c,
         })
         .collect();
-    while standard.len() % 4 != 0 {
+    while !standard.len().is_multiple_of(4) {
         standard.push('=');
     }
     let bytes = aws_smithy_types::base64::decode(&standard).expect("base64url");
