@@ -2,7 +2,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use email_worker::{SendConfirmation, COMPONENT};
-use shared::adapters::{DynamoDbIdempotencyStore, SesMailer};
+use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbRecipientLimit, SesMailer};
 use shared::batch::{serve, WorkerQueue};
 use shared::telemetry::fatal;
 use shared::Config;
@@ -30,7 +30,13 @@ async fn main() -> ExitCode {
         queue: config.email_queue.clone(),
         fallback_dlq: config.email_dlq.clone(),
     };
-    match serve(&config, &aws, queue, SendConfirmation::new(mailer, claims)).await {
+    let limit = DynamoDbRecipientLimit::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        &config.idempotency_table,
+        config.email_limit_per_hour,
+    );
+    let handler = SendConfirmation::new(mailer, claims, limit);
+    match serve(&config, &aws, queue, handler).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fatal(COMPONENT, &error),
     }

@@ -6,6 +6,9 @@
 //! message id after sending. Another attempt on the same event (a redelivery
 //! while this one runs, or after this one's worker died) waits for the claim
 //! to be completed or to lapse, within its own deadline, instead of failing.
+//! An address gets at most a few confirmations an hour
+//! (`shared::ports::RecipientLimit`), so the public endpoint cannot flood an
+//! inbox; one over the limit is dead-lettered with the reason, not sent.
 //! The one window in which a customer may get the email twice is a send
 //! whose reply was lost, or a worker dying between sending and recording —
 //! instead of never.
@@ -15,7 +18,10 @@ use std::time::Duration;
 use chrono::Utc;
 use shared::batch::{Delivery, EventHandler, RecordError};
 use shared::event::OrderCreated;
-use shared::ports::{Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, Mailer, Sent};
+use shared::ports::{
+    Admission, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, Mailer,
+    RecipientLimit, Sent,
+};
 use shared::telemetry::error_chain;
 
 use crate::confirmation;
@@ -26,14 +32,19 @@ const WAIT_STEP: Duration = Duration::from_millis(500);
 const FIRST_RECORD_RETRY: Duration = Duration::from_millis(100);
 
 #[derive(Debug)]
-pub struct SendConfirmation<M, S> {
+pub struct SendConfirmation<M, S, L> {
     mailer: M,
     claims: S,
+    limit: L,
 }
 
-impl<M: Mailer, S: IdempotencyStore> SendConfirmation<M, S> {
-    pub fn new(mailer: M, claims: S) -> Self {
-        SendConfirmation { mailer, claims }
+impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L> {
+    pub fn new(mailer: M, claims: S, limit: L) -> Self {
+        SendConfirmation {
+            mailer,
+            claims,
+            limit,
+        }
     }
 
     /// Claims the event for this attempt. `Ok(true)`: ours to send;
@@ -122,7 +133,7 @@ pub fn claim_key(event: &OrderCreated) -> String {
     format!("email#{}", event.event_id)
 }
 
-impl<M: Mailer, S: IdempotencyStore> EventHandler for SendConfirmation<M, S> {
+impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendConfirmation<M, S, L> {
     async fn handle(&self, event: &OrderCreated, delivery: &Delivery) -> Result<(), RecordError> {
         let order = &event.order;
         // Rendered before claiming: nothing between claim and release may panic.
@@ -131,6 +142,25 @@ impl<M: Mailer, S: IdempotencyStore> EventHandler for SendConfirmation<M, S> {
         let token = ClaimToken::random();
         if !self.claim(event, &key, token, delivery).await? {
             return Ok(());
+        }
+        let admitted = match self
+            .limit
+            .admit(&order.customer_email, event.event_id, Utc::now())
+            .await
+        {
+            Ok(Admission::Admitted) => Ok(()),
+            Ok(Admission::OverLimit { limit }) => Err(RecordError::OverLimit(format!(
+                "{} already got {limit} confirmations this hour; not sent",
+                order.customer_email
+            ))),
+            Err(error) => Err(error.into()),
+        };
+        if let Err(error) = admitted {
+            // Not sent: the next attempt, or a redrive, may claim it again.
+            if let Err(release) = self.claims.release(&key, token).await {
+                tracing::warn!(error = %error_chain(&release), "could not release the claim; it lapses at the attempt's deadline");
+            }
+            return Err(error);
         }
         match self.mailer.send(&email).await {
             Ok(sent) => {

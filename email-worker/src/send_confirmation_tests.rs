@@ -2,7 +2,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use shared::domain::{parse_order, OrderId};
-use shared::fakes::InMemoryIdempotencyStore;
+use shared::fakes::{InMemoryIdempotencyStore, InMemoryRecipientLimit};
 use shared::ports::{
     BackendError, Claim, ClaimRequest, ClaimToken, Completion, Email, FailureKind, Sent,
 };
@@ -61,6 +61,7 @@ async fn an_event_delivered_three_times_sends_one_email() {
     let handler = SendConfirmation::new(
         RecordingMailer::default(),
         InMemoryIdempotencyStore::default(),
+        InMemoryRecipientLimit::default(),
     );
     let event = event();
 
@@ -82,6 +83,7 @@ async fn two_events_send_two_emails() {
     let handler = SendConfirmation::new(
         RecordingMailer::default(),
         InMemoryIdempotencyStore::default(),
+        InMemoryRecipientLimit::default(),
     );
 
     handler
@@ -102,6 +104,7 @@ async fn a_throttled_send_releases_the_claim_so_the_retry_sends() {
     let handler = SendConfirmation::new(
         RecordingMailer::failing_with([throttled]),
         InMemoryIdempotencyStore::default(),
+        InMemoryRecipientLimit::default(),
     );
     let event = event();
 
@@ -128,6 +131,7 @@ async fn a_rejected_message_is_retried_with_its_reason_and_the_claim_released() 
     let handler = SendConfirmation::new(
         RecordingMailer::failing_with([rejected]),
         InMemoryIdempotencyStore::default(),
+        InMemoryRecipientLimit::default(),
     );
 
     let error = handler
@@ -172,7 +176,11 @@ async fn an_event_held_by_another_attempt_beyond_our_deadline_is_retried_later()
     let claims = InMemoryIdempotencyStore::default();
     let event = event();
     held_elsewhere(&claims, &event, Utc::now() + chrono::Duration::minutes(5)).await;
-    let handler = SendConfirmation::new(RecordingMailer::default(), claims);
+    let handler = SendConfirmation::new(
+        RecordingMailer::default(),
+        claims,
+        InMemoryRecipientLimit::default(),
+    );
 
     let error = handler.handle(&event, &delivery()).await.expect_err("busy");
 
@@ -191,7 +199,11 @@ async fn the_claim_of_an_attempt_that_died_is_waited_out_and_taken_over_without_
         Utc::now() + chrono::Duration::milliseconds(300),
     )
     .await;
-    let handler = SendConfirmation::new(RecordingMailer::default(), claims);
+    let handler = SendConfirmation::new(
+        RecordingMailer::default(),
+        claims,
+        InMemoryRecipientLimit::default(),
+    );
 
     handler
         .handle(&event, &delivery())
@@ -206,7 +218,11 @@ async fn an_attempt_waiting_on_a_live_one_sends_nothing_once_that_one_has_sent()
     let claims = std::sync::Arc::new(InMemoryIdempotencyStore::default());
     let event = event();
     let other = held_elsewhere(&claims, &event, Utc::now() + chrono::Duration::seconds(20)).await;
-    let handler = SendConfirmation::new(RecordingMailer::default(), claims.clone());
+    let handler = SendConfirmation::new(
+        RecordingMailer::default(),
+        claims.clone(),
+        InMemoryRecipientLimit::default(),
+    );
 
     let key = claim_key(&event);
     let delivery = delivery();
@@ -226,7 +242,11 @@ async fn an_attempt_waiting_on_a_live_one_sends_nothing_once_that_one_has_sent()
 async fn a_send_whose_recording_fails_at_first_is_recorded_on_a_retry_and_never_sent_again() {
     let claims = InMemoryIdempotencyStore::default();
     claims.fail_next_completions(2);
-    let handler = SendConfirmation::new(RecordingMailer::default(), claims);
+    let handler = SendConfirmation::new(
+        RecordingMailer::default(),
+        claims,
+        InMemoryRecipientLimit::default(),
+    );
     let event = event();
 
     handler
@@ -250,6 +270,7 @@ async fn an_event_id_reused_for_another_order_is_refused() {
     let handler = SendConfirmation::new(
         RecordingMailer::default(),
         InMemoryIdempotencyStore::default(),
+        InMemoryRecipientLimit::default(),
     );
     let first = event();
     let mut reused = event();
@@ -263,4 +284,38 @@ async fn an_event_id_reused_for_another_order_is_refused() {
 
     assert_eq!(error.kind(), FailureKind::Permanent);
     assert_eq!(handler.mailer.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn an_address_over_its_limit_gets_nothing_and_the_event_is_dead_lettered_with_the_reason() {
+    let handler = SendConfirmation::new(
+        RecordingMailer::default(),
+        InMemoryIdempotencyStore::default(),
+        InMemoryRecipientLimit::new(2),
+    );
+    let (first, second, third) = (event(), event(), event());
+
+    for event in [&first, &second, &first] {
+        handler
+            .handle(event, &delivery())
+            .await
+            .expect("within the limit");
+    }
+    let error = handler
+        .handle(&third, &delivery())
+        .await
+        .expect_err("over the limit");
+
+    assert_eq!(
+        handler.mailer.sent().len(),
+        2,
+        "a redelivery never counts twice"
+    );
+    assert_eq!(error.kind(), FailureKind::Permanent);
+    let reason = error_chain(&error);
+    assert!(
+        reason.contains("a***@example.com already got 2 confirmations"),
+        "{reason}"
+    );
+    assert!(!reason.contains("ada@"), "{reason}");
 }

@@ -36,6 +36,8 @@ pub struct Config {
     /// A local worker's batch deadline, as the function's timeout is in
     /// Lambda: a record's claims hold until then, and its handler is cut off then.
     pub worker_timeout: Duration,
+    /// Confirmations one address may receive per hour (`EMAIL_LIMIT_PER_HOUR`).
+    pub email_limit_per_hour: u32,
     /// How often the local outbox relay sweeps (Lambda: its schedule).
     pub relay_interval: Duration,
     /// How old an unpublished order must be before the relay publishes it:
@@ -120,6 +122,7 @@ impl Config {
         };
         let max_receive_count = number("MAX_RECEIVE_COUNT", 3)?;
         let worker_timeout = Duration::from_secs(number("WORKER_TIMEOUT_SECONDS", 30)?.into());
+        let email_limit_per_hour = number("EMAIL_LIMIT_PER_HOUR", 5)?;
         let relay_interval = Duration::from_secs(number("RELAY_INTERVAL_SECONDS", 5)?.into());
         let relay_grace = Duration::from_secs(number("RELAY_GRACE_SECONDS", 10)?.into());
         let endpoint_url =
@@ -135,6 +138,7 @@ impl Config {
             audit_dlq: named("AUDIT_DLQ", "OrderAuditDLQ"),
             max_receive_count,
             worker_timeout,
+            email_limit_per_hour,
             relay_interval,
             relay_grace,
             order_topic_arn,

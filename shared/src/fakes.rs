@@ -242,3 +242,44 @@ pub fn delivery(message_id: &str) -> crate::batch::Delivery {
         deadline: Utc::now() + chrono::Duration::seconds(60),
     }
 }
+
+/// Counts events per address, with no window: `limit` per address in all.
+#[derive(Debug)]
+pub struct InMemoryRecipientLimit {
+    limit: u32,
+    sent: Mutex<HashMap<String, std::collections::HashSet<uuid::Uuid>>>,
+}
+
+impl InMemoryRecipientLimit {
+    pub fn new(limit: u32) -> Self {
+        InMemoryRecipientLimit {
+            limit,
+            sent: Mutex::default(),
+        }
+    }
+}
+
+impl Default for InMemoryRecipientLimit {
+    /// High enough never to matter to a test about something else.
+    fn default() -> Self {
+        InMemoryRecipientLimit::new(1000)
+    }
+}
+
+impl crate::ports::RecipientLimit for InMemoryRecipientLimit {
+    async fn admit(
+        &self,
+        to: &crate::domain::CustomerEmail,
+        event_id: uuid::Uuid,
+        _now: DateTime<Utc>,
+    ) -> Result<crate::ports::Admission, BackendError> {
+        let mut sent = self.sent.lock().map_err(|_| unavailable("admit"))?;
+        let events = sent.entry(to.as_str().to_ascii_lowercase()).or_default();
+        if events.contains(&event_id) || events.len() < self.limit as usize {
+            events.insert(event_id);
+            Ok(crate::ports::Admission::Admitted)
+        } else {
+            Ok(crate::ports::Admission::OverLimit { limit: self.limit })
+        }
+    }
+}

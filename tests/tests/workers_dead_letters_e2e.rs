@@ -155,3 +155,42 @@ async fn a_transient_failure_reaches_the_dlq_on_the_third_attempt_with_its_reaso
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_gets_no_more_than_its_hourly_limit_and_the_rest_is_explained_in_the_dlq() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let email = Worker::start(
+        "email-worker",
+        &stack,
+        &[("EMAIL_LIMIT_PER_HOUR", "2".to_owned())],
+    );
+    // Three orders for one inbox, as a script against the public API would post.
+    let events: Vec<_> = (0..3)
+        .map(|i| {
+            let mut event = order_event(&stack, i);
+            event.order.customer_email = order_event(&stack, 0).order.customer_email;
+            event
+        })
+        .collect();
+    let inbox = events[0].order.customer_email.clone();
+
+    for event in &events {
+        publish(local, &stack, event).await;
+    }
+
+    let letter = one_dead_letter(local, &stack.email_dlq_url, &[&email]).await;
+    assert_eq!(letter.attributes["FailureKind"], "permanent");
+    assert!(
+        letter.attributes["FailureReason"].contains("already got 2 confirmations this hour"),
+        "{letter:#?}"
+    );
+    assert!(
+        !letter.attributes["FailureReason"].contains(inbox.as_str()),
+        "the address is masked: {letter:#?}"
+    );
+    eventually("two confirmations", &[&email], || async {
+        (mail_to(local, inbox.as_str()).await.len() == 2).then_some(())
+    })
+    .await;
+}

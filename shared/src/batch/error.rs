@@ -24,6 +24,11 @@ pub enum RecordError {
     /// for another order): no retry can reconcile it.
     #[error("{0}")]
     Conflict(String),
+    /// The address already got as many mails as it may in this window
+    /// (`shared::ports::RecipientLimit`): not retried, but dead-lettered with
+    /// the reason, so an operator sees the flood and may redrive later.
+    #[error("{0}")]
+    OverLimit(String),
     /// The handler panicked. A bug, perhaps a passing one: retried, and
     /// dead-lettered with the panic message on the last attempt.
     #[error("the handler panicked: {0}")]
@@ -41,7 +46,9 @@ impl RecordError {
     /// the last attempt the runner dead-letters it with the reason.
     pub fn kind(&self) -> FailureKind {
         match self {
-            RecordError::Unreadable(_) | RecordError::Conflict(_) => FailureKind::Permanent,
+            RecordError::Unreadable(_) | RecordError::Conflict(_) | RecordError::OverLimit(_) => {
+                FailureKind::Permanent
+            }
             RecordError::Backend(_)
             | RecordError::InProgress { .. }
             | RecordError::Panicked(_)

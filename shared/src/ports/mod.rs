@@ -9,12 +9,14 @@ mod dead_letters;
 mod idempotency;
 mod mailer;
 mod orders;
+mod recipient_limit;
 
 pub use audit_log::{AuditLog, AuditRecord, OrderDetails, Recorded};
 pub use dead_letters::{DeadLetter, DeadLetters, FailureKind, FailureNote};
 pub use idempotency::{Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore};
 pub use mailer::{Email, Mailer, Sent};
 pub use orders::{EventPublisher, OrderRecord, OrderRepository, PendingOrder, RepositoryError};
+pub use recipient_limit::{Admission, RecipientLimit};
 
 /// An error from a store or a broker: the cause chain is kept for the log.
 #[derive(Debug, thiserror::Error)]
