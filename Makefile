@@ -11,8 +11,10 @@ PYTHON ?= python3
 VENV := .venv
 MOTO_VERSION := 5.2.5
 CFN_LINT_VERSION := 1.58.0
+# Runs the API's OpenAPI document against the local API (tests/tests/api_contract.rs).
+SCHEMATHESIS_VERSION := 4.32.5
 # The versions are in the stamp's name, so bumping a pin reinstalls.
-VENV_STAMP := $(VENV)/.installed-moto-$(MOTO_VERSION)-cfn-lint-$(CFN_LINT_VERSION)
+VENV_STAMP := $(VENV)/.installed-moto-$(MOTO_VERSION)-cfn-lint-$(CFN_LINT_VERSION)-schemathesis-$(SCHEMATHESIS_VERSION)
 
 CARGO ?= cargo
 
@@ -54,7 +56,8 @@ $(VENV_STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-		"moto[server]==$(MOTO_VERSION)" "cfn-lint==$(CFN_LINT_VERSION)"
+		"moto[server]==$(MOTO_VERSION)" "cfn-lint==$(CFN_LINT_VERSION)" \
+		"schemathesis==$(SCHEMATHESIS_VERSION)"
 	touch $@
 
 build:

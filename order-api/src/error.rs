@@ -100,15 +100,23 @@ pub struct Failure {
     request_id: String,
 }
 
+/// Every error's body: a short title to switch on, what to do, and the id to
+/// quote when reporting it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ErrorBody<'a> {
-    error: &'static str,
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct ErrorBody<'a> {
+    /// A stable title: `Validation failed`, `Malformed JSON`, `Not found`, …
+    pub(crate) error: &'static str,
+    /// What went wrong, in words (every error but `Validation failed`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
+    pub(crate) message: Option<String>,
+    /// Every violation with its JSON path (`Validation failed` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a [FieldError]>,
-    request_id: &'a str,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<FieldError>>))]
+    pub(crate) errors: Option<&'a [FieldError]>,
+    /// The request's id: in the `x-request-id` header and in the logs too.
+    pub(crate) request_id: &'a str,
 }
 
 impl IntoResponse for Failure {

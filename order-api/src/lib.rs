@@ -13,11 +13,16 @@
 //! - `deadline`: when a request's time is up (Lambda's deadline, or locally a budget).
 //! - `error`: every failure and its status and body, in one place.
 //! - `panic`: a handler's panic answered as the contract's JSON 500.
+//! - [`openapi`] (feature `openapi`): the API's OpenAPI 3.1 document,
+//!   generated from these types; [`DOCUMENT`] is its committed copy, which
+//!   `GET /openapi.json` serves.
 
 mod caller;
 mod deadline;
 mod error;
 mod idempotency_key;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod panic;
 mod place_order;
 mod request_id;
@@ -37,6 +42,10 @@ pub use idempotency_key::IdempotencyKey;
 pub use place_order::{fingerprint, OrderConfirmation, OrderService, PlaceError, Placed};
 pub use request_id::RequestId;
 use shared::ports::{EventPublisher, IdempotencyStore, OrderRepository};
+
+/// The API's OpenAPI document (`order-api/openapi.json`), generated from the
+/// code by the `openapi` feature and kept in step by a test.
+pub const DOCUMENT: &str = include_str!("../openapi.json");
 
 /// The contract's limit on a request body: 10 KB.
 pub const MAX_BODY_BYTES: usize = 10 * 1024;
@@ -67,6 +76,10 @@ where
         .route(
             "/order",
             post(routes::post_order::<R, P, I>).options(routes::options_order),
+        )
+        .route(
+            "/openapi.json",
+            axum::routing::get(routes::openapi_document),
         )
         .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(routes::not_found)

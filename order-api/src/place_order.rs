@@ -33,9 +33,15 @@ const WAIT_STEP: Duration = Duration::from_millis(200);
 /// The body of a 200: what the app shows the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderConfirmation {
+    /// The order's id (a UUID): the same for every retry with the same Idempotency-Key.
+    #[cfg_attr(feature = "openapi", schema(format = Uuid))]
     pub order_id: String,
+    /// `Order received successfully`.
     pub message: String,
+    /// When the order was received, ISO 8601 in UTC with milliseconds.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
 }
 

@@ -130,3 +130,12 @@ pub async fn not_found(request_id: RequestId) -> Failure {
 pub async fn method_not_allowed(request_id: RequestId) -> Failure {
     ApiError::MethodNotAllowed.for_request(&request_id)
 }
+
+/// `GET /openapi.json`: the API's description, for client generators.
+pub async fn openapi_document() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::DOCUMENT,
+    )
+        .into_response()
+}

@@ -447,3 +447,22 @@ async fn a_panic_in_a_handler_is_the_contracts_json_500_with_cors_and_its_reques
         json!({"error": "Internal server error", "message": "Failed to process order", "requestId": "req-panic"})
     );
 }
+
+#[tokio::test]
+async fn serves_its_openapi_document() {
+    let app = spawn_app();
+    let (status, headers, body) = app
+        .send(
+            Request::get("/openapi.json")
+                .body(Body::empty())
+                .expect("a request"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(body["openapi"], "3.1.0");
+    assert_eq!(
+        body,
+        serde_json::from_str::<Value>(order_api::DOCUMENT).expect("JSON")
+    );
+}

@@ -7,8 +7,12 @@ use serde::{Deserialize, Serialize};
 
 /// One violation: where (a JSON path) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"field": "items[0].quantity", "message": "quantity must be between 1 and 1000"})))]
 pub struct FieldError {
+    /// The JSON path of the offending value, e.g. `items[0].price`.
     pub field: String,
+    /// What is wrong, naming the field: ready to show to the customer.
     pub message: String,
 }
 
