@@ -2,9 +2,8 @@
 //!
 //! # Layout
 //!
-//! - [`local`]: the local stack on moto, derived from `infra/template.yaml` —
-//!   parse the template, create its resources, and check them against it.
-//!   The test harness (`fleet-tests`) calls it as a library.
+//! - [`local`]: `orderctl local up|verify`, the `local-stack` crate (the
+//!   stack of `infra/template.yaml` on moto) behind a command line.
 //! - [`dlq`]: `orderctl dlq list|peek|redrive|purge` — the dead-letter queues,
 //!   read without consuming, moved back without ever losing a message.
 //! - [`audit`], [`order`]: `orderctl audit <orderId>` (the `OrderIdIndex`
@@ -46,7 +45,7 @@ pub struct Cli {
 pub enum Command {
     /// The local stack on moto, built from infra/template.yaml.
     #[command(subcommand)]
-    Local(local::command::LocalCommand),
+    Local(local::LocalCommand),
     /// The dead-letter queues: list, peek, redrive, purge.
     Dlq(dlq::DlqArgs),
     /// An order's audit trail, oldest first.
@@ -60,7 +59,7 @@ pub enum Command {
 /// Runs one command; the exit code says whether it found what it should.
 pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
     match cli.command {
-        Command::Local(command) => local::command::run(command).await,
+        Command::Local(command) => local::run(command).await,
         Command::Dlq(args) => Ok(dlq::run(args).await?),
         Command::Audit(args) => Ok(audit::run(args).await?),
         Command::Order(args) => Ok(order::run(args).await?),

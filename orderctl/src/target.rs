@@ -53,7 +53,7 @@ impl Target {
             _ => var(name),
         })?;
         let sdk = if config.environment == "local" {
-            crate::local::command::local_sdk_config()
+            crate::local::local_sdk_config()
                 .await
                 .map_err(CtlError::Settings)?
         } else {

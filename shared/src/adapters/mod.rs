@@ -4,6 +4,7 @@
 mod dynamodb_audit_log;
 mod dynamodb_idempotency;
 mod dynamodb_orders;
+mod redrive_policy;
 pub mod sdk_error;
 mod ses_mailer;
 mod sns_publisher;
@@ -13,6 +14,7 @@ mod sqs_queue;
 pub use dynamodb_audit_log::{AuditItem, DynamoDbAuditLog, OrderDetailsItem, ORDER_ID_INDEX};
 pub use dynamodb_idempotency::DynamoDbIdempotencyStore;
 pub use dynamodb_orders::{DynamoDbOrderRepository, LineItem, OrderItem, UNPUBLISHED_INDEX};
+pub use redrive_policy::{RedrivePolicy, RedrivePolicyError};
 pub use ses_mailer::SesMailer;
 pub use sns_publisher::SnsEventPublisher;
 pub use sqs_dead_letters::{failure_attributes, SqsDeadLetters};

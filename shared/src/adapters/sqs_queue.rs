@@ -7,9 +7,9 @@
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_sdk_sqs::Client;
-use serde::Deserialize;
 
 use super::sdk_error::backend_error;
+use super::RedrivePolicy;
 use crate::ports::BackendError;
 
 /// A consumed queue, resolved.
@@ -24,40 +24,6 @@ pub struct SqsQueue {
     /// How long a received message stays hidden (`VisibilityTimeout`): the
     /// local poller extends it while a record is still being handled.
     pub visibility_timeout: std::time::Duration,
-}
-
-/// `RedrivePolicy` as SQS returns it; some endpoints write the count as text.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RedrivePolicy {
-    dead_letter_target_arn: String,
-    max_receive_count: serde_json::Value,
-}
-
-impl RedrivePolicy {
-    fn parse(text: &str) -> Result<(String, u32), String> {
-        let policy: RedrivePolicy = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let count = match &policy.max_receive_count {
-            serde_json::Value::Number(n) => n.as_u64(),
-            serde_json::Value::String(s) => s.parse().ok(),
-            _ => None,
-        }
-        .and_then(|n| u32::try_from(n).ok())
-        .filter(|n| *n > 0)
-        .ok_or_else(|| {
-            format!(
-                "maxReceiveCount {} is not a positive count",
-                policy.max_receive_count
-            )
-        })?;
-        let dlq_name = policy
-            .dead_letter_target_arn
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        Ok((dlq_name, count))
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,16 +60,20 @@ impl SqsQueue {
             .unwrap_or_default();
         let (dlq_name, max_receive_count) = match attributes.get(&QueueAttributeName::RedrivePolicy)
         {
-            Some(text) if !text.is_empty() => RedrivePolicy::parse(text).map_err(|reason| {
-                BackendError::new(
-                    "SQS.GetQueueAttributes",
-                    false,
-                    BadRedrivePolicy {
-                        queue: name.to_owned(),
-                        reason,
-                    },
-                )
-            })?,
+            Some(text) if !text.is_empty() => {
+                let policy = RedrivePolicy::parse(text).map_err(|e| {
+                    BackendError::new(
+                        "SQS.GetQueueAttributes",
+                        false,
+                        BadRedrivePolicy {
+                            queue: name.to_owned(),
+                            reason: e.0,
+                        },
+                    )
+                })?;
+                let name = policy.dead_letter_queue_name().to_owned();
+                (name, policy.max_receive_count)
+            }
             _ => {
                 tracing::warn!(
                     queue = name,
@@ -148,22 +118,6 @@ mod tests {
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
 
     use super::*;
-
-    #[test]
-    fn a_redrive_policy_gives_the_dlq_name_and_the_count_in_either_notation() {
-        let arn = "arn:aws:sqs:us-east-1:123456789012:local-OrderEmailDLQ";
-        for count in ["3", "\"3\""] {
-            let text = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":{count}}}"#);
-            assert_eq!(
-                RedrivePolicy::parse(&text),
-                Ok(("local-OrderEmailDLQ".to_owned(), 3))
-            );
-        }
-        assert!(RedrivePolicy::parse(&format!(
-            r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":0}}"#
-        ))
-        .is_err());
-    }
 
     #[tokio::test]
     async fn resolves_the_queue_and_the_dlq_its_policy_names() {

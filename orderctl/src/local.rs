@@ -1,4 +1,5 @@
-//! `orderctl local up` and `orderctl local verify`.
+//! `orderctl local up` and `orderctl local verify`: the `local-stack`
+//! crate behind a command line.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,8 +8,10 @@ use std::process::ExitCode;
 use aws_config::SdkConfig;
 use clap::{Args, Subcommand};
 
-use super::{load, provision, unchecked, verify, ProvisionOptions, Template};
 use crate::BoxError;
+use local_stack::{
+    compare, load, observe, provision, unchecked, verify, ProvisionOptions, Template,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum LocalCommand {
@@ -98,8 +101,8 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, BoxError> {
         }
         LocalCommand::Verify(args) => {
             let template = template(&sdk, &args).await?;
-            let observed = super::observe(&sdk, &template).await?;
-            let differences = super::compare(&template, &observed);
+            let observed = observe(&sdk, &template).await?;
+            let differences = compare(&template, &observed);
             for difference in &differences {
                 writeln!(out, "{difference}")?;
             }

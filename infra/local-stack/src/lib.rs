@@ -1,19 +1,29 @@
-//! The local stack: the resources of `infra/template.yaml`, built on moto.
+//! `local-stack`: the data plane of `infra/template.yaml`, realized on the
+//! local AWS (moto).
 //!
 //! moto's own CloudFormation skips subscriptions and queue policies while
 //! reporting success, so the stack is created through the service APIs
 //! instead — from the parsed template, never from a second list of names.
+//! `orderctl local up|verify` and the test harness (`fleet-tests`) use it.
 //!
-//! - [`template`]: the template, resolved into [`Template`].
+//! # Layout
+//!
+//! - [`spec`]: what the stack consists of ([`Template`]: tables, topics,
+//!   queues, subscriptions, and the functions' resolved environments).
+//! - [`template`]: reads the YAML into a [`Template`]; `properties` turns
+//!   each resource's properties into its spec, `intrinsics` resolves `!Ref`,
+//!   `!GetAtt`, `!Sub`, `!If`, … — the one resolver the workspace has.
 //! - [`provision`]: creates (or brings up to date) every resource; idempotent.
-//! - [`verify`]: reads back what exists ([`Observed`]) and lists each
-//!   [`Difference`] from the template ([`compare`], pure).
+//! - [`verify`]: reads back what exists ([`Observed`]); [`compare`] (pure)
+//!   lists each [`Difference`] from the template.
+//! - [`LocalError`], [`params`], [`load`]: what goes wrong, and the template
+//!   as a given endpoint would deploy it.
 
-pub mod command;
-mod compare;
+pub mod compare;
 mod intrinsics;
 mod properties;
 pub mod provision;
+pub mod spec;
 pub mod template;
 pub mod verify;
 
@@ -22,9 +32,11 @@ use std::path::{Path, PathBuf};
 use aws_config::SdkConfig;
 use aws_sdk_sqs::error::ProvideErrorMetadata;
 
+pub use compare::{compare, unchecked, Difference, Observed};
+pub use intrinsics::TemplateError;
 pub use provision::{provision, ProvisionOptions, Provisioned};
-pub use template::{Params, Template, TemplateError};
-pub use verify::{compare, observe, unchecked, verify, Difference, Observed};
+pub use spec::{FunctionSpec, Params, QueueSpec, Template};
+pub use verify::{observe, verify};
 
 /// Everything that can go wrong building or checking the local stack.
 #[derive(Debug, thiserror::Error)]

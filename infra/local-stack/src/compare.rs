@@ -3,12 +3,73 @@
 //! One rule is loose on purpose: a queue's `VisibilityTimeout` may be shorter
 //! than the template's (local runs shorten it so retries take seconds), never longer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use serde_json::Value as Json;
 
-use super::template::{KeySchema, QueueSpec, Template};
-use super::verify::{Difference, Observed, ObservedTable, UNREPORTED_LOCALLY};
+use crate::spec::{IndexSpec, KeySchema, QueueSpec, RedrivePolicy, TableSpec, Template};
+
+/// Attributes the local AWS accepts but never reports back (moto 5.2 drops
+/// `RedriveAllowPolicy`). When an endpoint does not report one at all it
+/// cannot be checked, which [`unchecked`] says; when it does, it is compared.
+pub const UNREPORTED_LOCALLY: &[&str] = &["RedriveAllowPolicy"];
+
+/// One disagreement between the template and what exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// `queue local-OrderEmailQueue`, `table local-Orders`, …
+    pub resource: String,
+    /// `RedrivePolicy.maxReceiveCount`, `GlobalSecondaryIndexes.OrderIdIndex`, …
+    pub property: String,
+    pub expected: String,
+    pub found: String,
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}: the template says {}, found {}",
+            self.resource, self.property, self.expected, self.found
+        )
+    }
+}
+
+/// What the endpoint holds of the template's resources. Absent means missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// Table name → its description.
+    pub tables: BTreeMap<String, ObservedTable>,
+    /// Topic ARN → its attributes.
+    pub topics: BTreeMap<String, BTreeMap<String, String>>,
+    /// Queue name → every attribute `GetQueueAttributes(All)` reports.
+    pub queues: BTreeMap<String, BTreeMap<String, String>>,
+    /// Every subscription of the template's topics.
+    pub subscriptions: Vec<ObservedSubscription>,
+    /// SES identities whose verification succeeded.
+    pub verified_identities: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedTable {
+    pub billing_mode: String,
+    pub attributes: BTreeMap<String, String>,
+    pub key: KeySchema,
+    pub global_indexes: Vec<IndexSpec>,
+    pub ttl_attribute: Option<String>,
+    pub point_in_time_recovery: bool,
+    pub sse: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedSubscription {
+    pub arn: String,
+    pub topic_arn: String,
+    pub protocol: String,
+    pub endpoint: String,
+    pub attributes: BTreeMap<String, String>,
+}
 
 const MISSING: &str = "nothing (missing)";
 
@@ -124,12 +185,7 @@ impl Differences {
     }
 }
 
-fn compare_table(
-    out: &mut Differences,
-    resource: &str,
-    spec: &super::template::TableSpec,
-    found: &ObservedTable,
-) {
+fn compare_table(out: &mut Differences, resource: &str, spec: &TableSpec, found: &ObservedTable) {
     if let Some(mode) = &spec.billing_mode {
         out.check(resource, "BillingMode", mode, &found.billing_mode);
     }
@@ -213,25 +269,29 @@ fn compare_queue(
     }
     out.attributes(resource, &scalars, found);
 
-    let redrive = found
-        .get("RedrivePolicy")
-        .and_then(|p| serde_json::from_str::<Json>(p).ok());
+    let redrive = found.get("RedrivePolicy").map(|p| RedrivePolicy::parse(p));
     match (&spec.redrive, redrive) {
         (None, None) => {}
         (Some(_), None) => out.push(resource, "RedrivePolicy", "a redrive policy", MISSING),
-        (None, Some(p)) => out.push(resource, "RedrivePolicy", "none", &p.to_string()),
-        (Some(expected), Some(actual)) => {
+        (None, Some(_)) => out.push(resource, "RedrivePolicy", "none", &found["RedrivePolicy"]),
+        (Some(_), Some(Err(e))) => out.push(
+            resource,
+            "RedrivePolicy",
+            "a redrive policy",
+            &e.to_string(),
+        ),
+        (Some(expected), Some(Ok(actual))) => {
             out.check(
                 resource,
                 "RedrivePolicy.deadLetterTargetArn",
                 &expected.dead_letter_target_arn,
-                &scalar(&actual["deadLetterTargetArn"]),
+                &actual.dead_letter_target_arn,
             );
             out.check(
                 resource,
                 "RedrivePolicy.maxReceiveCount",
                 &expected.max_receive_count.to_string(),
-                &scalar(&actual["maxReceiveCount"]),
+                &actual.max_receive_count.to_string(),
             );
         }
     }
