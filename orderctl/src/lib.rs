@@ -28,8 +28,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "orderctl",
@@ -57,12 +55,12 @@ pub enum Command {
 }
 
 /// Runs one command; the exit code says whether it found what it should.
-pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
+pub async fn run(cli: Cli) -> Result<ExitCode, error::CtlError> {
     match cli.command {
         Command::Local(command) => local::run(command).await,
-        Command::Dlq(args) => Ok(dlq::run(args).await?),
-        Command::Audit(args) => Ok(audit::run(args).await?),
-        Command::Order(args) => Ok(order::run(args).await?),
-        Command::Republish(args) => Ok(republish::run(args).await?),
+        Command::Dlq(args) => dlq::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
+        Command::Order(args) => order::run(args).await,
+        Command::Republish(args) => republish::run(args).await,
     }
 }

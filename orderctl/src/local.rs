@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use aws_config::SdkConfig;
 use clap::{Args, Subcommand};
 
-use crate::BoxError;
+use crate::error::CtlError;
 use local_stack::{
     compare, load, observe, provision, unchecked, verify, ProvisionOptions, Template,
 };
@@ -45,7 +45,7 @@ pub struct UpArgs {
 }
 
 /// The SDK settings for the local AWS: `AWS_ENDPOINT_URL`, or `make dev`'s moto.
-pub async fn local_sdk_config() -> Result<SdkConfig, BoxError> {
+pub async fn local_sdk_config() -> Result<SdkConfig, CtlError> {
     // `orderctl local` always talks to a local endpoint; `--env` only names the
     // resources. Reading the settings as `local` gives that endpoint and dummy
     // credentials whatever the environment is called.
@@ -56,7 +56,7 @@ pub async fn local_sdk_config() -> Result<SdkConfig, BoxError> {
     Ok(config.aws().await)
 }
 
-pub async fn run(command: LocalCommand) -> Result<ExitCode, BoxError> {
+pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
     let sdk = local_sdk_config().await?;
     let mut out = std::io::stdout().lock();
     match command {
@@ -130,6 +130,6 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, BoxError> {
     }
 }
 
-async fn template(sdk: &SdkConfig, args: &StackArgs) -> Result<Template, BoxError> {
+async fn template(sdk: &SdkConfig, args: &StackArgs) -> Result<Template, CtlError> {
     Ok(load(sdk, &args.template, &args.environment, &args.sender).await?)
 }

@@ -1,4 +1,4 @@
-//! Unit tests of `orderctl republish`: arguments, topic lookup, reports.
+//! Unit tests of `orderctl republish`: arguments and reports.
 use clap::Parser;
 
 use super::*;
@@ -22,16 +22,6 @@ fn orders_are_named_or_all_unpublished_are_asked_for() {
     assert!(parse(&[id, "--all-unpublished"]).is_err(), "both");
     let typo = parse(&["12345"]).expect_err("not a UUID");
     assert!(typo.to_string().contains("not an order id"), "{typo}");
-}
-
-#[test]
-fn a_topic_is_found_by_its_whole_name() {
-    let arn = "arn:aws:sns:eu-west-1:1:prod-OrderEvents";
-    assert!(names(arn, "prod-OrderEvents"));
-    assert!(!names(
-        "arn:aws:sns:eu-west-1:1:preprod-OrderEvents",
-        "prod-OrderEvents"
-    ));
 }
 
 fn outcome(outcome: Outcome) -> OrderOutcome {

@@ -9,7 +9,9 @@ pub mod sdk_error;
 mod ses_mailer;
 mod sns_publisher;
 mod sqs_dead_letters;
+pub mod sqs_move_task;
 mod sqs_queue;
+mod sqs_queues;
 
 pub use dynamodb_audit_log::{AuditItem, DynamoDbAuditLog, OrderDetailsItem, ORDER_ID_INDEX};
 pub use dynamodb_idempotency::DynamoDbIdempotencyStore;
@@ -18,4 +20,5 @@ pub use redrive_policy::{RedrivePolicy, RedrivePolicyError};
 pub use ses_mailer::SesMailer;
 pub use sns_publisher::SnsEventPublisher;
 pub use sqs_dead_letters::{failure_attributes, SqsDeadLetters};
-pub use sqs_queue::SqsQueue;
+pub use sqs_queue::{QueueAddress, SqsQueue};
+pub use sqs_queues::{QueueDepth, SqsQueues};

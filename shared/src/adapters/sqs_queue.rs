@@ -12,13 +12,45 @@ use super::sdk_error::backend_error;
 use super::RedrivePolicy;
 use crate::ports::BackendError;
 
+/// A queue, looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueAddress {
+    pub name: String,
+    pub url: String,
+    pub arn: String,
+}
+
+impl QueueAddress {
+    /// The queue's URL and ARN; a missing queue is a [`crate::ports::Fault::NotFound`].
+    pub async fn lookup(client: &Client, name: &str) -> Result<QueueAddress, BackendError> {
+        let url = queue_url(client, name).await?;
+        let arn = client
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| backend_error("SQS.GetQueueAttributes", e))?
+            .attributes
+            .unwrap_or_default()
+            .remove(&QueueAttributeName::QueueArn)
+            .unwrap_or_default();
+        Ok(QueueAddress {
+            name: name.to_owned(),
+            url,
+            arn,
+        })
+    }
+}
+
 /// A consumed queue, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqsQueue {
     pub name: String,
     pub url: String,
     pub arn: String,
-    pub dead_letter_url: String,
+    /// The DLQ its redrive policy names (or the fallback's, without one).
+    pub dead_letter: QueueAddress,
     /// The receive on which SQS gives up (and the worker attaches the reason).
     pub max_receive_count: u32,
     /// How long a received message stays hidden (`VisibilityTimeout`): the
@@ -58,30 +90,36 @@ impl SqsQueue {
             .get(&QueueAttributeName::QueueArn)
             .cloned()
             .unwrap_or_default();
-        let (dlq_name, max_receive_count) = match attributes.get(&QueueAttributeName::RedrivePolicy)
-        {
-            Some(text) if !text.is_empty() => {
-                let policy = RedrivePolicy::parse(text).map_err(|e| {
-                    BackendError::new(
-                        "SQS.GetQueueAttributes",
-                        false,
-                        BadRedrivePolicy {
-                            queue: name.to_owned(),
-                            reason: e.0,
-                        },
-                    )
-                })?;
-                let name = policy.dead_letter_queue_name().to_owned();
-                (name, policy.max_receive_count)
-            }
-            _ => {
-                tracing::warn!(
-                    queue = name,
-                    "queue has no redrive policy; using the configured DLQ"
-                );
-                (fallback_dlq.to_owned(), fallback_max_receive_count)
-            }
-        };
+        let (dead_letter, max_receive_count) =
+            match attributes.get(&QueueAttributeName::RedrivePolicy) {
+                Some(text) if !text.is_empty() => {
+                    let policy = RedrivePolicy::parse(text).map_err(|e| {
+                        BackendError::new(
+                            "SQS.GetQueueAttributes",
+                            false,
+                            BadRedrivePolicy {
+                                queue: name.to_owned(),
+                                reason: e.0,
+                            },
+                        )
+                    })?;
+                    let name = policy.dead_letter_queue_name();
+                    let dead_letter = QueueAddress {
+                        url: queue_url(client, name).await?,
+                        name: name.to_owned(),
+                        arn: policy.dead_letter_target_arn.clone(),
+                    };
+                    (dead_letter, policy.max_receive_count)
+                }
+                _ => {
+                    tracing::warn!(
+                        queue = name,
+                        "queue has no redrive policy; using the configured DLQ"
+                    );
+                    let dead_letter = QueueAddress::lookup(client, fallback_dlq).await?;
+                    (dead_letter, fallback_max_receive_count)
+                }
+            };
         // SQS's default, should the endpoint not say.
         let visibility_timeout = attributes
             .get(&QueueAttributeName::VisibilityTimeout)
@@ -92,7 +130,7 @@ impl SqsQueue {
             );
         Ok(SqsQueue {
             name: name.to_owned(),
-            dead_letter_url: queue_url(client, &dlq_name).await?,
+            dead_letter,
             url,
             arn,
             max_receive_count,
@@ -152,7 +190,8 @@ mod tests {
             queue.arn,
             "arn:aws:sqs:us-east-1:123456789012:local-OrderEmailQueue"
         );
-        assert_eq!(queue.dead_letter_url, "http://sqs/real-DLQ");
+        assert_eq!(queue.dead_letter.url, "http://sqs/real-DLQ");
+        assert_eq!(queue.dead_letter.name, "real-DLQ");
         assert_eq!(queue.max_receive_count, 5);
     }
 }

@@ -313,7 +313,11 @@ mod tests {
             name: "local-OrderAuditQueue".to_owned(),
             url: "http://sqs/local-OrderAuditQueue".to_owned(),
             arn: "arn:aws:sqs:us-east-1:123456789012:local-OrderAuditQueue".to_owned(),
-            dead_letter_url: "http://sqs/local-OrderAuditDLQ".to_owned(),
+            dead_letter: crate::adapters::QueueAddress {
+                name: "local-OrderAuditDLQ".to_owned(),
+                url: "http://sqs/local-OrderAuditDLQ".to_owned(),
+                arn: "arn:aws:sqs:us-east-1:123456789012:local-OrderAuditDLQ".to_owned(),
+            },
             max_receive_count: 3,
             visibility_timeout: Duration::from_secs(2),
         }

@@ -54,7 +54,7 @@ pub async fn serve<H: EventHandler>(
     let resolved = resolve(&sqs, config, &queue).await?;
     tracing::info!(
         queue = %resolved.url,
-        deadLetterQueue = %resolved.dead_letter_url,
+        deadLetterQueue = %resolved.dead_letter.url,
         maxReceiveCount = resolved.max_receive_count,
         lambda = config.lambda_mode,
         "{} started",
@@ -62,7 +62,7 @@ pub async fn serve<H: EventHandler>(
     );
     let runner = BatchRunner::new(
         handler,
-        SqsDeadLetters::new(sqs.clone(), &resolved.dead_letter_url),
+        SqsDeadLetters::new(sqs.clone(), &resolved.dead_letter.url),
         RunnerSettings {
             component: queue.component.to_owned(),
             source_queue: resolved.name.clone(),
