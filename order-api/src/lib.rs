@@ -10,6 +10,8 @@
 //! - `idempotency_key`, `request_id`: the two headers we give meaning to.
 //! - `deadline`: when a request's time is up (Lambda's deadline, or locally a budget).
 //! - `error`: every failure and its status and body, in one place.
+//! - [`settings`]: what order-api (and the outbox relay, binary
+//!   `outbox-relay`) read of the environment, each only its own.
 
 mod deadline;
 mod error;
@@ -17,6 +19,7 @@ mod idempotency_key;
 mod place_order;
 mod request_id;
 mod routes;
+pub mod settings;
 
 use std::sync::Arc;
 
@@ -30,6 +33,7 @@ pub use error::ApiError;
 pub use idempotency_key::IdempotencyKey;
 pub use place_order::{fingerprint, OrderConfirmation, OrderService, PlaceError, Placed};
 pub use request_id::RequestId;
+pub use settings::{ApiSettings, RelayProcessSettings};
 use shared::ports::{EventPublisher, IdempotencyStore, OrderRepository};
 
 /// The contract's limit on a request body: 10 KB.

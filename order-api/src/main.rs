@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use order_api::ApiSettings;
 use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
-use shared::Config;
+use shared::Env;
 
 /// Keys are remembered a day: far beyond the app's retries.
 const KEEP_KEYS_FOR: Duration = Duration::from_secs(24 * 3600);
@@ -21,8 +22,8 @@ fn request_timeouts() -> aws_config::timeout::TimeoutConfig {
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init("order-api");
-    let config = Config::from_env()?;
-    let aws = config.aws_with(request_timeouts()).await;
+    let config = ApiSettings::read(&Env::process())?;
+    let aws = config.aws.aws_with(request_timeouts()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let service = order_api::OrderService::new(
         DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),
@@ -35,7 +36,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         return lambda_http::run(app).await;
     }
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
-    tracing::info!(address = %config.listen_addr, environment = %config.environment, "order-api listening");
+    tracing::info!(address = %config.listen_addr, environment = %config.aws.environment, "order-api listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(shared::shutdown::signal())
         .await?;

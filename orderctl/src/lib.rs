@@ -1,17 +1,19 @@
-//! `orderctl`: the operators' CLI, and the runner of the local stack.
+//! `orderctl`: the operators' CLI — a client of `shared`'s ports and
+//! adapters, with nothing of its own to AWS — and the runner of the local stack.
 //!
 //! # Layout
 //!
 //! - [`local`]: `orderctl local up|verify`, the `local-stack` crate (the
 //!   stack of `infra/template.yaml` on moto) behind a command line.
-//! - [`dlq`]: `orderctl dlq list|peek|redrive|purge` — the dead-letter queues,
-//!   read without consuming, moved back without ever losing a message.
+//! - [`dlq`]: `orderctl dlq list|peek|redrive|purge` — the email, audit and
+//!   delivery DLQs, read without consuming, moved back (the delivery DLQ's:
+//!   published to the topic again) without ever losing a message.
 //! - [`audit`], [`order`]: `orderctl audit <orderId>` (the `OrderIdIndex`
 //!   trail) and `orderctl order <orderId>` (the order, its trail, its DLQ messages).
 //! - [`republish`]: `orderctl republish` — publishes the events of orders stored
 //!   unpublished, through `shared::outbox`; one already published is skipped.
-//! - [`target`]: `--env` → endpoint, credentials and resource names;
-//!   [`error`]: what went wrong, in the operator's words;
+//! - [`target`]: `--env` → endpoint, credentials, resource names, the DLQs
+//!   and the topic; [`error`]: the CLI's one error enum, naming the endpoint;
 //!   [`output`]: tables for people, `--json` for scripts.
 //! - [`Cli`] and [`run`]: the command line; `main.rs` only parses and calls `run`.
 

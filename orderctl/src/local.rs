@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use aws_config::SdkConfig;
 use clap::{Args, Subcommand};
 
+use shared::{AwsSettings, Env};
+
 use crate::error::CtlError;
 use local_stack::{
     compare, load, observe, provision, unchecked, verify, ProvisionOptions, Template,
@@ -45,19 +47,19 @@ pub struct UpArgs {
 }
 
 /// The SDK settings for the local AWS: `AWS_ENDPOINT_URL`, or `make dev`'s moto.
-pub async fn local_sdk_config() -> Result<SdkConfig, CtlError> {
+pub async fn local_sdk_config() -> SdkConfig {
     // `orderctl local` always talks to a local endpoint; `--env` only names the
     // resources. Reading the settings as `local` gives that endpoint and dummy
     // credentials whatever the environment is called.
-    let config = shared::Config::from_lookup(|name| match name {
+    let env = Env::from_lookup(|name| match name {
         "ENVIRONMENT" => Some("local".to_owned()),
-        _ => std::env::var(name).ok().filter(|v| !v.is_empty()),
-    })?;
-    Ok(config.aws().await)
+        _ => std::env::var(name).ok(),
+    });
+    AwsSettings::read(&env).aws().await
 }
 
 pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
-    let sdk = local_sdk_config().await?;
+    let sdk = local_sdk_config().await;
     let mut out = std::io::stdout().lock();
     match command {
         LocalCommand::Up(args) => {

@@ -25,7 +25,7 @@ fn orders_are_named_or_all_unpublished_are_asked_for() {
 }
 
 fn outcome(outcome: Outcome) -> OrderOutcome {
-    OrderOutcome::unread(OrderId::new(), outcome, None)
+    OrderOutcome::unread(OrderId::random(), outcome, None)
 }
 
 #[test]

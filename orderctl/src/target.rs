@@ -5,8 +5,9 @@
 //! `orderctl local`. Any other environment is the endpoint `AWS_ENDPOINT_URL`
 //! names (a test stack) with the fleet's own settings, or else real AWS
 //! through the standard chain (`AWS_PROFILE`, `AWS_REGION`, SSO, roles).
-//! Resource names come from [`shared::Config`], so `EMAIL_QUEUE`, … override
-//! them exactly as they do for the workers.
+//! Resource names are read as the binaries read theirs ([`Names`], from
+//! `shared`'s environment reader), so `EMAIL_QUEUE`, … override them exactly
+//! as they do for the workers.
 
 use aws_config::SdkConfig;
 use clap::Args;
@@ -15,6 +16,7 @@ use shared::adapters::{
     DynamoDbAuditLog, DynamoDbOrderRepository, QueueAddress, SnsEventPublisher, SqsQueue, SqsQueues,
 };
 use shared::ports::Fault;
+use shared::{AwsSettings, Env};
 
 use crate::error::{CtlError, Endpoint};
 
@@ -35,31 +37,59 @@ pub struct TargetArgs {
     pub json: bool,
 }
 
+/// The resources the operator commands address, named as the binaries
+/// name them (the same variables, the same `<env>-…` defaults).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub environment: String,
+    pub orders_table: String,
+    pub audit_table: String,
+    pub email_queue: String,
+    pub audit_queue: String,
+    /// The DLQs by name; a queue's `RedrivePolicy` wins over them.
+    pub email_dlq: String,
+    pub audit_dlq: String,
+    pub max_receive_count: u32,
+}
+
+impl Names {
+    pub fn read(env: &Env) -> Result<Names, CtlError> {
+        Ok(Names {
+            environment: env.environment(),
+            orders_table: env.name("ORDERS_TABLE", "Orders"),
+            audit_table: env.name("AUDIT_TABLE", "AuditLogs"),
+            email_queue: env.name("EMAIL_QUEUE", "OrderEmailQueue"),
+            audit_queue: env.name("AUDIT_QUEUE", "OrderAuditQueue"),
+            email_dlq: env.name("EMAIL_DLQ", "OrderEmailDLQ"),
+            audit_dlq: env.name("AUDIT_DLQ", "OrderAuditDLQ"),
+            max_receive_count: env.count("MAX_RECEIVE_COUNT", 3)?,
+        })
+    }
+}
+
 /// The settings of one run: resource names, SDK settings, and where they lead.
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub config: shared::Config,
+    pub config: Names,
     pub sdk: SdkConfig,
     pub endpoint: Endpoint,
 }
 
 impl Target {
     pub async fn connect(args: &TargetArgs) -> Result<Target, CtlError> {
-        let env = args.environment.clone();
-        let config = shared::Config::from_lookup(|name| match name {
-            "ENVIRONMENT" => Some(env.clone()),
-            // Config insists on the topic outside `local` because the API
-            // publishes to it. Only `republish` publishes, and it reads
-            // ORDER_TOPIC_ARN itself or finds the topic by name.
-            "ORDER_TOPIC_ARN" => Some(var(name).unwrap_or_default()),
-            _ => var(name),
-        })?;
-        let sdk = if config.environment == "local" {
-            crate::local::local_sdk_config().await?
+        let chosen = args.environment.clone();
+        let env = Env::from_lookup(move |name| match name {
+            "ENVIRONMENT" => Some(chosen.clone()),
+            _ => std::env::var(name).ok(),
+        });
+        let config = Names::read(&env)?;
+        let aws = AwsSettings::read(&env);
+        let sdk = if aws.is_local() {
+            crate::local::local_sdk_config().await
         } else {
             // The standard chain (AWS_PROFILE, its region, SSO, roles), or the
             // endpoint of AWS_ENDPOINT_URL (a test stack on moto).
-            let sdk = config.aws().await;
+            let sdk = aws.aws().await;
             if sdk.region().is_none() {
                 return Err(CtlError::Settings(
                     "no AWS region: set AWS_REGION, or use a profile (AWS_PROFILE) that has one",
@@ -152,9 +182,10 @@ impl Target {
     /// `ORDER_TOPIC_ARN` if given, else the topic the template names
     /// `<env>-OrderEvents`, found by name.
     pub async fn topic_arn(&self) -> Result<String, CtlError> {
-        // Read here rather than from `config`: `connect` puts a placeholder
-        // there when the variable is not set.
-        if let Some(arn) = var("ORDER_TOPIC_ARN") {
+        if let Some(arn) = std::env::var("ORDER_TOPIC_ARN")
+            .ok()
+            .filter(|a| !a.is_empty())
+        {
             return Ok(arn);
         }
         let name = format!("{}-OrderEvents", self.config.environment);
@@ -164,10 +195,6 @@ impl Target {
             .map_err(|e| self.endpoint.error(None, e))?
             .ok_or_else(|| self.endpoint.no_such_topic(&name))
     }
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// A dead-letter queue of the fleet: one per consumer of the order events,

@@ -156,18 +156,6 @@ impl Stack {
             .await
             .unwrap_or_else(|e| panic!("deleting {}: {e}", self.topic_arn));
     }
-
-    /// The fleet's [`shared::Config`] for this stack, as a binary started with
-    /// [`Stack::env_vars`] would read it.
-    pub fn config(&self) -> shared::Config {
-        let vars = self.env_vars();
-        shared::Config::from_lookup(|name| {
-            vars.iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| value.clone())
-        })
-        .unwrap_or_else(|e| panic!("the test stack's settings are invalid: {e}"))
-    }
 }
 
 fn logical(map: &std::collections::BTreeMap<String, String>, id: &str) -> String {

@@ -14,13 +14,14 @@
 //!   each resource's properties into its spec, `intrinsics` resolves `!Ref`,
 //!   `!GetAtt`, `!Sub`, `!If`, … — the one resolver the workspace has.
 //! - [`provision`]: creates (or brings up to date) every resource; idempotent.
-//! - [`verify`]: reads back what exists ([`Observed`]); [`compare`] (pure)
-//!   lists each [`Difference`] from the template.
+//! - [`verify`]: reads back what exists ([`Observed`], in [`observed`]);
+//!   [`compare`] (pure) lists each [`Difference`] from the template.
 //! - [`LocalError`], [`params`], [`load`]: what goes wrong, and the template
 //!   as a given endpoint would deploy it.
 
 pub mod compare;
 mod intrinsics;
+pub mod observed;
 mod properties;
 pub mod provision;
 pub mod spec;
@@ -32,8 +33,9 @@ use std::path::{Path, PathBuf};
 use aws_config::SdkConfig;
 use aws_sdk_sqs::error::ProvideErrorMetadata;
 
-pub use compare::{compare, unchecked, Difference, Observed};
+pub use compare::{compare, unchecked};
 pub use intrinsics::TemplateError;
+pub use observed::{Difference, Observed};
 pub use provision::{provision, ProvisionOptions, Provisioned};
 pub use spec::{FunctionSpec, Params, QueueSpec, Template};
 pub use verify::{observe, verify};

@@ -11,7 +11,8 @@ use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::operation::get_queue_url::GetQueueUrlError;
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use crate::compare::{compare, Difference, Observed, ObservedSubscription, ObservedTable};
+use crate::compare::compare;
+use crate::observed::{Difference, Observed, ObservedSubscription, ObservedTable};
 use crate::spec::{IndexSpec, KeySchema, Template};
 use crate::{aws_error, LocalError};
 

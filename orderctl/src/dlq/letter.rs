@@ -71,34 +71,9 @@ impl LetterView {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
-    use aws_sdk_sqs::types::MessageAttributeValue;
-    use shared::adapters::failure_attributes as note;
+    use shared::fakes::dead_letter as letter;
 
     use super::*;
-
-    fn string(value: &str) -> MessageAttributeValue {
-        MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(value)
-            .build()
-            .expect("valid attribute")
-    }
-
-    fn letter(body: &str) -> Letter {
-        Letter {
-            message_id: "dlq-1".to_owned(),
-            receipt_handle: "r-1".to_owned(),
-            body: body.to_owned(),
-            attributes: HashMap::from([
-                (note::FAILURE_REASON.to_owned(), string("MessageRejected")),
-                (note::RECEIVE_COUNT.to_owned(), string("3")),
-            ]),
-            sent_at: None,
-            approximate_receive_count: Some(5),
-        }
-    }
 
     #[test]
     fn a_message_without_a_failure_note_says_sqs_moved_it() {

@@ -23,4 +23,4 @@ pub use envelope::event_body;
 pub use error::{disposition, Disposition, RecordError};
 pub use poller::Poller;
 pub use runner::{BatchReport, BatchRunner, Delivery, EventHandler, RunnerSettings};
-pub use serve::{serve, ServeError, WorkerQueue};
+pub use serve::{serve, ServeError, WorkerSettings};

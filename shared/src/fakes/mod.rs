@@ -29,9 +29,14 @@ pub use queues::InMemoryQueues;
 use chrono::Utc;
 use uuid::Uuid;
 
+use std::collections::HashMap;
+
+use aws_sdk_sqs::types::MessageAttributeValue;
+
+use crate::adapters::failure_attributes as note;
 use crate::domain::{parse_order, OrderId};
 use crate::event::OrderCreated;
-use crate::ports::BackendError;
+use crate::ports::{BackendError, Letter};
 
 fn unavailable(operation: &'static str) -> BackendError {
     BackendError::new(operation, true, "the fake was told to fail")
@@ -53,7 +58,7 @@ pub fn order_created_by(customer_name: &str) -> OrderCreated {
     });
     let order = parse_order(body.to_string().as_bytes())
         .unwrap_or_else(|e| panic!("the fixture is a valid order: {e:?}"))
-        .accept(OrderId::new(), Utc::now());
+        .accept(OrderId::random(), Utc::now());
     OrderCreated::new(Uuid::new_v4(), "corr-1", order)
 }
 
@@ -63,5 +68,31 @@ pub fn delivery(message_id: &str) -> crate::batch::Delivery {
         message_id: message_id.to_owned(),
         receive_count: 1,
         deadline: Utc::now() + chrono::Duration::seconds(60),
+    }
+}
+
+/// A DLQ message `dlq-1` with a worker's failure note (`MessageRejected`
+/// after 3 receives of source message `src-1`) and its own `eventType`;
+/// SQS counted 5 receives.
+pub fn dead_letter(body: &str) -> Letter {
+    let string = |value: &str| {
+        MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(value)
+            .build()
+            .unwrap_or_else(|e| panic!("a valid attribute: {e}"))
+    };
+    Letter {
+        message_id: "dlq-1".to_owned(),
+        receipt_handle: "r-1".to_owned(),
+        body: body.to_owned(),
+        attributes: HashMap::from([
+            (note::FAILURE_REASON.to_owned(), string("MessageRejected")),
+            (note::RECEIVE_COUNT.to_owned(), string("3")),
+            (note::SOURCE_MESSAGE_ID.to_owned(), string("src-1")),
+            ("eventType".to_owned(), string("ORDER_CREATED")),
+        ]),
+        sent_at: None,
+        approximate_receive_count: Some(5),
     }
 }

@@ -130,31 +130,7 @@ pub trait Queues: Send + Sync {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn string(value: &str) -> MessageAttributeValue {
-        MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(value)
-            .build()
-            .expect("valid attribute")
-    }
-
-    fn letter(body: &str) -> Letter {
-        Letter {
-            message_id: "dlq-1".to_owned(),
-            receipt_handle: "r-1".to_owned(),
-            body: body.to_owned(),
-            attributes: HashMap::from([
-                (note::FAILURE_REASON.to_owned(), string("MessageRejected")),
-                (note::RECEIVE_COUNT.to_owned(), string("3")),
-                (note::SOURCE_MESSAGE_ID.to_owned(), string("src-1")),
-                ("eventType".to_owned(), string("ORDER_CREATED")),
-            ]),
-            sent_at: None,
-            approximate_receive_count: Some(5),
-        }
-    }
+    use crate::fakes::dead_letter as letter;
 
     #[test]
     fn the_order_id_is_read_from_a_raw_event_or_an_sns_envelope() {
