@@ -5,7 +5,8 @@
 //! - [`domain`]: parse, don't validate — raw `POST /order` JSON becomes a
 //!   [`domain::NewOrder`] of types that cannot be invalid (`Money`, `Quantity`,
 //!   `CustomerEmail`), or every violation with its JSON path.
-//! - [`event`]: the versioned `ORDER_CREATED` contract between the API and the workers.
+//! - [`event`]: the versioned `ORDER_CREATED` contract between the API and the
+//!   workers, and the event inside a queue message (raw or in an SNS envelope).
 //! - [`ports`]: one trait per capability the handlers need (`OrderRepository`,
 //!   `EventPublisher`, `IdempotencyStore`, `Mailer`, `AuditLog`, `DeadLetters`,
 //!   and the operator's `Queues`); handlers and orderctl depend on these only.

@@ -54,7 +54,7 @@ pub struct ToTopic<'a, P> {
 
 impl<P: EventPublisher> Destination for ToTopic<'_, P> {
     async fn put(&self, letter: &Letter) -> Result<(), BackendError> {
-        let body = shared::batch::event_body(&letter.body);
+        let body = shared::event::event_body(&letter.body);
         let event =
             OrderCreated::parse(&body).map_err(|e| BackendError::new("SNS.Publish", false, e))?;
         self.events.publish(&event).await

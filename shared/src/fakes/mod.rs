@@ -33,9 +33,9 @@ use std::collections::HashMap;
 
 use aws_sdk_sqs::types::MessageAttributeValue;
 
-use crate::adapters::failure_attributes as note;
 use crate::domain::{parse_order, OrderId};
 use crate::event::OrderCreated;
+use crate::ports::failure_attributes as note;
 use crate::ports::{BackendError, Letter};
 
 fn unavailable(operation: &'static str) -> BackendError {

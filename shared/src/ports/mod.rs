@@ -12,7 +12,7 @@ mod orders;
 mod queues;
 
 pub use audit_log::{AuditLog, AuditRecord, OrderDetails, Recorded};
-pub use dead_letters::{DeadLetter, DeadLetters, FailureKind, FailureNote};
+pub use dead_letters::{failure_attributes, DeadLetter, DeadLetters, FailureKind, FailureNote};
 pub use idempotency::{Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore};
 pub use mailer::{Email, Mailer, Sent};
 pub use orders::{EventPublisher, OrderRecord, OrderRepository, PendingOrder, RepositoryError};

@@ -3,7 +3,7 @@
 //! redriving a dead-letter queue need.
 //!
 //! The workers dead-letter a message themselves with the reason attached as
-//! message attributes (`crate::adapters::failure_attributes`); a message SQS
+//! message attributes ([`super::failure_attributes`]); a message SQS
 //! moved by its redrive policy carries none of them, so every field of a
 //! [`Letter`] but the id may be unknown.
 
@@ -14,8 +14,8 @@ use std::time::Duration;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use chrono::{DateTime, Utc};
 
+use super::failure_attributes as note;
 use super::BackendError;
-use crate::adapters::failure_attributes as note;
 use crate::domain::OrderId;
 
 /// SQS's largest batch.
@@ -67,7 +67,7 @@ impl Letter {
     }
 
     fn event_field(&self, name: &str) -> Option<String> {
-        let body = crate::batch::event_body(&self.body);
+        let body = crate::event::event_body(&self.body);
         let value: serde_json::Value = serde_json::from_str(&body).ok()?;
         Some(value.get(name)?.as_str()?.to_owned())
     }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use serde_json::{json, Value as Json};
 
-use super::PATIENCE;
+use crate::probes::PATIENCE;
 use crate::{LocalAws, Stack};
 
 /// What API Gateway (REST API, Lambda proxy integration) sends for a request

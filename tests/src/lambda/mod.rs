@@ -10,16 +10,13 @@ pub mod events;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value as Json;
 
+use crate::probes::PATIENCE;
 use crate::runtime_api::{Answer, AnswerKind, RuntimeApi};
 use crate::Stack;
-
-/// Bounds every wait; moto on a busy two-core machine is slow. Timings are
-/// printed, never asserted.
-pub const PATIENCE: Duration = Duration::from_secs(120);
 
 /// A function as the template defines it, resolved for a stack by the
 /// `local-stack` crate (the one intrinsic resolver).
