@@ -4,6 +4,7 @@
 //! whole chain.
 
 use aws_config::SdkConfig;
+use local_stack::LocalError;
 use shared::domain::OrderId;
 use shared::ports::{BackendError, Fault, RepositoryError};
 
@@ -32,10 +33,10 @@ pub enum CtlError {
     #[error("cannot reach {endpoint} ({action}){hint}")]
     Unreachable {
         endpoint: String,
-        action: &'static str,
+        action: String,
         hint: &'static str,
         #[source]
-        source: BackendError,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("{action} failed at {endpoint}")]
     Aws {
@@ -47,7 +48,7 @@ pub enum CtlError {
     #[error("refusing to purge {queue} unconfirmed: stdin is not a terminal; pass --yes to purge")]
     NotConfirmed { queue: String },
     #[error("the local stack")]
-    Local(#[from] local_stack::LocalError),
+    Local(#[source] LocalError),
     #[error("invalid settings")]
     Config(#[from] shared::config::ConfigError),
     #[error("the AWS settings cannot be loaded: {0}")]
@@ -94,9 +95,9 @@ impl Endpoint {
         match (err.fault, what) {
             (Fault::Unreachable, _) => CtlError::Unreachable {
                 endpoint: self.label.clone(),
-                action: err.operation,
+                action: err.operation.to_owned(),
                 hint: self.hint(),
-                source: err,
+                source: err.into(),
             },
             (Fault::NotFound, Some(what)) => CtlError::Missing {
                 what: what.to_owned(),
@@ -108,6 +109,24 @@ impl Endpoint {
                 endpoint: self.label.clone(),
                 source: err,
             },
+        }
+    }
+
+    /// The local stack failed: "nobody answers" is worded as for every command.
+    pub fn local_error(&self, err: LocalError) -> CtlError {
+        match err {
+            LocalError::Aws {
+                action,
+                fault: Fault::Unreachable,
+                source,
+                ..
+            } => CtlError::Unreachable {
+                endpoint: self.label.clone(),
+                action,
+                hint: self.hint(),
+                source,
+            },
+            other => CtlError::Local(other),
         }
     }
 

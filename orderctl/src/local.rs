@@ -10,9 +10,9 @@ use clap::{Args, Subcommand};
 
 use shared::{AwsSettings, Env};
 
-use crate::error::CtlError;
+use crate::error::{CtlError, Endpoint};
 use local_stack::{
-    compare, load, observe, provision, unchecked, verify, ProvisionOptions, Template,
+    compare, load, observe, provision, unchecked, verify, LocalError, ProvisionOptions, Template,
 };
 
 #[derive(Debug, Subcommand)]
@@ -63,12 +63,13 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
     let mut out = std::io::stdout().lock();
     match command {
         LocalCommand::Up(args) => {
-            let template = template(&sdk, &args.stack).await?;
+            let failed = |e| Endpoint::of(&sdk, &args.stack.environment).local_error(e);
+            let template = template(&sdk, &args.stack).await.map_err(failed)?;
             let options = ProvisionOptions {
                 visibility_timeout: args.visibility_timeout,
             };
-            let provisioned = provision(&sdk, &template, &options).await?;
-            let differences = verify(&sdk, &template).await?;
+            let provisioned = provision(&sdk, &template, &options).await.map_err(failed)?;
+            let differences = verify(&sdk, &template).await.map_err(failed)?;
             if !differences.is_empty() {
                 for difference in &differences {
                     writeln!(out, "{difference}")?;
@@ -102,8 +103,9 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
             Ok(ExitCode::SUCCESS)
         }
         LocalCommand::Verify(args) => {
-            let template = template(&sdk, &args).await?;
-            let observed = observe(&sdk, &template).await?;
+            let failed = |e| Endpoint::of(&sdk, &args.environment).local_error(e);
+            let template = template(&sdk, &args).await.map_err(failed)?;
+            let observed = observe(&sdk, &template).await.map_err(failed)?;
             let differences = compare(&template, &observed);
             for difference in &differences {
                 writeln!(out, "{difference}")?;
@@ -132,6 +134,6 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
     }
 }
 
-async fn template(sdk: &SdkConfig, args: &StackArgs) -> Result<Template, CtlError> {
-    Ok(load(sdk, &args.template, &args.environment, &args.sender).await?)
+async fn template(sdk: &SdkConfig, args: &StackArgs) -> Result<Template, LocalError> {
+    load(sdk, &args.template, &args.environment, &args.sender).await
 }

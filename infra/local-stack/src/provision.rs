@@ -387,8 +387,8 @@ async fn ensure_subscription(
 }
 
 fn build_error(what: &str, source: aws_sdk_dynamodb::error::BuildError) -> LocalError {
-    LocalError::Aws {
-        action: format!("building a {what}"),
+    LocalError::Request {
+        what: what.to_owned(),
         source: source.into(),
     }
 }
