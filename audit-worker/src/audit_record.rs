@@ -62,7 +62,7 @@ mod tests {
             ]}"#,
         )
         .expect("a valid order")
-        .accept(OrderId::new(), created);
+        .accept(OrderId::random(), created);
         OrderCreated::new(Uuid::new_v4(), "corr-1", order)
     }
 

@@ -1,26 +1,21 @@
 use std::process::ExitCode;
 
-use audit_worker::{RecordAudit, COMPONENT};
+use audit_worker::{RecordAudit, Settings, COMPONENT};
 use shared::adapters::DynamoDbAuditLog;
-use shared::batch::{serve, WorkerQueue};
+use shared::batch::serve;
 use shared::telemetry::fatal;
-use shared::Config;
+use shared::Env;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     shared::telemetry::init(COMPONENT);
-    let config = match Config::from_env() {
-        Ok(config) => config,
+    let settings = match Settings::read(&Env::process()) {
+        Ok(settings) => settings,
         Err(error) => return fatal(COMPONENT, &error),
     };
-    let aws = config.aws().await;
-    let log = DynamoDbAuditLog::new(aws_sdk_dynamodb::Client::new(&aws), &config.audit_table);
-    let queue = WorkerQueue {
-        component: COMPONENT,
-        queue: config.audit_queue.clone(),
-        fallback_dlq: config.audit_dlq.clone(),
-    };
-    match serve(&config, &aws, queue, RecordAudit::new(log)).await {
+    let aws = settings.worker.aws.aws().await;
+    let log = DynamoDbAuditLog::new(aws_sdk_dynamodb::Client::new(&aws), &settings.audit_table);
+    match serve(&settings.worker, &aws, RecordAudit::new(log)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fatal(COMPONENT, &error),
     }

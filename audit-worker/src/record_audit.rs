@@ -35,55 +35,15 @@ impl<A: AuditLog> EventHandler for RecordAudit<A> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    use shared::domain::{parse_order, OrderId};
-    use shared::fakes::delivery;
-    use shared::ports::{AuditRecord, BackendError, FailureKind};
-    use uuid::Uuid;
+    use shared::fakes::{delivery, order_created, InMemoryAuditLog};
+    use shared::ports::FailureKind;
 
     use super::*;
-
-    /// Audit records by key, like the table; can be told to fail.
-    #[derive(Default)]
-    struct InMemoryAuditLog {
-        records: Mutex<HashMap<(Uuid, String), AuditRecord>>,
-        failure: Option<bool>,
-    }
-
-    impl AuditLog for InMemoryAuditLog {
-        async fn record(&self, record: &AuditRecord) -> Result<Recorded, BackendError> {
-            if let Some(transient) = self.failure {
-                return Err(BackendError::new(
-                    "AuditLogs.PutItem",
-                    transient,
-                    "unavailable",
-                ));
-            }
-            let key = (record.audit_id, record.timestamp.to_rfc3339());
-            let mut records = self.records.lock().expect("not poisoned");
-            if records.contains_key(&key) {
-                return Ok(Recorded::AlreadyPresent);
-            }
-            records.insert(key, record.clone());
-            Ok(Recorded::Written)
-        }
-    }
-
-    fn event() -> OrderCreated {
-        let order = parse_order(
-            br#"{"customerName":"Ada Lovelace","customerEmail":"ada@example.com","items":[{"productId":"p-1","quantity":1,"price":5}]}"#,
-        )
-        .expect("a valid order")
-        .accept(OrderId::new(), Utc::now());
-        OrderCreated::new(Uuid::new_v4(), "corr-1", order)
-    }
 
     #[tokio::test]
     async fn an_event_delivered_three_times_is_audited_once() {
         let handler = RecordAudit::new(InMemoryAuditLog::default());
-        let event = event();
+        let event = order_created();
 
         for message_id in ["m-1", "m-2", "m-3"] {
             handler
@@ -92,9 +52,9 @@ mod tests {
                 .expect("handled");
         }
 
-        let records = handler.log.records.lock().expect("not poisoned");
+        let records = handler.log.records();
         assert_eq!(records.len(), 1);
-        let record = records.values().next().expect("one record");
+        let record = &records[0];
         assert_eq!(record.order_id, event.order.order_id);
         assert_eq!(record.source_message_id, "m-1");
     }
@@ -104,13 +64,10 @@ mod tests {
         // Even a refusal (a missing table, a denied write) is retried: an
         // operator can fix it before the last attempt dead-letters it.
         for transient in [true, false] {
-            let handler = RecordAudit::new(InMemoryAuditLog {
-                failure: Some(transient),
-                ..Default::default()
-            });
+            let handler = RecordAudit::new(InMemoryAuditLog::failing(transient));
 
             let error = handler
-                .handle(&event(), &delivery("m-1"))
+                .handle(&order_created(), &delivery("m-1"))
                 .await
                 .expect_err("failed");
 

@@ -83,7 +83,7 @@ mod tests {
             .expect("a valid time");
         parse_order(body.as_bytes())
             .expect("a valid order")
-            .accept(OrderId::new(), at)
+            .accept(OrderId::random(), at)
     }
 
     fn three_items() -> Order {

@@ -7,14 +7,17 @@
 //! - [`confirmation`]: the email itself (subject, HTML, text) from the
 //!   templates in `templates/`.
 //! - [`template`]: `{{name}}` placeholders and HTML escaping.
+//! - [`settings`]: what the worker reads of the environment, and nothing else.
 //!
-//! `main.rs` only wires: config, AWS clients, then `shared::batch::serve`.
+//! `main.rs` only wires: settings, AWS clients, then `shared::batch::serve`.
 
 pub mod confirmation;
 pub mod send_confirmation;
+pub mod settings;
 pub mod template;
 
 pub use send_confirmation::{claim_key, SendConfirmation};
+pub use settings::Settings;
 
 /// The name in logs and on dead letters.
 pub const COMPONENT: &str = "email-worker";

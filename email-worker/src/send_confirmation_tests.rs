@@ -1,56 +1,9 @@
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
-use shared::domain::{parse_order, OrderId};
-use shared::fakes::{InMemoryIdempotencyStore, InMemoryRecipientLimit};
-use shared::ports::{
-    BackendError, Claim, ClaimRequest, ClaimToken, Completion, Email, FailureKind, Sent,
+use shared::fakes::{
+    order_created, InMemoryIdempotencyStore, InMemoryRecipientLimit, RecordingMailer,
 };
-use uuid::Uuid;
+use shared::ports::{BackendError, Claim, ClaimRequest, ClaimToken, Completion, FailureKind};
 
 use super::*;
-
-/// Keeps every email it sends; answers with the scripted failures first.
-#[derive(Default)]
-struct RecordingMailer {
-    sent: Mutex<Vec<Email>>,
-    failures: Mutex<VecDeque<BackendError>>,
-}
-
-impl RecordingMailer {
-    fn failing_with(errors: impl IntoIterator<Item = BackendError>) -> Self {
-        RecordingMailer {
-            failures: Mutex::new(errors.into_iter().collect()),
-            ..Default::default()
-        }
-    }
-
-    fn sent(&self) -> Vec<Email> {
-        self.sent.lock().expect("not poisoned").clone()
-    }
-}
-
-impl Mailer for RecordingMailer {
-    async fn send(&self, email: &Email) -> Result<Sent, BackendError> {
-        if let Some(error) = self.failures.lock().expect("not poisoned").pop_front() {
-            return Err(error);
-        }
-        let mut sent = self.sent.lock().expect("not poisoned");
-        sent.push(email.clone());
-        Ok(Sent {
-            message_id: format!("ses-{}", sent.len()),
-        })
-    }
-}
-
-fn event() -> OrderCreated {
-    let order = parse_order(
-        br#"{"customerName":"Ada Lovelace","customerEmail":"ada@example.com","items":[{"productId":"p-1","quantity":1,"price":5}]}"#,
-    )
-    .expect("a valid order")
-    .accept(OrderId::new(), Utc::now());
-    OrderCreated::new(Uuid::new_v4(), "corr-1", order)
-}
 
 fn delivery() -> Delivery {
     shared::fakes::delivery("m-1")
@@ -63,7 +16,7 @@ async fn an_event_delivered_three_times_sends_one_email() {
         InMemoryIdempotencyStore::default(),
         InMemoryRecipientLimit::default(),
     );
-    let event = event();
+    let event = order_created();
 
     for _ in 0..3 {
         handler.handle(&event, &delivery()).await.expect("handled");
@@ -87,11 +40,11 @@ async fn two_events_send_two_emails() {
     );
 
     handler
-        .handle(&event(), &delivery())
+        .handle(&order_created(), &delivery())
         .await
         .expect("handled");
     handler
-        .handle(&event(), &delivery())
+        .handle(&order_created(), &delivery())
         .await
         .expect("handled");
 
@@ -106,7 +59,7 @@ async fn a_throttled_send_releases_the_claim_so_the_retry_sends() {
         InMemoryIdempotencyStore::default(),
         InMemoryRecipientLimit::default(),
     );
-    let event = event();
+    let event = order_created();
 
     let error = handler
         .handle(&event, &delivery())
@@ -135,7 +88,7 @@ async fn a_rejected_message_is_retried_with_its_reason_and_the_claim_released() 
     );
 
     let error = handler
-        .handle(&event(), &delivery())
+        .handle(&order_created(), &delivery())
         .await
         .expect_err("rejected");
 
@@ -143,7 +96,7 @@ async fn a_rejected_message_is_retried_with_its_reason_and_the_claim_released() 
     assert_eq!(error.kind(), FailureKind::Transient);
     assert!(error_chain(&error).contains("not verified"));
     handler
-        .handle(&event(), &delivery())
+        .handle(&order_created(), &delivery())
         .await
         .expect("once SES accepts it, the retry sends");
     assert_eq!(handler.mailer.sent().len(), 1);
@@ -174,7 +127,7 @@ async fn held_elsewhere(
 #[tokio::test]
 async fn an_event_held_by_another_attempt_beyond_our_deadline_is_retried_later() {
     let claims = InMemoryIdempotencyStore::default();
-    let event = event();
+    let event = order_created();
     held_elsewhere(&claims, &event, Utc::now() + chrono::Duration::minutes(5)).await;
     let handler = SendConfirmation::new(
         RecordingMailer::default(),
@@ -192,7 +145,7 @@ async fn an_event_held_by_another_attempt_beyond_our_deadline_is_retried_later()
 #[tokio::test]
 async fn the_claim_of_an_attempt_that_died_is_waited_out_and_taken_over_without_failing() {
     let claims = InMemoryIdempotencyStore::default();
-    let event = event();
+    let event = order_created();
     held_elsewhere(
         &claims,
         &event,
@@ -216,7 +169,7 @@ async fn the_claim_of_an_attempt_that_died_is_waited_out_and_taken_over_without_
 #[tokio::test]
 async fn an_attempt_waiting_on_a_live_one_sends_nothing_once_that_one_has_sent() {
     let claims = std::sync::Arc::new(InMemoryIdempotencyStore::default());
-    let event = event();
+    let event = order_created();
     let other = held_elsewhere(&claims, &event, Utc::now() + chrono::Duration::seconds(20)).await;
     let handler = SendConfirmation::new(
         RecordingMailer::default(),
@@ -247,7 +200,7 @@ async fn a_send_whose_recording_fails_at_first_is_recorded_on_a_retry_and_never_
         claims,
         InMemoryRecipientLimit::default(),
     );
-    let event = event();
+    let event = order_created();
 
     handler
         .handle(&event, &delivery())
@@ -272,8 +225,8 @@ async fn an_event_id_reused_for_another_order_is_refused() {
         InMemoryIdempotencyStore::default(),
         InMemoryRecipientLimit::default(),
     );
-    let first = event();
-    let mut reused = event();
+    let first = order_created();
+    let mut reused = order_created();
     reused.event_id = first.event_id;
 
     handler.handle(&first, &delivery()).await.expect("handled");
@@ -293,7 +246,7 @@ async fn an_address_over_its_limit_gets_nothing_and_the_event_is_dead_lettered_w
         InMemoryIdempotencyStore::default(),
         InMemoryRecipientLimit::new(2),
     );
-    let (first, second, third) = (event(), event(), event());
+    let (first, second, third) = (order_created(), order_created(), order_created());
 
     for event in [&first, &second, &first] {
         handler

@@ -16,6 +16,8 @@
 //! - [`openapi`] (feature `openapi`): the API's OpenAPI 3.1 document,
 //!   generated from these types; [`DOCUMENT`] is its committed copy, which
 //!   `GET /openapi.json` serves.
+//! - [`settings`]: what order-api (and the outbox relay, binary
+//!   `outbox-relay`) read of the environment, each only its own.
 
 mod caller;
 mod deadline;
@@ -27,6 +29,7 @@ mod panic;
 mod place_order;
 mod request_id;
 mod routes;
+pub mod settings;
 
 use std::sync::Arc;
 
@@ -41,6 +44,7 @@ pub use error::ApiError;
 pub use idempotency_key::IdempotencyKey;
 pub use place_order::{fingerprint, OrderConfirmation, OrderService, PlaceError, Placed};
 pub use request_id::RequestId;
+pub use settings::{ApiSettings, RelayProcessSettings};
 use shared::ports::{EventPublisher, IdempotencyStore, OrderRepository};
 
 /// The API's OpenAPI document (`order-api/openapi.json`), generated from the

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use order_api::ApiSettings;
 use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
-use shared::Config;
+use shared::Env;
 
 /// Keys are remembered a day: far beyond the app's retries.
 const KEEP_KEYS_FOR: Duration = Duration::from_secs(24 * 3600);
@@ -21,30 +22,21 @@ fn request_timeouts() -> aws_config::timeout::TimeoutConfig {
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init("order-api");
-    let config = Config::from_env()?;
-    let aws = config.aws_with(request_timeouts()).await;
+    let config = ApiSettings::read(&Env::process())?;
+    let aws = config.aws.aws_with(request_timeouts()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let service = order_api::OrderService::new(
         DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),
         SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
         DynamoDbIdempotencyStore::new(dynamodb, &config.idempotency_table, KEEP_KEYS_FOR),
     );
-    // Sign-in is the API Gateway authorizer's; this says whether to expect it.
-    let auth: order_api::AuthMode = std::env::var("AUTH_MODE")
-        .unwrap_or_default()
-        .parse()
-        .map_err(|reason: String| shared::config::ConfigError {
-            name: "AUTH_MODE",
-            value: std::env::var("AUTH_MODE").unwrap_or_default(),
-            reason,
-        })?;
-    let app = order_api::router_with_auth(service, &config.allowed_origins, auth);
+    let app = order_api::router_with_auth(service, &config.allowed_origins, config.auth);
 
     if config.lambda_mode {
         return lambda_http::run(app).await;
     }
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
-    tracing::info!(address = %config.listen_addr, environment = %config.environment, auth = ?auth, "order-api listening");
+    tracing::info!(address = %config.listen_addr, environment = %config.aws.environment, auth = ?config.auth, "order-api listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(shared::shutdown::signal())
         .await?;

@@ -106,7 +106,7 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
         deadline: DateTime<Utc>,
     ) -> Result<Placed, PlaceError> {
         let Some(key) = key else {
-            let record = self.store(order, OrderId::new()).await?;
+            let record = self.store(order, OrderId::random()).await?;
             self.publish(&record, correlation_id).await;
             return Ok(Placed::Created(OrderConfirmation::of(&record)));
         };
@@ -164,7 +164,7 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
         token: ClaimToken,
         deadline: DateTime<Utc>,
     ) -> Result<Result<OrderId, OrderConfirmation>, PlaceError> {
-        let candidate = OrderId::new().to_string();
+        let candidate = OrderId::random().to_string();
         loop {
             let now = Utc::now();
             let request = ClaimRequest {

@@ -337,7 +337,7 @@ async fn a_retry_waits_out_a_dead_attempts_claim_and_resumes_its_order() {
     let app = spawn_app();
     let body = order().to_string();
     let parsed = shared::domain::parse_order(body.as_bytes()).expect("valid");
-    let chosen_by_the_first_attempt = shared::domain::OrderId::new();
+    let chosen_by_the_first_attempt = shared::domain::OrderId::random();
     // The first attempt claimed the key and died; its claim holds a moment longer.
     app.keys
         .claim(&ClaimRequest {

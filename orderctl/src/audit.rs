@@ -1,16 +1,13 @@
 //! `orderctl audit <orderId>`: an order's audit trail, oldest first — the
 //! `OrderIdIndex` query, every page of it.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use clap::Args;
 use serde::Serialize;
-use shared::adapters::{AuditItem, ORDER_ID_INDEX};
 use shared::domain::{iso8601, Money, OrderId};
-use shared::ports::AuditRecord;
+use shared::ports::{AuditRecord, OrderRepository};
 use uuid::Uuid;
 
 use crate::error::CtlError;
@@ -64,57 +61,23 @@ impl From<AuditRecord> for AuditRow {
     }
 }
 
-/// Every audit record of the order, oldest first.
+/// Every audit record of the order, oldest first (the `OrderIdIndex` query).
 pub async fn trail(target: &Target, order_id: OrderId) -> Result<Vec<AuditRow>, CtlError> {
-    let client = target.dynamodb();
     let table = &target.config.audit_table;
-    let mut rows = Vec::new();
-    let mut start: Option<HashMap<String, AttributeValue>> = None;
-    loop {
-        let page = match client
-            .query()
-            .table_name(table)
-            .index_name(ORDER_ID_INDEX)
-            .key_condition_expression("OrderId = :order")
-            .expression_attribute_values(":order", AttributeValue::S(order_id.to_string()))
-            .scan_index_forward(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-        {
-            Ok(page) => page,
-            Err(e) => return Err(target.endpoint.table_error(table, "dynamodb:Query", e)),
-        };
-        for item in page.items.unwrap_or_default() {
-            let item: AuditItem =
-                serde_dynamo::from_item(item).map_err(|e| CtlError::Unreadable {
-                    what: "an audit record".to_owned(),
-                    place: table.clone(),
-                    source: e.into(),
-                })?;
-            rows.push(AuditRow::from(AuditRecord::from(item)));
-        }
-        match page.last_evaluated_key {
-            Some(key) if !key.is_empty() => start = Some(key),
-            _ => return Ok(rows),
-        }
-    }
+    let records = target
+        .audit_log()
+        .for_order(order_id)
+        .await
+        .map_err(|e| target.endpoint.error(Some(&format!("table {table}")), e))?;
+    Ok(records.into_iter().map(AuditRow::from).collect())
 }
 
 /// Whether the order is in the orders table at all.
 pub async fn order_exists(target: &Target, order_id: OrderId) -> Result<bool, CtlError> {
     let table = &target.config.orders_table;
-    match target
-        .dynamodb()
-        .get_item()
-        .table_name(table)
-        .key("OrderId", AttributeValue::S(order_id.to_string()))
-        .projection_expression("OrderId")
-        .send()
-        .await
-    {
-        Ok(output) => Ok(output.item.is_some()),
-        Err(e) => Err(target.endpoint.table_error(table, "dynamodb:GetItem", e)),
+    match target.orders().get(order_id).await {
+        Ok(found) => Ok(found.is_some()),
+        Err(e) => Err(target.endpoint.table_error(table, e)),
     }
 }
 

@@ -1,29 +1,29 @@
-//! What can go wrong in an operator's command, worded for the operator.
-//!
-//! One enum for the operator commands (`dlq`, `audit`, `order`): each variant
-//! names what was wrong and what to check, and keeps the SDK error as its
-//! cause so `main` prints the whole chain.
+//! What can go wrong in a command, worded for the operator: the one error
+//! enum of the CLI. Each variant names what was wrong and where — the
+//! endpoint, the environment — and keeps the cause so `main` prints the
+//! whole chain.
 
 use aws_config::SdkConfig;
-use aws_sdk_sqs::config::http::HttpResponse;
-use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use shared::adapters::sdk_error::DetailedSdkError;
+use local_stack::LocalError;
 use shared::domain::OrderId;
-
-use crate::BoxError;
+use shared::ports::{BackendError, Fault, RepositoryError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CtlError {
-    #[error("unknown queue {given:?}: expected `email`, `audit`, or one of {}", known.join(", "))]
+    #[error("unknown queue {given:?}: expected `email`, `audit`, `delivery`, or one of {}", known.join(", "))]
     UnknownQueue { given: String, known: Vec<String> },
-    #[error("queue {name} does not exist at {endpoint}; is `--env {env}` the right environment?")]
-    NoSuchQueue {
-        name: String,
+    #[error("{what} does not exist at {endpoint}; is `--env {env}` the right environment?")]
+    Missing {
+        /// `queue t-OrderEmailQueue`, `table t-Orders`.
+        what: String,
         endpoint: String,
         env: String,
     },
-    #[error("table {name} does not exist at {endpoint}; is `--env {env}` the right environment?")]
-    NoSuchTable {
+    #[error(
+        "no SNS topic {name} at {endpoint}; is `--env {env}` the right environment? \
+         ORDER_TOPIC_ARN names the topic outright"
+    )]
+    NoSuchTopic {
         name: String,
         endpoint: String,
         env: String,
@@ -33,30 +33,26 @@ pub enum CtlError {
     #[error("cannot reach {endpoint} ({action}){hint}")]
     Unreachable {
         endpoint: String,
-        action: &'static str,
+        action: String,
         hint: &'static str,
         #[source]
-        source: BoxError,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("{action} failed")]
+    #[error("{action} failed at {endpoint}")]
     Aws {
         action: &'static str,
+        endpoint: String,
         #[source]
-        source: BoxError,
-    },
-    #[error("{what} in {place} cannot be read")]
-    Unreadable {
-        what: String,
-        place: String,
-        #[source]
-        source: BoxError,
+        source: BackendError,
     },
     #[error("refusing to purge {queue} unconfirmed: stdin is not a terminal; pass --yes to purge")]
     NotConfirmed { queue: String },
+    #[error("the local stack")]
+    Local(#[source] LocalError),
     #[error("invalid settings")]
     Config(#[from] shared::config::ConfigError),
-    #[error("the AWS settings cannot be loaded")]
-    Settings(#[source] BoxError),
+    #[error("the AWS settings cannot be loaded: {0}")]
+    Settings(&'static str),
     #[error("cannot write the output")]
     Output(#[from] std::io::Error),
 }
@@ -93,59 +89,59 @@ impl Endpoint {
         }
     }
 
-    /// Maps an SDK error of `action` (`sqs:ReceiveMessage`, …), telling
-    /// "nobody answers" apart from a refusal.
-    pub fn error<E>(&self, action: &'static str, err: SdkError<E, HttpResponse>) -> CtlError
-    where
-        E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
-    {
-        match err {
-            // Their source chain (connection refused, timed out) says it best.
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => CtlError::Unreachable {
+    /// A failed call: "nobody answers" and "not there" (`what`, if the call
+    /// was about one resource) told apart from a refusal.
+    pub fn error(&self, what: Option<&str>, err: BackendError) -> CtlError {
+        match (err.fault, what) {
+            (Fault::Unreachable, _) => CtlError::Unreachable {
                 endpoint: self.label.clone(),
-                action,
+                action: err.operation.to_owned(),
                 hint: self.hint(),
                 source: err.into(),
             },
-            other => CtlError::Aws {
-                action,
-                source: DetailedSdkError(other).into(),
+            (Fault::NotFound, Some(what)) => CtlError::Missing {
+                what: what.to_owned(),
+                endpoint: self.label.clone(),
+                env: self.env.clone(),
+            },
+            _ => CtlError::Aws {
+                action: err.operation,
+                endpoint: self.label.clone(),
+                source: err,
             },
         }
     }
 
-    pub fn no_such_queue(&self, name: &str) -> CtlError {
-        CtlError::NoSuchQueue {
-            name: name.to_owned(),
-            endpoint: self.label.clone(),
-            env: self.env.clone(),
+    /// The local stack failed: "nobody answers" is worded as for every command.
+    pub fn local_error(&self, err: LocalError) -> CtlError {
+        match err {
+            LocalError::Aws {
+                action,
+                fault: Fault::Unreachable,
+                source,
+                ..
+            } => CtlError::Unreachable {
+                endpoint: self.label.clone(),
+                action,
+                hint: self.hint(),
+                source,
+            },
+            other => CtlError::Local(other),
         }
     }
 
-    /// A DynamoDB call on `table` failed: a missing table is said as such
-    /// (a wrong `--env`, most likely); anything else as [`Endpoint::error`].
-    pub fn table_error<E>(
-        &self,
-        table: &str,
-        action: &'static str,
-        err: SdkError<E, HttpResponse>,
-    ) -> CtlError
-    where
-        E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
-    {
-        let missing = err
-            .as_service_error()
-            .and_then(ProvideErrorMetadata::code)
-            .is_some_and(|code| code == "ResourceNotFoundException");
-        if missing {
-            self.no_such_table(table)
-        } else {
-            self.error(action, err)
-        }
+    /// A call about the table `table` failed.
+    pub fn table_error(&self, table: &str, err: RepositoryError) -> CtlError {
+        let err = match err {
+            RepositoryError::Backend(err) => err,
+            // Reads do not insert; kept whole should it ever happen.
+            other => BackendError::new("Orders", false, other),
+        };
+        self.error(Some(&format!("table {table}")), err)
     }
 
-    pub fn no_such_table(&self, name: &str) -> CtlError {
-        CtlError::NoSuchTable {
+    pub fn no_such_topic(&self, name: &str) -> CtlError {
+        CtlError::NoSuchTopic {
             name: name.to_owned(),
             endpoint: self.label.clone(),
             env: self.env.clone(),

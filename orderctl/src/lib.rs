@@ -1,18 +1,19 @@
-//! `orderctl`: the operators' CLI, and the runner of the local stack.
+//! `orderctl`: the operators' CLI — a client of `shared`'s ports and
+//! adapters, with nothing of its own to AWS — and the runner of the local stack.
 //!
 //! # Layout
 //!
-//! - [`local`]: the local stack on moto, derived from `infra/template.yaml` —
-//!   parse the template, create its resources, and check them against it.
-//!   The test harness (`fleet-tests`) calls it as a library.
-//! - [`dlq`]: `orderctl dlq list|peek|redrive|purge` — the dead-letter queues,
-//!   read without consuming, moved back without ever losing a message.
+//! - [`local`]: `orderctl local up|verify`, the `local-stack` crate (the
+//!   stack of `infra/template.yaml` on moto) behind a command line.
+//! - [`dlq`]: `orderctl dlq list|peek|redrive|purge` — the email, audit and
+//!   delivery DLQs, read without consuming, moved back (the delivery DLQ's:
+//!   published to the topic again) without ever losing a message.
 //! - [`audit`], [`order`]: `orderctl audit <orderId>` (the `OrderIdIndex`
 //!   trail) and `orderctl order <orderId>` (the order, its trail, its DLQ messages).
 //! - [`republish`]: `orderctl republish` — publishes the events of orders stored
 //!   unpublished, through `shared::outbox`; one already published is skipped.
-//! - [`target`]: `--env` → endpoint, credentials and resource names;
-//!   [`error`]: what went wrong, in the operator's words;
+//! - [`target`]: `--env` → endpoint, credentials, resource names, the DLQs
+//!   and the topic; [`error`]: the CLI's one error enum, naming the endpoint;
 //!   [`output`]: tables for people, `--json` for scripts.
 //! - [`Cli`] and [`run`]: the command line; `main.rs` only parses and calls `run`.
 
@@ -29,8 +30,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "orderctl",
@@ -46,7 +45,7 @@ pub struct Cli {
 pub enum Command {
     /// The local stack on moto, built from infra/template.yaml.
     #[command(subcommand)]
-    Local(local::command::LocalCommand),
+    Local(local::LocalCommand),
     /// The dead-letter queues: list, peek, redrive, purge.
     Dlq(dlq::DlqArgs),
     /// An order's audit trail, oldest first.
@@ -58,12 +57,12 @@ pub enum Command {
 }
 
 /// Runs one command; the exit code says whether it found what it should.
-pub async fn run(cli: Cli) -> Result<ExitCode, BoxError> {
+pub async fn run(cli: Cli) -> Result<ExitCode, error::CtlError> {
     match cli.command {
-        Command::Local(command) => local::command::run(command).await,
-        Command::Dlq(args) => Ok(dlq::run(args).await?),
-        Command::Audit(args) => Ok(audit::run(args).await?),
-        Command::Order(args) => Ok(order::run(args).await?),
-        Command::Republish(args) => Ok(republish::run(args).await?),
+        Command::Local(command) => local::run(command).await,
+        Command::Dlq(args) => dlq::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
+        Command::Order(args) => order::run(args).await,
+        Command::Republish(args) => republish::run(args).await,
     }
 }

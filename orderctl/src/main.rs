@@ -8,7 +8,7 @@ async fn main() -> ExitCode {
     match orderctl::run(orderctl::Cli::parse()).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", shared::telemetry::error_chain(&*err));
+            eprintln!("error: {}", shared::telemetry::error_chain(&err));
             ExitCode::FAILURE
         }
     }

@@ -5,20 +5,18 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use clap::Args;
 use serde::Serialize;
-use shared::adapters::OrderItem;
 use shared::domain::{Order, OrderId};
-use shared::ports::OrderRecord;
+use shared::ports::{OrderRecord, OrderRepository};
 use shared::telemetry::error_chain;
 use uuid::Uuid;
 
 use crate::audit::{trail, write_trail, AuditRow};
-use crate::dlq::{scan, LetterView, SqsQueues};
+use crate::dlq::{scan, LetterView};
 use crate::error::CtlError;
 use crate::output::{clip, emit, or_dash, time, Report, Table};
-use crate::target::{order_id_arg, resolve, Target, TargetArgs, Workflow};
+use crate::target::{order_id_arg, Target, TargetArgs, Workflow};
 
 /// DLQ messages looked at per queue: enough for an incident, bounded so a
 /// flooded DLQ cannot stall the command (the report says when it stopped).
@@ -83,42 +81,29 @@ pub async fn run(args: OrderArgs) -> Result<ExitCode, CtlError> {
 
 async fn get(target: &Target, order_id: OrderId) -> Result<OrderRecord, CtlError> {
     let table = &target.config.orders_table;
-    let output = match target
-        .dynamodb()
-        .get_item()
-        .table_name(table)
-        .key("OrderId", AttributeValue::S(order_id.to_string()))
-        .consistent_read(true)
-        .send()
-        .await
-    {
-        Ok(output) => output,
-        Err(e) => return Err(target.endpoint.table_error(table, "dynamodb:GetItem", e)),
-    };
-    let item = output.item.ok_or_else(|| CtlError::NoSuchOrder {
-        order_id,
-        table: table.clone(),
-    })?;
-    let item: OrderItem = serde_dynamo::from_item(item).map_err(|e| CtlError::Unreadable {
-        what: format!("order {order_id}"),
-        place: table.clone(),
-        source: e.into(),
-    })?;
-    Ok(item.into())
+    match target.orders().get(order_id).await {
+        Ok(Some(record)) => Ok(record),
+        Ok(None) => Err(CtlError::NoSuchOrder {
+            order_id,
+            table: table.clone(),
+        }),
+        Err(e) => Err(target.endpoint.table_error(table, e)),
+    }
 }
 
-/// The order's messages in either DLQ. A DLQ that cannot be searched is
+/// The order's messages in any DLQ. A DLQ that cannot be searched is
 /// reported, not fatal: the order and its trail are still worth showing.
 async fn search_dlqs(target: &Target, order_id: OrderId) -> (Vec<DeadLetterHit>, Vec<DlqSearch>) {
-    let sqs = target.sqs();
-    let queues = SqsQueues::new(sqs.clone(), target.endpoint.clone());
+    let queues = target.queues();
     let mut hits = Vec::new();
     let mut searches = Vec::new();
     for workflow in Workflow::ALL {
         let found = async {
-            let pair = resolve(&sqs, target, workflow).await?;
-            let scan = scan::peek(&queues, &pair.dlq.url, DLQ_SCAN).await?;
-            Ok::<_, CtlError>((pair.dlq.name, scan))
+            let dlq = target.resolve(workflow).await?;
+            let scan = scan::peek(&queues, &dlq.queue.url, DLQ_SCAN)
+                .await
+                .map_err(|e| target.endpoint.error(None, e))?;
+            Ok::<_, CtlError>((dlq.queue.name, scan))
         }
         .await;
         match found {
@@ -130,7 +115,7 @@ async fn search_dlqs(target: &Target, order_id: OrderId) -> (Vec<DeadLetterHit>,
                         .map(|l| DeadLetterHit {
                             workflow,
                             queue: queue.clone(),
-                            message: l.view(),
+                            message: LetterView::of(l),
                         }),
                 );
                 searches.push(DlqSearch {

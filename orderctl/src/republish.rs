@@ -15,14 +15,13 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::process::ExitCode;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args};
-use serde::{Deserialize, Serialize};
-use shared::adapters::{DynamoDbOrderRepository, SnsEventPublisher};
+use serde::Serialize;
+use shared::adapters::SnsEventPublisher;
 use shared::domain::{iso8601, OrderId};
 use shared::outbox::publish_order;
-use shared::ports::{EventPublisher, OrderRepository};
+use shared::ports::{EventPublisher, OrderRepository, RepositoryError};
 use shared::telemetry::error_chain;
 use uuid::Uuid;
 
@@ -38,7 +37,7 @@ pub struct RepublishArgs {
     /// The orders' ids (UUIDs, as the API returned them).
     #[arg(value_name = "ORDER_ID", value_parser = order_id_arg)]
     pub order_ids: Vec<OrderId>,
-    /// Every order whose event was not published (scans the whole orders table).
+    /// Every order whose event was not published (the outbox's backlog).
     #[arg(long)]
     pub all_unpublished: bool,
     /// List what would be published, and publish nothing.
@@ -46,21 +45,6 @@ pub struct RepublishArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub target: TargetArgs,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RepublishError {
-    #[error(
-        "no SNS topic {name} at {endpoint}; is `--env {env}` the right environment? \
-         ORDER_TOPIC_ARN names the topic outright"
-    )]
-    NoSuchTopic {
-        name: String,
-        endpoint: String,
-        env: String,
-    },
-    #[error(transparent)]
-    Ctl(#[from] CtlError),
 }
 
 /// What became of one order.
@@ -191,17 +175,20 @@ impl RepublishReport {
     }
 }
 
-pub async fn run(args: RepublishArgs) -> Result<ExitCode, RepublishError> {
+pub async fn run(args: RepublishArgs) -> Result<ExitCode, CtlError> {
     let target = Target::connect(&args.target).await?;
-    let topic = match topic_arn(&target).await {
+    let topic = match target.topic_arn().await {
         Ok(arn) => Ok(arn),
         // A dry run still lists the orders: during an outage that is the point.
-        Err(e @ RepublishError::NoSuchTopic { .. }) if args.dry_run => Err(e.to_string()),
+        Err(e @ CtlError::NoSuchTopic { .. }) if args.dry_run => Err(e.to_string()),
         Err(e) => return Err(e),
     };
     let table = &target.config.orders_table;
+    let orders = target.orders();
     let ids = if args.all_unpublished {
-        unpublished(&target).await?
+        unpublished(&orders)
+            .await
+            .map_err(|e| target.endpoint.table_error(table, e))?
     } else {
         let mut seen = HashSet::new();
         args.order_ids
@@ -209,7 +196,6 @@ pub async fn run(args: RepublishArgs) -> Result<ExitCode, RepublishError> {
             .filter(|id| seen.insert(*id))
             .collect()
     };
-    let orders = DynamoDbOrderRepository::new(target.dynamodb(), table);
     // No publisher, no publishing: that is what makes a dry run dry.
     let events = match &topic {
         Ok(arn) if !args.dry_run => Some(SnsEventPublisher::new(
@@ -225,7 +211,7 @@ pub async fn run(args: RepublishArgs) -> Result<ExitCode, RepublishError> {
     let code = emit(&report, args.target.json)?;
     let mut err = std::io::stderr().lock();
     for line in report.problems() {
-        writeln!(err, "error: {line}").map_err(CtlError::Output)?;
+        writeln!(err, "error: {line}")?;
     }
     Ok(code)
 }
@@ -284,76 +270,20 @@ async fn republish_one<R: OrderRepository, P: EventPublisher>(
     }
 }
 
-/// `ORDER_TOPIC_ARN` if given, else the topic the template names
-/// `<env>-OrderEvents`, found by name.
-async fn topic_arn(target: &Target) -> Result<String, RepublishError> {
-    // Read here rather than from `target.config`: `Target::connect` puts a
-    // placeholder there when the variable is not set.
-    if let Some(arn) = std::env::var("ORDER_TOPIC_ARN")
-        .ok()
-        .filter(|a| !a.is_empty())
-    {
-        return Ok(arn);
-    }
-    let name = format!("{}-OrderEvents", target.config.environment);
-    let sns = aws_sdk_sns::Client::new(&target.sdk);
-    let mut topics = sns.list_topics().into_paginator().items().send();
-    while let Some(topic) = topics.next().await {
-        let topic = topic.map_err(|e| target.endpoint.error("sns:ListTopics", e))?;
-        if let Some(arn) = topic.topic_arn.filter(|arn| names(arn, &name)) {
-            return Ok(arn);
+/// Every order not marked published, oldest first: the outbox's backlog
+/// (`OrderRepository::unpublished`, page by page).
+async fn unpublished<R: OrderRepository>(orders: &R) -> Result<Vec<OrderId>, RepositoryError> {
+    const PAGE: usize = 100;
+    let mut ids = Vec::new();
+    let mut after = None;
+    loop {
+        let page = orders.unpublished(after.as_ref(), PAGE).await?;
+        ids.extend(page.iter().map(|p| p.order_id));
+        if page.len() < PAGE {
+            return Ok(ids);
         }
+        after = page.last().cloned();
     }
-    Err(RepublishError::NoSuchTopic {
-        name,
-        endpoint: target.endpoint.label.clone(),
-        env: target.endpoint.env.clone(),
-    })
-}
-
-/// Whether the topic ARN's last field — the topic's name — is `name`.
-fn names(arn: &str, name: &str) -> bool {
-    arn.rsplit(':').next() == Some(name)
-}
-
-#[derive(Deserialize)]
-struct OrderKey {
-    #[serde(rename = "OrderId")]
-    order_id: OrderId,
-}
-
-/// Every order with `Published = false`: a Scan of the whole table, every
-/// page (the SDK's paginator follows `LastEvaluatedKey`).
-async fn unpublished(target: &Target) -> Result<Vec<OrderId>, CtlError> {
-    let table = &target.config.orders_table;
-    let items = target
-        .dynamodb()
-        .scan()
-        .table_name(table)
-        .filter_expression("#published = :false")
-        .projection_expression("#id")
-        .expression_attribute_names("#published", "Published")
-        .expression_attribute_names("#id", "OrderId")
-        .expression_attribute_values(":false", AttributeValue::Bool(false))
-        .consistent_read(true)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| target.endpoint.table_error(table, "dynamodb:Scan", e))?;
-    items
-        .into_iter()
-        .map(|item| {
-            let key: OrderKey =
-                serde_dynamo::from_item(item).map_err(|e| CtlError::Unreadable {
-                    what: "an order id".to_owned(),
-                    place: table.clone(),
-                    source: e.into(),
-                })?;
-            Ok(key.order_id)
-        })
-        .collect()
 }
 
 impl Report for RepublishReport {

@@ -1,4 +1,4 @@
-//! Unit tests of `orderctl republish`: arguments, topic lookup, reports.
+//! Unit tests of `orderctl republish`: arguments and reports.
 use clap::Parser;
 
 use super::*;
@@ -24,18 +24,8 @@ fn orders_are_named_or_all_unpublished_are_asked_for() {
     assert!(typo.to_string().contains("not an order id"), "{typo}");
 }
 
-#[test]
-fn a_topic_is_found_by_its_whole_name() {
-    let arn = "arn:aws:sns:eu-west-1:1:prod-OrderEvents";
-    assert!(names(arn, "prod-OrderEvents"));
-    assert!(!names(
-        "arn:aws:sns:eu-west-1:1:preprod-OrderEvents",
-        "prod-OrderEvents"
-    ));
-}
-
 fn outcome(outcome: Outcome) -> OrderOutcome {
-    OrderOutcome::unread(OrderId::new(), outcome, None)
+    OrderOutcome::unread(OrderId::random(), outcome, None)
 }
 
 #[test]

@@ -5,14 +5,18 @@
 //! `orderctl local`. Any other environment is the endpoint `AWS_ENDPOINT_URL`
 //! names (a test stack) with the fleet's own settings, or else real AWS
 //! through the standard chain (`AWS_PROFILE`, `AWS_REGION`, SSO, roles).
-//! Resource names come from [`shared::Config`], so `EMAIL_QUEUE`, … override
-//! them exactly as they do for the workers.
+//! Resource names are read as the binaries read theirs ([`Names`], from
+//! `shared`'s environment reader), so `EMAIL_QUEUE`, … override them exactly
+//! as they do for the workers.
 
 use aws_config::SdkConfig;
-use aws_sdk_sqs::types::QueueAttributeName;
-use aws_sdk_sqs::Client;
 use clap::Args;
 use serde::{Deserialize, Serialize};
+use shared::adapters::{
+    DynamoDbAuditLog, DynamoDbOrderRepository, QueueAddress, SnsEventPublisher, SqsQueue, SqsQueues,
+};
+use shared::ports::Fault;
+use shared::{AwsSettings, Env};
 
 use crate::error::{CtlError, Endpoint};
 
@@ -33,37 +37,62 @@ pub struct TargetArgs {
     pub json: bool,
 }
 
+/// The resources the operator commands address, named as the binaries
+/// name them (the same variables, the same `<env>-…` defaults).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub environment: String,
+    pub orders_table: String,
+    pub audit_table: String,
+    pub email_queue: String,
+    pub audit_queue: String,
+    /// The DLQs by name; a queue's `RedrivePolicy` wins over them.
+    pub email_dlq: String,
+    pub audit_dlq: String,
+    pub max_receive_count: u32,
+}
+
+impl Names {
+    pub fn read(env: &Env) -> Result<Names, CtlError> {
+        Ok(Names {
+            environment: env.environment(),
+            orders_table: env.name("ORDERS_TABLE", "Orders"),
+            audit_table: env.name("AUDIT_TABLE", "AuditLogs"),
+            email_queue: env.name("EMAIL_QUEUE", "OrderEmailQueue"),
+            audit_queue: env.name("AUDIT_QUEUE", "OrderAuditQueue"),
+            email_dlq: env.name("EMAIL_DLQ", "OrderEmailDLQ"),
+            audit_dlq: env.name("AUDIT_DLQ", "OrderAuditDLQ"),
+            max_receive_count: env.count("MAX_RECEIVE_COUNT", 3)?,
+        })
+    }
+}
+
 /// The settings of one run: resource names, SDK settings, and where they lead.
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub config: shared::Config,
+    pub config: Names,
     pub sdk: SdkConfig,
     pub endpoint: Endpoint,
 }
 
 impl Target {
     pub async fn connect(args: &TargetArgs) -> Result<Target, CtlError> {
-        let env = args.environment.clone();
-        let config = shared::Config::from_lookup(|name| match name {
-            "ENVIRONMENT" => Some(env.clone()),
-            // Config insists on the topic outside `local` because the API
-            // publishes to it. Only `republish` publishes, and it reads
-            // ORDER_TOPIC_ARN itself or finds the topic by name.
-            "ORDER_TOPIC_ARN" => Some(var(name).unwrap_or_default()),
-            _ => var(name),
-        })?;
-        let sdk = if config.environment == "local" {
-            crate::local::command::local_sdk_config()
-                .await
-                .map_err(CtlError::Settings)?
+        let chosen = args.environment.clone();
+        let env = Env::from_lookup(move |name| match name {
+            "ENVIRONMENT" => Some(chosen.clone()),
+            _ => std::env::var(name).ok(),
+        });
+        let config = Names::read(&env)?;
+        let aws = AwsSettings::read(&env);
+        let sdk = if aws.is_local() {
+            crate::local::local_sdk_config().await
         } else {
             // The standard chain (AWS_PROFILE, its region, SSO, roles), or the
             // endpoint of AWS_ENDPOINT_URL (a test stack on moto).
-            let sdk = config.aws().await;
+            let sdk = aws.aws().await;
             if sdk.region().is_none() {
                 return Err(CtlError::Settings(
-                    "no AWS region: set AWS_REGION, or use a profile (AWS_PROFILE) that has one"
-                        .into(),
+                    "no AWS region: set AWS_REGION, or use a profile (AWS_PROFILE) that has one",
                 ));
             }
             sdk
@@ -76,163 +105,147 @@ impl Target {
         })
     }
 
-    pub fn sqs(&self) -> Client {
-        Client::new(&self.sdk)
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.sdk)
     }
 
-    /// `email`, `audit`, or the name of either queue of a workflow.
+    pub fn orders(&self) -> DynamoDbOrderRepository {
+        DynamoDbOrderRepository::new(self.dynamodb(), &self.config.orders_table)
+    }
+
+    pub fn audit_log(&self) -> DynamoDbAuditLog {
+        DynamoDbAuditLog::new(self.dynamodb(), &self.config.audit_table)
+    }
+
+    pub fn queues(&self) -> SqsQueues {
+        SqsQueues::new(self.sqs())
+    }
+
+    /// `email`, `audit`, `delivery`, or the name of one of their queues.
     pub fn workflow(&self, given: &str) -> Result<Workflow, CtlError> {
-        let config = &self.config;
         Workflow::ALL
             .into_iter()
             .find(|w| {
                 given.eq_ignore_ascii_case(w.name())
-                    || given == w.source_queue(config)
-                    || given == w.fallback_dlq(config)
+                    || w.source_queue(self).is_some_and(|q| q == given)
+                    || given == w.fallback_dlq(self)
             })
             .ok_or_else(|| CtlError::UnknownQueue {
                 given: given.to_owned(),
-                known: Workflow::ALL
-                    .iter()
-                    .map(|w| w.fallback_dlq(config).to_owned())
-                    .collect(),
+                known: Workflow::ALL.iter().map(|w| w.fallback_dlq(self)).collect(),
             })
+    }
+
+    /// The workflow's DLQ and, for a queue's DLQ, that queue: the DLQ its
+    /// `RedrivePolicy` names (the one SQS and the worker really use), or the
+    /// configured name when the queue has no policy.
+    pub async fn resolve(&self, workflow: Workflow) -> Result<Dlq, CtlError> {
+        let sqs = self.sqs();
+        let Some(source) = workflow.source_queue(self) else {
+            let name = workflow.fallback_dlq(self);
+            let queue = QueueAddress::lookup(&sqs, &name)
+                .await
+                .map_err(|e| self.endpoint.error(Some(&format!("queue {name}")), e))?;
+            return Ok(Dlq {
+                workflow,
+                queue,
+                source: None,
+            });
+        };
+        let fallback = workflow.fallback_dlq(self);
+        match SqsQueue::resolve(&sqs, &source, &fallback, self.config.max_receive_count).await {
+            Ok(resolved) => Ok(Dlq {
+                workflow,
+                queue: resolved.dead_letter,
+                source: Some(QueueAddress {
+                    name: resolved.name,
+                    url: resolved.url,
+                    arn: resolved.arn,
+                }),
+            }),
+            Err(e) if e.fault == Fault::NotFound => {
+                // Which one is missing: the queue, or the DLQ it names?
+                let missing = match QueueAddress::lookup(&sqs, &source).await {
+                    Ok(_) => format!("the DLQ of queue {source}"),
+                    Err(_) => format!("queue {source}"),
+                };
+                Err(self.endpoint.error(Some(&missing), e))
+            }
+            Err(e) => Err(self.endpoint.error(None, e)),
+        }
+    }
+
+    /// `ORDER_TOPIC_ARN` if given, else the topic the template names
+    /// `<env>-OrderEvents`, found by name.
+    pub async fn topic_arn(&self) -> Result<String, CtlError> {
+        if let Some(arn) = std::env::var("ORDER_TOPIC_ARN")
+            .ok()
+            .filter(|a| !a.is_empty())
+        {
+            return Ok(arn);
+        }
+        let name = format!("{}-OrderEvents", self.config.environment);
+        let sns = aws_sdk_sns::Client::new(&self.sdk);
+        SnsEventPublisher::find_topic(&sns, &name)
+            .await
+            .map_err(|e| self.endpoint.error(None, e))?
+            .ok_or_else(|| self.endpoint.no_such_topic(&name))
     }
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// One of the two consumers of the order events, each with a queue and a DLQ.
+/// A dead-letter queue of the fleet: one per consumer of the order events,
+/// and the one for what SNS could not deliver to either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Workflow {
     Email,
     Audit,
+    /// `<env>-OrderEventsDeliveryDLQ`: no queue's DLQ; its messages go back
+    /// to the topic.
+    Delivery,
 }
 
 impl Workflow {
-    pub const ALL: [Workflow; 2] = [Workflow::Email, Workflow::Audit];
+    pub const ALL: [Workflow; 3] = [Workflow::Email, Workflow::Audit, Workflow::Delivery];
 
     pub fn name(&self) -> &'static str {
         match self {
             Workflow::Email => "email",
             Workflow::Audit => "audit",
+            Workflow::Delivery => "delivery",
         }
     }
 
-    pub fn source_queue<'c>(&self, config: &'c shared::Config) -> &'c str {
+    /// The queue whose DLQ it is; none for the delivery DLQ.
+    pub fn source_queue(&self, target: &Target) -> Option<String> {
         match self {
-            Workflow::Email => &config.email_queue,
-            Workflow::Audit => &config.audit_queue,
+            Workflow::Email => Some(target.config.email_queue.clone()),
+            Workflow::Audit => Some(target.config.audit_queue.clone()),
+            Workflow::Delivery => None,
         }
     }
 
-    /// The DLQ by name; the source queue's redrive policy wins over it.
-    pub fn fallback_dlq<'c>(&self, config: &'c shared::Config) -> &'c str {
+    /// The DLQ by name; a source queue's redrive policy wins over it.
+    pub fn fallback_dlq(&self, target: &Target) -> String {
         match self {
-            Workflow::Email => &config.email_dlq,
-            Workflow::Audit => &config.audit_dlq,
+            Workflow::Email => target.config.email_dlq.clone(),
+            Workflow::Audit => target.config.audit_dlq.clone(),
+            Workflow::Delivery => format!("{}-OrderEventsDeliveryDLQ", target.config.environment),
         }
     }
 }
 
-/// A queue, looked up.
+/// A DLQ, looked up, and the queue its messages came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueRef {
-    pub name: String,
-    pub url: String,
-    pub arn: String,
-}
-
-/// A workflow's queue and the DLQ its redrive policy names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DlqPair {
+pub struct Dlq {
     pub workflow: Workflow,
-    pub source: QueueRef,
-    pub dlq: QueueRef,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RedrivePolicy {
-    dead_letter_target_arn: String,
-}
-
-/// Looks the workflow's queue up, then the DLQ its `RedrivePolicy` names —
-/// the one SQS and the worker really use — or the configured name when the
-/// queue has no policy.
-pub async fn resolve(
-    sqs: &Client,
-    target: &Target,
-    workflow: Workflow,
-) -> Result<DlqPair, CtlError> {
-    let source_name = workflow.source_queue(&target.config);
-    let (source, policy) = lookup(sqs, &target.endpoint, source_name).await?;
-    let dlq_name = match policy.as_deref().filter(|p| !p.is_empty()) {
-        Some(text) => {
-            let policy: RedrivePolicy =
-                serde_json::from_str(text).map_err(|e| CtlError::Unreadable {
-                    what: "the RedrivePolicy".to_owned(),
-                    place: source_name.to_owned(),
-                    source: e.into(),
-                })?;
-            let arn = policy.dead_letter_target_arn;
-            arn.rsplit(':').next().unwrap_or(&arn).to_owned()
-        }
-        None => workflow.fallback_dlq(&target.config).to_owned(),
-    };
-    let (dlq, _) = lookup(sqs, &target.endpoint, &dlq_name).await?;
-    Ok(DlqPair {
-        workflow,
-        source,
-        dlq,
-    })
-}
-
-/// The queue's URL and ARN, and its redrive policy if it has one.
-async fn lookup(
-    sqs: &Client,
-    endpoint: &Endpoint,
-    name: &str,
-) -> Result<(QueueRef, Option<String>), CtlError> {
-    let url = match sqs.get_queue_url().queue_name(name).send().await {
-        Ok(output) => output.queue_url.unwrap_or_default(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_queue_does_not_exist()) =>
-        {
-            return Err(endpoint.no_such_queue(name))
-        }
-        Err(e) => return Err(endpoint.error("sqs:GetQueueUrl", e)),
-    };
-    let mut attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .attribute_names(QueueAttributeName::RedrivePolicy)
-        .send()
-        .await
-        .map_err(|e| endpoint.error("sqs:GetQueueAttributes", e))?
-        .attributes
-        .unwrap_or_default();
-    let arn = attributes
-        .remove(&QueueAttributeName::QueueArn)
-        .unwrap_or_default();
-    let policy = attributes.remove(&QueueAttributeName::RedrivePolicy);
-    Ok((
-        QueueRef {
-            name: name.to_owned(),
-            url,
-            arn,
-        },
-        policy,
-    ))
+    pub queue: QueueAddress,
+    /// None for the delivery DLQ: SNS fills it, and a redrive publishes.
+    pub source: Option<QueueAddress>,
 }
 
 /// Parses an order id where it is typed, so that a malformed one is refused

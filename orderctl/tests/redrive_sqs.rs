@@ -20,7 +20,8 @@ use indicatif::ProgressBar;
 use orderctl::dlq::redrive::{redrive, Method, RedriveArgs, RedriveReport};
 use orderctl::error::Endpoint;
 use orderctl::output::Report;
-use orderctl::target::{DlqPair, QueueRef, Workflow};
+use orderctl::target::{Dlq, Workflow};
+use shared::adapters::QueueAddress;
 
 const DLQ_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:t-OrderEmailDLQ";
 const SOURCE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:t-OrderEmailQueue";
@@ -29,15 +30,15 @@ const SOURCE_URL: &str = "http://sqs/123456789012/t-OrderEmailQueue";
 /// What moto answers for an operation it does not implement.
 const MOTO_500: &str = "<!doctype html>\n<title>500 Internal Server Error</title>";
 
-fn pair() -> DlqPair {
-    DlqPair {
+fn pair() -> Dlq {
+    Dlq {
         workflow: Workflow::Email,
-        source: QueueRef {
+        source: Some(QueueAddress {
             name: "t-OrderEmailQueue".to_owned(),
             url: SOURCE_URL.to_owned(),
             arn: SOURCE_ARN.to_owned(),
-        },
-        dlq: QueueRef {
+        }),
+        queue: QueueAddress {
             name: "t-OrderEmailDLQ".to_owned(),
             url: DLQ_URL.to_owned(),
             arn: DLQ_ARN.to_owned(),

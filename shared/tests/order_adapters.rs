@@ -25,7 +25,7 @@ fn record() -> OrderRecord {
     .expect("a valid order");
     OrderRecord {
         order: order.accept(
-            OrderId::new(),
+            OrderId::random(),
             Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
         ),
         event_id: Uuid::new_v4(),

@@ -5,11 +5,12 @@
 //! - [`local_aws`]: [`LocalAws`], one moto per test process (or `MOTO_ENDPOINT`),
 //!   stopped when the process ends.
 //! - [`stack`]: [`Stack`], the resources of `infra/template.yaml` under a prefix
-//!   of each test's own, provisioned through `orderctl`'s library.
+//!   of each test's own, provisioned through the `local-stack` crate.
 //! - [`app`]: `App::spawn`, the real order-api on a free port, and an HTTP client.
 //! - [`probes`]: the rows and messages a test stack holds.
 //! - [`process`]: a fleet binary as a child process, stopped with the test.
-//! - [`runtime_api`]: a stand-in Lambda Runtime API, to run a binary in Lambda mode.
+//! - [`runtime_api`]: a stand-in Lambda Runtime API, to run a binary in Lambda mode;
+//!   [`lambda`]: a function of the template run as Lambda would, and its events.
 //! - [`fault_proxy`]: [`FaultProxy`], between the binaries and moto, failing a
 //!   seeded share of AWS calls before or after moto executes them.
 //! - [`mobile`]: the mobile app's retry policy, for posting orders as it does.
@@ -17,6 +18,7 @@
 
 pub mod app;
 pub mod fault_proxy;
+pub mod lambda;
 pub mod local_aws;
 pub mod mobile;
 pub mod probes;

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use orderctl::local::{provision, ProvisionOptions, Provisioned, Template};
+use local_stack::{provision, ProvisionOptions, Provisioned, Template};
 
 use crate::local_aws::{LocalAws, REGION};
 
@@ -59,14 +59,14 @@ impl Stack {
     async fn provision_named(local: &LocalAws, env: &str, visibility_timeout: u32) -> Stack {
         let sdk = local.aws_sdk_config();
         let path = Stack::template_path();
-        let fail = |e: orderctl::local::LocalError| -> ! {
+        let fail = |e: local_stack::LocalError| -> ! {
             panic!(
                 "provisioning the test stack `{env}` from {}: {}",
                 path.display(),
                 shared::telemetry::error_chain(&e)
             )
         };
-        let template = orderctl::local::load(&sdk, &path, env, TEST_SENDER)
+        let template = local_stack::load(&sdk, &path, env, TEST_SENDER)
             .await
             .unwrap_or_else(|e| fail(e));
         let options = ProvisionOptions {
@@ -155,18 +155,6 @@ impl Stack {
             .send()
             .await
             .unwrap_or_else(|e| panic!("deleting {}: {e}", self.topic_arn));
-    }
-
-    /// The fleet's [`shared::Config`] for this stack, as a binary started with
-    /// [`Stack::env_vars`] would read it.
-    pub fn config(&self) -> shared::Config {
-        let vars = self.env_vars();
-        shared::Config::from_lookup(|name| {
-            vars.iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| value.clone())
-        })
-        .unwrap_or_else(|e| panic!("the test stack's settings are invalid: {e}"))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use fleet_tests::{LocalAws, Stack};
-use orderctl::local::{compare, observe, provision, verify, Difference, Params, Template};
+use local_stack::{compare, observe, provision, verify, Difference, Params, Template};
 
 fn parsed_template() -> Template {
     let params = Params {

@@ -36,7 +36,7 @@ async fn stored_unpublished(local: &LocalAws, stack: &Stack, age: Duration) -> O
     )
     .unwrap_or_else(|e| panic!("a valid order: {e}"))
     .accept(
-        OrderId::new(),
+        OrderId::random(),
         chrono::Utc::now() - chrono::Duration::from_std(age).unwrap_or_default(),
     );
     let record = OrderRecord {

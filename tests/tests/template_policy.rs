@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 /// The guidance's factor.
 const FACTOR: u64 = 6;
@@ -129,7 +129,7 @@ fn template_text() -> String {
 }
 
 fn parse(text: &str) -> Value {
-    serde_yaml::from_str(text).unwrap_or_else(|e| panic!("the template is not YAML: {e}"))
+    serde_yaml_ng::from_str(text).unwrap_or_else(|e| panic!("the template is not YAML: {e}"))
 }
 
 /// The template with `from` replaced by `to` exactly once in the block of
@@ -253,7 +253,7 @@ fn each_environments_parameter_file_fits_the_template() {
                 let allowed: Vec<String> = allowed
                     .iter()
                     .map(|v| {
-                        serde_yaml::to_string(v)
+                        serde_yaml_ng::to_string(v)
                             .unwrap_or_default()
                             .trim()
                             .to_owned()

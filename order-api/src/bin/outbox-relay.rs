@@ -1,9 +1,10 @@
 //! outbox-relay: publishes the events of orders stored but not published.
 //! Wiring only: settings, clients, the relay, then Lambda or a local loop.
 
+use order_api::RelayProcessSettings;
 use shared::adapters::{DynamoDbOrderRepository, SnsEventPublisher};
 use shared::outbox::{OutboxRelay, RelaySettings};
-use shared::Config;
+use shared::Env;
 
 /// Orders read per page of the backlog.
 const PAGE_SIZE: usize = 100;
@@ -11,15 +12,15 @@ const PAGE_SIZE: usize = 100;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init("outbox-relay");
-    let config = Config::from_env()?;
-    let aws = config.aws().await;
+    let config = RelayProcessSettings::read(&Env::process())?;
+    let aws = config.aws.aws().await;
     let relay = OutboxRelay::new(
         DynamoDbOrderRepository::new(aws_sdk_dynamodb::Client::new(&aws), &config.orders_table),
         SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
         RelaySettings {
-            grace: config.relay_grace,
+            grace: config.grace,
             page_size: PAGE_SIZE,
         },
     );
-    shared::outbox::serve(relay, config.lambda_mode, config.relay_interval).await
+    shared::outbox::serve(relay, config.lambda_mode, config.interval).await
 }

@@ -8,71 +8,29 @@
 
 use std::io::Write;
 
-use aws_sdk_sqs::types::QueueAttributeName;
-use aws_sdk_sqs::Client;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use shared::adapters::QueueDepth;
 
-use super::queues::SqsQueues;
 use super::scan;
-use crate::error::{CtlError, Endpoint};
+use crate::error::CtlError;
 use crate::output::{age, or_dash, time, Report, Table};
-use crate::target::{resolve, Target, Workflow};
+use crate::target::{Target, Workflow};
 
 /// Messages peeked per DLQ for the oldest one's age.
 const AGE_SCAN: usize = 100;
-
-/// A queue's message counts (SQS's approximate ones).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Depth {
-    pub visible: u64,
-    /// Received and not yet deleted or released: being peeked or moved.
-    pub in_flight: u64,
-    pub delayed: u64,
-}
-
-impl Depth {
-    pub fn total(&self) -> u64 {
-        self.visible + self.in_flight + self.delayed
-    }
-}
-
-pub async fn depth(client: &Client, endpoint: &Endpoint, url: &str) -> Result<Depth, CtlError> {
-    let attributes = client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        .send()
-        .await
-        .map_err(|e| endpoint.error("sqs:GetQueueAttributes", e))?
-        .attributes
-        .unwrap_or_default();
-    let count = |name: QueueAttributeName| {
-        attributes
-            .get(&name)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    };
-    Ok(Depth {
-        visible: count(QueueAttributeName::ApproximateNumberOfMessages),
-        in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        delayed: count(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
-    })
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DlqRow {
     pub workflow: Workflow,
     pub queue: String,
-    pub source_queue: String,
+    /// None for the delivery DLQ: SNS puts there what it could not deliver.
+    pub source_queue: Option<String>,
     /// Visible + in flight + delayed.
     pub depth: u64,
     #[serde(flatten)]
-    pub counts: Depth,
+    pub counts: QueueDepth,
     #[serde(skip)]
     pub oldest: Option<DateTime<Utc>>,
     pub oldest_sent_at: Option<String>,
@@ -88,12 +46,12 @@ pub struct ListReport {
 }
 
 pub async fn run(target: &Target) -> Result<ListReport, CtlError> {
-    let sqs = target.sqs();
-    let queues = SqsQueues::new(sqs.clone(), target.endpoint.clone());
+    let queues = target.queues();
+    let failed = |e| target.endpoint.error(None, e);
     let mut rows = Vec::new();
     for workflow in Workflow::ALL {
-        let pair = resolve(&sqs, target, workflow).await?;
-        let counts = depth(&sqs, &target.endpoint, &pair.dlq.url).await?;
+        let dlq = target.resolve(workflow).await?;
+        let counts = queues.depth(&dlq.queue.url).await.map_err(failed)?;
         let (oldest, age_from) = if counts.visible == 0 {
             let why = match counts.total() {
                 0 => "empty",
@@ -101,7 +59,9 @@ pub async fn run(target: &Target) -> Result<ListReport, CtlError> {
             };
             (None, why.to_owned())
         } else {
-            let scan = scan::peek(&queues, &pair.dlq.url, AGE_SCAN).await?;
+            let scan = scan::peek(&queues, &dlq.queue.url, AGE_SCAN)
+                .await
+                .map_err(failed)?;
             let oldest = scan.letters.iter().filter_map(|l| l.sent_at).min();
             let n = scan.letters.len();
             let from = if scan.complete {
@@ -116,8 +76,8 @@ pub async fn run(target: &Target) -> Result<ListReport, CtlError> {
         };
         rows.push(DlqRow {
             workflow,
-            queue: pair.dlq.name,
-            source_queue: pair.source.name,
+            queue: dlq.queue.name,
+            source_queue: dlq.source.map(|q| q.name),
             depth: counts.total(),
             counts,
             oldest,
@@ -145,7 +105,9 @@ impl Report for ListReport {
             let partial = row.age_from.contains("may be older");
             table.row(vec![
                 format!("{} ({})", row.queue, row.workflow.name()),
-                row.source_queue.clone(),
+                row.source_queue
+                    .clone()
+                    .unwrap_or_else(|| "- (SNS deliveries)".to_owned()),
                 row.depth.to_string(),
                 row.counts.in_flight.to_string(),
                 row.oldest_age_seconds

@@ -1,18 +1,17 @@
 //! `orderctl dlq`: inspect, redrive and purge the dead-letter queues.
 //!
 //! - [`list`], [`peek`], [`redrive`], [`purge`]: one module per command.
-//! - [`letter`]: a DLQ message and the failure note the workers attach.
-//! - [`queues`]: the queue operations as a port ([`Queues`]), on SQS.
+//! - [`letter`]: a DLQ message (`shared::ports::Letter`) as the operator reads it.
 //! - [`scan`]: reading a queue without consuming it.
-//! - [`safe_move`]: receive → send → delete, never losing a message.
-//! - [`native`]: SQS's own move task, where the endpoint has it.
+//! - [`safe_move`]: receive → send (or publish) → delete, never losing a message.
+//!
+//! The queue operations are `shared`'s: the `Queues` port on `SqsQueues`,
+//! and SQS's own move task (`shared::adapters::sqs_move_task`).
 
 pub mod letter;
 pub mod list;
-pub mod native;
 pub mod peek;
 pub mod purge;
-pub mod queues;
 pub mod redrive;
 pub mod safe_move;
 pub mod scan;
@@ -23,12 +22,12 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub use letter::{Letter, LetterView};
-pub use queues::{Queues, SqsQueues};
+pub use letter::LetterView;
+use shared::adapters::{sqs_move_task, SnsEventPublisher};
 
 use crate::error::CtlError;
 use crate::output::emit;
-use crate::target::{resolve, Target, TargetArgs};
+use crate::target::{Target, TargetArgs};
 
 #[derive(Debug, Args)]
 pub struct DlqArgs {
@@ -45,7 +44,8 @@ pub enum DlqCommand {
     /// A DLQ's messages with order id, receive count and failure reason,
     /// left in the queue and visible again at once.
     Peek(peek::PeekArgs),
-    /// Move messages back to their source queue, never losing one.
+    /// Move messages back to their source queue (the delivery DLQ's: to the
+    /// topic), never losing one.
     Redrive(redrive::RedriveArgs),
     /// Delete every message of a DLQ (asks first).
     Purge(purge::PurgeArgs),
@@ -59,27 +59,29 @@ pub async fn run(args: DlqArgs) -> Result<ExitCode, CtlError> {
         DlqCommand::Peek(peek) => emit(&peek::run(&target, &peek).await?, json),
         DlqCommand::Purge(purge) => emit(&purge::run(&target, &purge).await?, json),
         DlqCommand::Redrive(args) => {
-            let sqs = target.sqs();
-            let pair = resolve(&sqs, &target, target.workflow(&args.queue)?).await?;
+            let dlq = target.resolve(target.workflow(&args.queue)?).await?;
+            let queues = target.queues();
             let expected = match (args.message_ids.len(), args.max) {
                 (0, max) => {
-                    let visible = list::depth(&sqs, &target.endpoint, &pair.dlq.url)
-                        .await?
-                        .visible;
+                    let depth = queues.depth(&dlq.queue.url).await;
+                    let visible = depth.map_err(|e| target.endpoint.error(None, e))?.visible;
                     max.map_or(visible, |max| max.min(visible))
                 }
                 (named, _) => named as u64,
             };
             let progress = progress_bar(expected, json);
-            let report = redrive::redrive(
-                &sqs,
-                &target.endpoint,
-                &pair,
-                &args,
-                native::POLL_EVERY,
-                &progress,
-            )
-            .await;
+            let report = if dlq.source.is_some() {
+                let (sqs, every) = (target.sqs(), sqs_move_task::POLL_EVERY);
+                redrive::redrive(&sqs, &target.endpoint, &dlq, &args, every, &progress).await
+            } else {
+                // The delivery DLQ: back to the topic, as `republish` publishes.
+                let topic = target.topic_arn().await?;
+                let sns = aws_sdk_sns::Client::new(&target.sdk);
+                let events = SnsEventPublisher::new(sns, &topic);
+                let to =
+                    redrive::redrive_to_topic(&queues, &events, &topic, &dlq, &args, &progress);
+                Ok(to.await)
+            };
             progress.finish_and_clear();
             emit(&report?, json)
         }

@@ -5,17 +5,17 @@ use std::io::Write;
 use clap::Args;
 use serde::Serialize;
 
+use shared::adapters::QueueDepth;
+
 use super::letter::LetterView;
-use super::list::{depth, Depth};
-use super::queues::SqsQueues;
 use super::scan;
 use crate::error::CtlError;
 use crate::output::{clip, or_dash, Report, Table};
-use crate::target::{resolve, Target};
+use crate::target::Target;
 
 #[derive(Debug, Clone, Args)]
 pub struct PeekArgs {
-    /// `email` or `audit` (or the name of either of its queues).
+    /// `email`, `audit` or `delivery` (or the name of one of their queues).
     pub queue: String,
     /// Show at most this many messages.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
@@ -26,27 +26,28 @@ pub struct PeekArgs {
 #[serde(rename_all = "camelCase")]
 pub struct PeekReport {
     pub queue: String,
-    pub source_queue: String,
-    pub depth: Depth,
+    pub source_queue: Option<String>,
+    pub depth: QueueDepth,
     /// Whether every visible message is shown.
     pub complete: bool,
     pub messages: Vec<LetterView>,
 }
 
 pub async fn run(target: &Target, args: &PeekArgs) -> Result<PeekReport, CtlError> {
-    let sqs = target.sqs();
-    let workflow = target.workflow(&args.queue)?;
-    let pair = resolve(&sqs, target, workflow).await?;
-    let queues = SqsQueues::new(sqs.clone(), target.endpoint.clone());
-    let scan = scan::peek(&queues, &pair.dlq.url, args.max as usize).await?;
+    let dlq = target.resolve(target.workflow(&args.queue)?).await?;
+    let queues = target.queues();
+    let failed = |e| target.endpoint.error(None, e);
+    let scan = scan::peek(&queues, &dlq.queue.url, args.max as usize)
+        .await
+        .map_err(failed)?;
     // Counted after the scan released what it held, so that it counts them as visible.
-    let depth = depth(&sqs, &target.endpoint, &pair.dlq.url).await?;
+    let depth = queues.depth(&dlq.queue.url).await.map_err(failed)?;
     Ok(PeekReport {
-        queue: pair.dlq.name,
-        source_queue: pair.source.name,
+        queue: dlq.queue.name,
+        source_queue: dlq.source.map(|q| q.name),
         depth,
         complete: scan.complete,
-        messages: scan.letters.iter().map(|l| l.view()).collect(),
+        messages: scan.letters.iter().map(LetterView::of).collect(),
     })
 }
 
@@ -58,10 +59,11 @@ impl Report for PeekReport {
         } else {
             format!(" of ~{}", self.depth.total())
         };
+        let source = self.source_queue.as_deref().unwrap_or("SNS deliveries");
         writeln!(
             out,
-            "{} (source {}): {shown}{of} message(s)",
-            self.queue, self.source_queue
+            "{} (source {source}): {shown}{of} message(s)",
+            self.queue
         )?;
         if shown == 0 {
             return Ok(());

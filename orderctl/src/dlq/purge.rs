@@ -9,14 +9,13 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
-use super::list::depth;
 use crate::error::CtlError;
 use crate::output::Report;
-use crate::target::{resolve, Target};
+use crate::target::Target;
 
 #[derive(Debug, Clone, Args)]
 pub struct PurgeArgs {
-    /// `email` or `audit` (or the name of either of its queues).
+    /// `email`, `audit` or `delivery` (or the name of one of their queues).
     pub queue: String,
     /// Purge without asking.
     #[arg(long, short = 'y')]
@@ -33,36 +32,20 @@ pub struct PurgeReport {
 }
 
 pub async fn run(target: &Target, args: &PurgeArgs) -> Result<PurgeReport, CtlError> {
-    let sqs = target.sqs();
-    let workflow = target.workflow(&args.queue)?;
-    let pair = resolve(&sqs, target, workflow).await?;
-    let count = depth(&sqs, &target.endpoint, &pair.dlq.url).await?.total();
-    if !args.yes && !confirmed(&pair.dlq.name, count)? {
+    let dlq = target.resolve(target.workflow(&args.queue)?).await?;
+    let queues = target.queues();
+    let failed = |e| target.endpoint.error(None, e);
+    let count = queues.depth(&dlq.queue.url).await.map_err(failed)?.total();
+    if !args.yes && !confirmed(&dlq.queue.name, count)? {
         return Ok(PurgeReport {
-            queue: pair.dlq.name,
+            queue: dlq.queue.name,
             approximate_messages: count,
             purged: false,
         });
     }
-    match sqs.purge_queue().queue_url(&pair.dlq.url).send().await {
-        Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_purge_queue_in_progress()) =>
-        {
-            return Err(CtlError::Aws {
-                action: "sqs:PurgeQueue",
-                source: format!(
-                    "{} is being purged already; SQS allows one purge per 60 seconds",
-                    pair.dlq.name
-                )
-                .into(),
-            })
-        }
-        Err(e) => return Err(target.endpoint.error("sqs:PurgeQueue", e)),
-    }
+    queues.purge(&dlq.queue.url).await.map_err(failed)?;
     Ok(PurgeReport {
-        queue: pair.dlq.name,
+        queue: dlq.queue.name,
         approximate_messages: count,
         purged: true,
     })

@@ -2,7 +2,8 @@
 //!
 //! The whole DLQ goes with SQS's own move task where the endpoint has one; a
 //! selection (`--max`, `--message-id`), a dry run, and any endpoint without
-//! move tasks go message by message with the safe move.
+//! move tasks go message by message with the safe move. The delivery DLQ has
+//! no source queue: its messages are published to the topic again.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -13,18 +14,21 @@ use chrono::Utc;
 use clap::Args;
 use indicatif::ProgressBar;
 use serde::Serialize;
+use shared::adapters::sqs_move_task::{self, NativeError, TaskReport};
+use shared::adapters::SqsQueues;
+use shared::ports::EventPublisher;
 
 use super::letter::LetterView;
-use super::native::{self, NativeError, TaskReport};
-use super::queues::SqsQueues;
-use super::safe_move::{safe_move, MoveFailure, MovePlan};
+use super::safe_move::{
+    safe_move, Destination, MoveFailure, MovePlan, MoveTally, ToQueue, ToTopic,
+};
 use crate::error::{CtlError, Endpoint};
 use crate::output::{clip, or_dash, Report, Table};
-use crate::target::DlqPair;
+use crate::target::Dlq;
 
 #[derive(Debug, Clone, Args)]
 pub struct RedriveArgs {
-    /// `email` or `audit` (or the name of either of its queues).
+    /// `email`, `audit` or `delivery` (or the name of one of their queues).
     pub queue: String,
     /// Move at most this many messages.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -47,7 +51,7 @@ pub struct RedriveArgs {
 pub enum Method {
     /// SQS's move task.
     Native,
-    /// Receive, send, then delete, message by message.
+    /// Receive, send (or publish), then delete, message by message.
     SafeMove,
 }
 
@@ -75,42 +79,99 @@ pub struct RedriveReport {
     pub aborted: Option<String>,
 }
 
-/// Redrives `pair.dlq` into `pair.source` as `args` ask.
+/// Redrives `dlq` into its source queue as `args` ask.
 pub async fn redrive(
     client: &Client,
     endpoint: &Endpoint,
-    pair: &DlqPair,
+    dlq: &Dlq,
     args: &RedriveArgs,
     poll_every: Duration,
     progress: &ProgressBar,
 ) -> Result<RedriveReport, CtlError> {
+    let Some(source) = &dlq.source else {
+        return Err(CtlError::UnknownQueue {
+            given: dlq.queue.name.clone(),
+            known: vec!["a DLQ with a source queue".to_owned()],
+        });
+    };
     let whole = args.max.is_none() && args.message_ids.is_empty() && !args.dry_run;
     let mut fallback_reason = None;
     if whole {
-        match native::redrive(client, endpoint, pair, args.rate, poll_every, progress).await {
-            Ok(task) => return Ok(native_report(pair, task)),
+        let show = |moved: u64, total: Option<u64>| {
+            if let Some(total) = total {
+                progress.set_length(total);
+            }
+            progress.set_position(moved);
+        };
+        let task = sqs_move_task::move_messages(
+            client,
+            &dlq.queue.arn,
+            &source.arn,
+            args.rate,
+            poll_every,
+            &show,
+        );
+        match task.await {
+            Ok(task) => return Ok(native_report(dlq, &source.name, task)),
             Err(NativeError::Unsupported(reason)) => {
                 tracing::debug!(%reason, "no native move task here; moving message by message");
                 fallback_reason =
                     Some(format!("the endpoint has no message move tasks ({reason})"));
             }
-            Err(NativeError::Failed(error)) => return Err(error),
+            Err(NativeError::Failed(error)) => return Err(endpoint.error(None, error)),
         }
     }
+    let queues = SqsQueues::new(client.clone());
+    let destination = ToQueue {
+        queues: &queues,
+        url: source.url.clone(),
+    };
+    let tally = move_safely(&queues, &destination, dlq, args, progress).await;
+    Ok(safe_report(dlq, &source.name, args, fallback_reason, tally))
+}
+
+/// Redrives the delivery DLQ: each message's event published to the topic
+/// `topic` through `events` again, then deleted.
+pub async fn redrive_to_topic<P: EventPublisher>(
+    queues: &SqsQueues,
+    events: &P,
+    topic: &str,
+    dlq: &Dlq,
+    args: &RedriveArgs,
+    progress: &ProgressBar,
+) -> RedriveReport {
+    let tally = move_safely(queues, &ToTopic { events }, dlq, args, progress).await;
+    safe_report(dlq, topic, args, None, tally)
+}
+
+async fn move_safely<D: Destination>(
+    queues: &SqsQueues,
+    destination: &D,
+    dlq: &Dlq,
+    args: &RedriveArgs,
+    progress: &ProgressBar,
+) -> MoveTally {
     let plan = MovePlan {
-        dlq_url: pair.dlq.url.clone(),
-        destination_url: pair.source.url.clone(),
+        dlq_url: dlq.queue.url.clone(),
         max: args.max,
         message_ids: args.message_ids.clone(),
         dry_run: args.dry_run,
         rate: args.rate,
         cutoff: Utc::now(),
     };
-    let queues = SqsQueues::new(client.clone(), endpoint.clone());
-    let tally = safe_move(&queues, &plan, progress).await;
-    Ok(RedriveReport {
-        queue: pair.dlq.name.clone(),
-        destination: pair.source.name.clone(),
+    safe_move(queues, destination, &plan, progress).await
+}
+
+fn safe_report(
+    dlq: &Dlq,
+    destination: &str,
+    args: &RedriveArgs,
+    fallback_reason: Option<String>,
+    tally: MoveTally,
+) -> RedriveReport {
+    RedriveReport {
+        queue: dlq.queue.name.clone(),
+        destination: destination.to_owned(),
         method: Method::SafeMove,
         dry_run: args.dry_run,
         fallback_reason,
@@ -122,10 +183,10 @@ pub async fn redrive(
         would_move: tally.would_move,
         not_found: tally.not_found,
         aborted: tally.aborted,
-    })
+    }
 }
 
-fn native_report(pair: &DlqPair, task: TaskReport) -> RedriveReport {
+fn native_report(dlq: &Dlq, destination: &str, task: TaskReport) -> RedriveReport {
     let moved = task.moved.max(0) as u64;
     let failed = match task.status.as_str() {
         "COMPLETED" => 0,
@@ -134,8 +195,8 @@ fn native_report(pair: &DlqPair, task: TaskReport) -> RedriveReport {
             .map_or(0, |n| (n.max(0) as u64).saturating_sub(moved)),
     };
     RedriveReport {
-        queue: pair.dlq.name.clone(),
-        destination: pair.source.name.clone(),
+        queue: dlq.queue.name.clone(),
+        destination: destination.to_owned(),
         method: Method::Native,
         dry_run: false,
         fallback_reason: None,

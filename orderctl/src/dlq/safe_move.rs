@@ -1,5 +1,6 @@
-//! The safe move: receive from the DLQ, send to the source queue, and only
-//! once the send succeeded delete from the DLQ.
+//! The safe move: receive from the DLQ, put the message where it goes back
+//! to (its source queue, or the topic for the delivery DLQ), and only once
+//! that succeeded delete it from the DLQ.
 //!
 //! A crash between send and delete leaves the message in both queues — it is
 //! delivered twice, which the workers are built for (idempotent by event
@@ -7,27 +8,63 @@
 //! deleted; it is made visible in the DLQ again.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use serde::Serialize;
 use shared::domain::OrderId;
+use shared::event::OrderCreated;
+use shared::ports::{BackendError, EventPublisher, Letter, Queues, MAX_BATCH};
 use shared::telemetry::error_chain;
 use tokio::time::Instant;
 
-use super::letter::{Letter, LetterView};
-use super::queues::{Queues, MAX_BATCH};
+use super::letter::LetterView;
 
 /// How long a message being moved stays hidden: far longer than one send
 /// and one delete take, so that nobody else moves it meanwhile.
 const MOVE_HOLD: Duration = Duration::from_secs(60);
 
-/// What to move, and where.
+/// Where a moved message goes back to.
+pub trait Destination: Send + Sync {
+    fn put(&self, letter: &Letter) -> impl Future<Output = Result<(), BackendError>> + Send;
+}
+
+/// The source queue: the body and the original attributes, as received.
+#[derive(Debug)]
+pub struct ToQueue<'a, Q> {
+    pub queues: &'a Q,
+    pub url: String,
+}
+
+impl<Q: Queues> Destination for ToQueue<'_, Q> {
+    async fn put(&self, letter: &Letter) -> Result<(), BackendError> {
+        self.queues.send(&self.url, letter).await
+    }
+}
+
+/// The topic, for what SNS could not deliver: the body must be an order
+/// event, published again as order-api published it. Both workers drop an
+/// event they already handled, so the queue that did get it sees no change.
+#[derive(Debug)]
+pub struct ToTopic<'a, P> {
+    pub events: &'a P,
+}
+
+impl<P: EventPublisher> Destination for ToTopic<'_, P> {
+    async fn put(&self, letter: &Letter) -> Result<(), BackendError> {
+        let body = shared::event::event_body(&letter.body);
+        let event =
+            OrderCreated::parse(&body).map_err(|e| BackendError::new("SNS.Publish", false, e))?;
+        self.events.publish(&event).await
+    }
+}
+
+/// What to move.
 #[derive(Debug, Clone)]
 pub struct MovePlan {
     pub dlq_url: String,
-    pub destination_url: String,
     /// Move at most this many.
     pub max: Option<u64>,
     /// Move only these (DLQ message ids, or the ids in the source queue).
@@ -92,14 +129,17 @@ impl Pacer {
     }
 }
 
-/// Runs `plan`; never fails as a whole — what went wrong is in the tally.
-pub async fn safe_move<Q: Queues>(
+/// Runs `plan`, putting each message to `destination`; never fails as a
+/// whole — what went wrong is in the tally.
+pub async fn safe_move<Q: Queues, D: Destination>(
     queues: &Q,
+    destination: &D,
     plan: &MovePlan,
     progress: &ProgressBar,
 ) -> MoveTally {
     let mut run = Run {
         queues,
+        destination,
         plan,
         progress,
         tally: MoveTally::default(),
@@ -121,8 +161,9 @@ pub async fn safe_move<Q: Queues>(
     run.tally
 }
 
-struct Run<'a, Q> {
+struct Run<'a, Q, D> {
     queues: &'a Q,
+    destination: &'a D,
     plan: &'a MovePlan,
     progress: &'a ProgressBar,
     tally: MoveTally,
@@ -135,7 +176,7 @@ struct Run<'a, Q> {
     wanted: HashSet<String>,
 }
 
-impl<Q: Queues> Run<'_, Q> {
+impl<Q: Queues, D: Destination> Run<'_, Q, D> {
     /// Messages moved, failed or listed: what `--max` counts.
     fn taken(&self) -> u64 {
         self.tally.moved + self.tally.failures.len() as u64 + self.tally.would_move.len() as u64
@@ -205,7 +246,7 @@ impl<Q: Queues> Run<'_, Q> {
             self.wanted.remove(id);
         }
         if self.plan.dry_run {
-            self.tally.would_move.push(letter.view());
+            self.tally.would_move.push(LetterView::of(&letter));
             self.held.insert(letter.message_id, letter.receipt_handle);
         } else {
             self.pacer.wait().await;
@@ -220,7 +261,7 @@ impl<Q: Queues> Run<'_, Q> {
             order_id: letter.order_id(),
             reason,
         };
-        if let Err(error) = self.queues.send(&self.plan.destination_url, &letter).await {
+        if let Err(error) = self.destination.put(&letter).await {
             let reason = format!("not sent, left in the DLQ: {}", error_chain(&error));
             self.tally.failures.push(failure(reason));
             self.held
@@ -235,7 +276,7 @@ impl<Q: Queues> Run<'_, Q> {
             Ok(()) => self.tally.moved += 1,
             Err(error) => {
                 let reason = format!(
-                    "sent to the source queue but still in the DLQ (it will be delivered twice; \
+                    "put back but still in the DLQ (it will be delivered twice; \
                      the workers ignore the second): {}",
                     error_chain(&error)
                 );

@@ -10,9 +10,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::letter::Letter;
-use super::queues::{Queues, MAX_BATCH};
-use crate::error::CtlError;
+use shared::ports::{BackendError, Letter, Queues, MAX_BATCH};
 
 /// Long enough to page through a few hundred messages without meeting the
 /// first ones again; short enough that a crashed scan delays nothing much.
@@ -28,7 +26,11 @@ pub struct Scan {
 }
 
 /// Up to `max` messages of the queue, left in it and visible again.
-pub async fn peek<Q: Queues>(queues: &Q, queue_url: &str, max: usize) -> Result<Scan, CtlError> {
+pub async fn peek<Q: Queues>(
+    queues: &Q,
+    queue_url: &str,
+    max: usize,
+) -> Result<Scan, BackendError> {
     let mut letters: Vec<Letter> = Vec::new();
     // The newest receipt of each message: only it can change the visibility.
     let mut receipts: HashMap<String, String> = HashMap::new();
@@ -51,7 +53,7 @@ async fn page<Q: Queues>(
     max: usize,
     letters: &mut Vec<Letter>,
     receipts: &mut HashMap<String, String>,
-) -> Result<bool, CtlError> {
+) -> Result<bool, BackendError> {
     while letters.len() < max {
         let want = (max - letters.len()).min(MAX_BATCH);
         let batch = queues.receive(queue_url, want, PEEK_HOLD).await?;

@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
-use crate::ports::BackendError;
+use crate::ports::{BackendError, Fault};
 
 /// Error codes that mean "slow down and try again", across the services we call.
 const THROTTLING_CODES: &[&str] = &[
@@ -47,7 +47,34 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let transient = is_transient(&error);
-    BackendError::new(operation, transient, DetailedSdkError(error))
+    let fault = fault(&error);
+    BackendError::new(operation, transient, DetailedSdkError(error)).with_fault(fault)
+}
+
+/// Codes that mean "no such table, queue or topic", across the services
+/// (moto names SQS's by its query-protocol code, real SQS by its JSON one).
+const NOT_FOUND_CODES: &[&str] = &[
+    "ResourceNotFoundException",
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "NotFound",
+    "NotFoundException",
+];
+
+/// Nobody answered, the resource is missing, or anything else.
+pub fn fault<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Fault {
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Fault::Unreachable,
+        SdkError::ServiceError(service)
+            if service
+                .err()
+                .code()
+                .is_some_and(|code| NOT_FOUND_CODES.contains(&code)) =>
+        {
+            Fault::NotFound
+        }
+        _ => Fault::Other,
+    }
 }
 
 /// The SDK's `Display` is terse ("service error"); this shows the service's

@@ -21,6 +21,28 @@ impl SnsEventPublisher {
             topic_arn: topic_arn.into(),
         }
     }
+
+    pub fn topic_arn(&self) -> &str {
+        &self.topic_arn
+    }
+
+    /// The ARN of the topic called `name`, if there is one (every page of
+    /// `ListTopics`: SNS has no lookup by name).
+    pub async fn find_topic(client: &Client, name: &str) -> Result<Option<String>, BackendError> {
+        let mut topics = client.list_topics().into_paginator().items().send();
+        while let Some(topic) = topics.next().await {
+            let topic = topic.map_err(|e| backend_error("SNS.ListTopics", e))?;
+            if let Some(arn) = topic.topic_arn.filter(|arn| names(arn, name)) {
+                return Ok(Some(arn));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Whether the topic ARN's last field — the topic's name — is `name`.
+fn names(arn: &str, name: &str) -> bool {
+    arn.rsplit(':').next() == Some(name)
 }
 
 fn string_attribute(value: &str) -> Result<MessageAttributeValue, BackendError> {
@@ -43,5 +65,20 @@ impl EventPublisher for SnsEventPublisher {
             .await
             .map_err(|e| backend_error("SNS.Publish", e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+
+    #[test]
+    fn a_topic_is_found_by_its_whole_name() {
+        let arn = "arn:aws:sns:eu-west-1:1:prod-OrderEvents";
+        assert!(names(arn, "prod-OrderEvents"));
+        assert!(!names(
+            "arn:aws:sns:eu-west-1:1:preprod-OrderEvents",
+            "prod-OrderEvents"
+        ));
     }
 }

@@ -15,23 +15,7 @@ use aws_sdk_sqs::Client;
 
 use super::sdk_error::backend_error;
 use crate::domain::iso8601;
-use crate::ports::{BackendError, DeadLetter, DeadLetters, FailureNote};
-
-/// The names of the attributes that say why a message is in a DLQ.
-pub mod failure_attributes {
-    /// The error and its cause chain.
-    pub const FAILURE_REASON: &str = "FailureReason";
-    /// `permanent` or `transient`.
-    pub const FAILURE_KIND: &str = "FailureKind";
-    /// ISO 8601, UTC.
-    pub const FAILED_AT: &str = "FailedAt";
-    pub const SOURCE_QUEUE: &str = "SourceQueue";
-    pub const SOURCE_MESSAGE_ID: &str = "SourceMessageId";
-    /// How often the source queue had delivered the message.
-    pub const RECEIVE_COUNT: &str = "ReceiveCount";
-    /// The worker that gave up (`email-worker`, `audit-worker`).
-    pub const COMPONENT: &str = "Component";
-}
+use crate::ports::{failure_attributes, BackendError, DeadLetter, DeadLetters, FailureNote};
 
 const OPERATION: &str = "DLQ.SendMessage";
 /// SQS's limit of message attributes per message.

@@ -7,10 +7,41 @@
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_sdk_sqs::Client;
-use serde::Deserialize;
 
 use super::sdk_error::backend_error;
+use super::RedrivePolicy;
 use crate::ports::BackendError;
+
+/// A queue, looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueAddress {
+    pub name: String,
+    pub url: String,
+    pub arn: String,
+}
+
+impl QueueAddress {
+    /// The queue's URL and ARN; a missing queue is a [`crate::ports::Fault::NotFound`].
+    pub async fn lookup(client: &Client, name: &str) -> Result<QueueAddress, BackendError> {
+        let url = queue_url(client, name).await?;
+        let arn = client
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| backend_error("SQS.GetQueueAttributes", e))?
+            .attributes
+            .unwrap_or_default()
+            .remove(&QueueAttributeName::QueueArn)
+            .unwrap_or_default();
+        Ok(QueueAddress {
+            name: name.to_owned(),
+            url,
+            arn,
+        })
+    }
+}
 
 /// A consumed queue, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,46 +49,13 @@ pub struct SqsQueue {
     pub name: String,
     pub url: String,
     pub arn: String,
-    pub dead_letter_url: String,
+    /// The DLQ its redrive policy names (or the fallback's, without one).
+    pub dead_letter: QueueAddress,
     /// The receive on which SQS gives up (and the worker attaches the reason).
     pub max_receive_count: u32,
     /// How long a received message stays hidden (`VisibilityTimeout`): the
     /// local poller extends it while a record is still being handled.
     pub visibility_timeout: std::time::Duration,
-}
-
-/// `RedrivePolicy` as SQS returns it; some endpoints write the count as text.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RedrivePolicy {
-    dead_letter_target_arn: String,
-    max_receive_count: serde_json::Value,
-}
-
-impl RedrivePolicy {
-    fn parse(text: &str) -> Result<(String, u32), String> {
-        let policy: RedrivePolicy = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let count = match &policy.max_receive_count {
-            serde_json::Value::Number(n) => n.as_u64(),
-            serde_json::Value::String(s) => s.parse().ok(),
-            _ => None,
-        }
-        .and_then(|n| u32::try_from(n).ok())
-        .filter(|n| *n > 0)
-        .ok_or_else(|| {
-            format!(
-                "maxReceiveCount {} is not a positive count",
-                policy.max_receive_count
-            )
-        })?;
-        let dlq_name = policy
-            .dead_letter_target_arn
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        Ok((dlq_name, count))
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,26 +90,36 @@ impl SqsQueue {
             .get(&QueueAttributeName::QueueArn)
             .cloned()
             .unwrap_or_default();
-        let (dlq_name, max_receive_count) = match attributes.get(&QueueAttributeName::RedrivePolicy)
-        {
-            Some(text) if !text.is_empty() => RedrivePolicy::parse(text).map_err(|reason| {
-                BackendError::new(
-                    "SQS.GetQueueAttributes",
-                    false,
-                    BadRedrivePolicy {
-                        queue: name.to_owned(),
-                        reason,
-                    },
-                )
-            })?,
-            _ => {
-                tracing::warn!(
-                    queue = name,
-                    "queue has no redrive policy; using the configured DLQ"
-                );
-                (fallback_dlq.to_owned(), fallback_max_receive_count)
-            }
-        };
+        let (dead_letter, max_receive_count) =
+            match attributes.get(&QueueAttributeName::RedrivePolicy) {
+                Some(text) if !text.is_empty() => {
+                    let policy = RedrivePolicy::parse(text).map_err(|e| {
+                        BackendError::new(
+                            "SQS.GetQueueAttributes",
+                            false,
+                            BadRedrivePolicy {
+                                queue: name.to_owned(),
+                                reason: e.0,
+                            },
+                        )
+                    })?;
+                    let name = policy.dead_letter_queue_name();
+                    let dead_letter = QueueAddress {
+                        url: queue_url(client, name).await?,
+                        name: name.to_owned(),
+                        arn: policy.dead_letter_target_arn.clone(),
+                    };
+                    (dead_letter, policy.max_receive_count)
+                }
+                _ => {
+                    tracing::warn!(
+                        queue = name,
+                        "queue has no redrive policy; using the configured DLQ"
+                    );
+                    let dead_letter = QueueAddress::lookup(client, fallback_dlq).await?;
+                    (dead_letter, fallback_max_receive_count)
+                }
+            };
         // SQS's default, should the endpoint not say.
         let visibility_timeout = attributes
             .get(&QueueAttributeName::VisibilityTimeout)
@@ -122,7 +130,7 @@ impl SqsQueue {
             );
         Ok(SqsQueue {
             name: name.to_owned(),
-            dead_letter_url: queue_url(client, &dlq_name).await?,
+            dead_letter,
             url,
             arn,
             max_receive_count,
@@ -148,22 +156,6 @@ mod tests {
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
 
     use super::*;
-
-    #[test]
-    fn a_redrive_policy_gives_the_dlq_name_and_the_count_in_either_notation() {
-        let arn = "arn:aws:sqs:us-east-1:123456789012:local-OrderEmailDLQ";
-        for count in ["3", "\"3\""] {
-            let text = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":{count}}}"#);
-            assert_eq!(
-                RedrivePolicy::parse(&text),
-                Ok(("local-OrderEmailDLQ".to_owned(), 3))
-            );
-        }
-        assert!(RedrivePolicy::parse(&format!(
-            r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":0}}"#
-        ))
-        .is_err());
-    }
 
     #[tokio::test]
     async fn resolves_the_queue_and_the_dlq_its_policy_names() {
@@ -198,7 +190,8 @@ mod tests {
             queue.arn,
             "arn:aws:sqs:us-east-1:123456789012:local-OrderEmailQueue"
         );
-        assert_eq!(queue.dead_letter_url, "http://sqs/real-DLQ");
+        assert_eq!(queue.dead_letter.url, "http://sqs/real-DLQ");
+        assert_eq!(queue.dead_letter.name, "real-DLQ");
         assert_eq!(queue.max_receive_count, 5);
     }
 }

@@ -8,19 +8,17 @@
 //!   fails that record only.
 //! - `error`: why a record failed, and the one place that maps it to
 //!   "retry" or "dead-letter now".
-//! - `envelope`: the event inside a message, raw or in an SNS envelope.
 //! - `poller`: local mode — long-polls the queue, builds the `SqsEvent` a
 //!   Lambda would get, deletes what succeeded.
 //! - `serve`: a worker binary's entry: Lambda or local mode.
 
-mod envelope;
 mod error;
 pub mod poller;
 mod runner;
 mod serve;
 
-pub use envelope::event_body;
+pub use crate::event::event_body;
 pub use error::{disposition, Disposition, RecordError};
 pub use poller::Poller;
 pub use runner::{BatchReport, BatchRunner, Delivery, EventHandler, RunnerSettings};
-pub use serve::{serve, ServeError, WorkerQueue};
+pub use serve::{serve, ServeError, WorkerSettings};

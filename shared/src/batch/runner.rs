@@ -15,8 +15,8 @@ use futures_util::{FutureExt, StreamExt};
 use tracing::field::{display, Empty};
 use tracing::{Instrument, Span};
 
-use super::envelope::event_body;
 use super::error::{disposition, Disposition, RecordError};
+use crate::event::event_body;
 use crate::event::OrderCreated;
 use crate::ports::{DeadLetter, DeadLetters, FailureNote};
 use crate::telemetry::error_chain;

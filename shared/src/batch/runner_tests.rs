@@ -3,43 +3,10 @@ use std::sync::Mutex;
 
 use aws_lambda_events::sqs::SqsMessageAttribute;
 use chrono::Utc;
-use uuid::Uuid;
 
 use super::*;
-use crate::domain::{parse_order, OrderId};
+use crate::fakes::{order_created_by, RecordingDeadLetters};
 use crate::ports::{BackendError, FailureKind};
-
-/// Keeps what it is sent; fails every send when `broken`, panics when `buggy`.
-#[derive(Default)]
-struct RecordingDeadLetters {
-    letters: Mutex<Vec<DeadLetter>>,
-    broken: bool,
-    buggy: bool,
-}
-
-impl RecordingDeadLetters {
-    fn letters(&self) -> Vec<DeadLetter> {
-        self.letters.lock().expect("not poisoned").clone()
-    }
-}
-
-impl DeadLetters for RecordingDeadLetters {
-    async fn send(&self, letter: &DeadLetter) -> Result<(), BackendError> {
-        assert!(!self.buggy, "the DLQ adapter has a bug");
-        if self.broken {
-            return Err(BackendError::new(
-                "DLQ.SendMessage",
-                true,
-                "DLQ unreachable",
-            ));
-        }
-        self.letters
-            .lock()
-            .expect("not poisoned")
-            .push(letter.clone());
-        Ok(())
-    }
-}
 
 /// Handles an order by the customer's name: `Panic` panics, `Throttled`
 /// fails transiently, `Rejected` permanently, `Stuck` never finishes;
@@ -73,13 +40,7 @@ impl EventHandler for ScriptedHandler {
 }
 
 fn event_by(customer: &str) -> String {
-    let body = format!(
-        r#"{{"customerName":"{customer}","customerEmail":"c@example.com","items":[{{"productId":"p1","quantity":1,"price":9.99}}]}}"#
-    );
-    let order = parse_order(body.as_bytes())
-        .expect("a valid order")
-        .accept(OrderId::new(), Utc::now());
-    OrderCreated::new(Uuid::new_v4(), "corr-1", order).to_json()
+    order_created_by(customer).to_json()
 }
 
 fn record(id: &str, body: &str, receive_count: u32) -> SqsMessage {
@@ -187,10 +148,7 @@ async fn one_bad_record_and_one_panicking_record_fail_alone() {
 
 #[tokio::test]
 async fn without_a_reachable_dlq_both_bad_records_are_reported() {
-    let runner = runner(RecordingDeadLetters {
-        broken: true,
-        ..Default::default()
-    });
+    let runner = runner(RecordingDeadLetters::broken());
 
     let report = runner
         .run(
@@ -309,10 +267,7 @@ async fn an_event_in_an_sns_envelope_is_handled_and_an_unknown_version_is_not() 
 
 #[tokio::test]
 async fn a_panic_while_dead_lettering_leaves_the_record_to_sqs() {
-    let runner = runner(RecordingDeadLetters {
-        buggy: true,
-        ..Default::default()
-    });
+    let runner = runner(RecordingDeadLetters::buggy());
 
     let report = runner
         .run(

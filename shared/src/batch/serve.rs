@@ -13,21 +13,50 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use super::poller::Poller;
 use super::runner::{BatchRunner, EventHandler, RunnerSettings};
 use crate::adapters::{SqsDeadLetters, SqsQueue};
+use crate::config::{AwsSettings, ConfigError, Env};
 use crate::ports::BackendError;
-use crate::Config;
 
 /// Records handled at once. SQS and Lambda batches are 10 by default; this
 /// bounds a larger batch so the mail service is not flooded.
 const CONCURRENCY: usize = 10;
 
-/// Which queue a worker consumes.
+/// What a worker reads of the environment: its queue, and how it runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkerQueue {
+pub struct WorkerSettings {
+    pub aws: AwsSettings,
     /// The worker's name (`email-worker`), written on what it dead-letters.
     pub component: &'static str,
     pub queue: String,
-    /// Used only if the queue has no redrive policy naming its DLQ.
+    /// The queue's DLQ and `maxReceiveCount` are taken from its
+    /// `RedrivePolicy`; these apply only to a queue without one.
     pub fallback_dlq: String,
+    pub max_receive_count: u32,
+    /// A local worker's batch deadline, as the function's timeout is in
+    /// Lambda: a record's claims hold until then, and its handler is cut off then.
+    pub worker_timeout: Duration,
+    pub lambda_mode: bool,
+}
+
+impl WorkerSettings {
+    /// `queue` and `dlq` are (variable, default name suffix): `("EMAIL_QUEUE",
+    /// "OrderEmailQueue")`, … Also `MAX_RECEIVE_COUNT` (3) and
+    /// `WORKER_TIMEOUT_SECONDS` (30).
+    pub fn read(
+        env: &Env,
+        component: &'static str,
+        queue: (&str, &str),
+        dlq: (&str, &str),
+    ) -> Result<WorkerSettings, ConfigError> {
+        Ok(WorkerSettings {
+            aws: AwsSettings::read(env),
+            component,
+            queue: env.name(queue.0, queue.1),
+            fallback_dlq: env.name(dlq.0, dlq.1),
+            max_receive_count: env.count("MAX_RECEIVE_COUNT", 3)?,
+            worker_timeout: env.seconds("WORKER_TIMEOUT_SECONDS", 30)?,
+            lambda_mode: env.lambda_mode(),
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,26 +74,25 @@ pub enum ServeError {
 /// Runs `handler` on `queue` until the Lambda runtime stops or, in local
 /// mode, until Ctrl-C or SIGTERM (after the batch in hand).
 pub async fn serve<H: EventHandler>(
-    config: &Config,
+    config: &WorkerSettings,
     aws: &SdkConfig,
-    queue: WorkerQueue,
     handler: H,
 ) -> Result<(), ServeError> {
     let sqs = aws_sdk_sqs::Client::new(aws);
-    let resolved = resolve(&sqs, config, &queue).await?;
+    let resolved = resolve(&sqs, config).await?;
     tracing::info!(
         queue = %resolved.url,
-        deadLetterQueue = %resolved.dead_letter_url,
+        deadLetterQueue = %resolved.dead_letter.url,
         maxReceiveCount = resolved.max_receive_count,
         lambda = config.lambda_mode,
         "{} started",
-        queue.component
+        config.component
     );
     let runner = BatchRunner::new(
         handler,
-        SqsDeadLetters::new(sqs.clone(), &resolved.dead_letter_url),
+        SqsDeadLetters::new(sqs.clone(), &resolved.dead_letter.url),
         RunnerSettings {
-            component: queue.component.to_owned(),
+            component: config.component.to_owned(),
             source_queue: resolved.name.clone(),
             max_receive_count: resolved.max_receive_count,
             concurrency: CONCURRENCY,
@@ -79,7 +107,7 @@ pub async fn serve<H: EventHandler>(
         .await
         .map_err(ServeError::Lambda)
     } else {
-        Poller::new(sqs, &resolved, &config.region, config.worker_timeout)
+        Poller::new(sqs, &resolved, &config.aws.region, config.worker_timeout)
             .run(&runner, crate::shutdown::signal())
             .await;
         Ok(())
@@ -99,15 +127,14 @@ fn invocation_deadline(context: &lambda_runtime::Context) -> DateTime<Utc> {
 /// worker that gave up; Lambda retries a failed init by itself.
 async fn resolve(
     sqs: &aws_sdk_sqs::Client,
-    config: &Config,
-    queue: &WorkerQueue,
+    config: &WorkerSettings,
 ) -> Result<SqsQueue, ServeError> {
     let mut backoff = Duration::from_millis(500);
     loop {
         match SqsQueue::resolve(
             sqs,
-            &queue.queue,
-            &queue.fallback_dlq,
+            &config.queue,
+            &config.fallback_dlq,
             config.max_receive_count,
         )
         .await
@@ -115,14 +142,14 @@ async fn resolve(
             Ok(resolved) => return Ok(resolved),
             Err(source) if source.transient && !config.lambda_mode => {
                 tracing::warn!(
-                    queue = %queue.queue,
+                    queue = %config.queue,
                     error = %crate::telemetry::error_chain(&source),
                     retryIn = ?backoff,
                     "could not resolve the queue yet"
                 );
                 tokio::select! {
                     () = crate::shutdown::signal() => {
-                        return Err(ServeError::Queue { queue: queue.queue.clone(), source })
+                        return Err(ServeError::Queue { queue: config.queue.clone(), source })
                     }
                     () = tokio::time::sleep(backoff) => {}
                 }
@@ -130,7 +157,7 @@ async fn resolve(
             }
             Err(source) => {
                 return Err(ServeError::Queue {
-                    queue: queue.queue.clone(),
+                    queue: config.queue.clone(),
                     source,
                 })
             }

@@ -9,24 +9,21 @@ use uuid::Uuid;
 
 use super::{CustomerEmail, CustomerName, Money};
 
-/// The identifier the API gives an order: a random UUID.
+/// The identifier the API gives an order: a random UUID. It has no
+/// `Default`: an id is made on purpose ([`OrderId::random`]) or parsed, never
+/// made up where one is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct OrderId(Uuid);
 
 impl OrderId {
-    pub fn new() -> OrderId {
+    /// A new id, for a new order.
+    pub fn random() -> OrderId {
         OrderId(Uuid::new_v4())
     }
 
     pub fn as_uuid(&self) -> Uuid {
         self.0
-    }
-}
-
-impl Default for OrderId {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

@@ -39,7 +39,7 @@ async fn stored(orders: &InMemoryOrderRepository, age: Duration) -> OrderRecord 
     )
     .expect("a valid order")
     .accept(
-        OrderId::new(),
+        OrderId::random(),
         Utc::now() - chrono::Duration::from_std(age).expect("small"),
     );
     let record = OrderRecord {

@@ -9,6 +9,22 @@ use chrono::{DateTime, Utc};
 
 use super::BackendError;
 
+/// The names of the attributes that say why a message is in a DLQ.
+pub mod failure_attributes {
+    /// The error and its cause chain.
+    pub const FAILURE_REASON: &str = "FailureReason";
+    /// `permanent` or `transient`.
+    pub const FAILURE_KIND: &str = "FailureKind";
+    /// ISO 8601, UTC.
+    pub const FAILED_AT: &str = "FailedAt";
+    pub const SOURCE_QUEUE: &str = "SourceQueue";
+    pub const SOURCE_MESSAGE_ID: &str = "SourceMessageId";
+    /// How often the source queue had delivered the message.
+    pub const RECEIVE_COUNT: &str = "ReceiveCount";
+    /// The worker that gave up (`email-worker`, `audit-worker`).
+    pub const COMPONENT: &str = "Component";
+}
+
 /// Whether retrying a failed message could ever help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailureKind {

@@ -9,13 +9,15 @@ mod dead_letters;
 mod idempotency;
 mod mailer;
 mod orders;
+mod queues;
 mod recipient_limit;
 
 pub use audit_log::{AuditLog, AuditRecord, OrderDetails, Recorded};
-pub use dead_letters::{DeadLetter, DeadLetters, FailureKind, FailureNote};
+pub use dead_letters::{failure_attributes, DeadLetter, DeadLetters, FailureKind, FailureNote};
 pub use idempotency::{Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore};
 pub use mailer::{Email, Mailer, Sent};
 pub use orders::{EventPublisher, OrderRecord, OrderRepository, PendingOrder, RepositoryError};
+pub use queues::{Letter, Queues, FAILURE_ATTRIBUTES, MAX_BATCH};
 pub use recipient_limit::{Admission, RecipientLimit};
 
 /// An error from a store or a broker: the cause chain is kept for the log.
@@ -25,6 +27,8 @@ pub struct BackendError {
     pub operation: &'static str,
     /// Throttling, timeouts, 5xx: retrying later may succeed.
     pub transient: bool,
+    /// What an operator is told: nobody answered, or the thing is not there.
+    pub fault: Fault,
     #[source]
     pub source: Box<dyn std::error::Error + Send + Sync>,
 }
@@ -38,7 +42,24 @@ impl BackendError {
         BackendError {
             operation,
             transient,
+            fault: Fault::Other,
             source: source.into(),
         }
     }
+
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.fault = fault;
+        self
+    }
+}
+
+/// What kind of failure a [`BackendError`] is, for telling an operator what
+/// to check. Handlers decide on [`BackendError::transient`] alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// No answer at all: the endpoint is down, unreachable, or too slow.
+    Unreachable,
+    /// The table, queue or topic does not exist there.
+    NotFound,
+    Other,
 }

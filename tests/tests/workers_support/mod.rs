@@ -24,7 +24,7 @@ pub fn order_event(stack: &Stack, index: usize) -> OrderCreated {
         "eventType": "ORDER_CREATED",
         "schemaVersion": 1,
         "correlationId": format!("{}-{index}", stack.env),
-        "orderId": OrderId::new(),
+        "orderId": OrderId::random(),
         "customerId": format!("customer-{index}"),
         "customerName": format!("Customer <{index}> & Co"),
         "customerEmail": format!("buyer-{index}-{}@example.com", stack.env),

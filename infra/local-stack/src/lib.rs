@@ -1,30 +1,47 @@
-//! The local stack: the resources of `infra/template.yaml`, built on moto.
+//! `local-stack`: the data plane of `infra/template.yaml`, realized on the
+//! local AWS (moto).
 //!
 //! moto's own CloudFormation skips subscriptions and queue policies while
 //! reporting success, so the stack is created through the service APIs
 //! instead — from the parsed template, never from a second list of names.
+//! `orderctl local up|verify` and the test harness (`fleet-tests`) use it.
 //!
-//! - [`template`]: the template, resolved into [`Template`].
+//! # Layout
+//!
+//! - [`spec`]: what the stack consists of ([`Template`]: tables, topics,
+//!   queues, subscriptions, and the functions' resolved environments).
+//! - [`template`]: reads the YAML into a [`Template`]; `properties` turns
+//!   each resource's properties into its spec, `intrinsics` resolves `!Ref`,
+//!   `!GetAtt`, `!Sub`, `!If`, … — the one resolver the workspace has.
 //! - [`provision`]: creates (or brings up to date) every resource; idempotent.
-//! - [`verify`]: reads back what exists ([`Observed`]) and lists each
-//!   [`Difference`] from the template ([`compare`], pure).
+//! - [`verify`]: reads back what exists ([`Observed`], in [`observed`]);
+//!   [`compare`] (pure) lists each [`Difference`] from the template.
+//! - [`LocalError`], [`params`], [`load`]: what goes wrong, and the template
+//!   as a given endpoint would deploy it.
 
-pub mod command;
-mod compare;
+pub mod compare;
 mod intrinsics;
+pub mod observed;
 mod properties;
 pub mod provision;
+pub mod spec;
 pub mod template;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
 
 use aws_config::SdkConfig;
-use aws_sdk_sqs::error::ProvideErrorMetadata;
+use aws_sdk_sqs::config::http::HttpResponse;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use shared::adapters::sdk_error::{fault, DetailedSdkError};
+use shared::ports::Fault;
 
+pub use compare::{compare, unchecked};
+pub use intrinsics::TemplateError;
+pub use observed::{Difference, Observed};
 pub use provision::{provision, ProvisionOptions, Provisioned};
-pub use template::{Params, Template, TemplateError};
-pub use verify::{compare, observe, unchecked, verify, Difference, Observed};
+pub use spec::{FunctionSpec, Params, QueueSpec, Template};
+pub use verify::{observe, verify};
 
 /// Everything that can go wrong building or checking the local stack.
 #[derive(Debug, thiserror::Error)]
@@ -41,18 +58,19 @@ pub enum LocalError {
         #[source]
         source: TemplateError,
     },
-    #[error(
-        "cannot reach the local AWS at {endpoint} ({action}); is it running? `make dev` starts it"
-    )]
-    Unreachable {
-        endpoint: String,
+    /// A call failed; `fault` tells "nobody answers" (the local AWS is not
+    /// running) from a refusal, for the caller to word.
+    #[error("{action} failed at {endpoint}")]
+    Aws {
         action: String,
+        endpoint: String,
+        fault: Fault,
         #[source]
         source: BoxError,
     },
-    #[error("{action} failed")]
-    Aws {
-        action: String,
+    #[error("cannot build a {what} request")]
+    Request {
+        what: String,
         #[source]
         source: BoxError,
     },
@@ -62,39 +80,24 @@ pub enum LocalError {
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Maps an SDK error to [`LocalError`], telling "nobody answers" apart from a refusal.
-pub(crate) fn aws_error<E, R>(
+/// Maps an SDK error of `action` at the endpoint of `sdk` to [`LocalError`].
+pub(crate) fn aws_error<E>(
     sdk: &SdkConfig,
     action: impl Into<String>,
-) -> impl FnOnce(aws_sdk_sqs::error::SdkError<E, R>) -> LocalError + '_
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> LocalError + '_
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    use aws_sdk_sqs::error::SdkError;
     let action = action.into();
-    move |err| match err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => LocalError::Unreachable {
-            endpoint: sdk
-                .endpoint_url()
-                .unwrap_or("the default AWS endpoint")
-                .to_owned(),
-            action,
-            source: err.into(),
-        },
-        // The service's own message (code and text) is what an operator needs.
-        SdkError::ServiceError(service) => {
-            let err = service.into_err();
-            let source: BoxError = match (err.code(), err.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}").into(),
-                _ => err.into(),
-            };
-            LocalError::Aws { action, source }
-        }
-        other => LocalError::Aws {
-            action,
-            source: other.into(),
-        },
+    move |err| LocalError::Aws {
+        action,
+        endpoint: sdk
+            .endpoint_url()
+            .unwrap_or("the default AWS endpoint")
+            .to_owned(),
+        fault: fault(&err),
+        // The service's code and message are what an operator needs.
+        source: DetailedSdkError(err).into(),
     }
 }
 

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
-use serde_yaml::Value as Yaml;
+use serde_yaml_ng::Value as Yaml;
 
 /// Where in the template something went wrong, and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -357,7 +357,7 @@ fn scalar(value: &Json) -> String {
     }
 }
 
-fn yaml_number(n: &serde_yaml::Number, at: &str) -> Result<Json, TemplateError> {
+fn yaml_number(n: &serde_yaml_ng::Number, at: &str) -> Result<Json, TemplateError> {
     if let Some(i) = n.as_i64() {
         Ok(Json::from(i))
     } else if let Some(u) = n.as_u64() {

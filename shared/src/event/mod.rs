@@ -3,10 +3,15 @@
 //! Body of the SNS message (raw delivery): the order as stored plus the
 //! envelope fields. `eventType` is also an SNS message attribute, for filter
 //! policies. A consumer reads the envelope first, so that an unknown version
-//! is told apart from a malformed message.
+//! is told apart from a malformed message. [`event_body`] finds the event in
+//! a queue message, raw or in an SNS notification envelope.
+
+mod notification;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub use notification::event_body;
 
 use crate::domain::Order;
 

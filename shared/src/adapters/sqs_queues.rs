@@ -1,65 +1,92 @@
-//! The four queue operations that peeking and moving need, as a port, so
-//! that their logic (selection, pacing, send-before-delete) is tested with a
-//! fake; [`SqsQueues`] is the port on SQS.
+//! [`Queues`] on SQS, and what else an operator asks of a dead-letter
+//! queue: its depth, and purging it.
 
-use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, Message, MessageSystemAttributeName,
+    QueueAttributeName,
 };
 use aws_sdk_sqs::Client;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
-use super::letter::Letter;
-use crate::error::{CtlError, Endpoint};
+use super::sdk_error::backend_error;
+use crate::ports::{BackendError, Letter, Queues, MAX_BATCH};
 
 /// How long a receive waits for messages: long polling asks every SQS
 /// server, so an empty answer means the queue really has nothing visible.
 const RECEIVE_WAIT_SECONDS: i32 = 1;
-/// SQS's largest batch.
-pub const MAX_BATCH: usize = 10;
-
-pub trait Queues: Send + Sync {
-    /// Up to `max` (at most 10) messages, hidden from other consumers for
-    /// `hide_for`; empty when nothing is visible.
-    fn receive(
-        &self,
-        queue_url: &str,
-        max: usize,
-        hide_for: Duration,
-    ) -> impl Future<Output = Result<Vec<Letter>, CtlError>> + Send;
-
-    /// Sends the letter's body with [`Letter::attributes_for_redrive`].
-    fn send(
-        &self,
-        queue_url: &str,
-        letter: &Letter,
-    ) -> impl Future<Output = Result<(), CtlError>> + Send;
-
-    fn delete(
-        &self,
-        queue_url: &str,
-        receipt_handle: &str,
-    ) -> impl Future<Output = Result<(), CtlError>> + Send;
-
-    /// Makes received messages visible again at once.
-    fn release(
-        &self,
-        queue_url: &str,
-        receipt_handles: &[String],
-    ) -> impl Future<Output = Result<(), CtlError>> + Send;
-}
+const RELEASE: &str = "SQS.ChangeMessageVisibilityBatch";
 
 #[derive(Debug, Clone)]
 pub struct SqsQueues {
     client: Client,
-    endpoint: Endpoint,
+}
+
+/// A queue's message counts (SQS's approximate ones).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueDepth {
+    pub visible: u64,
+    /// Received and not yet deleted or released: being peeked or moved.
+    pub in_flight: u64,
+    pub delayed: u64,
+}
+
+impl QueueDepth {
+    pub fn total(&self) -> u64 {
+        self.visible + self.in_flight + self.delayed
+    }
 }
 
 impl SqsQueues {
-    pub fn new(client: Client, endpoint: Endpoint) -> Self {
-        SqsQueues { client, endpoint }
+    pub fn new(client: Client) -> Self {
+        SqsQueues { client }
+    }
+
+    pub async fn depth(&self, url: &str) -> Result<QueueDepth, BackendError> {
+        let attributes = self
+            .client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            .send()
+            .await
+            .map_err(|e| backend_error("SQS.GetQueueAttributes", e))?
+            .attributes
+            .unwrap_or_default();
+        let count = |name: QueueAttributeName| {
+            attributes
+                .get(&name)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok(QueueDepth {
+            visible: count(QueueAttributeName::ApproximateNumberOfMessages),
+            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+            delayed: count(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+        })
+    }
+
+    /// Deletes every message of the queue; SQS allows one purge a minute.
+    pub async fn purge(&self, url: &str) -> Result<(), BackendError> {
+        match self.client.purge_queue().queue_url(url).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_purge_queue_in_progress()) =>
+            {
+                Err(BackendError::new(
+                    "SQS.PurgeQueue",
+                    true,
+                    "the queue is being purged already; SQS allows one purge per 60 seconds",
+                ))
+            }
+            Err(e) => Err(backend_error("SQS.PurgeQueue", e)),
+        }
     }
 }
 
@@ -88,7 +115,7 @@ impl Queues for SqsQueues {
         queue_url: &str,
         max: usize,
         hide_for: Duration,
-    ) -> Result<Vec<Letter>, CtlError> {
+    ) -> Result<Vec<Letter>, BackendError> {
         let output = self
             .client
             .receive_message()
@@ -100,7 +127,7 @@ impl Queues for SqsQueues {
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .send()
             .await
-            .map_err(|e| self.endpoint.error("sqs:ReceiveMessage", e))?;
+            .map_err(|e| backend_error("SQS.ReceiveMessage", e))?;
         Ok(output
             .messages
             .unwrap_or_default()
@@ -109,7 +136,7 @@ impl Queues for SqsQueues {
             .collect())
     }
 
-    async fn send(&self, queue_url: &str, letter: &Letter) -> Result<(), CtlError> {
+    async fn send(&self, queue_url: &str, letter: &Letter) -> Result<(), BackendError> {
         let attributes = letter.attributes_for_redrive();
         self.client
             .send_message()
@@ -118,22 +145,26 @@ impl Queues for SqsQueues {
             .set_message_attributes((!attributes.is_empty()).then_some(attributes))
             .send()
             .await
-            .map_err(|e| self.endpoint.error("sqs:SendMessage", e))?;
+            .map_err(|e| backend_error("SQS.SendMessage", e))?;
         Ok(())
     }
 
-    async fn delete(&self, queue_url: &str, receipt_handle: &str) -> Result<(), CtlError> {
+    async fn delete(&self, queue_url: &str, receipt_handle: &str) -> Result<(), BackendError> {
         self.client
             .delete_message()
             .queue_url(queue_url)
             .receipt_handle(receipt_handle)
             .send()
             .await
-            .map_err(|e| self.endpoint.error("sqs:DeleteMessage", e))?;
+            .map_err(|e| backend_error("SQS.DeleteMessage", e))?;
         Ok(())
     }
 
-    async fn release(&self, queue_url: &str, receipt_handles: &[String]) -> Result<(), CtlError> {
+    async fn release(
+        &self,
+        queue_url: &str,
+        receipt_handles: &[String],
+    ) -> Result<(), BackendError> {
         let mut failed: Vec<String> = Vec::new();
         for chunk in receipt_handles.chunks(MAX_BATCH) {
             let entries = chunk
@@ -145,10 +176,7 @@ impl Queues for SqsQueues {
                         .receipt_handle(handle)
                         .visibility_timeout(0)
                         .build()
-                        .map_err(|e| CtlError::Aws {
-                            action: "sqs:ChangeMessageVisibilityBatch",
-                            source: e.into(),
-                        })
+                        .map_err(|e| BackendError::new(RELEASE, false, e))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let output = self
@@ -158,7 +186,7 @@ impl Queues for SqsQueues {
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| self.endpoint.error("sqs:ChangeMessageVisibilityBatch", e))?;
+                .map_err(|e| backend_error(RELEASE, e))?;
             failed.extend(
                 output
                     .failed
@@ -168,14 +196,14 @@ impl Queues for SqsQueues {
         }
         match failed.first() {
             None => Ok(()),
-            Some(reason) => Err(CtlError::Aws {
-                action: "sqs:ChangeMessageVisibilityBatch",
-                source: format!(
+            Some(reason) => Err(BackendError::new(
+                RELEASE,
+                true,
+                format!(
                     "{} message(s) stay hidden until their visibility timeout ends: {reason}",
                     failed.len()
-                )
-                .into(),
-            }),
+                ),
+            )),
         }
     }
 }

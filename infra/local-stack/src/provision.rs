@@ -16,8 +16,8 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::json;
 use tracing::info;
 
-use super::template::{KeySchema, QueueSpec, SubscriptionSpec, TableSpec, Template, TopicSpec};
-use super::{aws_error, LocalError};
+use crate::spec::{KeySchema, QueueSpec, SubscriptionSpec, TableSpec, Template, TopicSpec};
+use crate::{aws_error, LocalError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProvisionOptions {
@@ -279,7 +279,7 @@ async fn ensure_queue(
             info!("queue {} exists", queue.name);
             return Ok(found.queue_url().unwrap_or_default().to_owned());
         }
-        Err(e) if super::verify::queue_missing(&e) => {}
+        Err(e) if crate::verify::queue_missing(&e) => {}
         Err(e) => {
             return Err(aws_error(sdk, format!("looking up queue {}", queue.name))(
                 e,
@@ -326,11 +326,7 @@ fn queue_attributes(
         .map(|(k, v)| (QueueAttributeName::from(k.as_str()), v))
         .collect();
     if let Some(redrive) = &queue.redrive {
-        let policy = json!({
-            "deadLetterTargetArn": redrive.dead_letter_target_arn,
-            "maxReceiveCount": redrive.max_receive_count,
-        });
-        attributes.insert(QueueAttributeName::RedrivePolicy, policy.to_string());
+        attributes.insert(QueueAttributeName::RedrivePolicy, redrive.to_attribute());
     }
     if let Some(allow) = &queue.redrive_allow {
         let policy = json!({
@@ -350,7 +346,7 @@ async fn ensure_subscription(
     client: &aws_sdk_sns::Client,
     spec: &SubscriptionSpec,
 ) -> Result<String, LocalError> {
-    let existing = super::verify::list_subscriptions(sdk, client, &spec.topic_arn).await?;
+    let existing = crate::verify::list_subscriptions(sdk, client, &spec.topic_arn).await?;
     let found = existing
         .iter()
         .find(|s| s.protocol() == Some(&spec.protocol) && s.endpoint() == Some(&spec.endpoint))
@@ -391,8 +387,8 @@ async fn ensure_subscription(
 }
 
 fn build_error(what: &str, source: aws_sdk_dynamodb::error::BuildError) -> LocalError {
-    LocalError::Aws {
-        action: format!("building a {what}"),
+    LocalError::Request {
+        what: what.to_owned(),
         source: source.into(),
     }
 }

@@ -8,14 +8,15 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value as Json;
-use serde_yaml::Value as Yaml;
+use serde_yaml_ng::Value as Yaml;
 
-use super::template::{
-    IndexSpec, KeySchema, QueueSpec, RedriveAllowPolicy, RedrivePolicy, SubscriptionSpec, TableSpec,
+use crate::intrinsics::{Resolver, TemplateError};
+use crate::spec::{
+    FunctionSpec, IndexSpec, KeySchema, QueueSpec, RedriveAllowPolicy, RedrivePolicy,
+    SubscriptionSpec, TableSpec,
 };
-use super::TemplateError;
 
-pub(super) fn object(
+pub(crate) fn object(
     value: Json,
     at: &str,
 ) -> Result<serde_json::Map<String, Json>, TemplateError> {
@@ -34,7 +35,7 @@ fn api_string(value: &Json) -> String {
 }
 
 /// Every property except `skip`, as API attributes.
-pub(super) fn attributes(
+pub(crate) fn attributes(
     props: serde_json::Map<String, Json>,
     skip: &[&str],
     at: &str,
@@ -85,7 +86,7 @@ impl<T: std::str::FromStr> Loose<T> {
     }
 }
 
-pub(super) fn table(id: &str, props: Json, at: &str) -> Result<TableSpec, TemplateError> {
+pub(crate) fn table(id: &str, props: Json, at: &str) -> Result<TableSpec, TemplateError> {
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Cfn {
@@ -196,19 +197,13 @@ pub(super) fn table(id: &str, props: Json, at: &str) -> Result<TableSpec, Templa
     })
 }
 
-pub(super) fn queue(
+pub(crate) fn queue(
     id: &str,
     name: String,
     arn: String,
     props: Json,
     at: &str,
 ) -> Result<QueueSpec, TemplateError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Redrive {
-        dead_letter_target_arn: String,
-        max_receive_count: Loose<u32>,
-    }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct RedriveAllow {
@@ -220,11 +215,8 @@ pub(super) fn queue(
     let redrive = match props.remove("RedrivePolicy") {
         Some(value) => {
             let at = format!("{at}.RedrivePolicy");
-            let r: Redrive = from_json(json_policy(value, &at)?, &at)?;
-            Some(RedrivePolicy {
-                dead_letter_target_arn: r.dead_letter_target_arn,
-                max_receive_count: r.max_receive_count.get(&at)?,
-            })
+            let policy = RedrivePolicy::from_json(json_policy(value, &at)?);
+            Some(policy.map_err(|e| TemplateError::new(&at, e.0))?)
         }
         None => None,
     };
@@ -256,7 +248,7 @@ pub(super) fn queue(
     })
 }
 
-pub(super) fn subscription(
+pub(crate) fn subscription(
     id: &str,
     mut props: serde_json::Map<String, Json>,
     at: &str,
@@ -281,7 +273,7 @@ pub(super) fn subscription(
 }
 
 /// A `QueuePolicy`'s `Queues` entry: `!Ref Queue` (its URL) or `!GetAtt Queue.QueueUrl`.
-pub(super) fn queue_ref(value: &Yaml, at: &str) -> Result<String, TemplateError> {
+pub(crate) fn queue_ref(value: &Yaml, at: &str) -> Result<String, TemplateError> {
     let (function, arg) = match value {
         Yaml::Tagged(t) => (
             t.tag.to_string().trim_start_matches('!').to_owned(),
@@ -300,4 +292,44 @@ pub(super) fn queue_ref(value: &Yaml, at: &str) -> Result<String, TemplateError>
     };
     target
         .ok_or_else(|| TemplateError::new(at, "expected !Ref <queue> or !GetAtt <queue>.QueueUrl"))
+}
+
+/// An `AWS::Lambda::Function` with a `FunctionName`: only what running its
+/// binary needs is resolved (its role, code and alarms are AWS's business).
+/// One without a name is not run locally, so it is left out.
+pub(crate) fn function(
+    resolver: &Resolver,
+    id: &str,
+    props: &Yaml,
+    at: &str,
+) -> Result<Option<FunctionSpec>, TemplateError> {
+    let Some(name) = props.get("FunctionName") else {
+        return Ok(None);
+    };
+    let memory_size = match props.get("MemorySize") {
+        Some(size) => match resolver.resolve(size, &format!("{at}.MemorySize"))? {
+            Json::Number(n) => n.as_u64(),
+            Json::String(s) => s.parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| TemplateError::new(format!("{at}.MemorySize"), "not a number"))?,
+        None => 128,
+    };
+    let at_variables = format!("{at}.Environment.Variables");
+    let variables = match props.get("Environment").and_then(|e| e.get("Variables")) {
+        Some(variables) => match resolver.resolve(variables, &at_variables)? {
+            Json::Object(map) => map
+                .into_iter()
+                .map(|(name, value)| (name, api_string(&value)))
+                .collect(),
+            _ => return Err(TemplateError::new(at_variables, "expected a mapping")),
+        },
+        None => Vec::new(),
+    };
+    Ok(Some(FunctionSpec {
+        logical_id: id.to_owned(),
+        name: resolver.string(name, &format!("{at}.FunctionName"))?,
+        memory_size,
+        variables,
+    }))
 }

@@ -1,5 +1,5 @@
 //! The native redrive: SQS's own message move task (`StartMessageMoveTask`),
-//! followed with `ListMessageMoveTasks` until it ends.
+//! followed with `ListMessageMoveTasks` until it ends (`orderctl dlq redrive`).
 //!
 //! Not every endpoint has it (moto answers HTTP 500), so "unsupported" is
 //! told apart from other errors: the caller falls back to the safe move.
@@ -11,15 +11,11 @@ use std::time::Duration;
 use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::config::retry::RetryConfig;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::ListMessageMoveTasksResultEntry;
 use aws_sdk_sqs::Client;
-use indicatif::ProgressBar;
 use serde::Serialize;
 
-use shared::adapters::sdk_error::DetailedSdkError;
-
-use crate::error::{CtlError, Endpoint};
-use crate::target::DlqPair;
+use super::sdk_error::{backend_error, DetailedSdkError};
+use crate::ports::BackendError;
 
 /// How often a running task is asked about.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -54,7 +50,7 @@ pub struct TaskReport {
 pub enum NativeError {
     /// The endpoint has no move tasks; the reason is its answer.
     Unsupported(String),
-    Failed(CtlError),
+    Failed(BackendError),
 }
 
 /// Whether an error means the endpoint lacks the operation. A server error
@@ -71,42 +67,39 @@ pub fn is_unsupported<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) 
     server_error || code.is_some_and(|c| UNSUPPORTED_CODES.contains(&c))
 }
 
-fn classify<E>(
-    endpoint: &Endpoint,
-    action: &'static str,
-    err: SdkError<E, HttpResponse>,
-) -> NativeError
+fn classify<E>(action: &'static str, err: SdkError<E, HttpResponse>) -> NativeError
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
     if is_unsupported(&err) {
         NativeError::Unsupported(format!("{action}: {}", DetailedSdkError(err)))
     } else {
-        NativeError::Failed(endpoint.error(action, err))
+        NativeError::Failed(backend_error(action, err))
     }
 }
 
-/// Moves every message of the DLQ back to its source queue with a move task
-/// (or follows the one already running), reporting progress until it ends.
-pub async fn redrive(
+/// Moves every message of the DLQ `dlq_arn` to the queue `destination_arn`
+/// with a move task (or follows the one already running), telling
+/// `progress` (moved, to move) until it ends.
+pub async fn move_messages(
     client: &Client,
-    endpoint: &Endpoint,
-    pair: &DlqPair,
+    dlq_arn: &str,
+    destination_arn: &str,
     rate: Option<u32>,
     poll_every: Duration,
-    progress: &ProgressBar,
+    progress: &(dyn Fn(u64, Option<u64>) + Send + Sync),
 ) -> Result<TaskReport, NativeError> {
     // The first two calls only probe: a retried 500 would just delay the fallback.
     let probe = aws_sdk_sqs::config::Builder::default().retry_config(RetryConfig::disabled());
     let latest = client
         .list_message_move_tasks()
-        .source_arn(&pair.dlq.arn)
+        .source_arn(dlq_arn)
         .max_results(1)
         .customize()
         .config_override(probe.clone())
         .send()
         .await
-        .map_err(|e| classify(endpoint, "sqs:ListMessageMoveTasks", e))?
+        .map_err(|e| classify("SQS.ListMessageMoveTasks", e))?
         .results
         .unwrap_or_default();
     let running = latest
@@ -119,14 +112,14 @@ pub async fn redrive(
             // itself were sent to the DLQ, so SQS knows no source for them.
             let started = client
                 .start_message_move_task()
-                .source_arn(&pair.dlq.arn)
-                .destination_arn(&pair.source.arn)
+                .source_arn(dlq_arn)
+                .destination_arn(destination_arn)
                 .set_max_number_of_messages_per_second(rate.map(|r| r as i32))
                 .customize()
                 .config_override(probe)
                 .send()
                 .await
-                .map_err(|e| classify(endpoint, "sqs:StartMessageMoveTask", e))?;
+                .map_err(|e| classify("SQS.StartMessageMoveTask", e))?;
             (started.task_handle, false)
         }
     };
@@ -135,26 +128,30 @@ pub async fn redrive(
         tokio::time::sleep(poll_every).await;
         let tasks = client
             .list_message_move_tasks()
-            .source_arn(&pair.dlq.arn)
+            .source_arn(dlq_arn)
             .max_results(1)
             .send()
             .await
-            .map_err(|e| NativeError::Failed(endpoint.error("sqs:ListMessageMoveTasks", e)))?
+            .map_err(|e| NativeError::Failed(backend_error("SQS.ListMessageMoveTasks", e)))?
             .results
             .unwrap_or_default();
         // The newest task is ours: a finished task no longer shows its handle.
         let Some(task) = tasks.into_iter().next() else {
             missing += 1;
             if missing >= MISSING_TASK_LIMIT {
-                return Err(NativeError::Failed(CtlError::Aws {
-                    action: "sqs:ListMessageMoveTasks",
-                    source: format!("the move task on {} is no longer listed", pair.dlq.name)
-                        .into(),
-                }));
+                return Err(NativeError::Failed(BackendError::new(
+                    "SQS.ListMessageMoveTasks",
+                    false,
+                    format!("the move task on {dlq_arn} is no longer listed"),
+                )));
             }
             continue;
         };
-        show(progress, &task);
+        progress(
+            task.approximate_number_of_messages_moved.max(0) as u64,
+            task.approximate_number_of_messages_to_move
+                .map(|n| n.max(0) as u64),
+        );
         match task.status() {
             Some("RUNNING") | Some("CANCELLING") => continue,
             status => {
@@ -169,11 +166,4 @@ pub async fn redrive(
             }
         }
     }
-}
-
-fn show(progress: &ProgressBar, task: &ListMessageMoveTasksResultEntry) {
-    if let Some(total) = task.approximate_number_of_messages_to_move {
-        progress.set_length(total.max(0) as u64);
-    }
-    progress.set_position(task.approximate_number_of_messages_moved.max(0) as u64);
 }

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::template::{KeySchema, QueueSpec, Template};
-use super::verify::{Difference, Observed, ObservedTable, UNREPORTED_LOCALLY};
+use crate::observed::{Difference, Observed, ObservedTable, UNREPORTED_LOCALLY};
+use crate::spec::{KeySchema, QueueSpec, RedrivePolicy, TableSpec, Template};
 
 const MISSING: &str = "nothing (missing)";
 
@@ -124,12 +124,7 @@ impl Differences {
     }
 }
 
-fn compare_table(
-    out: &mut Differences,
-    resource: &str,
-    spec: &super::template::TableSpec,
-    found: &ObservedTable,
-) {
+fn compare_table(out: &mut Differences, resource: &str, spec: &TableSpec, found: &ObservedTable) {
     if let Some(mode) = &spec.billing_mode {
         out.check(resource, "BillingMode", mode, &found.billing_mode);
     }
@@ -213,25 +208,29 @@ fn compare_queue(
     }
     out.attributes(resource, &scalars, found);
 
-    let redrive = found
-        .get("RedrivePolicy")
-        .and_then(|p| serde_json::from_str::<Json>(p).ok());
+    let redrive = found.get("RedrivePolicy").map(|p| RedrivePolicy::parse(p));
     match (&spec.redrive, redrive) {
         (None, None) => {}
         (Some(_), None) => out.push(resource, "RedrivePolicy", "a redrive policy", MISSING),
-        (None, Some(p)) => out.push(resource, "RedrivePolicy", "none", &p.to_string()),
-        (Some(expected), Some(actual)) => {
+        (None, Some(_)) => out.push(resource, "RedrivePolicy", "none", &found["RedrivePolicy"]),
+        (Some(_), Some(Err(e))) => out.push(
+            resource,
+            "RedrivePolicy",
+            "a redrive policy",
+            &e.to_string(),
+        ),
+        (Some(expected), Some(Ok(actual))) => {
             out.check(
                 resource,
                 "RedrivePolicy.deadLetterTargetArn",
                 &expected.dead_letter_target_arn,
-                &scalar(&actual["deadLetterTargetArn"]),
+                &actual.dead_letter_target_arn,
             );
             out.check(
                 resource,
                 "RedrivePolicy.maxReceiveCount",
                 &expected.max_receive_count.to_string(),
-                &scalar(&actual["maxReceiveCount"]),
+                &actual.max_receive_count.to_string(),
             );
         }
     }

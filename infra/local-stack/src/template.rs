@@ -10,106 +10,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::Value as Json;
-use serde_yaml::{Mapping, Value as Yaml};
+use serde_yaml_ng::{Mapping, Value as Yaml};
 
-use super::intrinsics::Resolver;
-pub use super::intrinsics::TemplateError;
-use super::properties::{attributes, object, queue, queue_ref, subscription, table};
-use super::LocalError;
-
-/// The values the template's parameters and pseudo parameters take.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Params {
-    /// The `Environment` parameter: the prefix of every name.
-    pub environment: String,
-    /// The `SenderEmail` parameter: the SES identity to verify.
-    pub sender_email: String,
-    pub region: String,
-    pub account_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
-    pub tables: Vec<TableSpec>,
-    pub topics: Vec<TopicSpec>,
-    pub queues: Vec<QueueSpec>,
-    pub subscriptions: Vec<SubscriptionSpec>,
-    /// The `SenderEmail` parameter's value, if the template declares it.
-    pub sender_email: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeySchema {
-    pub hash: String,
-    pub range: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexSpec {
-    pub name: String,
-    pub key: KeySchema,
-    pub projection: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableSpec {
-    pub logical_id: String,
-    pub name: String,
-    pub billing_mode: Option<String>,
-    /// Attribute name → type (`S`, `N`, `B`).
-    pub attributes: BTreeMap<String, String>,
-    pub key: KeySchema,
-    pub global_indexes: Vec<IndexSpec>,
-    /// The TTL attribute, when TTL is enabled.
-    pub ttl_attribute: Option<String>,
-    pub point_in_time_recovery: bool,
-    pub sse: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TopicSpec {
-    pub logical_id: String,
-    pub name: String,
-    pub arn: String,
-    /// SNS topic attributes as the API names them (`DisplayName`, …).
-    pub attributes: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedrivePolicy {
-    pub dead_letter_target_arn: String,
-    pub max_receive_count: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedriveAllowPolicy {
-    pub redrive_permission: String,
-    pub source_queue_arns: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueSpec {
-    pub logical_id: String,
-    pub name: String,
-    pub arn: String,
-    /// Scalar SQS attributes as the API names them (`VisibilityTimeout`, …).
-    pub attributes: BTreeMap<String, String>,
-    pub redrive: Option<RedrivePolicy>,
-    pub redrive_allow: Option<RedriveAllowPolicy>,
-    /// The access policy from the `AWS::SQS::QueuePolicy` naming this queue.
-    pub policy: Option<Json>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubscriptionSpec {
-    pub logical_id: String,
-    pub topic_arn: String,
-    pub protocol: String,
-    pub endpoint: String,
-    /// Subscription attributes as the API names them (`RawMessageDelivery`, …).
-    pub attributes: BTreeMap<String, String>,
-}
+use crate::intrinsics::{Resolver, TemplateError};
+use crate::properties::{attributes, function, object, queue, queue_ref, subscription, table};
+use crate::spec::{Params, Template, TopicSpec};
+use crate::LocalError;
 
 impl Template {
     /// Reads and resolves the template at `path`.
@@ -125,7 +31,7 @@ impl Template {
     }
 
     pub fn parse(text: &str, params: &Params) -> Result<Template, TemplateError> {
-        let doc: Yaml = serde_yaml::from_str(text)
+        let doc: Yaml = serde_yaml_ng::from_str(text)
             .map_err(|e| TemplateError::new("template", format!("not valid YAML: {e}")))?;
         let empty = Mapping::new();
         let section = |name: &str| doc.get(name).and_then(Yaml::as_mapping).unwrap_or(&empty);
@@ -218,6 +124,7 @@ impl Template {
             topics: Vec::new(),
             queues: Vec::new(),
             subscriptions: Vec::new(),
+            functions: Vec::new(),
             sender_email,
         };
         let mut policies = Vec::new();
@@ -254,6 +161,11 @@ impl Template {
                 "AWS::SNS::Subscription" => {
                     let props = object(resolver.resolve(props, &at)?, &at)?;
                     template.subscriptions.push(subscription(id, props, &at)?);
+                }
+                "AWS::Lambda::Function" => {
+                    template
+                        .functions
+                        .extend(function(&resolver, id, props, &at)?);
                 }
                 "AWS::SQS::QueuePolicy" => {
                     let document = props
@@ -292,18 +204,6 @@ impl Template {
         }
         Ok(template)
     }
-
-    pub fn table(&self, logical_id: &str) -> Option<&TableSpec> {
-        self.tables.iter().find(|t| t.logical_id == logical_id)
-    }
-
-    pub fn topic(&self, logical_id: &str) -> Option<&TopicSpec> {
-        self.topics.iter().find(|t| t.logical_id == logical_id)
-    }
-
-    pub fn queue(&self, logical_id: &str) -> Option<&QueueSpec> {
-        self.queues.iter().find(|q| q.logical_id == logical_id)
-    }
 }
 
 /// Every resource as (logical id, type, properties).
@@ -322,7 +222,7 @@ fn typed(resources: &Mapping) -> impl Iterator<Item = (&str, &str, &Yaml)> {
 fn yaml_scalar(value: &Yaml) -> String {
     match value {
         Yaml::String(s) => s.clone(),
-        other => serde_yaml::to_string(other)
+        other => serde_yaml_ng::to_string(other)
             .unwrap_or_default()
             .trim()
             .to_owned(),

@@ -11,7 +11,7 @@ fn resolver() -> Resolver {
 }
 
 fn resolve(yaml: &str) -> Result<Json, TemplateError> {
-    let value: Yaml = serde_yaml::from_str(yaml).expect("test YAML parses");
+    let value: Yaml = serde_yaml_ng::from_str(yaml).expect("test YAML parses");
     resolver().resolve(&value, "test")
 }
 
@@ -46,7 +46,7 @@ fn sub_knows_resource_attributes_escapes_and_its_own_variables() {
 
 #[test]
 fn conditions_choose_a_value_and_no_value_drops_it() {
-    let yaml = |text: &str| serde_yaml::from_str::<Yaml>(text).expect("test YAML parses");
+    let yaml = |text: &str| serde_yaml_ng::from_str::<Yaml>(text).expect("test YAML parses");
     let mut r = resolver();
     r.add_condition("IsLocal", &yaml("!Equals [!Ref Environment, local]"));
     r.add_condition("NotLocal", &yaml("!Not [{Condition: IsLocal}]"));
@@ -66,7 +66,7 @@ fn conditions_choose_a_value_and_no_value_drops_it() {
 #[test]
 fn a_condition_that_names_itself_is_an_error() {
     let mut r = resolver();
-    let definition: Yaml = serde_yaml::from_str("!Not [{Condition: Loop}]").expect("YAML");
+    let definition: Yaml = serde_yaml_ng::from_str("!Not [{Condition: Loop}]").expect("YAML");
     r.add_condition("Loop", &definition);
     assert!(r.condition("Loop", "test").is_err());
 }

@@ -1,4 +1,5 @@
-//! `orderctl local up` and `orderctl local verify`.
+//! `orderctl local up` and `orderctl local verify`: the `local-stack`
+//! crate behind a command line.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,8 +8,12 @@ use std::process::ExitCode;
 use aws_config::SdkConfig;
 use clap::{Args, Subcommand};
 
-use super::{load, provision, unchecked, verify, ProvisionOptions, Template};
-use crate::BoxError;
+use shared::{AwsSettings, Env};
+
+use crate::error::{CtlError, Endpoint};
+use local_stack::{
+    compare, load, observe, provision, unchecked, verify, LocalError, ProvisionOptions, Template,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum LocalCommand {
@@ -42,28 +47,29 @@ pub struct UpArgs {
 }
 
 /// The SDK settings for the local AWS: `AWS_ENDPOINT_URL`, or `make dev`'s moto.
-pub async fn local_sdk_config() -> Result<SdkConfig, BoxError> {
+pub async fn local_sdk_config() -> SdkConfig {
     // `orderctl local` always talks to a local endpoint; `--env` only names the
     // resources. Reading the settings as `local` gives that endpoint and dummy
     // credentials whatever the environment is called.
-    let config = shared::Config::from_lookup(|name| match name {
+    let env = Env::from_lookup(|name| match name {
         "ENVIRONMENT" => Some("local".to_owned()),
-        _ => std::env::var(name).ok().filter(|v| !v.is_empty()),
-    })?;
-    Ok(config.aws().await)
+        _ => std::env::var(name).ok(),
+    });
+    AwsSettings::read(&env).aws().await
 }
 
-pub async fn run(command: LocalCommand) -> Result<ExitCode, BoxError> {
-    let sdk = local_sdk_config().await?;
+pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
+    let sdk = local_sdk_config().await;
     let mut out = std::io::stdout().lock();
     match command {
         LocalCommand::Up(args) => {
-            let template = template(&sdk, &args.stack).await?;
+            let failed = |e| Endpoint::of(&sdk, &args.stack.environment).local_error(e);
+            let template = template(&sdk, &args.stack).await.map_err(failed)?;
             let options = ProvisionOptions {
                 visibility_timeout: args.visibility_timeout,
             };
-            let provisioned = provision(&sdk, &template, &options).await?;
-            let differences = verify(&sdk, &template).await?;
+            let provisioned = provision(&sdk, &template, &options).await.map_err(failed)?;
+            let differences = verify(&sdk, &template).await.map_err(failed)?;
             if !differences.is_empty() {
                 for difference in &differences {
                     writeln!(out, "{difference}")?;
@@ -97,9 +103,10 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, BoxError> {
             Ok(ExitCode::SUCCESS)
         }
         LocalCommand::Verify(args) => {
-            let template = template(&sdk, &args).await?;
-            let observed = super::observe(&sdk, &template).await?;
-            let differences = super::compare(&template, &observed);
+            let failed = |e| Endpoint::of(&sdk, &args.environment).local_error(e);
+            let template = template(&sdk, &args).await.map_err(failed)?;
+            let observed = observe(&sdk, &template).await.map_err(failed)?;
+            let differences = compare(&template, &observed);
             for difference in &differences {
                 writeln!(out, "{difference}")?;
             }
@@ -127,6 +134,6 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, BoxError> {
     }
 }
 
-async fn template(sdk: &SdkConfig, args: &StackArgs) -> Result<Template, BoxError> {
-    Ok(load(sdk, &args.template, &args.environment, &args.sender).await?)
+async fn template(sdk: &SdkConfig, args: &StackArgs) -> Result<Template, LocalError> {
+    load(sdk, &args.template, &args.environment, &args.sender).await
 }

@@ -1,0 +1,53 @@
+//! What email-worker reads of the environment, and nothing else.
+
+use shared::batch::WorkerSettings;
+use shared::{ConfigError, Env};
+
+use crate::COMPONENT;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `EMAIL_QUEUE`, `EMAIL_DLQ` (a fallback), and how the worker runs.
+    pub worker: WorkerSettings,
+    /// `IDEMPOTENCY_TABLE`: the claims on each event's email.
+    pub idempotency_table: String,
+    /// `SENDER_EMAIL`: the verified SES identity mail is sent from.
+    pub sender_email: String,
+    /// `EMAIL_LIMIT_PER_HOUR` (5): confirmations one address may receive an hour.
+    pub email_limit_per_hour: u32,
+}
+
+impl Settings {
+    pub fn read(env: &Env) -> Result<Settings, ConfigError> {
+        Ok(Settings {
+            worker: WorkerSettings::read(
+                env,
+                COMPONENT,
+                ("EMAIL_QUEUE", "OrderEmailQueue"),
+                ("EMAIL_DLQ", "OrderEmailDLQ"),
+            )?,
+            idempotency_table: env.name("IDEMPOTENCY_TABLE", "Idempotency"),
+            sender_email: env.text("SENDER_EMAIL", "orders@example.com"),
+            email_limit_per_hour: env.count("EMAIL_LIMIT_PER_HOUR", 5)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_local_run_needs_no_settings() {
+        let settings = Settings::read(&Env::from_lookup(|_| None)).expect("defaults");
+        assert_eq!(settings.worker.queue, "local-OrderEmailQueue");
+        assert_eq!(settings.worker.fallback_dlq, "local-OrderEmailDLQ");
+        assert_eq!(settings.worker.max_receive_count, 3);
+        assert_eq!(settings.worker.worker_timeout, Duration::from_secs(30));
+        assert_eq!(settings.idempotency_table, "local-Idempotency");
+        assert_eq!(settings.sender_email, "orders@example.com");
+        assert_eq!(settings.email_limit_per_hour, 5);
+    }
+}

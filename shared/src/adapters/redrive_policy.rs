@@ -1,0 +1,90 @@
+//! An SQS queue's `RedrivePolicy`: the dead-letter queue, and the receive on
+//! which SQS moves a message there.
+//!
+//! One type for everyone who reads or writes it: the workers (through
+//! [`super::SqsQueue`]), orderctl, and the local stack, which reads it from
+//! `infra/template.yaml` and sets it on the queues it creates.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedrivePolicy {
+    pub dead_letter_target_arn: String,
+    /// Positive. Some endpoints and templates write it as text (`"3"`).
+    #[serde(deserialize_with = "positive_count")]
+    pub max_receive_count: u32,
+}
+
+/// A policy that cannot be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable RedrivePolicy: {0}")]
+pub struct RedrivePolicyError(pub String);
+
+impl RedrivePolicy {
+    /// The attribute's text, as SQS returns it.
+    pub fn parse(text: &str) -> Result<RedrivePolicy, RedrivePolicyError> {
+        serde_json::from_str(text).map_err(|e| RedrivePolicyError(e.to_string()))
+    }
+
+    /// A policy already read as JSON (a template's mapping).
+    pub fn from_json(value: serde_json::Value) -> Result<RedrivePolicy, RedrivePolicyError> {
+        serde_json::from_value(value).map_err(|e| RedrivePolicyError(e.to_string()))
+    }
+
+    /// The attribute's text, as `SetQueueAttributes` takes it.
+    pub fn to_attribute(&self) -> String {
+        serde_json::json!({
+            "deadLetterTargetArn": self.dead_letter_target_arn,
+            "maxReceiveCount": self.max_receive_count,
+        })
+        .to_string()
+    }
+
+    /// The DLQ's name: the last field of its ARN.
+    pub fn dead_letter_queue_name(&self) -> &str {
+        let arn = &self.dead_letter_target_arn;
+        arn.rsplit(':').next().unwrap_or(arn)
+    }
+}
+
+fn positive_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Loose {
+        Number(u64),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    let count = match Loose::deserialize(deserializer)? {
+        Loose::Number(n) => Some(n),
+        Loose::Text(text) => text.trim().parse().ok(),
+        Loose::Other(_) => None,
+    };
+    count
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| serde::de::Error::custom("maxReceiveCount is not a positive count"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "arn:aws:sqs:us-east-1:123456789012:local-OrderEmailDLQ";
+
+    #[test]
+    fn a_redrive_policy_gives_the_dlq_name_and_the_count_in_either_notation() {
+        for count in ["3", "\"3\""] {
+            let text = format!(r#"{{"deadLetterTargetArn":"{ARN}","maxReceiveCount":{count}}}"#);
+            let policy = RedrivePolicy::parse(&text).expect("readable");
+            assert_eq!(policy.dead_letter_queue_name(), "local-OrderEmailDLQ");
+            assert_eq!(policy.max_receive_count, 3);
+            assert_eq!(RedrivePolicy::parse(&policy.to_attribute()), Ok(policy));
+        }
+        for count in ["0", "-1", "\"three\"", "null"] {
+            let text = format!(r#"{{"deadLetterTargetArn":"{ARN}","maxReceiveCount":{count}}}"#);
+            assert!(RedrivePolicy::parse(&text).is_err(), "{count}");
+        }
+    }
+}
