@@ -13,8 +13,10 @@ MOTO_VERSION := 5.2.5
 CFN_LINT_VERSION := 1.58.0
 # Runs the API's OpenAPI document against the local API (tests/tests/api_contract.rs).
 SCHEMATHESIS_VERSION := 4.32.5
+# `sam validate` in make lint; `sam build`/`sam deploy` in make sam-build/deploy.
+SAM_CLI_VERSION := 1.170.0
 # The versions are in the stamp's name, so bumping a pin reinstalls.
-VENV_STAMP := $(VENV)/.installed-moto-$(MOTO_VERSION)-cfn-lint-$(CFN_LINT_VERSION)-schemathesis-$(SCHEMATHESIS_VERSION)
+VENV_STAMP := $(VENV)/.installed-moto-$(MOTO_VERSION)-cfn-lint-$(CFN_LINT_VERSION)-schemathesis-$(SCHEMATHESIS_VERSION)-sam-$(SAM_CLI_VERSION)
 
 CARGO ?= cargo
 
@@ -29,11 +31,13 @@ CFN_GUARD := $(TOOLS_DIR)/cfn-guard-$(CFN_GUARD_VERSION)/bin/cfn-guard
 # What `make package` builds: x86_64, which this machine can also run
 # (`make test-lambda`); `make package ARCH=arm64` for the template's default.
 ARCH ?= x86_64
-# What `make deploy` ships: the template's default.
-DEPLOY_ARCH ?= arm64
+# sam runs from infra/ (template.yaml, samconfig.toml), with cargo-lambda and
+# zig from .venv on PATH; it only validates, builds and deploys, so no
+# telemetry. Validation needs a region, not credentials.
+SAM := cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CURDIR)/$(VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: help venv dev build test lint lint-infra fmt clean-venv package test-lambda deploy bench soak
+.PHONY: help venv dev build test lint lint-infra fmt clean-venv package test-lambda sam-build deploy bench soak
 
 help:
 	@echo "make dev    start moto on 127.0.0.1:4566, create the local-* stack, run the services (Ctrl-C stops all)"
@@ -42,7 +46,8 @@ help:
 	@echo "make lint-infra  cfn-lint and the policy rules (infra/rules, cfn-guard) on infra/template.yaml"
 	@echo "make package     the functions as bootstrap zips for provided.al2023 (ARCH=x86_64|arm64)"
 	@echo "make test-lambda the packaged bootstraps in Lambda mode against moto (after make package)"
-	@echo "make deploy      package for DEPLOY_ARCH (arm64), upload, deploy ENV=dev|staging|prod (infra/README.md)"
+	@echo "make sam-build   sam build (cargo-lambda, release) into infra/.aws-sam, ENV=dev|staging|prod"
+	@echo "make deploy      sam build + sam deploy --config-env ENV (dev|staging|prod; infra/README.md)"
 	@echo "make bench       release build, then speed and size against moto; report in target/bench/report.json"
 	@echo "make soak        600 orders while 10% of AWS calls fail and workers are killed; report in target/soak/report.json"
 	@echo "make fmt    cargo fmt"
@@ -57,7 +62,7 @@ $(VENV_STAMP):
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		"moto[server]==$(MOTO_VERSION)" "cfn-lint==$(CFN_LINT_VERSION)" \
-		"schemathesis==$(SCHEMATHESIS_VERSION)"
+		"schemathesis==$(SCHEMATHESIS_VERSION)" "aws-sam-cli==$(SAM_CLI_VERSION)"
 	touch $@
 
 build:
@@ -80,12 +85,16 @@ lint: venv
 # express (visibility timeout >= 6 x function timeout) is a Rust test.
 lint-infra: venv $(CFN_GUARD)
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	@# The SAM transform itself (what it generates), then cfn-lint through SAM.
+	$(SAM) validate --region us-east-1 --config-env dev
+	$(SAM) validate --region us-east-1 --lint
 	$(CFN_GUARD) validate --rules infra/rules --data infra/template.yaml --show-summary fail
 	@out=$$($(CFN_GUARD) test --dir infra/rules 2>&1) || { echo "$$out"; echo "cfn-guard: a rule's unit test failed (above)" >&2; exit 1; }; \
 		echo "cfn-guard test: every rule passes and fails where its tests say"
 	$(CARGO) test --quiet -p fleet-tests --test template_policy
 
 $(CFN_GUARD):
+	@echo "building cfn-guard $(CFN_GUARD_VERSION) from crates.io into $(TOOLS_DIR) (once per machine; about 2 minutes on two cores)"
 	$(CARGO) install --locked --quiet cfn-guard@$(CFN_GUARD_VERSION) --root $(TOOLS_DIR)/cfn-guard-$(CFN_GUARD_VERSION)
 
 $(CARGO_LAMBDA_STAMP): $(VENV_STAMP)
@@ -100,8 +109,17 @@ package: $(CARGO_LAMBDA_STAMP)
 test-lambda: venv
 	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/target/lambda/$(ARCH) $(CARGO) test -p fleet-tests --test lambda_mode -- --nocapture
 
-deploy: $(CARGO_LAMBDA_STAMP)
-	ARCH=$(DEPLOY_ARCH) scripts/deploy.sh $(ENV)
+# The functions as SAM builds them: cargo-lambda, release profile, for the
+# template's Architecture (arm64), into infra/.aws-sam/build.
+sam-build: $(CARGO_LAMBDA_STAMP)
+	$(SAM) build --config-env $(ENV)
+
+# Builds (unless SKIP_BUILD=1: CI deploys the build it tested), then creates
+# or updates order-fleet-$(ENV) with samconfig.toml's parameters; order-api's
+# new version takes traffic by canary (infra/README.md). DEPLOY_FLAGS passes
+# more, e.g. --no-confirm-changeset once prod's deploy was approved.
+deploy: venv $(if $(SKIP_BUILD),,sam-build)
+	$(SAM) deploy --config-env $(ENV) $(DEPLOY_FLAGS)
 
 # Speed and size are measured here, never asserted in timed tests. The bench
 # times the release binaries (sizes, cold starts, HTTP, workers), so they are

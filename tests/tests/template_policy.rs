@@ -1,7 +1,8 @@
 //! The one template invariant cfn-guard cannot check, having no arithmetic
 //! (infra/rules/ holds the others): a queue a Lambda function consumes hides a
 //! received message for at least 6 x the function's timeout (AWS guidance), or
-//! a batch still running becomes visible again and is handled twice.
+//! a batch still running becomes visible again and is handled twice. Read from
+//! the SAM template itself: the SQS events of its serverless functions.
 
 use std::path::Path;
 
@@ -13,9 +14,10 @@ const FACTOR: u64 = 6;
 const DEFAULT_VISIBILITY_TIMEOUT: u64 = 30;
 const DEFAULT_FUNCTION_TIMEOUT: u64 = 3;
 
-/// One event source mapping, followed to its queue and its function.
+/// One SQS event source, followed to its queue and its function.
 #[derive(Debug, PartialEq, Eq)]
 struct Pairing {
+    /// `<Function>.<Event>`: the event on the serverless function.
     mapping: String,
     queue: String,
     visibility_timeout: u64,
@@ -23,25 +25,16 @@ struct Pairing {
     timeout: u64,
 }
 
-/// Every event source mapping's pairing, or why one cannot be followed.
+/// Every `Type: SQS` event of every `AWS::Serverless::Function`, paired with
+/// its queue, or why one cannot be followed. A function's timeout is its own,
+/// or `Globals.Function.Timeout`, or SAM's default.
 fn pairings(template: &Value) -> Result<Vec<Pairing>, String> {
     let resources = template
         .get("Resources")
         .and_then(Value::as_mapping)
         .ok_or("the template has no Resources")?;
-    let resource = |id: &str, kind: &str| -> Result<&Value, String> {
-        let found = resources
-            .get(id)
-            .ok_or_else(|| format!("no resource {id}"))?;
-        let actual = found.get("Type").and_then(Value::as_str).unwrap_or("?");
-        if actual == kind {
-            Ok(found)
-        } else {
-            Err(format!("{id} is a {actual}, not a {kind}"))
-        }
-    };
-    let number = |resource: &Value, key: &str, default: u64| -> Result<u64, String> {
-        match resource.get("Properties").and_then(|p| p.get(key)) {
+    let number = |value: Option<&Value>, key: &str, default: u64| -> Result<u64, String> {
+        match value {
             None => Ok(default),
             Some(value) => value
                 .as_u64()
@@ -49,36 +42,58 @@ fn pairings(template: &Value) -> Result<Vec<Pairing>, String> {
                 .ok_or_else(|| format!("{key} is not a literal number: {value:?}")),
         }
     };
+    let global_timeout = number(
+        template
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|f| f.get("Timeout")),
+        "Globals.Function.Timeout",
+        DEFAULT_FUNCTION_TIMEOUT,
+    )?;
 
     let mut found = Vec::new();
-    for (id, mapping) in resources {
-        if mapping.get("Type").and_then(Value::as_str) != Some("AWS::Lambda::EventSourceMapping") {
+    for (id, function) in resources {
+        if function.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
             continue;
         }
-        let id = id.as_str().unwrap_or_default().to_owned();
-        let property = |key: &str| {
-            mapping
+        let function_id = id.as_str().unwrap_or_default().to_owned();
+        let properties = function.get("Properties");
+        let timeout = number(
+            properties.and_then(|p| p.get("Timeout")),
+            "Timeout",
+            global_timeout,
+        )?;
+        let events = properties
+            .and_then(|p| p.get("Events"))
+            .and_then(Value::as_mapping);
+        for (event_id, event) in events.into_iter().flatten() {
+            if event.get("Type").and_then(Value::as_str) != Some("SQS") {
+                continue;
+            }
+            let mapping = format!("{function_id}.{}", event_id.as_str().unwrap_or_default());
+            let queue = event
                 .get("Properties")
-                .and_then(|p| p.get(key))
-                .ok_or_else(|| format!("{id} has no {key}"))
-        };
-        let queue = referenced(property("EventSourceArn")?)
-            .ok_or_else(|| format!("{id}: EventSourceArn is not !GetAtt <Queue>.Arn"))?;
-        let function = referenced(property("FunctionName")?)
-            .ok_or_else(|| format!("{id}: FunctionName is not !Ref <Function>"))?;
-        let queue_resource = resource(&queue, "AWS::SQS::Queue")?;
-        let function_resource = resource(&function, "AWS::Lambda::Function")?;
-        found.push(Pairing {
-            visibility_timeout: number(
-                queue_resource,
-                "VisibilityTimeout",
-                DEFAULT_VISIBILITY_TIMEOUT,
-            )?,
-            timeout: number(function_resource, "Timeout", DEFAULT_FUNCTION_TIMEOUT)?,
-            mapping: id,
-            queue,
-            function,
-        });
+                .and_then(|p| p.get("Queue"))
+                .and_then(referenced)
+                .ok_or_else(|| format!("{mapping}: Queue is not !GetAtt <Queue>.Arn"))?;
+            let queue_resource = resources
+                .get(queue.as_str())
+                .filter(|q| q.get("Type").and_then(Value::as_str) == Some("AWS::SQS::Queue"))
+                .ok_or_else(|| format!("{mapping}: {queue} is not a queue of this template"))?;
+            found.push(Pairing {
+                visibility_timeout: number(
+                    queue_resource
+                        .get("Properties")
+                        .and_then(|p| p.get("VisibilityTimeout")),
+                    "VisibilityTimeout",
+                    DEFAULT_VISIBILITY_TIMEOUT,
+                )?,
+                timeout,
+                mapping,
+                queue,
+                function: function_id.clone(),
+            });
+        }
     }
     Ok(found)
 }
@@ -184,7 +199,7 @@ fn a_visibility_timeout_of_five_times_the_function_timeout_is_refused() {
     let found = violations(&template).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         found,
-        ["EmailWorkerEventSource: OrderEmailQueue hides a message 300 s, under 6 x EmailWorkerFunction's timeout of 60 s"]
+        ["EmailWorkerFunction.EmailQueue: OrderEmailQueue hides a message 300 s, under 6 x EmailWorkerFunction's timeout of 60 s"]
     );
 }
 
@@ -193,7 +208,8 @@ fn raising_a_function_timeout_without_its_queue_is_refused() {
     let template = edited("AuditWorkerFunction", "Timeout: 30", "Timeout: 31");
     let found = violations(&template).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].starts_with("AuditWorkerEventSource: OrderAuditQueue hides a message 180 s"));
+    assert!(found[0]
+        .starts_with("AuditWorkerFunction.AuditQueue: OrderAuditQueue hides a message 180 s"));
 }
 
 #[test]
@@ -207,47 +223,70 @@ fn a_queue_left_at_the_default_visibility_timeout_is_refused() {
 #[test]
 fn an_event_source_that_cannot_be_followed_is_an_error_not_a_pass() {
     let template = edited(
-        "EmailWorkerEventSource",
-        "EventSourceArn: !GetAtt OrderEmailQueue.Arn",
-        "EventSourceArn: arn:aws:sqs:us-east-1:123456789012:elsewhere",
+        "EmailWorkerFunction",
+        "Queue: !GetAtt OrderEmailQueue.Arn",
+        "Queue: arn:aws:sqs:us-east-1:123456789012:elsewhere",
     );
     let error = violations(&template).expect_err("an unfollowable reference must not pass");
-    assert!(error.contains("EmailWorkerEventSource"), "{error}");
+    assert!(error.contains("EmailWorkerFunction.EmailQueue"), "{error}");
 }
 
-// ---------------------------------------------------------------- parameter files
+// ---------------------------------------------------------------- samconfig.toml
 
-/// infra/parameters/<env>.json: every key a parameter of the template, every
-/// value within the parameter's AllowedValues and bounds, every parameter
-/// without a default given, and the template's deploy Rules met.
+/// One environment's `parameter_overrides` in infra/samconfig.toml, by name.
+fn overrides(config: &toml::Table, env: &str) -> Vec<(String, String)> {
+    let list = config
+        .get(env)
+        .and_then(|e| e.get("deploy"))
+        .and_then(|d| d.get("parameters"))
+        .and_then(|p| p.get("parameter_overrides"))
+        .and_then(toml::Value::as_array)
+        .unwrap_or_else(|| {
+            panic!("samconfig.toml: no [{env}.deploy.parameters] parameter_overrides list")
+        });
+    list.iter()
+        .map(|item| {
+            let text = item
+                .as_str()
+                .unwrap_or_else(|| panic!("{env}: {item:?} is not a string"));
+            let (name, value) = text
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{env}: {text} is not Name=value"));
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// infra/samconfig.toml: every environment's overrides are parameters of the
+/// template, each value within the parameter's AllowedValues and bounds,
+/// every parameter without a default given, and the template's deploy Rules met.
 #[test]
-fn each_environments_parameter_file_fits_the_template() {
+fn each_environments_samconfig_fits_the_template() {
     let template = parse(&template_text());
     let declared = template["Parameters"]
         .as_mapping()
         .expect("the template declares parameters");
-    // Set by scripts/deploy.sh on every deploy, not per environment.
-    let per_deploy = ["Environment", "CodeBucket", "CodeKeyPrefix", "Architecture"];
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/samconfig.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let config: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     for env in ["dev", "staging", "prod"] {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../infra/parameters/{env}.json"));
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let file: serde_json::Value =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let given = file["Parameters"]
-            .as_object()
-            .unwrap_or_else(|| panic!("{}: no \"Parameters\" object", path.display()));
-        for (name, value) in given {
+        let given = overrides(&config, env);
+        let value_of = |name: &str| {
+            given
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            value_of("Environment"),
+            Some(env),
+            "{env} deploys Environment={env}"
+        );
+        for (name, value) in &given {
             let parameter = declared.get(name.as_str()).unwrap_or_else(|| {
-                panic!("{env}.json sets {name}, which the template does not declare")
-            });
-            assert!(
-                !per_deploy.contains(&name.as_str()),
-                "{env}.json sets {name}, which deploy.sh sets"
-            );
-            let value = value.as_str().unwrap_or_else(|| {
-                panic!("{env}.json: {name} must be a string, as CloudFormation takes it")
+                panic!("{env} sets {name}, which the template does not declare")
             });
             if let Some(allowed) = parameter.get("AllowedValues").and_then(Value::as_sequence) {
                 let allowed: Vec<String> = allowed
@@ -261,39 +300,36 @@ fn each_environments_parameter_file_fits_the_template() {
                     .collect();
                 assert!(
                     allowed.iter().any(|a| a == value),
-                    "{env}.json: {name}={value} is not one of {allowed:?}"
+                    "{env}: {name}={value} is not one of {allowed:?}"
                 );
             }
             if parameter.get("Type").and_then(Value::as_str) == Some("Number") {
                 let number: u64 = value
                     .parse()
-                    .unwrap_or_else(|_| panic!("{env}.json: {name}={value} is not a number"));
+                    .unwrap_or_else(|_| panic!("{env}: {name}={value} is not a number"));
                 let bound = |key: &str| parameter.get(key).and_then(Value::as_u64);
                 assert!(
                     bound("MinValue").is_none_or(|min| number >= min),
-                    "{env}.json: {name} below its MinValue"
+                    "{env}: {name} below its MinValue"
                 );
                 assert!(
                     bound("MaxValue").is_none_or(|max| number <= max),
-                    "{env}.json: {name} above its MaxValue"
+                    "{env}: {name} above its MaxValue"
                 );
             }
         }
         for (name, parameter) in declared {
             let name = name.as_str().unwrap_or_default();
-            if parameter.get("Default").is_none() && !per_deploy.contains(&name) {
+            if parameter.get("Default").is_none() {
                 assert!(
-                    given.contains_key(name),
-                    "{env}.json must set {name}: it has no default"
+                    value_of(name).is_some(),
+                    "{env} must set {name}: it has no default"
                 );
             }
         }
         if env == "prod" {
             assert!(
-                given
-                    .get("AlertEmail")
-                    .and_then(|v| v.as_str())
-                    .is_some_and(|v| !v.is_empty()),
+                value_of("AlertEmail").is_some_and(|v| !v.is_empty()),
                 "the template's ProdAlertsReachSomeone rule needs an AlertEmail for prod"
             );
         }

@@ -12,7 +12,8 @@
 //!   queues, subscriptions, and the functions' resolved environments).
 //! - [`template`]: reads the YAML into a [`Template`]; `properties` turns
 //!   each resource's properties into its spec, `intrinsics` resolves `!Ref`,
-//!   `!GetAtt`, `!Sub`, `!If`, … — the one resolver the workspace has.
+//!   `!GetAtt`, `!Sub`, `!If`, … — the one resolver the workspace has;
+//!   `globals` merges SAM's `Globals.Function` into each serverless function.
 //! - [`provision`]: creates (or brings up to date) every resource; idempotent.
 //! - [`verify`]: reads back what exists ([`Observed`], in [`observed`]);
 //!   [`compare`] (pure) lists each [`Difference`] from the template.
@@ -20,6 +21,7 @@
 //!   as a given endpoint would deploy it.
 
 pub mod compare;
+mod globals;
 mod intrinsics;
 pub mod observed;
 mod properties;

@@ -167,6 +167,12 @@ impl Template {
                         .functions
                         .extend(function(&resolver, id, props, &at)?);
                 }
+                "AWS::Serverless::Function" => {
+                    let props = crate::globals::with_function_globals(&doc, props);
+                    template
+                        .functions
+                        .extend(function(&resolver, id, &props, &at)?);
+                }
                 "AWS::SQS::QueuePolicy" => {
                     let document = props
                         .get("PolicyDocument")
