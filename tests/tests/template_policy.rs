@@ -292,10 +292,12 @@ fn each_environments_samconfig_fits_the_template() {
                 let allowed: Vec<String> = allowed
                     .iter()
                     .map(|v| {
-                        serde_yaml_ng::to_string(v)
-                            .unwrap_or_default()
-                            .trim()
-                            .to_owned()
+                        v.as_str().map(str::to_owned).unwrap_or_else(|| {
+                            serde_yaml_ng::to_string(v)
+                                .unwrap_or_default()
+                                .trim()
+                                .to_owned()
+                        })
                     })
                     .collect();
                 assert!(
@@ -331,6 +333,13 @@ fn each_environments_samconfig_fits_the_template() {
             assert!(
                 value_of("AlertEmail").is_some_and(|v| !v.is_empty()),
                 "the template's ProdAlertsReachSomeone rule needs an AlertEmail for prod"
+            );
+        }
+        if env != "dev" {
+            assert_ne!(
+                value_of("RequireSignIn"),
+                Some("false"),
+                "the template's SignInIsOffOnlyInDev rule: {env} must require sign-in"
             );
         }
     }
