@@ -13,6 +13,10 @@ MOTO_VERSION := 5.2.5
 CFN_LINT_VERSION := 1.58.0
 # Runs the API's OpenAPI document against the local API (tests/tests/api_contract.rs).
 SCHEMATHESIS_VERSION := 4.32.5
+# checkov pins an older `packaging` than schemathesis, so it has a venv of its own.
+CHECKOV_VERSION := 3.2.459
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-checkov-$(CHECKOV_VERSION)
 # `sam validate` in make lint; `sam build`/`sam deploy` in make sam-build/deploy.
 SAM_CLI_VERSION := 1.170.0
 # The versions are in the stamp's name, so bumping a pin reinstalls.
@@ -83,8 +87,10 @@ lint: venv
 # The template's invariants (infra/rules/*.guard) hold, each rule fails on the
 # violating templates of infra/rules/tests/, and the one rule cfn-guard cannot
 # express (visibility timeout >= 6 x function timeout) is a Rust test.
-lint-infra: venv $(CFN_GUARD)
+lint-infra: venv $(CFN_GUARD) $(CHECKOV_STAMP)
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	@# Every finding is fixed or skipped in the template with its reason (Metadata.checkov.skip).
+	$(CHECKOV_VENV)/bin/checkov --file infra/template.yaml --framework cloudformation --quiet --compact
 	@# The SAM transform itself (what it generates), then cfn-lint through SAM.
 	$(SAM) validate --region us-east-1 --config-env dev
 	$(SAM) validate --region us-east-1 --lint
@@ -92,6 +98,12 @@ lint-infra: venv $(CFN_GUARD)
 	@out=$$($(CFN_GUARD) test --dir infra/rules 2>&1) || { echo "$$out"; echo "cfn-guard: a rule's unit test failed (above)" >&2; exit 1; }; \
 		echo "cfn-guard test: every rule passes and fails where its tests say"
 	$(CARGO) test --quiet -p fleet-tests --test template_policy
+
+$(CHECKOV_STAMP):
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"
+	touch $@
 
 $(CFN_GUARD):
 	@echo "building cfn-guard $(CFN_GUARD_VERSION) from crates.io into $(TOOLS_DIR) (once per machine; about 2 minutes on two cores)"
@@ -138,4 +150,4 @@ fmt:
 	$(CARGO) fmt --all
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV)

@@ -344,3 +344,33 @@ fn each_environments_samconfig_fits_the_template() {
         }
     }
 }
+
+/// checkov runs in `make lint` and fails on any finding; a finding may be
+/// skipped only in the template, next to the resource, with why.
+#[test]
+fn every_skipped_checkov_finding_says_why() {
+    let template = parse(&template_text());
+    let resources = template["Resources"].as_mapping().expect("resources");
+    let mut skipped = 0;
+    for (id, resource) in resources {
+        let skips = resource
+            .get("Metadata")
+            .and_then(|m| m.get("checkov"))
+            .and_then(|c| c.get("skip"))
+            .and_then(Value::as_sequence);
+        for skip in skips.into_iter().flatten() {
+            let check = skip.get("id").and_then(Value::as_str).unwrap_or_default();
+            let why = skip
+                .get("comment")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            assert!(check.starts_with("CKV_"), "{id:?}: a skip names no check");
+            assert!(
+                why.len() >= 40,
+                "{id:?} skips {check} without a reason: {why:?}"
+            );
+            skipped += 1;
+        }
+    }
+    assert!(skipped > 0, "the skips are read from Metadata.checkov.skip");
+}
