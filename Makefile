@@ -20,7 +20,9 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-checkov-$(CHECKOV_VERSION)
 # `sam validate` in make lint; `sam build`/`sam deploy` in make sam-build/deploy.
 SAM_CLI_VERSION := 1.170.0
 # The versions are in the stamp's name, so bumping a pin reinstalls.
-VENV_STAMP := $(VENV)/.installed-moto-$(MOTO_VERSION)-cfn-lint-$(CFN_LINT_VERSION)-schemathesis-$(SCHEMATHESIS_VERSION)-sam-$(SAM_CLI_VERSION)
+# constraints.txt pins every dependency; its hash is in the stamp, so editing it reinstalls.
+CONSTRAINTS_HASH := $(shell sha256sum constraints.txt 2>/dev/null | cut -c1-12)
+VENV_STAMP := $(VENV)/.installed-$(CONSTRAINTS_HASH)-moto-$(MOTO_VERSION)-cfn-lint-$(CFN_LINT_VERSION)-schemathesis-$(SCHEMATHESIS_VERSION)-sam-$(SAM_CLI_VERSION)
 
 CARGO ?= cargo
 
@@ -64,7 +66,7 @@ $(VENV_STAMP):
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
 		"moto[server]==$(MOTO_VERSION)" "cfn-lint==$(CFN_LINT_VERSION)" \
 		"schemathesis==$(SCHEMATHESIS_VERSION)" "aws-sam-cli==$(SAM_CLI_VERSION)"
 	touch $@
@@ -102,7 +104,7 @@ lint-infra: venv $(CFN_GUARD) $(CHECKOV_STAMP)
 $(CHECKOV_STAMP):
 	rm -rf $(CHECKOV_VENV)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints-checkov.txt "checkov==$(CHECKOV_VERSION)"
 	touch $@
 
 $(CFN_GUARD):
@@ -110,7 +112,7 @@ $(CFN_GUARD):
 	$(CARGO) install --locked --quiet cfn-guard@$(CFN_GUARD_VERSION) --root $(TOOLS_DIR)/cfn-guard-$(CFN_GUARD_VERSION)
 
 $(CARGO_LAMBDA_STAMP): $(VENV_STAMP)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "cargo-lambda==$(CARGO_LAMBDA_VERSION)"
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt "cargo-lambda==$(CARGO_LAMBDA_VERSION)"
 	touch $@
 
 package: $(CARGO_LAMBDA_STAMP)

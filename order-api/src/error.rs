@@ -132,11 +132,19 @@ impl IntoResponse for Failure {
                 "request failed: {}",
                 self.error
             ),
-            ApiError::Validation(errors) => tracing::info!(
-                errors = %serde_json::to_string(errors).unwrap_or_default(),
-                "order rejected: {} validation error(s)",
-                errors.len()
-            ),
+            ApiError::Validation(errors) => {
+                tracing::info!(
+                    errors = %serde_json::to_string(errors).unwrap_or_default(),
+                    "order rejected: {} validation error(s)",
+                    errors.len()
+                );
+                // One line per field, which the business dashboard counts
+                // (its top validation errors); the index is dropped so that
+                // `items[3].price` and `items[0].price` count together.
+                for error in errors.iter() {
+                    tracing::info!(invalidField = %field_kind(&error.field), "invalid field");
+                }
+            }
             other => tracing::info!(status = status.as_u16(), "request rejected: {other}"),
         }
         let body = ErrorBody {
@@ -152,5 +160,37 @@ impl IntoResponse for Failure {
                 .insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
         }
         response
+    }
+}
+
+/// `items[3].price` → `items[].price`: the kind of field, not the instance.
+fn field_kind(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            _ if in_index => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_kind;
+
+    #[test]
+    fn a_field_is_counted_by_its_kind_not_its_index() {
+        assert_eq!(field_kind("items[3].price"), "items[].price");
+        assert_eq!(field_kind("customerEmail"), "customerEmail");
     }
 }

@@ -33,6 +33,13 @@ async fn main() -> Result<(), lambda_http::Error> {
     let app = order_api::router_with_auth(service, &config.allowed_origins, config.auth);
 
     if config.lambda_mode {
+        // The log lines after the first answer are a warm start's.
+        let app = app.layer(axum::middleware::map_response(
+            |response: axum::response::Response| async move {
+                shared::telemetry::invocation_done();
+                response
+            },
+        ));
         return lambda_http::run(app).await;
     }
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;

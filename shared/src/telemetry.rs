@@ -20,11 +20,13 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber. `component` names the binary in every JSON line.
 ///
 /// JSON when running in Lambda or when `LOG_FORMAT=json`; the level comes from
-/// `RUST_LOG` (or `LOG_LEVEL`), `info` by default.
+/// `RUST_LOG`, else Lambda's own `ApplicationLogLevel` (`AWS_LAMBDA_LOG_LEVEL`,
+/// from the template's LoggingConfig), else `LOG_LEVEL`, `info` by default.
 pub fn init(component: &'static str) {
     let json = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
         || std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let level = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| lambda_level(&l)))
         .or_else(|_| std::env::var("LOG_LEVEL").map(|l| l.to_lowercase()))
         .unwrap_or_else(|_| "info".to_owned());
     let filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
@@ -35,7 +37,11 @@ pub fn init(component: &'static str) {
     let _ = if json {
         builder
             .fmt_fields(JsonFields::new())
-            .event_format(JsonLines { component })
+            .event_format(JsonLines {
+                component,
+                function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok(),
+                function_version: std::env::var("AWS_LAMBDA_FUNCTION_VERSION").ok(),
+            })
             .try_init()
     } else {
         // Colours only for a person at a terminal: files and pipes get plain text.
@@ -48,10 +54,30 @@ pub fn init(component: &'static str) {
     };
 }
 
+/// Lambda's level names (`TRACE` … `FATAL`) as `tracing`'s.
+fn lambda_level(level: &str) -> String {
+    match level.to_ascii_lowercase().as_str() {
+        "fatal" => "error".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
 /// One flat JSON object per event.
 #[derive(Debug)]
 struct JsonLines {
     component: &'static str,
+    /// The function's name and version, on every line of a Lambda's log.
+    function_name: Option<String>,
+    function_version: Option<String>,
+}
+
+/// Whether the process is still in its first invocation: the one that paid
+/// the cold start. The Lambda entry points call [`invocation_done`].
+static COLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Marks an invocation answered: later log lines are a warm start's.
+pub fn invocation_done() {
+    COLD.store(false, std::sync::atomic::Ordering::Relaxed);
 }
 
 impl<S, N> FormatEvent<S, N> for JsonLines
@@ -75,6 +101,12 @@ where
             Value::String(event.metadata().level().to_string()),
         );
         line.insert("component".into(), Value::String(self.component.to_owned()));
+        if let Some(name) = &self.function_name {
+            line.insert("functionName".into(), Value::String(name.clone()));
+        }
+        if let Some(version) = &self.function_version {
+            line.insert("functionVersion".into(), Value::String(version.clone()));
+        }
         // Outermost span first, so inner spans and the event override.
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
@@ -88,6 +120,12 @@ where
         }
         let mut visitor = JsonVisitor(&mut line);
         event.record(&mut visitor);
+        // Inside an invocation (lambda_runtime's span carries `requestId`):
+        // whether it is the process's first, the one that paid the cold start.
+        if self.function_name.is_some() && line.contains_key("requestId") {
+            let cold = COLD.load(std::sync::atomic::Ordering::Relaxed);
+            line.insert("coldStart".into(), Value::Bool(cold));
+        }
         if !line.contains_key("message") {
             line.insert("message".into(), Value::String(String::new()));
         }

@@ -18,6 +18,8 @@ fn record(stack: &Stack, message_id: &str, body: &str, receive_count: u32) -> se
         "attributes": {
             "ApproximateReceiveCount": receive_count.to_string(),
             "SentTimestamp": "1714564800123",
+            // The trace the order's request started, carried by SNS and SQS.
+            "AWSTraceHeader": format!("Root=1-66500000-{message_id:0>24};Parent=53995c3f42cd8ad8;Sampled=1"),
         },
         "messageAttributes": {
             "eventType": {"stringValue": "ORDER_CREATED", "dataType": "String"}
@@ -111,6 +113,17 @@ async fn in_lambda_mode_a_batch_reports_only_the_record_to_retry() {
     assert_eq!(sent["orderId"], good.order.order_id.to_string());
     assert_eq!(sent["correlationId"], good.correlation_id);
     assert_eq!(sent["to"], good.order.customer_email.masked());
+    assert_eq!(
+        sent["traceId"],
+        format!("1-66500000-{:0>24}", "good"),
+        "each record's own trace"
+    );
+    assert_eq!(sent["functionName"], format!("{}-email-worker", stack.env));
+    assert_eq!(sent["functionVersion"], "$LATEST");
+    assert_eq!(
+        sent["coldStart"], true,
+        "the first invocation paid the cold start"
+    );
     assert!(
         !log.contains(good.order.customer_email.as_str()),
         "an unmasked address was logged"

@@ -157,10 +157,20 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
             "record",
             messageId = %delivery.message_id,
             receiveCount = delivery.receive_count,
+            traceId = Empty,
             eventId = Empty,
             orderId = Empty,
             correlationId = Empty,
         );
+        // The X-Ray trace the order's request started (API Gateway → order-api
+        // → SNS → SQS): each record of a batch may belong to another one.
+        if let Some(root) = record
+            .attributes
+            .get("AWSTraceHeader")
+            .and_then(|header| trace_root(header))
+        {
+            span.record("traceId", root);
+        }
         async {
             // A panic unwinds to here and no further: the neighbours go on.
             let attempt = AssertUnwindSafe(self.attempt(&record, &delivery)).catch_unwind();
@@ -253,6 +263,15 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
             }
         }
     }
+}
+
+/// The trace id (`Root=1-…`) of an X-Ray trace header
+/// (`Root=1-5759e988-bd862e3fe1be46a994272793;Parent=…;Sampled=1`).
+fn trace_root(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("Root="))
+        .filter(|root| !root.is_empty())
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> String {

@@ -321,3 +321,12 @@ async fn no_address_in_an_aws_error_reaches_the_dead_letters_reason() {
     assert!(reason.contains("j***@example.com"), "{reason}");
     assert!(!reason.contains("jane.doe"), "{reason}");
 }
+
+#[test]
+fn the_trace_id_is_read_from_the_records_xray_header() {
+    assert_eq!(
+        trace_root("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
+        Some("1-5759e988-bd862e3fe1be46a994272793")
+    );
+    assert_eq!(trace_root("Parent=53995c3f42cd8ad8"), None);
+}

@@ -102,7 +102,9 @@ pub async fn serve<H: EventHandler>(
         let runner = &runner;
         lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
             let deadline = invocation_deadline(&event.context);
-            Ok::<_, Infallible>(runner.run(event.payload, deadline).await.response())
+            let report = runner.run(event.payload, deadline).await;
+            crate::telemetry::invocation_done();
+            Ok::<_, Infallible>(report.response())
         }))
         .await
         .map_err(ServeError::Lambda)

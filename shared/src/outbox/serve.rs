@@ -31,12 +31,12 @@ pub async fn serve<R: OrderRepository, P: EventPublisher>(
         let relay = &relay;
         return lambda_runtime::run(service_fn(
             move |event: LambdaEvent<serde_json::Value>| async move {
-                let report = invocation(relay, deadline(&event.context))
-                    .await
-                    .map_err(|e| {
-                        tracing::error!(error = %error_chain(&e), "could not read the outbox backlog");
-                        lambda_runtime::Error::from(e)
-                    })?;
+                let report = invocation(relay, deadline(&event.context)).await;
+                crate::telemetry::invocation_done();
+                let report = report.map_err(|e| {
+                    tracing::error!(error = %error_chain(&e), "could not read the outbox backlog");
+                    lambda_runtime::Error::from(e)
+                })?;
                 Ok::<_, lambda_runtime::Error>(serde_json::json!({
                     "published": report.published,
                     "failed": report.failed,
