@@ -34,6 +34,9 @@ CARGO_LAMBDA_STAMP := $(VENV)/.installed-cargo-lambda-$(CARGO_LAMBDA_VERSION)
 CFN_GUARD_VERSION := 3.2.1
 TOOLS_DIR ?= $(HOME)/.cache/order-fleet
 CFN_GUARD := $(TOOLS_DIR)/cfn-guard-$(CFN_GUARD_VERSION)/bin/cfn-guard
+# Licences, duplicate versions and sources of every crate (deny.toml).
+CARGO_DENY_VERSION := 0.20.2
+CARGO_DENY := $(TOOLS_DIR)/cargo-deny-$(CARGO_DENY_VERSION)/bin/cargo-deny
 # What `make package` builds: x86_64, which this machine can also run
 # (`make test-lambda`); `make package ARCH=arm64` for the template's default.
 ARCH ?= x86_64
@@ -81,9 +84,11 @@ dev: venv build
 test: venv lint build
 	$(CARGO) test --workspace
 
-lint: venv
+lint: venv $(CARGO_DENY)
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@# Advisories need the RustSec database from GitHub: the workflow checks them.
+	$(CARGO_DENY) check licenses bans sources
 	$(MAKE) --no-print-directory lint-infra
 
 # The template's invariants (infra/rules/*.guard) hold, each rule fails on the
@@ -106,6 +111,10 @@ $(CHECKOV_STAMP):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints-checkov.txt "checkov==$(CHECKOV_VERSION)"
 	touch $@
+
+$(CARGO_DENY):
+	@echo "building cargo-deny $(CARGO_DENY_VERSION) from crates.io into $(TOOLS_DIR) (once per machine; about 6 minutes on two cores)"
+	$(CARGO) install --locked --quiet cargo-deny@$(CARGO_DENY_VERSION) --root $(TOOLS_DIR)/cargo-deny-$(CARGO_DENY_VERSION)
 
 $(CFN_GUARD):
 	@echo "building cfn-guard $(CFN_GUARD_VERSION) from crates.io into $(TOOLS_DIR) (once per machine; about 2 minutes on two cores)"

@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use shared::domain::{iso8601, NewOrder, OrderId};
 use shared::ports::{
     BackendError, Claim, ClaimRequest, ClaimToken, Completion, EventPublisher, IdempotencyStore,
@@ -280,5 +279,5 @@ pub fn fingerprint(order: &NewOrder) -> String {
         items: &order.items,
     };
     let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
-    format!("{:x}", Sha256::digest(bytes))
+    shared::digest::sha256_hex(&bytes)
 }

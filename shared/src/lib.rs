@@ -18,6 +18,7 @@
 //! - [`batch`]: the SQS batch runner both workers share, and its local-mode poller.
 //! - [`config`]: the one environment reader ([`Env`]) each binary builds its
 //!   own settings from, and the AWS settings ([`AwsSettings`]) all share.
+//! - [`digest`]: SHA-256 in hex, for keys derived from private values.
 //! - [`redact`]: masks customer addresses in text we did not write (AWS errors).
 //! - [`shutdown`]: Ctrl-C or SIGTERM, for every binary in local mode.
 //! - [`telemetry`]: JSON logs in Lambda, readable ones locally.
@@ -27,6 +28,7 @@
 pub mod adapters;
 pub mod batch;
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod event;
 #[cfg(any(test, feature = "fakes"))]

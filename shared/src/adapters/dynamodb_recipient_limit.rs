@@ -8,7 +8,6 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::sdk_error::backend_error;
@@ -37,8 +36,8 @@ impl DynamoDbRecipientLimit {
 
 /// The item's key: the hashed address and the hour.
 pub fn limit_key(to: &CustomerEmail, now: DateTime<Utc>) -> String {
-    let digest = Sha256::digest(to.as_str().to_ascii_lowercase().as_bytes());
-    format!("email-limit#{digest:x}#{}", now.format("%Y-%m-%dT%H"))
+    let digest = crate::digest::sha256_hex(to.as_str().to_ascii_lowercase().as_bytes());
+    format!("email-limit#{digest}#{}", now.format("%Y-%m-%dT%H"))
 }
 
 impl RecipientLimit for DynamoDbRecipientLimit {
