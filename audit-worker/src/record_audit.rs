@@ -5,6 +5,7 @@
 use chrono::Utc;
 use shared::batch::{Delivery, EventHandler, RecordError};
 use shared::event::OrderCreated;
+use shared::metrics::{counter, histogram, name};
 use shared::ports::{AuditLog, Recorded};
 
 use crate::audit_record::audit_record;
@@ -24,13 +25,22 @@ impl<A: AuditLog> EventHandler for RecordAudit<A> {
     async fn handle(&self, event: &OrderCreated, delivery: &Delivery) -> Result<(), RecordError> {
         let record = audit_record(event, delivery, Utc::now());
         match self.log.record(&record).await? {
-            Recorded::Written => tracing::info!(auditId = %record.audit_id, "audit record written"),
+            Recorded::Written => {
+                counter!(name::AUDIT_RECORDS_CREATED).increment(1);
+                histogram!(name::ORDER_TO_AUDIT_MS).record(since(event.order.created_at));
+                tracing::info!(auditId = %record.audit_id, "audit record written")
+            }
             Recorded::AlreadyPresent => {
                 tracing::info!(auditId = %record.audit_id, "event was already audited")
             }
         }
         Ok(())
     }
+}
+
+/// Milliseconds from `then` to now: how long the order took to get here.
+fn since(then: chrono::DateTime<Utc>) -> f64 {
+    (Utc::now() - then).num_milliseconds().max(0) as f64
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use std::time::Duration;
 use chrono::Utc;
 use shared::batch::{Delivery, EventHandler, RecordError};
 use shared::event::OrderCreated;
+use shared::metrics::{counter, histogram, name};
 use shared::ports::{
     Admission, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, Mailer,
     RecipientLimit, Sent,
@@ -128,6 +129,12 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
     }
 }
 
+/// A mail the address's hourly limit stops, counted.
+fn over_limit(reason: String) -> RecordError {
+    counter!(name::EMAILS_OVER_LIMIT).increment(1);
+    RecordError::OverLimit(reason)
+}
+
 /// The idempotency key of an event's confirmation.
 pub fn claim_key(event: &OrderCreated) -> String {
     format!("email#{}", event.event_id)
@@ -149,7 +156,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendCon
             .await
         {
             Ok(Admission::Admitted) => Ok(()),
-            Ok(Admission::OverLimit { limit }) => Err(RecordError::OverLimit(format!(
+            Ok(Admission::OverLimit { limit }) => Err(over_limit(format!(
                 "{} already got {limit} confirmations this hour; not sent",
                 order.customer_email
             ))),
@@ -164,11 +171,15 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendCon
         }
         match self.mailer.send(&email).await {
             Ok(sent) => {
+                counter!(name::EMAILS_SENT).increment(1);
+                let took = (Utc::now() - order.created_at).num_milliseconds().max(0);
+                histogram!(name::ORDER_TO_EMAIL_MS).record(took as f64);
                 tracing::info!(to = %order.customer_email, sesMessageId = %sent.message_id, "confirmation sent");
                 self.record_sent(&key, token, &sent, delivery).await;
                 Ok(())
             }
             Err(error) => {
+                counter!(name::EMAILS_FAILED).increment(1);
                 // Let the next attempt (or a redrive) claim the key at once.
                 if let Err(release) = self.claims.release(&key, token).await {
                     tracing::warn!(error = %error_chain(&release), "could not release the claim; it lapses at the attempt's deadline");

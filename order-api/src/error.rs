@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use shared::domain::FieldError;
+use shared::metrics::{counter, name};
 use shared::telemetry::error_chain;
 
 use crate::request_id::RequestId;
@@ -127,12 +128,16 @@ impl IntoResponse for Failure {
             other => (Some(other.to_string()), None),
         };
         match &self.error {
-            ApiError::Internal(cause) => tracing::error!(
-                error = %error_chain(cause.as_ref()),
-                "request failed: {}",
-                self.error
-            ),
+            ApiError::Internal(cause) => {
+                counter!(name::ORDERS_FAILED).increment(1);
+                tracing::error!(
+                    error = %error_chain(cause.as_ref()),
+                    "request failed: {}",
+                    self.error
+                )
+            }
             ApiError::Validation(errors) => {
+                counter!(name::VALIDATION_ERRORS).increment(1);
                 tracing::info!(
                     errors = %serde_json::to_string(errors).unwrap_or_default(),
                     "order rejected: {} validation error(s)",

@@ -6,6 +6,9 @@ use order_api::ApiSettings;
 use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
 use shared::Env;
 
+/// How often the local server logs its figures.
+const FIGURES_EVERY: Duration = Duration::from_secs(10);
+
 /// Keys are remembered a day: far beyond the app's retries.
 const KEEP_KEYS_FOR: Duration = Duration::from_secs(24 * 3600);
 
@@ -23,6 +26,11 @@ fn request_timeouts() -> aws_config::timeout::TimeoutConfig {
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init("order-api");
     let config = ApiSettings::read(&Env::process())?;
+    shared::metrics::init(
+        &config.aws.environment,
+        &shared::metrics::function_name("order-api"),
+        config.lambda_mode,
+    );
     let aws = config.aws.aws_with(request_timeouts()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let service = order_api::OrderService::new(
@@ -36,12 +44,21 @@ async fn main() -> Result<(), lambda_http::Error> {
         // The log lines after the first answer are a warm start's.
         let app = app.layer(axum::middleware::map_response(
             |response: axum::response::Response| async move {
+                shared::metrics::flush();
                 shared::telemetry::invocation_done();
                 response
             },
         ));
         return lambda_http::run(app).await;
     }
+    // Locally the figures go to the log every few seconds, not per request.
+    tokio::spawn(async {
+        let mut every = tokio::time::interval(FIGURES_EVERY);
+        loop {
+            every.tick().await;
+            shared::metrics::flush();
+        }
+    });
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     tracing::info!(address = %config.listen_addr, environment = %config.aws.environment, auth = ?config.auth, "order-api listening");
     axum::serve(listener, app)

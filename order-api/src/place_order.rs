@@ -17,6 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::domain::{iso8601, NewOrder, OrderId};
+use shared::metrics::{counter, name};
 use shared::ports::{
     BackendError, Claim, ClaimRequest, ClaimToken, Completion, EventPublisher, IdempotencyStore,
     OrderRecord, OrderRepository, RepositoryError,
@@ -250,14 +251,18 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
     /// Publishes the order's event. A failure is not the client's: the order
     /// is stored, and the outbox relay publishes what is left unpublished.
     async fn publish(&self, record: &OrderRecord, correlation_id: &str) {
-        if let Err(e) =
-            shared::outbox::publish_order(&self.orders, &self.events, record, correlation_id).await
+        match shared::outbox::publish_order(&self.orders, &self.events, record, correlation_id)
+            .await
         {
-            tracing::warn!(
-                orderId = %record.order.order_id,
-                error = %error_chain(&e),
-                "order stored but its event not published; the outbox relay will publish it"
-            );
+            Ok(()) => counter!(name::ORDERS_PUBLISHED).increment(1),
+            Err(e) => {
+                counter!(name::PUBLISH_DEFERRED).increment(1);
+                tracing::warn!(
+                    orderId = %record.order.order_id,
+                    error = %error_chain(&e),
+                    "order stored but its event not published; the outbox relay will publish it"
+                );
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::idempotency_key::IdempotencyKey;
 use crate::place_order::{OrderService, PlaceError, Placed};
 use crate::request_id::RequestId;
 use crate::MAX_BODY_BYTES;
+use shared::metrics::{counter, name};
 
 pub async fn post_order<R, P, I>(
     State(service): State<Arc<OrderService<R, P, I>>>,
@@ -37,6 +38,7 @@ where
     P: EventPublisher + 'static,
     I: IdempotencyStore + 'static,
 {
+    counter!(name::ORDERS_RECEIVED).increment(1);
     let fail = |e: ApiError| e.for_request(&request_id);
     if !is_json(&headers) {
         return Err(fail(ApiError::UnsupportedMediaType));
@@ -72,10 +74,12 @@ where
         })?;
     Ok(match placed {
         Placed::Created(confirmation) => {
+            counter!(name::ORDERS_PROCESSED).increment(1);
             tracing::info!(orderId = %confirmation.order_id, "order accepted");
             (StatusCode::OK, Json(confirmation)).into_response()
         }
         Placed::Replayed(confirmation) => {
+            counter!(name::IDEMPOTENT_REPLAYS).increment(1);
             tracing::info!(orderId = %confirmation.order_id, "order replayed for a repeated Idempotency-Key");
             let mut response = (StatusCode::OK, Json(confirmation)).into_response();
             response

@@ -19,6 +19,7 @@
 //! - [`config`]: the one environment reader ([`Env`]) each binary builds its
 //!   own settings from, and the AWS settings ([`AwsSettings`]) all share.
 //! - [`digest`]: SHA-256 in hex, for keys derived from private values.
+//! - [`metrics`]: the fleet's figures as CloudWatch EMF, flushed per invocation.
 //! - [`redact`]: masks customer addresses in text we did not write (AWS errors).
 //! - [`shutdown`]: Ctrl-C or SIGTERM, for every binary in local mode.
 //! - [`telemetry`]: JSON logs in Lambda, readable ones locally.
@@ -33,6 +34,7 @@ pub mod domain;
 pub mod event;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
+pub mod metrics;
 pub mod outbox;
 pub mod ports;
 pub mod redact;

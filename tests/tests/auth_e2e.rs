@@ -4,6 +4,7 @@
 //! Gateway's Cognito authorizer passes them (`requestContext.authorizer.claims`)
 //! and places the order as that user's own — or refuses it.
 
+use fleet_tests::lambda::events::{api_gateway_event, with_claims};
 use fleet_tests::probes::{stored_orders, PATIENCE};
 use fleet_tests::process::FleetProcess;
 use fleet_tests::runtime_api::{AnswerKind, RuntimeApi};
@@ -112,20 +113,15 @@ fn jwt_payload(token: &str) -> serde_json::Map<String, Value> {
 /// `POST /order` through API Gateway's proxy integration, with the
 /// authorizer's claims.
 fn post_event(claims: &serde_json::Map<String, Value>, body: &Value) -> Value {
-    json!({
-        "resource": "/order", "path": "/order", "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json", "Host": "api.example.com"},
-        "multiValueHeaders": {"Content-Type": ["application/json"], "Host": ["api.example.com"]},
-        "requestContext": {
-            "resourcePath": "/order", "httpMethod": "POST", "path": "/order",
-            "stage": "prod", "accountId": "123456789012", "apiId": "a1b2c3",
-            "requestId": uuid::Uuid::new_v4().to_string(),
-            "identity": {"sourceIp": "203.0.113.7"},
-            "authorizer": {"claims": claims}
-        },
-        "body": body.to_string(),
-        "isBase64Encoded": false
-    })
+    with_claims(
+        api_gateway_event(
+            "prod",
+            "POST",
+            &[("Content-Type", "application/json")],
+            Some(&body.to_string()),
+        ),
+        claims.clone(),
+    )
 }
 
 /// Invokes order-api with `event`: the proxy response's status and JSON body.

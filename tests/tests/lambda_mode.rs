@@ -11,7 +11,8 @@ mod workers_support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use fleet_tests::lambda::events::{
-    api_gateway_event, message_about, queue_arn, sqs_record, unreadable_record,
+    api_gateway_event, customer_claims, message_about, queue_arn, sqs_record, unreadable_record,
+    with_claims,
 };
 use fleet_tests::lambda::{Function, Sandbox};
 use fleet_tests::runtime_api::RuntimeApi;
@@ -46,14 +47,18 @@ async fn an_order_posted_through_api_gateway_is_stored_published_emailed_and_aud
         "items": [{"productId": "p-1", "productName": "Ten-cent nail", "quantity": 3, "price": 0.10}]
     })
     .to_string();
-    let post = api_gateway_event(
-        &stack.env,
-        "POST",
-        &[
-            ("Content-Type", "application/json"),
-            ("Accept", "application/json"),
-        ],
-        Some(&order),
+    // The template requires sign-in: the authorizer admitted Ada.
+    let post = with_claims(
+        api_gateway_event(
+            &stack.env,
+            "POST",
+            &[
+                ("Content-Type", "application/json"),
+                ("Accept", "application/json"),
+            ],
+            Some(&order),
+        ),
+        customer_claims(&customer),
     );
     let answer = order_api.invoke(&mut api_runtime, "post-1", &post).await;
     let response = answer.json();

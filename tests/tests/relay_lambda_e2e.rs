@@ -126,4 +126,37 @@ async fn a_scheduled_invocation_publishes_the_outbox_and_logs_the_backlogs_age()
         "the metric filter reads this field"
     );
     assert_eq!(sweeps[0]["requestId"], "schedule-1");
+
+    // The figures, as CloudWatch Embedded Metric Format documents on stdout.
+    let documents: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect();
+    let first = documents
+        .iter()
+        .find(|d| d.get("OrdersPublishedByRelay").is_some())
+        .unwrap_or_else(|| panic!("no EMF document with OrdersPublishedByRelay in\n{log}"));
+    assert_eq!(
+        first["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "OrderFleet"
+    );
+    assert_eq!(
+        first["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
+        serde_json::json!(["Environment", "Function"]),
+        "no id is ever a dimension"
+    );
+    assert_eq!(first["Environment"], stack.env.as_str());
+    assert_eq!(first["Function"], format!("{}-OutboxRelay", stack.env));
+    assert_eq!(first["OrdersPublishedByRelay"], 1);
+    assert_eq!(
+        first["ColdStart"], 1,
+        "the first invocation is the cold start"
+    );
+    assert!(
+        documents
+            .iter()
+            .any(|d| d["OutboxBacklogAgeSeconds"] == 0.0),
+        "the backlog's age, 0 once it is empty: {documents:#?}"
+    );
 }

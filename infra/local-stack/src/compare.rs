@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::observed::{Difference, Observed, ObservedTable, UNREPORTED_LOCALLY};
+use crate::observed::{
+    Difference, Observed, ObservedTable, UNREPORTED_LOCALLY, UNREPORTED_TOPIC_ATTRIBUTES,
+};
 use crate::spec::{KeySchema, QueueSpec, RedrivePolicy, TableSpec, Template};
 
 const MISSING: &str = "nothing (missing)";
@@ -29,7 +31,16 @@ pub fn compare(template: &Template, observed: &Observed) -> Vec<Difference> {
             out.push(&resource, "existence", "a topic", MISSING);
             continue;
         };
-        out.attributes(&resource, &topic.attributes, found);
+        // What the endpoint never reports cannot be compared: `unchecked` says so.
+        let expected: BTreeMap<String, String> = topic
+            .attributes
+            .iter()
+            .filter(|(name, _)| {
+                found.contains_key(*name) || !UNREPORTED_TOPIC_ATTRIBUTES.contains(&name.as_str())
+            })
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        out.attributes(&resource, &expected, found);
     }
     for queue in &template.queues {
         let resource = format!("queue {}", queue.name);
@@ -56,6 +67,19 @@ pub fn compare(template: &Template, observed: &Observed) -> Vec<Difference> {
 /// What [`compare`] could not check because the endpoint does not report it.
 pub fn unchecked(template: &Template, observed: &Observed) -> Vec<String> {
     let mut out = Vec::new();
+    for topic in &template.topics {
+        let Some(found) = observed.topics.get(&topic.arn) else {
+            continue;
+        };
+        for name in UNREPORTED_TOPIC_ATTRIBUTES {
+            if topic.attributes.contains_key(*name) && !found.contains_key(*name) {
+                out.push(format!(
+                    "topic {}: {name} (the endpoint does not report it)",
+                    topic.name
+                ));
+            }
+        }
+    }
     for queue in &template.queues {
         let Some(found) = observed.queues.get(&queue.name) else {
             continue;

@@ -11,6 +11,8 @@ use crate::spec::{IndexSpec, KeySchema};
 /// `RedriveAllowPolicy`). When an endpoint does not report one at all it
 /// cannot be checked, which [`unchecked`] says; when it does, it is compared.
 pub const UNREPORTED_LOCALLY: &[&str] = &["RedriveAllowPolicy"];
+/// Topic attributes moto accepts and never reports (X-Ray tracing).
+pub const UNREPORTED_TOPIC_ATTRIBUTES: &[&str] = &["TracingConfig"];
 
 /// One disagreement between the template and what exists.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,11 @@ const PAGE_SIZE: usize = 100;
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init("outbox-relay");
     let config = RelayProcessSettings::read(&Env::process())?;
+    shared::metrics::init(
+        &config.aws.environment,
+        &shared::metrics::function_name("outbox-relay"),
+        config.lambda_mode,
+    );
     let aws = config.aws.aws().await;
     let relay = OutboxRelay::new(
         DynamoDbOrderRepository::new(aws_sdk_dynamodb::Client::new(&aws), &config.orders_table),

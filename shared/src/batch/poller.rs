@@ -137,6 +137,7 @@ impl Poller {
                         retry = report.retry.len(),
                         "batch done"
                     );
+                    crate::metrics::flush();
                     self.delete_settled(&messages, &report).await;
                 }
                 None => {

@@ -18,7 +18,7 @@ use tracing::{Instrument, Span};
 use super::error::{disposition, Disposition, RecordError};
 use crate::event::event_body;
 use crate::event::OrderCreated;
-use crate::ports::{DeadLetter, DeadLetters, FailureNote};
+use crate::ports::{DeadLetter, DeadLetters, FailureKind, FailureNote};
 use crate::telemetry::error_chain;
 
 /// What a worker does with one event. Called once per delivery: it must make
@@ -245,6 +245,11 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
                 };
                 match self.dead_letters.send(&letter).await {
                     Ok(()) => {
+                        let metric = match kind {
+                            FailureKind::Permanent => crate::metrics::name::DEAD_LETTERED_PERMANENT,
+                            FailureKind::Transient => crate::metrics::name::DEAD_LETTERED_TRANSIENT,
+                        };
+                        crate::metrics::counter!(metric).increment(1);
                         tracing::error!(error = %reason, %kind, "record moved to the dead-letter queue");
                         Outcome::DeadLettered
                     }

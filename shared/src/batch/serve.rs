@@ -78,6 +78,11 @@ pub async fn serve<H: EventHandler>(
     aws: &SdkConfig,
     handler: H,
 ) -> Result<(), ServeError> {
+    crate::metrics::init(
+        &config.aws.environment,
+        &crate::metrics::function_name(config.component),
+        config.lambda_mode,
+    );
     let sqs = aws_sdk_sqs::Client::new(aws);
     let resolved = resolve(&sqs, config).await?;
     tracing::info!(
@@ -103,6 +108,7 @@ pub async fn serve<H: EventHandler>(
         lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
             let deadline = invocation_deadline(&event.context);
             let report = runner.run(event.payload, deadline).await;
+            crate::metrics::flush();
             crate::telemetry::invocation_done();
             Ok::<_, Infallible>(report.response())
         }))

@@ -4,8 +4,9 @@
 //! In Lambda a schedule invokes it every minute. If the first sweep left
 //! orders in their grace, the invocation waits for them and sweeps once more,
 //! so an order is relayed within a minute of being stored, not a minute after
-//! its grace. Every invocation logs the backlog's age (`backlogAgeSeconds`):
-//! the template turns that field into the metric its alarm watches.
+//! its grace. Every invocation logs the backlog's age (`backlogAgeSeconds`)
+//! and emits it as the metric `OutboxBacklogAgeSeconds`, which the
+//! template's alarm watches, with `OrdersPublishedByRelay`.
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ pub async fn serve<R: OrderRepository, P: EventPublisher>(
         return lambda_runtime::run(service_fn(
             move |event: LambdaEvent<serde_json::Value>| async move {
                 let report = invocation(relay, deadline(&event.context)).await;
+                crate::metrics::flush();
                 crate::telemetry::invocation_done();
                 let report = report.map_err(|e| {
                     tracing::error!(error = %error_chain(&e), "could not read the outbox backlog");
@@ -49,7 +51,10 @@ pub async fn serve<R: OrderRepository, P: EventPublisher>(
     tokio::pin!(shutdown);
     loop {
         match relay.sweep(Utc::now()).await {
-            Ok(report) => log(&report, false),
+            Ok(report) => {
+                log(&report, false);
+                crate::metrics::flush();
+            }
             Err(e) => {
                 tracing::error!(error = %error_chain(&e), "could not read the outbox backlog; trying again")
             }
@@ -92,6 +97,9 @@ async fn invocation<R: OrderRepository, P: EventPublisher>(
 /// from this line), locally only when something happened.
 fn log(report: &SweepReport, always: bool) {
     let age = report.backlog_age(Utc::now()).as_secs();
+    crate::metrics::counter!(crate::metrics::name::ORDERS_PUBLISHED_BY_RELAY)
+        .increment(report.published as u64);
+    crate::metrics::gauge!(crate::metrics::name::OUTBOX_BACKLOG_AGE).set(age as f64);
     if always || report.published > 0 || report.failed > 0 {
         tracing::info!(
             published = report.published,

@@ -1,0 +1,145 @@
+//! The fleet's figures: counters, gauges and histograms through the
+//! `metrics` facade, written as CloudWatch Embedded Metric Format (EMF)
+//! documents — in namespace `OrderFleet`, with the dimensions `Environment`
+//! and `Function` only (never an id: each id would be a metric of its own).
+//!
+//! In Lambda each invocation ends with [`flush`]: the documents go to stdout,
+//! where CloudWatch Logs turns them into metrics (the business dashboard and
+//! the backlog alarm read them). Locally the same figures become one log
+//! line per batch, sweep or interval, so `make dev` shows them too.
+//!
+//! The names live in [`name`]: the template's dashboards and alarms use them.
+
+use std::sync::OnceLock;
+
+use metrics_cloudwatch_embedded::Collector;
+
+pub use metrics::{counter, gauge, histogram};
+
+/// Every metric the fleet emits, by name.
+pub mod name {
+    /// order-api: every `POST /order` that reached the handler.
+    pub const ORDERS_RECEIVED: &str = "OrdersReceived";
+    /// order-api: refused for the order's content (400 Validation failed).
+    pub const VALIDATION_ERRORS: &str = "ValidationErrors";
+    /// order-api: stored and answered 200, once per order.
+    pub const ORDERS_PROCESSED: &str = "OrdersProcessed";
+    /// order-api: answered 5xx.
+    pub const ORDERS_FAILED: &str = "OrdersFailed";
+    /// order-api: a repeated Idempotency-Key answered with the first answer.
+    pub const IDEMPOTENT_REPLAYS: &str = "IdempotentReplays";
+    /// order-api: events it published itself.
+    pub const ORDERS_PUBLISHED: &str = "OrdersPublished";
+    /// order-api: stored orders whose publish failed, left to the relay.
+    pub const PUBLISH_DEFERRED: &str = "PublishDeferred";
+    /// outbox-relay: events it published.
+    pub const ORDERS_PUBLISHED_BY_RELAY: &str = "OrdersPublishedByRelay";
+    /// outbox-relay: how long the oldest unpublished order has waited (s).
+    pub const OUTBOX_BACKLOG_AGE: &str = "OutboxBacklogAgeSeconds";
+    /// email-worker: confirmations SES accepted, and failed attempts.
+    pub const EMAILS_SENT: &str = "EmailsSent";
+    pub const EMAILS_FAILED: &str = "EmailsFailed";
+    /// email-worker: confirmations not sent: the address's hourly limit.
+    pub const EMAILS_OVER_LIMIT: &str = "EmailsOverLimit";
+    /// email-worker: from the order's creation to its email (ms).
+    pub const ORDER_TO_EMAIL_MS: &str = "OrderToEmailMs";
+    /// audit-worker: audit records written (not the duplicates it skipped).
+    pub const AUDIT_RECORDS_CREATED: &str = "AuditRecordsCreated";
+    /// audit-worker: from the order's creation to its audit record (ms).
+    pub const ORDER_TO_AUDIT_MS: &str = "OrderToAuditMs";
+    /// Both workers: records moved to the DLQ, by the failure's kind.
+    pub const DEAD_LETTERED_PERMANENT: &str = "DeadLetteredPermanent";
+    pub const DEAD_LETTERED_TRANSIENT: &str = "DeadLetteredTransient";
+    /// Every function: the invocation that started the process.
+    pub const COLD_START: &str = "ColdStart";
+}
+
+/// The namespace of every metric.
+pub const NAMESPACE: &str = "OrderFleet";
+
+struct Sink {
+    collector: &'static Collector,
+    lambda: bool,
+}
+
+static SINK: OnceLock<Sink> = OnceLock::new();
+
+/// Installs the recorder once per process: `function` is the Lambda
+/// function's name (`AWS_LAMBDA_FUNCTION_NAME`) or, locally, the binary's.
+/// Before this (in unit tests, say) the facade's calls do nothing.
+pub fn init(environment: &str, function: &str, lambda: bool) {
+    let installed = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(NAMESPACE)
+        .with_dimension("Environment", environment.to_owned())
+        .with_dimension("Function", function.to_owned())
+        .init();
+    match installed {
+        Ok(collector) => {
+            if SINK.set(Sink { collector, lambda }).is_ok() && lambda {
+                counter!(name::COLD_START).increment(1);
+            }
+        }
+        Err(error) => tracing::warn!(%error, "metrics are off: a recorder is already installed"),
+    }
+}
+
+/// The function's name for [`init`]: Lambda's, or `component` locally.
+pub fn function_name(component: &str) -> String {
+    std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| component.to_owned())
+}
+
+/// Writes the figures gathered since the last flush: EMF documents on
+/// stdout in Lambda, one `figures` log line locally (nothing if none).
+pub fn flush() {
+    let Some(sink) = SINK.get() else { return };
+    if sink.lambda {
+        if let Err(error) = sink.collector.flush(std::io::stdout().lock()) {
+            tracing::warn!(%error, "could not write the metrics");
+        }
+        return;
+    }
+    let mut documents = Vec::new();
+    if sink.collector.flush(&mut documents).is_ok() {
+        let figures = summary(&documents);
+        if !figures.is_empty() {
+            tracing::info!(figures = %figures, "figures");
+        }
+    }
+}
+
+/// `OrdersReceived=3 EmailsSent=2 OrderToEmailMs=[120,340]` from EMF documents.
+fn summary(documents: &[u8]) -> String {
+    let mut parts = Vec::new();
+    for line in documents.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let Ok(document) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        let names = document["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for metric in names {
+            if let Some(name) = metric["Name"].as_str() {
+                parts.push(format!("{name}={}", document[name]));
+            }
+        }
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+
+    #[test]
+    fn a_local_summary_names_each_figure_of_each_document() {
+        let documents = concat!(
+            r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"OrderFleet","Dimensions":[["Environment","Function"]],"Metrics":[{"Name":"EmailsSent"},{"Name":"OrderToEmailMs","Unit":"Milliseconds"}]}]},"Environment":"local","Function":"email-worker","EmailsSent":2,"OrderToEmailMs":[120.0,340.0]}"#,
+            "\n"
+        );
+        assert_eq!(
+            summary(documents.as_bytes()),
+            "EmailsSent=2 OrderToEmailMs=[120.0,340.0]"
+        );
+    }
+}
