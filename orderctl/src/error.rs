@@ -85,7 +85,7 @@ impl Endpoint {
         if self.local {
             "; is the local AWS running? `make dev` starts it"
         } else {
-            "; check the network, AWS_PROFILE and AWS_REGION"
+            "; check the network, --profile and --region"
         }
     }
 

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::error::CtlError;
 use crate::output::{clip, emit, or_dash, time, Report, Table};
-use crate::target::{order_id_arg, Target, TargetArgs};
+use crate::target::{order_id_arg, Globals, Target};
 
 #[derive(Debug, Args)]
 #[command(group(
@@ -43,8 +43,6 @@ pub struct RepublishArgs {
     /// List what would be published, and publish nothing.
     #[arg(long)]
     pub dry_run: bool,
-    #[command(flatten)]
-    pub target: TargetArgs,
 }
 
 /// What became of one order.
@@ -175,8 +173,8 @@ impl RepublishReport {
     }
 }
 
-pub async fn run(args: RepublishArgs) -> Result<ExitCode, CtlError> {
-    let target = Target::connect(&args.target).await?;
+pub async fn run(args: RepublishArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
+    let target = Target::connect(globals).await?;
     let topic = match target.topic_arn().await {
         Ok(arn) => Ok(arn),
         // A dry run still lists the orders: during an outage that is the point.
@@ -208,7 +206,7 @@ pub async fn run(args: RepublishArgs) -> Result<ExitCode, CtlError> {
     let outcomes = republish(&orders, events.as_ref(), &ids, &correlation_id).await;
     let topic = topic.as_deref().map_err(String::clone);
     let report = RepublishReport::new(table, topic, &correlation_id, args.dry_run, outcomes);
-    let code = emit(&report, args.target.json)?;
+    let code = emit(&report, globals.json())?;
     let mut err = std::io::stderr().lock();
     for line in report.problems() {
         writeln!(err, "error: {line}")?;

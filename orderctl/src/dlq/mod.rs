@@ -27,12 +27,10 @@ use shared::adapters::{sqs_move_task, SnsEventPublisher};
 
 use crate::error::CtlError;
 use crate::output::emit;
-use crate::target::{Target, TargetArgs};
+use crate::target::{Globals, Target};
 
 #[derive(Debug, Args)]
 pub struct DlqArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
     #[command(subcommand)]
     pub command: DlqCommand,
 }
@@ -51,9 +49,9 @@ pub enum DlqCommand {
     Purge(purge::PurgeArgs),
 }
 
-pub async fn run(args: DlqArgs) -> Result<ExitCode, CtlError> {
-    let json = args.target.json;
-    let target = Target::connect(&args.target).await?;
+pub async fn run(args: DlqArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
+    let json = globals.json();
+    let target = Target::connect(globals).await?;
     match args.command {
         DlqCommand::List => emit(&list::run(&target).await?, json),
         DlqCommand::Peek(peek) => emit(&peek::run(&target, &peek).await?, json),
