@@ -79,6 +79,15 @@ fn the_help_shows_every_global_option() {
 }
 
 #[test]
+fn a_change_takes_yes_but_a_dry_run_needs_none() {
+    let yes = parse(&["orderctl", "dlq", "redrive", "email", "--yes"]);
+    assert!(matches!(yes.command, Command::Dlq(_)));
+    parse(&["orderctl", "republish", "--all-unpublished", "-y"]);
+    parse(&["orderctl", "dlq", "purge", "audit", "--yes"]);
+    parse(&["orderctl", "republish", "--all-unpublished", "--dry-run"]);
+}
+
+#[test]
 fn completions_are_printed_for_every_shell() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let Command::Completions { shell } = parse(&["orderctl", "completions", shell]).command

@@ -15,11 +15,13 @@
 //! - [`target`]: the global options (`--env`, `--profile`, `--region`,
 //!   `--endpoint-url`, `--output`) → endpoint, credentials, resource names,
 //!   the DLQs and the topic; [`error`]: the CLI's one error enum, naming the
-//!   endpoint; [`output`]: tables for people, JSON for scripts.
+//!   endpoint; [`output`]: tables for people, JSON for scripts;
+//!   [`confirm`]: the question before a redrive, purge or republish.
 //! - [`Cli`] and [`run`]: the command line, and `orderctl completions`;
 //!   `main.rs` only parses and calls `run`.
 
 pub mod audit;
+pub mod confirm;
 pub mod dlq;
 pub mod error;
 pub mod local;

@@ -9,7 +9,7 @@
 //! racing order-api's retry reaches the workers as one event. The first
 //! failure stops the run: a publish fails for the topic's reasons (gone,
 //! forbidden, unreachable), not the order's, and every later order would wait
-//! out the same timeouts.
+//! out the same timeouts. Outside `local` it asks first, naming the orders.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -25,6 +25,7 @@ use shared::ports::{EventPublisher, OrderRepository, RepositoryError};
 use shared::telemetry::error_chain;
 use uuid::Uuid;
 
+use crate::confirm::{confirm, some_of, Confirm};
 use crate::error::CtlError;
 use crate::output::{clip, emit, or_dash, time, Report, Table};
 use crate::target::{order_id_arg, Globals, Target};
@@ -43,6 +44,8 @@ pub struct RepublishArgs {
     /// List what would be published, and publish nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub confirm: Confirm,
 }
 
 /// What became of one order.
@@ -196,10 +199,15 @@ pub async fn run(args: RepublishArgs, globals: &Globals) -> Result<ExitCode, Ctl
     };
     // No publisher, no publishing: that is what makes a dry run dry.
     let events = match &topic {
-        Ok(arn) if !args.dry_run => Some(SnsEventPublisher::new(
-            aws_sdk_sns::Client::new(&target.sdk),
-            arn,
-        )),
+        Ok(arn) if !args.dry_run => {
+            if !ids.is_empty() {
+                let (n, which) = (ids.len(), some_of(&ids));
+                let change = format!("publish the events of {n} order(s) ({which}) to {arn}");
+                confirm(args.confirm, &target.config.environment, &change, false)?;
+            }
+            let sns = aws_sdk_sns::Client::new(&target.sdk);
+            Some(SnsEventPublisher::new(sns, arn))
+        }
         _ => None,
     };
     let correlation_id = format!("orderctl-republish-{}", Uuid::new_v4());
