@@ -16,6 +16,9 @@ use crate::error::CtlError;
 #[derive(Debug, Clone, Copy, Args)]
 pub struct Confirm {
     /// Go ahead without asking (for scripts and CI).
+    ///
+    /// Outside `local` (a purge: everywhere) the command asks on the terminal
+    /// first; with no terminal and no --yes it refuses, with exit code 2.
     #[arg(long, short = 'y')]
     pub yes: bool,
 }

@@ -34,6 +34,7 @@ pub enum Output {
 /// The options of every command, before or after its name, as the AWS CLI
 /// takes them; each falls back on the variable the SDK (or the fleet) reads.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Globals {
     /// The environment: resources are named `<env>-Orders`, `<env>-OrderEmailDLQ`, …
     /// `local` is the local AWS; any other name is AWS.
