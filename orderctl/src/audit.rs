@@ -12,15 +12,13 @@ use uuid::Uuid;
 
 use crate::error::CtlError;
 use crate::output::{emit, time, Report, Table};
-use crate::target::{order_id_arg, Target, TargetArgs};
+use crate::target::{order_id_arg, Globals, Target};
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// The order's id (a UUID, as the API returned it).
     #[arg(value_parser = order_id_arg)]
     pub order_id: OrderId,
-    #[command(flatten)]
-    pub target: TargetArgs,
 }
 
 /// One audit record as the operator reads it.
@@ -88,8 +86,8 @@ pub struct AuditReport {
     pub records: Vec<AuditRow>,
 }
 
-pub async fn run(args: AuditArgs) -> Result<ExitCode, CtlError> {
-    let target = Target::connect(&args.target).await?;
+pub async fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
+    let target = Target::connect(globals).await?;
     let records = trail(&target, args.order_id).await?;
     // An empty trail of an order that never existed is a typo, not news.
     if records.is_empty() && !order_exists(&target, args.order_id).await? {
@@ -102,7 +100,7 @@ pub async fn run(args: AuditArgs) -> Result<ExitCode, CtlError> {
         order_id: args.order_id,
         records,
     };
-    emit(&report, args.target.json)
+    emit(&report, globals.json())
 }
 
 /// The trail as a table; shared with `orderctl order`.

@@ -3,6 +3,8 @@
 //! endpoint, the environment — and keeps the cause so `main` prints the
 //! whole chain.
 
+use std::process::ExitCode;
+
 use aws_config::SdkConfig;
 use local_stack::LocalError;
 use shared::domain::OrderId;
@@ -45,8 +47,13 @@ pub enum CtlError {
         #[source]
         source: BackendError,
     },
-    #[error("refusing to purge {queue} unconfirmed: stdin is not a terminal; pass --yes to purge")]
-    NotConfirmed { queue: String },
+    #[error(
+        "refusing to {change} (environment `{environment}`) unasked: \
+         stdin is not a terminal; pass --yes to go ahead"
+    )]
+    NotConfirmed { change: String, environment: String },
+    #[error("not confirmed; nothing was done (was about to {change})")]
+    Declined { change: String },
     #[error("the local stack")]
     Local(#[source] LocalError),
     #[error("invalid settings")]
@@ -55,6 +62,17 @@ pub enum CtlError {
     Settings(&'static str),
     #[error("cannot write the output")]
     Output(#[from] std::io::Error),
+}
+
+impl CtlError {
+    /// 2 for a change refused unasked, as for a command line that cannot be
+    /// run as typed (what clap exits with): the script must change, not wait.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CtlError::NotConfirmed { .. } => ExitCode::from(2),
+            _ => ExitCode::FAILURE,
+        }
+    }
 }
 
 /// Where the commands send their calls, for error messages.
@@ -85,7 +103,7 @@ impl Endpoint {
         if self.local {
             "; is the local AWS running? `make dev` starts it"
         } else {
-            "; check the network, AWS_PROFILE and AWS_REGION"
+            "; check the network, --profile and --region"
         }
     }
 

@@ -12,12 +12,16 @@
 //!   trail) and `orderctl order <orderId>` (the order, its trail, its DLQ messages).
 //! - [`republish`]: `orderctl republish` — publishes the events of orders stored
 //!   unpublished, through `shared::outbox`; one already published is skipped.
-//! - [`target`]: `--env` → endpoint, credentials, resource names, the DLQs
-//!   and the topic; [`error`]: the CLI's one error enum, naming the endpoint;
-//!   [`output`]: tables for people, `--json` for scripts.
-//! - [`Cli`] and [`run`]: the command line; `main.rs` only parses and calls `run`.
+//! - [`target`]: the global options (`--env`, `--profile`, `--region`,
+//!   `--endpoint-url`, `--output`) → endpoint, credentials, resource names,
+//!   the DLQs and the topic; [`error`]: the CLI's one error enum, naming the
+//!   endpoint; [`output`]: tables for people, JSON for scripts;
+//!   [`confirm`]: the question before a redrive, purge or republish.
+//! - [`Cli`] and [`run`]: the command line, and `orderctl completions`;
+//!   `main.rs` only parses and calls `run`.
 
 pub mod audit;
+pub mod confirm;
 pub mod dlq;
 pub mod error;
 pub mod local;
@@ -28,7 +32,7 @@ pub mod target;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +41,8 @@ use clap::{Parser, Subcommand};
     about = "Operate the order fleet and run its local stack"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub globals: target::Globals,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -54,15 +60,30 @@ pub enum Command {
     Order(order::OrderArgs),
     /// Publish the events of orders stored unpublished (order-api answered 500).
     Republish(republish::RepublishArgs),
+    /// Print the completion script for bash, zsh, fish, powershell or elvish.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs one command; the exit code says whether it found what it should.
 pub async fn run(cli: Cli) -> Result<ExitCode, error::CtlError> {
+    let globals = &cli.globals;
     match cli.command {
-        Command::Local(command) => local::run(command).await,
-        Command::Dlq(args) => dlq::run(args).await,
-        Command::Audit(args) => audit::run(args).await,
-        Command::Order(args) => order::run(args).await,
-        Command::Republish(args) => republish::run(args).await,
+        Command::Local(command) => local::run(command, globals).await,
+        Command::Dlq(args) => dlq::run(args, globals).await,
+        Command::Audit(args) => audit::run(args, globals).await,
+        Command::Order(args) => order::run(args, globals).await,
+        Command::Republish(args) => republish::run(args, globals).await,
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut Cli::command(), "orderctl", &mut out);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
+
+#[cfg(test)]
+#[path = "cli_tests.rs"]
+mod tests;

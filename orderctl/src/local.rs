@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use aws_config::SdkConfig;
 use clap::{Args, Subcommand};
 
-use shared::{AwsSettings, Env};
+use shared::AwsSettings;
 
 use crate::error::{CtlError, Endpoint};
+use crate::target::Globals;
 use local_stack::{
     compare, load, observe, provision, unchecked, verify, LocalError, ProvisionOptions, Template,
 };
@@ -23,11 +24,10 @@ pub enum LocalCommand {
     Verify(StackArgs),
 }
 
+/// The template's Environment parameter is the global `--env`: resources are
+/// named `<env>-Orders`, …
 #[derive(Debug, Args)]
 pub struct StackArgs {
-    /// The template's Environment parameter: resources are named `<env>-Orders`, …
-    #[arg(long = "env", env = "ENVIRONMENT", default_value = "local")]
-    pub environment: String,
     /// The CloudFormation template the stack is derived from.
     #[arg(long, default_value = "infra/template.yaml")]
     pub template: PathBuf,
@@ -46,25 +46,24 @@ pub struct UpArgs {
     pub visibility_timeout: Option<u32>,
 }
 
-/// The SDK settings for the local AWS: `AWS_ENDPOINT_URL`, or `make dev`'s moto.
-pub async fn local_sdk_config() -> SdkConfig {
+/// The SDK settings for the local AWS: `--endpoint-url`, or `make dev`'s moto.
+pub async fn local_sdk_config(globals: &Globals) -> SdkConfig {
     // `orderctl local` always talks to a local endpoint; `--env` only names the
     // resources. Reading the settings as `local` gives that endpoint and dummy
     // credentials whatever the environment is called.
-    let env = Env::from_lookup(|name| match name {
-        "ENVIRONMENT" => Some("local".to_owned()),
-        _ => std::env::var(name).ok(),
-    });
-    AwsSettings::read(&env).aws().await
+    AwsSettings::read(&globals.env_as("local")).aws().await
 }
 
-pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
-    let sdk = local_sdk_config().await;
+pub async fn run(command: LocalCommand, globals: &Globals) -> Result<ExitCode, CtlError> {
+    let sdk = local_sdk_config(globals).await;
+    let environment = &globals.environment;
+    let failed = |e| Endpoint::of(&sdk, environment).local_error(e);
     let mut out = std::io::stdout().lock();
     match command {
         LocalCommand::Up(args) => {
-            let failed = |e| Endpoint::of(&sdk, &args.stack.environment).local_error(e);
-            let template = template(&sdk, &args.stack).await.map_err(failed)?;
+            let template = template(&sdk, &args.stack, environment)
+                .await
+                .map_err(failed)?;
             let options = ProvisionOptions {
                 visibility_timeout: args.visibility_timeout,
             };
@@ -83,11 +82,7 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
                 return Ok(ExitCode::FAILURE);
             }
             let endpoint = sdk.endpoint_url().unwrap_or("AWS");
-            writeln!(
-                out,
-                "local stack `{}` ready on {endpoint}:",
-                args.stack.environment
-            )?;
+            writeln!(out, "local stack `{environment}` ready on {endpoint}:")?;
             for name in provisioned.tables.values() {
                 writeln!(out, "  table  {name}")?;
             }
@@ -103,8 +98,7 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
             Ok(ExitCode::SUCCESS)
         }
         LocalCommand::Verify(args) => {
-            let failed = |e| Endpoint::of(&sdk, &args.environment).local_error(e);
-            let template = template(&sdk, &args).await.map_err(failed)?;
+            let template = template(&sdk, &args, environment).await.map_err(failed)?;
             let observed = observe(&sdk, &template).await.map_err(failed)?;
             let differences = compare(&template, &observed);
             for difference in &differences {
@@ -116,8 +110,7 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
             if differences.is_empty() {
                 writeln!(
                     out,
-                    "the local stack `{}` matches {}",
-                    args.environment,
+                    "the local stack `{environment}` matches {}",
                     args.template.display()
                 )?;
                 Ok(ExitCode::SUCCESS)
@@ -134,6 +127,10 @@ pub async fn run(command: LocalCommand) -> Result<ExitCode, CtlError> {
     }
 }
 
-async fn template(sdk: &SdkConfig, args: &StackArgs) -> Result<Template, LocalError> {
-    load(sdk, &args.template, &args.environment, &args.sender).await
+async fn template(
+    sdk: &SdkConfig,
+    args: &StackArgs,
+    environment: &str,
+) -> Result<Template, LocalError> {
+    load(sdk, &args.template, environment, &args.sender).await
 }

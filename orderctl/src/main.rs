@@ -9,7 +9,7 @@ async fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {}", shared::telemetry::error_chain(&err));
-            ExitCode::FAILURE
+            err.exit_code()
         }
     }
 }

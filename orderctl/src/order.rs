@@ -16,7 +16,7 @@ use crate::audit::{trail, write_trail, AuditRow};
 use crate::dlq::{scan, LetterView};
 use crate::error::CtlError;
 use crate::output::{clip, emit, or_dash, time, Report, Table};
-use crate::target::{order_id_arg, Target, TargetArgs, Workflow};
+use crate::target::{order_id_arg, Globals, Target, Workflow};
 
 /// DLQ messages looked at per queue: enough for an incident, bounded so a
 /// flooded DLQ cannot stall the command (the report says when it stopped).
@@ -27,8 +27,6 @@ pub struct OrderArgs {
     /// The order's id (a UUID, as the API returned it).
     #[arg(value_parser = order_id_arg)]
     pub order_id: OrderId,
-    #[command(flatten)]
-    pub target: TargetArgs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,8 +61,8 @@ pub struct OrderReport {
     pub dlq_search: Vec<DlqSearch>,
 }
 
-pub async fn run(args: OrderArgs) -> Result<ExitCode, CtlError> {
-    let target = Target::connect(&args.target).await?;
+pub async fn run(args: OrderArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
+    let target = Target::connect(globals).await?;
     let record = get(&target, args.order_id).await?;
     let audit_trail = trail(&target, args.order_id).await?;
     let (dead_letters, dlq_search) = search_dlqs(&target, args.order_id).await;
@@ -76,7 +74,7 @@ pub async fn run(args: OrderArgs) -> Result<ExitCode, CtlError> {
         dead_letters,
         dlq_search,
     };
-    emit(&report, args.target.json)
+    emit(&report, globals.json())
 }
 
 async fn get(target: &Target, order_id: OrderId) -> Result<OrderRecord, CtlError> {

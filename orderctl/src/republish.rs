@@ -9,7 +9,7 @@
 //! racing order-api's retry reaches the workers as one event. The first
 //! failure stops the run: a publish fails for the topic's reasons (gone,
 //! forbidden, unreachable), not the order's, and every later order would wait
-//! out the same timeouts.
+//! out the same timeouts. Outside `local` it asks first, naming the orders.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -25,9 +25,10 @@ use shared::ports::{EventPublisher, OrderRepository, RepositoryError};
 use shared::telemetry::error_chain;
 use uuid::Uuid;
 
+use crate::confirm::{confirm, some_of, Confirm};
 use crate::error::CtlError;
 use crate::output::{clip, emit, or_dash, time, Report, Table};
-use crate::target::{order_id_arg, Target, TargetArgs};
+use crate::target::{order_id_arg, Globals, Target};
 
 #[derive(Debug, Args)]
 #[command(group(
@@ -44,7 +45,7 @@ pub struct RepublishArgs {
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub confirm: Confirm,
 }
 
 /// What became of one order.
@@ -175,8 +176,8 @@ impl RepublishReport {
     }
 }
 
-pub async fn run(args: RepublishArgs) -> Result<ExitCode, CtlError> {
-    let target = Target::connect(&args.target).await?;
+pub async fn run(args: RepublishArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
+    let target = Target::connect(globals).await?;
     let topic = match target.topic_arn().await {
         Ok(arn) => Ok(arn),
         // A dry run still lists the orders: during an outage that is the point.
@@ -198,17 +199,22 @@ pub async fn run(args: RepublishArgs) -> Result<ExitCode, CtlError> {
     };
     // No publisher, no publishing: that is what makes a dry run dry.
     let events = match &topic {
-        Ok(arn) if !args.dry_run => Some(SnsEventPublisher::new(
-            aws_sdk_sns::Client::new(&target.sdk),
-            arn,
-        )),
+        Ok(arn) if !args.dry_run => {
+            if !ids.is_empty() {
+                let (n, which) = (ids.len(), some_of(&ids));
+                let change = format!("publish the events of {n} order(s) ({which}) to {arn}");
+                confirm(args.confirm, &target.config.environment, &change, false)?;
+            }
+            let sns = aws_sdk_sns::Client::new(&target.sdk);
+            Some(SnsEventPublisher::new(sns, arn))
+        }
         _ => None,
     };
     let correlation_id = format!("orderctl-republish-{}", Uuid::new_v4());
     let outcomes = republish(&orders, events.as_ref(), &ids, &correlation_id).await;
     let topic = topic.as_deref().map_err(String::clone);
     let report = RepublishReport::new(table, topic, &correlation_id, args.dry_run, outcomes);
-    let code = emit(&report, args.target.json)?;
+    let code = emit(&report, globals.json())?;
     let mut err = std::io::stderr().lock();
     for line in report.problems() {
         writeln!(err, "error: {line}")?;

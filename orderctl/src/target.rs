@@ -1,16 +1,18 @@
 //! Which AWS and which resources a command addresses.
 //!
-//! `--env local` (the default) is the local AWS: `AWS_ENDPOINT_URL`, or the
+//! `--env local` (the default) is the local AWS: `--endpoint-url`, or the
 //! moto of `make dev`, with dummy credentials — the same settings as
-//! `orderctl local`. Any other environment is the endpoint `AWS_ENDPOINT_URL`
+//! `orderctl local`. Any other environment is the endpoint `--endpoint-url`
 //! names (a test stack) with the fleet's own settings, or else real AWS
-//! through the standard chain (`AWS_PROFILE`, `AWS_REGION`, SSO, roles).
+//! through the standard chain (`--profile`, `--region`, SSO, roles). Each
+//! option stands for its variable (`AWS_ENDPOINT_URL`, `AWS_PROFILE`, …), so
+//! [`Globals::env_as`] hands them to `shared`'s reader as variables.
 //! Resource names are read as the binaries read theirs ([`Names`], from
 //! `shared`'s environment reader), so `EMAIL_QUEUE`, … override them exactly
 //! as they do for the workers.
 
 use aws_config::SdkConfig;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use shared::adapters::{
     DynamoDbAuditLog, DynamoDbOrderRepository, QueueAddress, SnsEventPublisher, SqsQueue, SqsQueues,
@@ -20,11 +22,22 @@ use shared::{AwsSettings, Env};
 
 use crate::error::{CtlError, Endpoint};
 
-/// The options every operator command takes.
+/// How a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Aligned tables, for people.
+    Table,
+    /// One JSON document on stdout, for scripts.
+    Json,
+}
+
+/// The options of every command, before or after its name, as the AWS CLI
+/// takes them; each falls back on the variable the SDK (or the fleet) reads.
 #[derive(Debug, Clone, Args)]
-pub struct TargetArgs {
+#[command(next_help_heading = "Global options")]
+pub struct Globals {
     /// The environment: resources are named `<env>-Orders`, `<env>-OrderEmailDLQ`, …
-    /// `local` is the local AWS; any other name is AWS (AWS_PROFILE, AWS_REGION).
+    /// `local` is the local AWS; any other name is AWS.
     #[arg(
         long = "env",
         env = "ENVIRONMENT",
@@ -32,9 +45,41 @@ pub struct TargetArgs {
         global = true
     )]
     pub environment: String,
-    /// Print one JSON document on stdout, for scripts, instead of tables.
+    /// The shared config profile (~/.aws/config) whose credentials and region to use.
+    #[arg(long, env = "AWS_PROFILE", global = true)]
+    pub profile: Option<String>,
+    /// The AWS region, like eu-west-1 (else the profile's).
+    #[arg(long, env = "AWS_REGION", global = true)]
+    pub region: Option<String>,
+    /// Send every AWS call to this URL instead (the local AWS, a VPC endpoint).
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL", global = true)]
+    pub endpoint_url: Option<String>,
+    /// `table` for people, `json` (one document on stdout) for scripts.
+    #[arg(long, value_enum, default_value_t = Output::Table, global = true)]
+    pub output: Output,
+    /// The same as `--output json`.
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+impl Globals {
+    pub fn json(&self) -> bool {
+        self.json || self.output == Output::Json
+    }
+
+    /// The environment variables as the options override them, with
+    /// `ENVIRONMENT` set to `environment`: what `shared`'s reader (and so
+    /// the SDK) sees, exactly as if the variables had been set.
+    pub fn env_as(&self, environment: &str) -> Env {
+        let (environment, given) = (environment.to_owned(), self.clone());
+        Env::from_lookup(move |name| match name {
+            "ENVIRONMENT" => Some(environment.clone()),
+            "AWS_PROFILE" => given.profile.clone(),
+            "AWS_REGION" => given.region.clone(),
+            "AWS_ENDPOINT_URL" => given.endpoint_url.clone(),
+            _ => std::env::var(name).ok(),
+        })
+    }
 }
 
 /// The resources the operator commands address, named as the binaries
@@ -76,23 +121,19 @@ pub struct Target {
 }
 
 impl Target {
-    pub async fn connect(args: &TargetArgs) -> Result<Target, CtlError> {
-        let chosen = args.environment.clone();
-        let env = Env::from_lookup(move |name| match name {
-            "ENVIRONMENT" => Some(chosen.clone()),
-            _ => std::env::var(name).ok(),
-        });
+    pub async fn connect(globals: &Globals) -> Result<Target, CtlError> {
+        let env = globals.env_as(&globals.environment);
         let config = Names::read(&env)?;
         let aws = AwsSettings::read(&env);
         let sdk = if aws.is_local() {
-            crate::local::local_sdk_config().await
+            crate::local::local_sdk_config(globals).await
         } else {
-            // The standard chain (AWS_PROFILE, its region, SSO, roles), or the
-            // endpoint of AWS_ENDPOINT_URL (a test stack on moto).
+            // The standard chain (the profile, its region, SSO, roles), or the
+            // endpoint given (a test stack on moto).
             let sdk = aws.aws().await;
             if sdk.region().is_none() {
                 return Err(CtlError::Settings(
-                    "no AWS region: set AWS_REGION, or use a profile (AWS_PROFILE) that has one",
+                    "no AWS region: pass --region (or set AWS_REGION), or a --profile that has one",
                 ));
             }
             sdk

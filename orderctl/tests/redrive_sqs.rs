@@ -17,6 +17,7 @@ use aws_sdk_sqs::types::{ListMessageMoveTasksResultEntry, Message, MessageAttrib
 use aws_sdk_sqs::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use indicatif::ProgressBar;
+use orderctl::confirm::Confirm;
 use orderctl::dlq::redrive::{redrive, Method, RedriveArgs, RedriveReport};
 use orderctl::error::Endpoint;
 use orderctl::output::Report;
@@ -53,6 +54,7 @@ fn whole_dlq() -> RedriveArgs {
         rate: None,
         dry_run: false,
         message_ids: Vec::new(),
+        confirm: Confirm { yes: false },
     }
 }
 

@@ -129,6 +129,10 @@ pub struct AwsSettings {
     /// A local endpoint for every AWS call (`AWS_ENDPOINT_URL`), if any;
     /// `make dev`'s moto in the `local` environment.
     pub endpoint_url: Option<String>,
+    /// The shared config profile (`AWS_PROFILE`): its credentials, region and
+    /// endpoint. Named here, not only in the process environment, so that a
+    /// command line's `--profile` reaches the SDK as the variable would.
+    pub profile: Option<String>,
 }
 
 impl AwsSettings {
@@ -144,6 +148,7 @@ impl AwsSettings {
             endpoint_url: env
                 .get("AWS_ENDPOINT_URL")
                 .or_else(|| local.then(|| LOCAL_ENDPOINT.to_owned())),
+            profile: env.get("AWS_PROFILE"),
             environment,
         }
     }
@@ -165,6 +170,9 @@ impl AwsSettings {
         timeouts: aws_config::timeout::TimeoutConfig,
     ) -> aws_config::SdkConfig {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
         let local_endpoint = self.endpoint_url.as_deref().is_some_and(is_loopback);
         if self.region_given || local_endpoint {
             loader = loader.region(aws_config::Region::new(self.region.clone()));

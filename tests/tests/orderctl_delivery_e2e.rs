@@ -55,7 +55,12 @@ async fn an_undelivered_event_is_published_again_and_what_is_no_event_stays() {
         "{peek:#}"
     );
 
-    let redrive = orderctl(&stack, &["dlq", "redrive", "delivery", "--json"], &[]).await;
+    let redrive = orderctl(
+        &stack,
+        &["dlq", "redrive", "delivery", "--yes", "--json"],
+        &[],
+    )
+    .await;
     assert_eq!(
         redrive.code,
         Some(1),

@@ -156,6 +156,7 @@ async fn an_email_that_failed_into_the_dlq_is_found_explained_and_sent_once_afte
             "email",
             "--message-id",
             &chosen_message,
+            "--yes",
             "--json",
         ],
         &[],
@@ -174,7 +175,7 @@ async fn an_email_that_failed_into_the_dlq_is_found_explained_and_sent_once_afte
     // --max 1 moves one.
     let max = orderctl(
         &stack,
-        &["dlq", "redrive", "email", "--max", "1", "--json"],
+        &["dlq", "redrive", "email", "--max", "1", "--yes", "--json"],
         &[],
     )
     .await
@@ -184,7 +185,7 @@ async fn an_email_that_failed_into_the_dlq_is_found_explained_and_sent_once_afte
     assert_eq!(depth(local, &stack.email_dlq_url).await, (1, 0));
 
     // The rest: the local AWS has no move tasks, so message by message.
-    let rest = orderctl(&stack, &["dlq", "redrive", "email", "--json"], &[])
+    let rest = orderctl(&stack, &["dlq", "redrive", "email", "--yes", "--json"], &[])
         .await
         .succeeded()
         .json();
@@ -258,7 +259,15 @@ async fn bad_input_gets_a_clear_error_and_a_non_zero_exit() {
         .failed_with(&format!("no order {unknown_order}"));
     let missing = orderctl(
         &stack,
-        &["dlq", "redrive", "email", "--message-id", "nope", "--json"],
+        &[
+            "dlq",
+            "redrive",
+            "email",
+            "--message-id",
+            "nope",
+            "--yes",
+            "--json",
+        ],
         &[],
     )
     .await;
@@ -299,7 +308,7 @@ async fn bad_input_gets_a_clear_error_and_a_non_zero_exit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_purge_asks_first_and_refuses_when_nobody_can_answer() {
+async fn a_redrive_purge_or_republish_asks_first_and_refuses_when_nobody_can_answer() {
     let local = LocalAws::shared();
     let stack = Stack::create(local).await;
     for body in ["one", "two"] {
@@ -313,10 +322,35 @@ async fn a_purge_asks_first_and_refuses_when_nobody_can_answer() {
             .expect("a dead letter");
     }
 
-    orderctl(&stack, &["dlq", "purge", "audit"], &[])
-        .await
-        .failed_with("pass --yes");
+    // Each names what it would do, where, and to how many; exit code 2.
+    let env = &stack.env;
+    let order_id = uuid::Uuid::new_v4().to_string();
+    for (args, change) in [
+        (
+            vec!["dlq", "redrive", "audit"],
+            format!("redrive ~2 message(s) from {env}-OrderAuditDLQ to {env}-OrderAuditQueue"),
+        ),
+        (
+            vec!["dlq", "purge", "audit"],
+            format!("purge {env}-OrderAuditDLQ, deleting all ~2 message(s)"),
+        ),
+        (
+            vec!["republish", &order_id],
+            format!("publish the events of 1 order(s) ({order_id})"),
+        ),
+    ] {
+        let refused = orderctl(&stack, &args, &[])
+            .await
+            .failed_with("stdin is not a terminal; pass --yes");
+        assert_eq!(refused.code, Some(2), "{refused:#?}");
+        assert!(refused.stderr.contains(&change), "{change:?}: {refused:#?}");
+        assert!(refused.stderr.contains(&format!("(environment `{env}`)")));
+    }
     assert_eq!(depth(local, &stack.audit_dlq_url).await, (2, 0));
+    // A dry run changes nothing, so it never asks.
+    orderctl(&stack, &["dlq", "redrive", "audit", "--dry-run"], &[])
+        .await
+        .succeeded();
 
     let purged = orderctl(&stack, &["dlq", "purge", "audit", "--yes", "--json"], &[])
         .await

@@ -94,7 +94,7 @@ async fn an_order_whose_publish_failed_is_published_once_by_republish() {
     // Without ORDER_TOPIC_ARN ("" is unset) the topic is found by its name.
     let run = orderctl(
         &stack,
-        &["republish", &order_id, "--json"],
+        &["republish", &order_id, "--yes", "--json"],
         &[("ORDER_TOPIC_ARN", "")],
     )
     .await
@@ -119,7 +119,7 @@ async fn an_order_whose_publish_failed_is_published_once_by_republish() {
     assert_eq!(shown["published"], true, "{shown:#}");
 
     // Published orders are never sent again.
-    let again = orderctl(&stack, &["republish", &order_id, "--json"], &[])
+    let again = orderctl(&stack, &["republish", &order_id, "--yes", "--json"], &[])
         .await
         .succeeded()
         .json();
@@ -138,7 +138,7 @@ async fn an_order_whose_publish_failed_is_published_once_by_republish() {
     }
 
     let unknown = uuid::Uuid::new_v4().to_string();
-    let missing = orderctl(&stack, &["republish", &unknown, "--json"], &[])
+    let missing = orderctl(&stack, &["republish", &unknown, "--yes", "--json"], &[])
         .await
         .failed_with(&format!("no order {unknown} in {}", stack.orders_table));
     assert_eq!(missing.json()["notFound"], 1);
@@ -172,9 +172,13 @@ async fn a_republish_without_its_topic_fails_clearly_and_leaves_the_order_unpubl
 
     // The topic ORDER_TOPIC_ARN names is gone: the first failure stops the run.
     let unknown = uuid::Uuid::new_v4().to_string();
-    let failed = orderctl(&stack, &["republish", &order_id, &unknown, "--json"], &[])
-        .await
-        .failed_with(&format!("order {order_id} was not published"));
+    let failed = orderctl(
+        &stack,
+        &["republish", &order_id, &unknown, "--yes", "--json"],
+        &[],
+    )
+    .await
+    .failed_with(&format!("order {order_id} was not published"));
     let report = failed.json();
     assert_eq!(
         (

@@ -25,14 +25,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub use letter::LetterView;
 use shared::adapters::{sqs_move_task, SnsEventPublisher};
 
+use crate::confirm::confirm;
 use crate::error::CtlError;
 use crate::output::emit;
-use crate::target::{Target, TargetArgs};
+use crate::target::{Globals, Target};
 
 #[derive(Debug, Args)]
 pub struct DlqArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
     #[command(subcommand)]
     pub command: DlqCommand,
 }
@@ -45,47 +44,63 @@ pub enum DlqCommand {
     /// left in the queue and visible again at once.
     Peek(peek::PeekArgs),
     /// Move messages back to their source queue (the delivery DLQ's: to the
-    /// topic), never losing one.
+    /// topic), never losing one. Asks first outside `local`.
     Redrive(redrive::RedriveArgs),
     /// Delete every message of a DLQ (asks first).
     Purge(purge::PurgeArgs),
 }
 
-pub async fn run(args: DlqArgs) -> Result<ExitCode, CtlError> {
-    let json = args.target.json;
-    let target = Target::connect(&args.target).await?;
+pub async fn run(args: DlqArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
+    let json = globals.json();
+    let target = Target::connect(globals).await?;
     match args.command {
         DlqCommand::List => emit(&list::run(&target).await?, json),
         DlqCommand::Peek(peek) => emit(&peek::run(&target, &peek).await?, json),
         DlqCommand::Purge(purge) => emit(&purge::run(&target, &purge).await?, json),
-        DlqCommand::Redrive(args) => {
-            let dlq = target.resolve(target.workflow(&args.queue)?).await?;
-            let queues = target.queues();
-            let expected = match (args.message_ids.len(), args.max) {
-                (0, max) => {
-                    let depth = queues.depth(&dlq.queue.url).await;
-                    let visible = depth.map_err(|e| target.endpoint.error(None, e))?.visible;
-                    max.map_or(visible, |max| max.min(visible))
-                }
-                (named, _) => named as u64,
-            };
-            let progress = progress_bar(expected, json);
-            let report = if dlq.source.is_some() {
-                let (sqs, every) = (target.sqs(), sqs_move_task::POLL_EVERY);
-                redrive::redrive(&sqs, &target.endpoint, &dlq, &args, every, &progress).await
-            } else {
-                // The delivery DLQ: back to the topic, as `republish` publishes.
-                let topic = target.topic_arn().await?;
-                let sns = aws_sdk_sns::Client::new(&target.sdk);
-                let events = SnsEventPublisher::new(sns, &topic);
-                let to =
-                    redrive::redrive_to_topic(&queues, &events, &topic, &dlq, &args, &progress);
-                Ok(to.await)
-            };
-            progress.finish_and_clear();
-            emit(&report?, json)
-        }
+        DlqCommand::Redrive(args) => redrive(&target, &args, json).await,
     }
+}
+
+async fn redrive(
+    target: &Target,
+    args: &redrive::RedriveArgs,
+    json: bool,
+) -> Result<ExitCode, CtlError> {
+    let dlq = target.resolve(target.workflow(&args.queue)?).await?;
+    let queues = target.queues();
+    let (expected, about) = match (args.message_ids.len(), args.max) {
+        (0, max) => {
+            let depth = queues.depth(&dlq.queue.url).await;
+            let visible = depth.map_err(|e| target.endpoint.error(None, e))?.visible;
+            (max.map_or(visible, |max| max.min(visible)), "~")
+        }
+        (named, _) => (named as u64, ""),
+    };
+    // The delivery DLQ has no source queue: back to the topic, as `republish` publishes.
+    let (topic, destination) = match &dlq.source {
+        Some(source) => (None, source.name.clone()),
+        None => {
+            let arn = target.topic_arn().await?;
+            (Some(arn.clone()), arn)
+        }
+    };
+    if !args.dry_run {
+        let from = &dlq.queue.name;
+        let change = format!("redrive {about}{expected} message(s) from {from} to {destination}");
+        confirm(args.confirm, &target.config.environment, &change, false)?;
+    }
+    let progress = progress_bar(expected, json);
+    let report = if let Some(topic) = topic {
+        let sns = aws_sdk_sns::Client::new(&target.sdk);
+        let events = SnsEventPublisher::new(sns, &topic);
+        let to = redrive::redrive_to_topic(&queues, &events, &topic, &dlq, args, &progress);
+        Ok(to.await)
+    } else {
+        let (sqs, every) = (target.sqs(), sqs_move_task::POLL_EVERY);
+        redrive::redrive(&sqs, &target.endpoint, &dlq, args, every, &progress).await
+    };
+    progress.finish_and_clear();
+    emit(&report?, json)
 }
 
 /// A bar on stderr for a person watching; none for a script or a pipe.

@@ -1,14 +1,13 @@
 //! `orderctl dlq purge`: delete every message of a DLQ, after asking.
 //!
-//! Purging cannot be undone, so it asks on a terminal and refuses when
-//! nobody can answer (a script) unless `--yes` says so up front.
+//! Purging cannot be undone, so it asks even in `local` (see [`crate::confirm`]).
 
-use std::io::{BufRead, IsTerminal, Write};
-use std::process::ExitCode;
+use std::io::Write;
 
 use clap::Args;
 use serde::Serialize;
 
+use crate::confirm::{confirm, Confirm};
 use crate::error::CtlError;
 use crate::output::Report;
 use crate::target::Target;
@@ -17,9 +16,8 @@ use crate::target::Target;
 pub struct PurgeArgs {
     /// `email`, `audit` or `delivery` (or the name of one of their queues).
     pub queue: String,
-    /// Purge without asking.
-    #[arg(long, short = 'y')]
-    pub yes: bool,
+    #[command(flatten)]
+    pub confirm: Confirm,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,6 +26,7 @@ pub struct PurgeReport {
     pub queue: String,
     /// Messages in the queue when it was purged (SQS's approximate count).
     pub approximate_messages: u64,
+    /// Always true: a purge declined or refused is an error, not a report.
     pub purged: bool,
 }
 
@@ -36,13 +35,11 @@ pub async fn run(target: &Target, args: &PurgeArgs) -> Result<PurgeReport, CtlEr
     let queues = target.queues();
     let failed = |e| target.endpoint.error(None, e);
     let count = queues.depth(&dlq.queue.url).await.map_err(failed)?.total();
-    if !args.yes && !confirmed(&dlq.queue.name, count)? {
-        return Ok(PurgeReport {
-            queue: dlq.queue.name,
-            approximate_messages: count,
-            purged: false,
-        });
-    }
+    let change = format!(
+        "purge {}, deleting all ~{count} message(s) for good",
+        dlq.queue.name
+    );
+    confirm(args.confirm, &target.config.environment, &change, true)?;
     queues.purge(&dlq.queue.url).await.map_err(failed)?;
     Ok(PurgeReport {
         queue: dlq.queue.name,
@@ -51,46 +48,12 @@ pub async fn run(target: &Target, args: &PurgeArgs) -> Result<PurgeReport, CtlEr
     })
 }
 
-/// Asks on the terminal; an error when stdin is not one.
-fn confirmed(queue: &str, count: u64) -> Result<bool, CtlError> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(CtlError::NotConfirmed {
-            queue: queue.to_owned(),
-        });
-    }
-    let mut err = std::io::stderr().lock();
-    write!(
-        err,
-        "Delete all ~{count} message(s) in {queue}? They cannot be recovered. [y/N] "
-    )?;
-    err.flush()?;
-    let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
-}
-
 impl Report for PurgeReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        if self.purged {
-            writeln!(
-                out,
-                "purged {} (~{} message(s)); SQS may take up to 60 seconds to delete them",
-                self.queue, self.approximate_messages
-            )
-        } else {
-            writeln!(out, "not purged: {} is unchanged", self.queue)
-        }
-    }
-
-    fn exit_code(&self) -> ExitCode {
-        if self.purged {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }
+        writeln!(
+            out,
+            "purged {} (~{} message(s)); SQS may take up to 60 seconds to delete them",
+            self.queue, self.approximate_messages
+        )
     }
 }

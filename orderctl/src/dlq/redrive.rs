@@ -22,6 +22,7 @@ use super::letter::LetterView;
 use super::safe_move::{
     safe_move, Destination, MoveFailure, MovePlan, MoveTally, ToQueue, ToTopic,
 };
+use crate::confirm::Confirm;
 use crate::error::{CtlError, Endpoint};
 use crate::output::{clip, or_dash, Report, Table};
 use crate::target::Dlq;
@@ -43,6 +44,8 @@ pub struct RedriveArgs {
     /// the source queue (as the worker logged). Repeatable.
     #[arg(long = "message-id", value_name = "ID")]
     pub message_ids: Vec<String>,
+    #[command(flatten)]
+    pub confirm: Confirm,
 }
 
 /// How a redrive went about it.

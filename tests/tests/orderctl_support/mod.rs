@@ -44,14 +44,28 @@ impl Run {
 /// Runs `orderctl <args> --env <stack>` with the stack's settings, as a
 /// fleet binary gets them, plus `extra` (which win).
 pub async fn orderctl(stack: &Stack, args: &[&str], extra: &[(&str, &str)]) -> Run {
-    let output = tokio::process::Command::new(fleet_tests::binary("orderctl"))
+    let args = [args, &["--env", &stack.env]].concat();
+    orderctl_as_typed(stack, &args, &[], extra).await
+}
+
+/// Runs `orderctl <args>` as typed — the environment comes from the stack's
+/// `ENVIRONMENT` unless `args` name one — with the stack's settings less
+/// `unset`, plus `extra` (which win).
+pub async fn orderctl_as_typed(
+    stack: &Stack,
+    args: &[&str],
+    unset: &[&str],
+    extra: &[(&str, &str)],
+) -> Run {
+    let mut command = tokio::process::Command::new(fleet_tests::binary("orderctl"));
+    command
         .args(args)
-        .args(["--env", &stack.env])
         .envs(stack.env_vars())
-        .envs(extra.iter().copied())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output();
+        .envs(extra.iter().copied());
+    for name in unset {
+        command.env_remove(name);
+    }
+    let output = command.env("NO_COLOR", "1").stdin(Stdio::null()).output();
     let output = tokio::time::timeout(PATIENCE, output)
         .await
         .unwrap_or_else(|_| panic!("orderctl {args:?} did not finish within {PATIENCE:?}"))

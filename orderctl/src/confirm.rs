@@ -1,0 +1,80 @@
+//! Asking before a change: redrive, purge and republish (never their dry
+//! runs) say what they are about to do, where, and to how many, and wait
+//! for a `y`.
+//!
+//! They ask outside `local`, because `--env prod` is one word away from
+//! `--env dev`; purge, which cannot be undone, asks locally too. With nobody
+//! at a terminal to answer (a script, CI) and no `--yes`, the command refuses
+//! at once: a question nobody sees would hang it.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::Args;
+
+use crate::error::CtlError;
+
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Confirm {
+    /// Go ahead without asking (for scripts and CI).
+    ///
+    /// Outside `local` (a purge: everywhere) the command asks on the terminal
+    /// first; with no terminal and no --yes it refuses, with exit code 2.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// Whether to go ahead with `change` (`redrive ~3 message(s) from … to …`)
+/// in `environment`; `always` asks even in `local`. An answer other than
+/// yes is [`CtlError::Declined`]; nobody to answer is [`CtlError::NotConfirmed`].
+pub fn confirm(
+    args: Confirm,
+    environment: &str,
+    change: &str,
+    always: bool,
+) -> Result<(), CtlError> {
+    if args.yes || (environment == "local" && !always) {
+        return Ok(());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(CtlError::NotConfirmed {
+            change: change.to_owned(),
+            environment: environment.to_owned(),
+        });
+    }
+    let question = format!("About to {change} (environment `{environment}`). Go ahead?");
+    if ask(&question, &mut stdin.lock(), &mut std::io::stderr().lock())? {
+        Ok(())
+    } else {
+        Err(CtlError::Declined {
+            change: change.to_owned(),
+        })
+    }
+}
+
+/// Writes `question` with `[y/N]` to `out` and reads one line from `input`:
+/// only `y` or `yes` agree, so Enter (or end of input) means no.
+pub fn ask(question: &str, input: &mut dyn BufRead, out: &mut dyn Write) -> std::io::Result<bool> {
+    write!(out, "{question} [y/N] ")?;
+    out.flush()?;
+    let mut answer = String::new();
+    input.read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// `a, b, c` or `a, b, c and 4 more`: enough ids to recognise the selection.
+pub fn some_of<T: ToString>(items: &[T]) -> String {
+    const SHOWN: usize = 3;
+    let named: Vec<String> = items.iter().take(SHOWN).map(T::to_string).collect();
+    match items.len().saturating_sub(SHOWN) {
+        0 => named.join(", "),
+        more => format!("{} and {more} more", named.join(", ")),
+    }
+}
+
+#[cfg(test)]
+#[path = "confirm_tests.rs"]
+mod tests;
