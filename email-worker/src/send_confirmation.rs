@@ -137,7 +137,7 @@ fn over_limit(reason: String) -> RecordError {
 
 /// The idempotency key of an event's confirmation.
 pub fn claim_key(event: &OrderCreated) -> String {
-    format!("email#{}", event.event_id)
+    shared::ports::email_key(event.event_id)
 }
 
 impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendConfirmation<M, S, L> {

@@ -227,6 +227,7 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
             order: order.accept(order_id, Utc::now()),
             event_id: Uuid::new_v4(),
             published: false,
+            published_at: None,
         };
         match self.orders.insert(&record).await {
             Ok(()) => {}

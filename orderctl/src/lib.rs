@@ -9,7 +9,9 @@
 //!   delivery DLQs, read without consuming, moved back (the delivery DLQ's:
 //!   published to the topic again) without ever losing a message.
 //! - [`audit`], [`order`]: `orderctl audit <orderId>` (the `OrderIdIndex`
-//!   trail) and `orderctl order <orderId>` (the order, its trail, its DLQ messages).
+//!   trail) and `orderctl order <orderId>` (the order, its trail, its DLQ
+//!   messages, and its [`timeline`]: stored, published, emailed, audited,
+//!   dead-lettered, each with when).
 //! - [`republish`]: `orderctl republish` — publishes the events of orders stored
 //!   unpublished, through `shared::outbox`; one already published is skipped.
 //! - [`target`]: the global options (`--env`, `--profile`, `--region`,
@@ -29,6 +31,7 @@ pub mod order;
 pub mod output;
 pub mod republish;
 pub mod target;
+pub mod timeline;
 
 use std::process::ExitCode;
 

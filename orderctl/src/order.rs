@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 use shared::domain::{Order, OrderId};
-use shared::ports::{OrderRecord, OrderRepository};
+use shared::ports::{email_key, IdempotencyStore, OrderRecord, OrderRepository};
 use shared::telemetry::error_chain;
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ use crate::dlq::{scan, LetterView};
 use crate::error::CtlError;
 use crate::output::{clip, emit, or_dash, time, Report, Table};
 use crate::target::{order_id_arg, Globals, Target, Workflow};
+use crate::timeline::{timeline, write_timeline, Step};
 
 /// DLQ messages looked at per queue: enough for an incident, bounded so a
 /// flooded DLQ cannot stall the command (the report says when it stopped).
@@ -56,6 +57,8 @@ pub struct OrderReport {
     pub event_id: Uuid,
     /// Whether SNS accepted the order's event. If not, the workers never saw it.
     pub published: bool,
+    /// Stored, published, emailed, audited, dead-lettered: when each happened.
+    pub timeline: Vec<Step>,
     pub audit_trail: Vec<AuditRow>,
     pub dead_letters: Vec<DeadLetterHit>,
     pub dlq_search: Vec<DlqSearch>,
@@ -66,7 +69,15 @@ pub async fn run(args: OrderArgs, globals: &Globals) -> Result<ExitCode, CtlErro
     let record = get(&target, args.order_id).await?;
     let audit_trail = trail(&target, args.order_id).await?;
     let (dead_letters, dlq_search) = search_dlqs(&target, args.order_id).await;
+    // A store that cannot be read leaves the email step unknown, not the command failed.
+    let email = target
+        .idempotency()
+        .lookup(&email_key(record.event_id))
+        .await
+        .unwrap_or_default();
+    let timeline = timeline(&record, email.as_ref(), &audit_trail, &dead_letters);
     let report = OrderReport {
+        timeline,
         order: record.order,
         event_id: record.event_id,
         published: record.published,
@@ -164,6 +175,8 @@ impl Report for OrderReport {
             "NOT published: the workers never saw it; `orderctl republish <orderId>` (or a retry of the POST with its Idempotency-Key) publishes it"
         };
         writeln!(out, "event      {} {published}", self.event_id)?;
+        writeln!(out, "\ntimeline")?;
+        write_timeline(&self.timeline, out)?;
         writeln!(out)?;
         let mut items = Table::new(&["PRODUCT", "NAME", "QTY", "PRICE", "SUBTOTAL"]);
         for line in &order.items {

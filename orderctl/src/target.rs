@@ -14,8 +14,11 @@
 use aws_config::SdkConfig;
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
 use shared::adapters::{
-    DynamoDbAuditLog, DynamoDbOrderRepository, QueueAddress, SnsEventPublisher, SqsQueue, SqsQueues,
+    DynamoDbAuditLog, DynamoDbIdempotencyStore, DynamoDbOrderRepository, QueueAddress,
+    SnsEventPublisher, SqsQueue, SqsQueues,
 };
 use shared::ports::Fault;
 use shared::{AwsSettings, Env};
@@ -89,6 +92,7 @@ pub struct Names {
     pub environment: String,
     pub orders_table: String,
     pub audit_table: String,
+    pub idempotency_table: String,
     pub email_queue: String,
     pub audit_queue: String,
     /// The DLQs by name; a queue's `RedrivePolicy` wins over them.
@@ -103,6 +107,7 @@ impl Names {
             environment: env.environment(),
             orders_table: env.name("ORDERS_TABLE", "Orders"),
             audit_table: env.name("AUDIT_TABLE", "AuditLogs"),
+            idempotency_table: env.name("IDEMPOTENCY_TABLE", "Idempotency"),
             email_queue: env.name("EMAIL_QUEUE", "OrderEmailQueue"),
             audit_queue: env.name("AUDIT_QUEUE", "OrderAuditQueue"),
             email_dlq: env.name("EMAIL_DLQ", "OrderEmailDLQ"),
@@ -156,6 +161,16 @@ impl Target {
 
     pub fn orders(&self) -> DynamoDbOrderRepository {
         DynamoDbOrderRepository::new(self.dynamodb(), &self.config.orders_table)
+    }
+
+    /// The idempotency table, read only: what the email worker recorded.
+    pub fn idempotency(&self) -> DynamoDbIdempotencyStore {
+        // Only read: how long a record is kept matters to writers alone.
+        DynamoDbIdempotencyStore::new(
+            self.dynamodb(),
+            &self.config.idempotency_table,
+            Duration::ZERO,
+        )
     }
 
     pub fn audit_log(&self) -> DynamoDbAuditLog {

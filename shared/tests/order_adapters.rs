@@ -30,6 +30,7 @@ fn record() -> OrderRecord {
         ),
         event_id: Uuid::new_v4(),
         published: false,
+        published_at: None,
     }
 }
 
@@ -48,6 +49,8 @@ async fn stores_an_order_with_exact_money_and_iso_dates_only_if_new() {
                 && item["TotalAmount"] == AttributeValue::N("0.3".into())
                 && item["CreatedAt"] == AttributeValue::S("2026-01-02T03:04:05.000Z".into())
                 && item["Published"] == AttributeValue::Bool(false)
+                && item["OutboxPending"] == AttributeValue::S("PENDING".into())
+                && !item.contains_key("PublishedAt")
                 && item["CustomerEmail"] == AttributeValue::S("ada@example.com".into())
                 && !item.contains_key("CustomerId")
         })
@@ -58,6 +61,31 @@ async fn stores_an_order_with_exact_money_and_iso_dates_only_if_new() {
         .await
         .unwrap();
     assert_eq!(put.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn marking_an_order_published_says_when_and_takes_it_out_of_the_outbox() {
+    let id = OrderId::random();
+    let mark = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(move |req| {
+            let values = req.expression_attribute_values().unwrap();
+            req.key().unwrap()["OrderId"] == AttributeValue::S(id.to_string())
+                && req.update_expression()
+                    == Some("SET Published = :true, PublishedAt = :now REMOVE OutboxPending")
+                && req.condition_expression() == Some("attribute_exists(OrderId)")
+                && values[":now"].as_s().is_ok_and(|at| at.ends_with('Z'))
+        })
+        .then_output(|| {
+            aws_sdk_dynamodb::operation::update_item::UpdateItemOutput::builder().build()
+        });
+    let client = mock_client!(aws_sdk_dynamodb, [&mark]);
+
+    DynamoDbOrderRepository::new(client, "t-Orders")
+        .mark_published(id)
+        .await
+        .unwrap();
+
+    assert_eq!(mark.num_calls(), 1);
 }
 
 #[tokio::test]

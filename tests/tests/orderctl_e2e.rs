@@ -121,6 +121,17 @@ async fn an_email_that_failed_into_the_dlq_is_found_explained_and_sent_once_afte
     let hits = order["deadLetters"].as_array().expect("hits");
     assert_eq!(hits.len(), 1, "{order:#}");
     assert_eq!(hits[0]["workflow"], "email");
+    assert_eq!(
+        steps(&order),
+        [
+            "stored done",
+            "published done",
+            "emailed failed",
+            "audited done",
+            "dead-lettered failed",
+        ],
+        "{order:#}"
+    );
 
     ses.verify_email_identity()
         .email_address(&sender)
@@ -234,6 +245,35 @@ async fn an_email_that_failed_into_the_dlq_is_found_explained_and_sent_once_afte
         .json();
     assert_eq!(order["deadLetters"], json!([]), "{order:#}");
     assert_eq!(order["auditTrail"].as_array().map(Vec::len), Some(1));
+    // The timeline: every step done, each with when.
+    assert_eq!(
+        steps(&order),
+        [
+            "stored done",
+            "published done",
+            "emailed done",
+            "audited done",
+        ],
+        "{order:#}"
+    );
+    let timeline = order["timeline"].as_array().expect("a timeline");
+    assert!(timeline.iter().all(|s| s["at"].is_string()), "{order:#}");
+    assert!(timeline[2]["detail"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("SES message")));
+}
+
+/// `step state` of each step of an `orderctl order --json` timeline.
+fn steps(order: &serde_json::Value) -> Vec<String> {
+    order["timeline"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let text = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
+            format!("{} {}", text("step"), text("state"))
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

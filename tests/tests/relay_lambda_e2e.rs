@@ -43,6 +43,7 @@ async fn stored_unpublished(local: &LocalAws, stack: &Stack, age: Duration) -> O
         order,
         event_id: Uuid::new_v4(),
         published: false,
+        published_at: None,
     };
     DynamoDbOrderRepository::new(local.dynamodb(), &stack.orders_table)
         .insert(&record)

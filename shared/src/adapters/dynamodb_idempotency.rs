@@ -22,7 +22,9 @@ use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::sdk_error::backend_error;
-use crate::ports::{BackendError, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore};
+use crate::ports::{
+    BackendError, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, KeyRecord,
+};
 
 const IN_PROGRESS: &str = "IN_PROGRESS";
 const RELEASED: &str = "RELEASED";
@@ -289,11 +291,16 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
             .update_held(
                 key,
                 token,
-                "SET #status = :completed, #result = :result, ExpiresAt = :keep REMOVE LockExpiresAt",
+                "SET #status = :completed, #result = :result, ExpiresAt = :keep, \
+                 CompletedAt = :now REMOVE LockExpiresAt",
                 &[("#result", "Result")],
                 vec![
                     (":completed", AttributeValue::S(COMPLETED.to_owned())),
                     (":result", AttributeValue::S(result.to_owned())),
+                    (
+                        ":now",
+                        AttributeValue::S(crate::domain::iso8601::format(&now)),
+                    ),
                     (":keep", self.keep_until(now)),
                 ],
             )
@@ -309,6 +316,29 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
             }
             Written::Refused(_) => Completion::Superseded,
         })
+    }
+
+    async fn lookup(&self, key: &str) -> Result<Option<KeyRecord>, BackendError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("Id", Self::key(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend_error("Idempotency.GetItem", e))?;
+        Ok(output.item.map(|item| {
+            let completed = text(&item, "Status") == COMPLETED;
+            KeyRecord {
+                completed_at: item
+                    .get("CompletedAt")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+                    .map(|at| at.with_timezone(&Utc)),
+                result: completed.then(|| text(&item, "Result").to_owned()),
+            }
+        }))
     }
 
     async fn release(&self, key: &str, token: ClaimToken) -> Result<(), BackendError> {

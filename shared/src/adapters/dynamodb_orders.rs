@@ -58,6 +58,12 @@ pub struct OrderItem {
     pub created_at: DateTime<Utc>,
     pub event_id: Uuid,
     pub published: bool,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "iso8601::optional"
+    )]
+    pub published_at: Option<DateTime<Utc>>,
     /// Present (`PENDING`) exactly while the order is unpublished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbox_pending: Option<String>,
@@ -97,6 +103,7 @@ impl From<&OrderRecord> for OrderItem {
             created_at: order.created_at,
             event_id: record.event_id,
             published: record.published,
+            published_at: record.published_at,
             outbox_pending: (!record.published).then(|| OUTBOX_PENDING.to_owned()),
         }
     }
@@ -126,6 +133,7 @@ impl From<OrderItem> for OrderRecord {
             },
             event_id: item.event_id,
             published: item.published,
+            published_at: item.published_at,
         }
     }
 }
@@ -183,9 +191,10 @@ impl OrderRepository for DynamoDbOrderRepository {
             .update_item()
             .table_name(&self.table)
             .key("OrderId", AttributeValue::S(id.to_string()))
-            .update_expression("SET Published = :true REMOVE OutboxPending")
+            .update_expression("SET Published = :true, PublishedAt = :now REMOVE OutboxPending")
             .condition_expression("attribute_exists(OrderId)")
             .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", AttributeValue::S(iso8601::format(&Utc::now())))
             .send()
             .await
             .map_err(|e| backend_error("Orders.UpdateItem", e))?;

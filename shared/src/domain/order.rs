@@ -157,4 +157,31 @@ pub mod iso8601 {
             .map(|at| at.with_timezone(&Utc))
             .map_err(serde::de::Error::custom)
     }
+
+    /// The same for an optional instant (absent or ISO 8601 text).
+    pub mod optional {
+        use chrono::{DateTime, Utc};
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            at: &Option<DateTime<Utc>>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match at {
+                Some(at) => super::serialize(at, serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<DateTime<Utc>>, D::Error> {
+            let Some(text) = Option::<String>::deserialize(deserializer)? else {
+                return Ok(None);
+            };
+            DateTime::parse_from_rfc3339(&text)
+                .map(|at| Some(at.with_timezone(&Utc)))
+                .map_err(serde::de::Error::custom)
+        }
+    }
 }

@@ -7,13 +7,16 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use super::unavailable;
-use crate::ports::{BackendError, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore};
+use crate::ports::{
+    BackendError, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, KeyRecord,
+};
 
 #[derive(Debug, Clone)]
 struct Entry {
     fingerprint: String,
     pending: String,
     result: Option<String>,
+    completed_at: Option<DateTime<Utc>>,
     /// The attempt holding the key, and until when; `None` once released.
     holder: Option<(ClaimToken, DateTime<Utc>)>,
 }
@@ -52,6 +55,7 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
                 fingerprint: request.fingerprint.to_owned(),
                 pending: request.pending.to_owned(),
                 result: None,
+                completed_at: None,
                 holder: None,
             });
         if entry.fingerprint != request.fingerprint {
@@ -80,7 +84,7 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
         key: &str,
         token: ClaimToken,
         result: &str,
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<Completion, BackendError> {
         let failing =
             self.failing_completions
@@ -92,11 +96,20 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
         match entries.get_mut(key) {
             Some(entry) if entry.holder.is_some_and(|(holder, _)| holder == token) => {
                 entry.result = Some(result.to_owned());
+                entry.completed_at = Some(now);
                 entry.holder = None;
                 Ok(Completion::Recorded)
             }
             _ => Ok(Completion::Superseded),
         }
+    }
+
+    async fn lookup(&self, key: &str) -> Result<Option<KeyRecord>, BackendError> {
+        let entries = self.entries.lock().map_err(|_| unavailable("lookup"))?;
+        Ok(entries.get(key).map(|entry| KeyRecord {
+            completed_at: entry.completed_at,
+            result: entry.result.clone(),
+        }))
     }
 
     async fn release(&self, key: &str, token: ClaimToken) -> Result<(), BackendError> {

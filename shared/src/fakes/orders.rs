@@ -69,6 +69,7 @@ impl OrderRepository for InMemoryOrderRepository {
             .get_mut(&id)
         {
             record.published = true;
+            record.published_at = Some(chrono::Utc::now());
         }
         Ok(())
     }

@@ -46,6 +46,7 @@ async fn stored(orders: &InMemoryOrderRepository, age: Duration) -> OrderRecord 
         order,
         event_id: Uuid::new_v4(),
         published: false,
+        published_at: None,
     };
     orders.insert(&record).await.expect("stored");
     record

@@ -77,6 +77,20 @@ pub enum Completion {
     Superseded,
 }
 
+/// What the store holds for a key, as an operator reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// Set once the work is done (`complete`), with what it recorded.
+    pub completed_at: Option<DateTime<Utc>>,
+    pub result: Option<String>,
+}
+
+/// The key of an event's confirmation email: the email worker claims it,
+/// an operator looks it up.
+pub fn email_key(event_id: Uuid) -> String {
+    format!("email#{event_id}")
+}
+
 /// Remembers which keys have been handled, so that work happens once.
 pub trait IdempotencyStore: Send + Sync {
     /// Claims `request.key` for the attempt `request.token`, until `request.hold_until`.
@@ -99,6 +113,11 @@ pub trait IdempotencyStore: Send + Sync {
         key: &str,
         token: ClaimToken,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// What the store holds for `key`, if anything.
+    fn lookup(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<KeyRecord>, BackendError>> + Send;
 }
 
 /// A shared store is a store (the handler and a test may hold the same one).
@@ -124,5 +143,11 @@ impl<T: IdempotencyStore> IdempotencyStore for std::sync::Arc<T> {
         token: ClaimToken,
     ) -> impl Future<Output = Result<(), BackendError>> + Send {
         T::release(self, key, token)
+    }
+    fn lookup(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<KeyRecord>, BackendError>> + Send {
+        T::lookup(self, key)
     }
 }

@@ -14,7 +14,9 @@ mod recipient_limit;
 
 pub use audit_log::{AuditLog, AuditRecord, OrderDetails, Recorded};
 pub use dead_letters::{failure_attributes, DeadLetter, DeadLetters, FailureKind, FailureNote};
-pub use idempotency::{Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore};
+pub use idempotency::{
+    email_key, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, KeyRecord,
+};
 pub use mailer::{Email, Mailer, Sent};
 pub use orders::{EventPublisher, OrderRecord, OrderRepository, PendingOrder, RepositoryError};
 pub use queues::{Letter, Queues, FAILURE_ATTRIBUTES, MAX_BATCH};

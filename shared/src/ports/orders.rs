@@ -17,6 +17,9 @@ pub struct OrderRecord {
     pub event_id: Uuid,
     /// Whether the event is known to be published. `false` until SNS accepted it.
     pub published: bool,
+    /// When the order was marked published (unknown for orders stored before
+    /// this was recorded).
+    pub published_at: Option<DateTime<Utc>>,
 }
 
 /// An order stored whose event may not be out yet: the outbox's backlog.
