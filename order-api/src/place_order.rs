@@ -241,6 +241,7 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
         }
         tracing::info!(
             orderId = %record.order.order_id,
+            customerId = record.order.customer_id.as_deref().unwrap_or("-"),
             customerEmail = %record.order.customer_email,
             totalAmount = %record.order.total_amount,
             items = record.order.items.len(),

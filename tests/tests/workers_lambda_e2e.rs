@@ -121,6 +121,10 @@ async fn in_lambda_mode_a_batch_reports_only_the_record_to_retry() {
     assert_eq!(sent["functionName"], format!("{}-email-worker", stack.env));
     assert_eq!(sent["functionVersion"], "$LATEST");
     assert_eq!(
+        sent["customerId"],
+        good.order.customer_id.clone().unwrap_or_default()
+    );
+    assert_eq!(
         sent["coldStart"], true,
         "the first invocation paid the cold start"
     );

@@ -161,6 +161,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
             eventId = Empty,
             orderId = Empty,
             correlationId = Empty,
+            customerId = Empty,
         );
         // The X-Ray trace the order's request started (API Gateway → order-api
         // → SNS → SQS): each record of a batch may belong to another one.
@@ -208,6 +209,9 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         span.record("eventId", display(event.event_id));
         span.record("orderId", display(event.order.order_id));
         span.record("correlationId", event.correlation_id.as_str());
+        if let Some(customer) = &event.order.customer_id {
+            span.record("customerId", customer.as_str());
+        }
         self.handler.handle(&event, delivery).await
     }
 
