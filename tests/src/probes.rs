@@ -150,3 +150,39 @@ pub async fn depth(local: &LocalAws, queue_url: &str) -> (u64, u64) {
         count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
     )
 }
+
+/// A message SES accepted, as moto recorded it.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub source: String,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Every mail moto's SES accepted (`GET /moto-api/data.json`, `ses.Message`).
+pub async fn sent_mail(local: &LocalAws) -> Vec<SentMail> {
+    let state = local.moto_state().await;
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    state["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| SentMail {
+            source: text(&m["source"]),
+            recipients: addresses(&m["destinations"]),
+            subject: text(&m["subject"]),
+            body: text(&m["body"]),
+        })
+        .collect()
+}
+
+/// Addresses wherever moto put them (a list, or a map of lists).
+fn addresses(value: &serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(items) => items.iter().flat_map(addresses).collect(),
+        serde_json::Value::Object(map) => map.values().flat_map(addresses).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -125,6 +125,18 @@ impl RuntimeApi {
         }
     }
 
+    /// The variables Lambda gives a function's process, pointing it at this
+    /// stand-in: `FleetProcess::start(…, &runtime.lambda_env(…))` runs a
+    /// binary in Lambda mode.
+    pub fn lambda_env(&self, function_name: &str, memory_mb: u32) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_LAMBDA_RUNTIME_API", self.address.clone()),
+            ("AWS_LAMBDA_FUNCTION_NAME", function_name.to_owned()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ]
+    }
+
     /// Queues an invocation of the function with `event` as its payload.
     pub fn invoke(&self, request_id: &str, event: &serde_json::Value) {
         lock(&self.state.pending).push_back((request_id.to_owned(), event.to_string()));

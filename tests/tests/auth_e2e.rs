@@ -160,22 +160,11 @@ async fn with_sign_in_an_order_is_the_callers_own_and_mails_no_one_else() {
     let claims = signed_in(local, "ada@example.com").await;
     let subject = claims["sub"].as_str().expect("a sub").to_owned();
     let mut runtime = RuntimeApi::start().await;
-    let api = FleetProcess::start(
-        "order-api",
-        &stack,
-        &[
-            ("AWS_LAMBDA_RUNTIME_API", runtime.address.clone()),
-            (
-                "AWS_LAMBDA_FUNCTION_NAME",
-                format!("{}-OrderApi", stack.env),
-            ),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512".to_owned()),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
-            ("AUTH_MODE", "cognito".to_owned()),
-            // As the template sets it: the router serves /order, not /<stage>/order.
-            ("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true".to_owned()),
-        ],
-    );
+    let mut env = runtime.lambda_env(&format!("{}-OrderApi", stack.env), 512);
+    env.push(("AUTH_MODE", "cognito".to_owned()));
+    // As the template sets it: the router serves /order, not /<stage>/order.
+    env.push(("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true".to_owned()));
+    let api = FleetProcess::start("order-api", &stack, &env);
     // Their own address (in any case): placed, under the token's subject.
     let (status, body) = call(
         &mut runtime,

@@ -61,15 +61,7 @@ async fn a_scheduled_invocation_publishes_the_outbox_and_logs_the_backlogs_age()
     let relay = FleetProcess::start(
         "outbox-relay",
         &stack,
-        &[
-            ("AWS_LAMBDA_RUNTIME_API", runtime.address.clone()),
-            (
-                "AWS_LAMBDA_FUNCTION_NAME",
-                format!("{}-OutboxRelay", stack.env),
-            ),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
-        ],
+        &runtime.lambda_env(&format!("{}-OutboxRelay", stack.env), 128),
     );
 
     let answer = runtime

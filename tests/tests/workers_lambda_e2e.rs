@@ -39,15 +39,7 @@ async fn in_lambda_mode_a_batch_reports_only_the_record_to_retry() {
     let email = Worker::start(
         "email-worker",
         &stack,
-        &[
-            ("AWS_LAMBDA_RUNTIME_API", runtime.address.clone()),
-            (
-                "AWS_LAMBDA_FUNCTION_NAME",
-                format!("{}-email-worker", stack.env),
-            ),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
-        ],
+        &runtime.lambda_env(&format!("{}-email-worker", stack.env), 256),
     );
     let good = order_event(&stack, 1);
     let busy = order_event(&stack, 2);

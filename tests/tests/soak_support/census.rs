@@ -89,10 +89,9 @@ impl Census {
 
     /// Counts the mail sent to addresses containing `marker` (the stack's env).
     pub async fn count_mail(&mut self, local: &LocalAws, marker: &str) {
-        let state = local.moto_state().await;
         let mut emails: HashMap<String, usize> = HashMap::new();
-        for message in state["ses"]["Message"].as_array().into_iter().flatten() {
-            for recipient in strings(&message["destinations"]) {
+        for mail in fleet_tests::probes::sent_mail(local).await {
+            for recipient in mail.recipients {
                 if recipient.contains(marker) {
                     *emails.entry(recipient).or_default() += 1;
                 }
@@ -221,14 +220,4 @@ fn text(item: &HashMap<String, AttributeValue>, name: &str) -> String {
         .and_then(|v| v.as_s().ok())
         .cloned()
         .unwrap_or_default()
-}
-
-/// Addresses wherever moto put them (a list, or a map of lists).
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    match value {
-        serde_json::Value::String(s) => vec![s.clone()],
-        serde_json::Value::Array(items) => items.iter().flat_map(strings).collect(),
-        serde_json::Value::Object(map) => map.values().flat_map(strings).collect(),
-        _ => Vec::new(),
-    }
 }

@@ -80,40 +80,15 @@ pub async fn send_to_queue(local: &LocalAws, queue_url: &str, body: &str) {
         .unwrap_or_else(|e| panic!("sending to {queue_url}: {e}"));
 }
 
-/// A message SES accepted, as moto recorded it.
-#[derive(Debug, Clone)]
-pub struct SentMail {
-    pub source: String,
-    pub recipients: Vec<String>,
-    pub subject: String,
-    pub body: String,
-}
+pub use fleet_tests::probes::SentMail;
 
 /// Every mail moto's SES accepted for `recipient`.
 pub async fn mail_to(local: &LocalAws, recipient: &str) -> Vec<SentMail> {
-    let state = local.moto_state().await;
-    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
-    state["ses"]["Message"]
-        .as_array()
+    fleet_tests::probes::sent_mail(local)
+        .await
         .into_iter()
-        .flatten()
-        .map(|m| SentMail {
-            source: text(&m["source"]),
-            recipients: strings(&m["destinations"]),
-            subject: text(&m["subject"]),
-            body: text(&m["body"]),
-        })
         .filter(|m| m.recipients.iter().any(|r| r == recipient))
         .collect()
-}
-
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    match value {
-        serde_json::Value::String(s) => vec![s.clone()],
-        serde_json::Value::Array(items) => items.iter().flat_map(strings).collect(),
-        serde_json::Value::Object(map) => map.values().flat_map(strings).collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// The order's audit trail (the `OrderIdIndex` query).
