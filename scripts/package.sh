@@ -18,6 +18,9 @@ cd "$(dirname "$0")/.."
 FUNCTIONS=(order-api email-worker audit-worker outbox-relay)
 # The crates that build them: outbox-relay is a second binary of order-api.
 PACKAGES=(order-api email-worker audit-worker)
+# Hello-world functions in the same profile: `make bench`'s limits for size
+# and cold start (tests/baselines). Built and zipped, never deployed.
+BASELINES=(hello-runtime hello-http)
 ARCH=${1:-x86_64}
 case "$ARCH" in
     x86_64) TARGET_TRIPLE=x86_64-unknown-linux-gnu ;;
@@ -39,7 +42,7 @@ if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET_TRIPLE"; the
 fi
 
 args=(--release --target "$TARGET_TRIPLE" --lambda-dir "$OUT")
-for package in "${PACKAGES[@]}"; do
+for package in "${PACKAGES[@]}" bench-baselines; do
     args+=(--package "$package")
 done
 say "building ${FUNCTIONS[*]} for $ARCH ($TARGET_TRIPLE) into $OUT"
@@ -49,7 +52,7 @@ size() { stat -c %s "$1"; }
 human() { numfmt --to=iec-i --suffix=B --format='%.1f' "$1"; }
 
 printf '\n%-14s %12s %12s\n' function bootstrap zip >&2
-for function in "${FUNCTIONS[@]}"; do
+for function in "${FUNCTIONS[@]}" "${BASELINES[@]}"; do
     bootstrap=$OUT/$function/bootstrap
     zip=$OUT/$function.zip
     [[ -x "$bootstrap" ]] || die "cargo lambda did not produce $bootstrap"

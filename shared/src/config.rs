@@ -187,8 +187,22 @@ impl AwsSettings {
                 ));
             }
         }
-        loader.timeout_config(timeouts).load().await
+        loader
+            .http_client(https_client())
+            .timeout_config(timeouts)
+            .load()
+            .await
     }
+}
+
+/// The SDK's HTTPS client: hyper with rustls on ring. The SDK's default
+/// provider, aws-lc-rs, is a C crypto library of about 1.5 MiB in every
+/// function's zip, beside the ring that rustls already brings.
+pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// Every AWS call is bounded, so an endpoint that is down or stuck is an

@@ -12,10 +12,12 @@ use std::io::IsTerminal;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Installs the global subscriber. `component` names the binary in every JSON line.
 ///
@@ -29,9 +31,13 @@ pub fn init(component: &'static str) {
         .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| lambda_level(&l)))
         .or_else(|_| std::env::var("LOG_LEVEL").map(|l| l.to_lowercase()))
         .unwrap_or_else(|_| "info".to_owned());
-    let filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // `Targets` reads RUST_LOG's plain form (`info`, `order_api=debug,warn`);
+    // the regex-based EnvFilter would add regex-automata to every binary.
+    let filter = level
+        .parse::<Targets>()
+        .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(LevelFilter::TRACE)
         .with_writer(std::io::stderr);
     // `try_init` fails only if a subscriber is already set (tests): keep that one.
     let _ = if json {
@@ -42,6 +48,8 @@ pub fn init(component: &'static str) {
                 function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok(),
                 function_version: std::env::var("AWS_LAMBDA_FUNCTION_VERSION").ok(),
             })
+            .finish()
+            .with(filter)
             .try_init()
     } else {
         // Colours only for a person at a terminal: files and pipes get plain text.
@@ -50,6 +58,8 @@ pub fn init(component: &'static str) {
             .with_target(false)
             .with_ansi(colour)
             .compact()
+            .finish()
+            .with(filter)
             .try_init()
     };
 }

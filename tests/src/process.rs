@@ -97,21 +97,44 @@ impl FleetProcess {
         None
     }
 
+    /// The binary's peak resident memory so far, in bytes (`VmHWM`), if it runs.
+    pub fn peak_rss(&self) -> Option<u64> {
+        let pid = self.binary_pids().into_iter().next()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .ok()?;
+        Some(kib * 1024)
+    }
+
+    /// The binary's process ids: the watchdog shell's children.
+    fn binary_pids(&self) -> Vec<String> {
+        let shell = self.child.id();
+        std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Kills the binary with SIGKILL, as a crash or the OOM killer would:
     /// no batch finished, nothing settled. (The watchdog shell then exits.)
     pub fn crash(&mut self) {
         let shell = self.child.id();
         // The binary is the watchdog's only child; killing the shell alone
         // would leave it running.
-        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
-            .unwrap_or_else(|e| panic!("the children of {}'s watchdog ({shell}): {e}", self.name));
-        let pids: Vec<&str> = children.split_whitespace().collect();
+        let pids = self.binary_pids();
         assert!(
             !pids.is_empty(),
             "{} (watchdog {shell}) has no process to kill",
             self.name
         );
-        for pid in pids {
+        for pid in &pids {
             let _ = Command::new("kill").args(["-KILL", pid]).status();
         }
         let deadline = Instant::now() + Duration::from_secs(10);

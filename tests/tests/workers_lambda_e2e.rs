@@ -125,3 +125,58 @@ async fn in_lambda_mode_a_batch_reports_only_the_record_to_retry() {
         "an unmasked address was logged"
     );
 }
+
+/// Lambda's init is the cold start a caller waits for, so a worker looks its
+/// queue up on the first batch, not before its first poll. A lookup that
+/// fails fails that invocation only (SQS delivers the batch again), and the
+/// next invocation looks again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_lambda_mode_the_queue_is_looked_up_on_the_first_batch() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let mut runtime = RuntimeApi::start().await;
+    let queue = format!("{}-LateAuditQueue", stack.env);
+    let mut env = runtime.lambda_env(&format!("{}-audit-worker", stack.env), 256);
+    env.push(("AUDIT_QUEUE", queue.clone()));
+    let audit = Worker::start("audit-worker", &stack, &env);
+
+    assert!(
+        runtime.first_poll(PATIENCE).await.is_some(),
+        "the worker asked for no event although its queue was not needed yet\n{}",
+        audit.log_tail()
+    );
+    let event = order_event(&stack, 1);
+    let batch = serde_json::json!({"Records": [record(&stack, "m-1", &event.to_json(), 1)]});
+    let failed = runtime
+        .call("request-1", &batch, PATIENCE, || audit.log_tail())
+        .await;
+    assert_eq!(failed.kind, AnswerKind::Error, "{failed:?}");
+    assert!(
+        failed.body.contains(&queue),
+        "the error names the queue: {failed:?}"
+    );
+
+    // The queue appears (without a redrive policy: the configured DLQ serves).
+    local
+        .sqs()
+        .create_queue()
+        .queue_name(&queue)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating {queue}: {e}"));
+    let answer = runtime
+        .call("request-2", &batch, PATIENCE, || audit.log_tail())
+        .await;
+    assert_eq!(
+        answer.kind,
+        AnswerKind::Response,
+        "{answer:?}\n{}",
+        audit.log_tail()
+    );
+    assert_eq!(answer.json(), serde_json::json!({"batchItemFailures": []}));
+    assert!(
+        audit.log().contains("audit-worker started"),
+        "{}",
+        audit.log_tail()
+    );
+}

@@ -74,7 +74,12 @@ impl SqsQueue {
         fallback_dlq: &str,
         fallback_max_receive_count: u32,
     ) -> Result<SqsQueue, BackendError> {
-        let url = queue_url(client, name).await?;
+        // The queue's URL and the fallback DLQ's are asked for together: the
+        // template names the same DLQ in the policy, so that answer is usually
+        // the DLQ's URL and start-up costs two round trips, not three.
+        let (url, fallback_url) =
+            tokio::join!(queue_url(client, name), queue_url(client, fallback_dlq));
+        let url = url?;
         let attributes = client
             .get_queue_attributes()
             .queue_url(&url)
@@ -103,10 +108,14 @@ impl SqsQueue {
                             },
                         )
                     })?;
-                    let name = policy.dead_letter_queue_name();
+                    let dlq_name = policy.dead_letter_queue_name();
+                    let dlq_url = match fallback_url {
+                        Ok(known) if dlq_name == fallback_dlq => known,
+                        _ => queue_url(client, dlq_name).await?,
+                    };
                     let dead_letter = QueueAddress {
-                        url: queue_url(client, name).await?,
-                        name: name.to_owned(),
+                        url: dlq_url,
+                        name: dlq_name.to_owned(),
                         arn: policy.dead_letter_target_arn.clone(),
                     };
                     (dead_letter, policy.max_receive_count)
@@ -193,5 +202,61 @@ mod tests {
         assert_eq!(queue.dead_letter.url, "http://sqs/real-DLQ");
         assert_eq!(queue.dead_letter.name, "real-DLQ");
         assert_eq!(queue.max_receive_count, 5);
+    }
+
+    /// Counts each queue name asked for, answering with a URL.
+    fn counted_urls(
+        asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    ) -> aws_smithy_mocks::Rule {
+        mock!(Client::get_queue_url).then_compute_output(move |req| {
+            let name = req.queue_name().unwrap_or_default().to_owned();
+            asked.lock().expect("lock").push(name.clone());
+            GetQueueUrlOutput::builder()
+                .queue_url(format!("http://sqs/{name}"))
+                .build()
+        })
+    }
+
+    fn policy_naming(dlq: &str) -> aws_smithy_mocks::Rule {
+        let policy = format!(
+            r#"{{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:{dlq}","maxReceiveCount":3}}"#
+        );
+        mock!(Client::get_queue_attributes).then_output(move || {
+            GetQueueAttributesOutput::builder()
+                .attributes(QueueAttributeName::RedrivePolicy, policy.clone())
+                .build()
+        })
+    }
+
+    #[tokio::test]
+    async fn the_dlq_the_policy_names_is_not_looked_up_twice() {
+        let asked = std::sync::Arc::default();
+        let urls = counted_urls(std::sync::Arc::clone(&asked));
+        let attributes = policy_naming("local-OrderEmailDLQ");
+        let client = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, [&urls, &attributes]);
+
+        let queue = SqsQueue::resolve(&client, "local-OrderEmailQueue", "local-OrderEmailDLQ", 3)
+            .await
+            .expect("resolved");
+
+        assert_eq!(queue.dead_letter.url, "http://sqs/local-OrderEmailDLQ");
+        let mut asked = asked.lock().expect("lock").clone();
+        asked.sort();
+        assert_eq!(asked, ["local-OrderEmailDLQ", "local-OrderEmailQueue"]);
+    }
+
+    #[tokio::test]
+    async fn a_policy_naming_another_dlq_wins_over_the_fallback() {
+        let asked = std::sync::Arc::default();
+        let urls = counted_urls(std::sync::Arc::clone(&asked));
+        let attributes = policy_naming("elsewhere-DLQ");
+        let client = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, [&urls, &attributes]);
+
+        let queue = SqsQueue::resolve(&client, "local-OrderEmailQueue", "local-OrderEmailDLQ", 3)
+            .await
+            .expect("resolved");
+
+        assert_eq!(queue.dead_letter.url, "http://sqs/elsewhere-DLQ");
+        assert_eq!(asked.lock().expect("lock").len(), 3);
     }
 }

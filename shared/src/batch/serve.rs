@@ -1,7 +1,6 @@
 //! A worker binary's entry: Lambda mode under the Lambda runtime, local mode
 //! (the poller) anywhere else — the same handler either way.
 
-use std::convert::Infallible;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -67,8 +66,21 @@ pub enum ServeError {
         #[source]
         source: BackendError,
     },
+    #[error("the worker's handler was already taken by an earlier start")]
+    HandlerTaken,
     #[error("the Lambda runtime stopped")]
     Lambda(#[source] lambda_runtime::Error),
+}
+
+/// What Lambda records of a failed invocation: the error and its causes
+/// (which queue could not be looked up, and why).
+impl From<ServeError> for lambda_runtime::Diagnostic {
+    fn from(error: ServeError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: "ServeError".to_owned(),
+            error_message: crate::telemetry::error_chain(&error),
+        }
+    }
 }
 
 /// Runs `handler` on `queue` until the Lambda runtime stops or, in local
@@ -84,7 +96,96 @@ pub async fn serve<H: EventHandler>(
         config.lambda_mode,
     );
     let sqs = aws_sdk_sqs::Client::new(aws);
-    let resolved = resolve(&sqs, config).await?;
+    if config.lambda_mode {
+        // Boxed: the Lambda future is large and nests inside main's.
+        Box::pin(serve_lambda(handler, sqs, config)).await
+    } else {
+        let resolved = resolve(&sqs, config).await?;
+        let runner = runner_for(handler, &sqs, &resolved, config);
+        Poller::new(sqs, &resolved, &config.aws.region, config.worker_timeout)
+            .run(&runner, crate::shutdown::signal())
+            .await;
+        Ok(())
+    }
+}
+
+/// Lambda mode: init ends as soon as the SDK is configured; the queue is
+/// looked up when the first batch arrives (Lambda's init phase is the cold
+/// start a caller waits for). A failed lookup fails that invocation, so SQS
+/// delivers the batch again and the next invocation looks again.
+async fn serve_lambda<H: EventHandler>(
+    handler: H,
+    sqs: aws_sdk_sqs::Client,
+    config: &WorkerSettings,
+) -> Result<(), ServeError> {
+    let lazy = LazyRunner {
+        handler: tokio::sync::Mutex::new(Some(handler)),
+        runner: tokio::sync::OnceCell::new(),
+        sqs,
+        config,
+    };
+    let lazy = &lazy;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let runner = lazy.get().await.inspect_err(|error| {
+            tracing::error!(
+                error = %crate::telemetry::error_chain(error),
+                "could not look the queue up; SQS will deliver the batch again"
+            );
+        })?;
+        let deadline = invocation_deadline(&event.context);
+        let report = runner.run(event.payload, deadline).await;
+        crate::metrics::flush();
+        crate::telemetry::invocation_done();
+        Ok::<_, ServeError>(report.response())
+    }))
+    .await
+    .map_err(ServeError::Lambda)
+}
+
+/// The batch runner, made on first use.
+struct LazyRunner<'a, H> {
+    /// Until the runner is made; it moves in then.
+    handler: tokio::sync::Mutex<Option<H>>,
+    runner: tokio::sync::OnceCell<BatchRunner<H, SqsDeadLetters>>,
+    sqs: aws_sdk_sqs::Client,
+    config: &'a WorkerSettings,
+}
+
+impl<H: EventHandler> LazyRunner<'_, H> {
+    async fn get(&self) -> Result<&BatchRunner<H, SqsDeadLetters>, ServeError> {
+        self.runner
+            .get_or_try_init(|| async {
+                let resolved = resolve(&self.sqs, self.config).await?;
+                // The cell runs one initialiser at a time and none after one
+                // succeeded, so the handler is still here.
+                let handler = self
+                    .handler
+                    .lock()
+                    .await
+                    .take()
+                    .ok_or(ServeError::HandlerTaken)?;
+                Ok(runner_for(handler, &self.sqs, &resolved, self.config))
+            })
+            .await
+    }
+}
+
+impl<H> std::fmt::Debug for LazyRunner<'_, H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyRunner")
+            .field("queue", &self.config.queue)
+            .field("resolved", &self.runner.initialized())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The runner for a resolved queue; logs that the worker is ready.
+fn runner_for<H: EventHandler>(
+    handler: H,
+    sqs: &aws_sdk_sqs::Client,
+    resolved: &SqsQueue,
+    config: &WorkerSettings,
+) -> BatchRunner<H, SqsDeadLetters> {
     tracing::info!(
         queue = %resolved.url,
         deadLetterQueue = %resolved.dead_letter.url,
@@ -93,7 +194,7 @@ pub async fn serve<H: EventHandler>(
         "{} started",
         config.component
     );
-    let runner = BatchRunner::new(
+    BatchRunner::new(
         handler,
         SqsDeadLetters::new(sqs.clone(), &resolved.dead_letter.url),
         RunnerSettings {
@@ -102,24 +203,7 @@ pub async fn serve<H: EventHandler>(
             max_receive_count: resolved.max_receive_count,
             concurrency: CONCURRENCY,
         },
-    );
-    if config.lambda_mode {
-        let runner = &runner;
-        lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-            let deadline = invocation_deadline(&event.context);
-            let report = runner.run(event.payload, deadline).await;
-            crate::metrics::flush();
-            crate::telemetry::invocation_done();
-            Ok::<_, Infallible>(report.response())
-        }))
-        .await
-        .map_err(ServeError::Lambda)
-    } else {
-        Poller::new(sqs, &resolved, &config.aws.region, config.worker_timeout)
-            .run(&runner, crate::shutdown::signal())
-            .await;
-        Ok(())
-    }
+    )
 }
 
 /// When the invocation must have answered: Lambda's deadline (epoch ms).

@@ -52,7 +52,46 @@ pub struct Figure {
     pub name: String,
     pub value: f64,
     pub unit: String,
+    /// The figure the issue asks for, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<Goal>,
+    /// Whether `value` reaches `goal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met: Option<bool>,
 }
+
+/// A bound a figure should keep, in the figure's own unit.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Goal {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl Goal {
+    fn met_by(self, value: f64) -> bool {
+        match self {
+            Goal::AtMost(bound) => value <= bound,
+            Goal::AtLeast(bound) => value >= bound,
+        }
+    }
+
+    fn render(self, unit: &str) -> String {
+        match self {
+            Goal::AtMost(bound) => format!("≤ {}", format_value(bound, unit)),
+            Goal::AtLeast(bound) => format!("≥ {}", format_value(bound, unit)),
+        }
+    }
+}
+
+/// Each function's zip: at most 2.5 MiB.
+pub const ZIP_GOAL: Goal = Goal::AtMost(2.5 * 1024.0 * 1024.0);
+/// Each binary's peak resident memory under load: at most 30 MiB.
+pub const RSS_GOAL: Goal = Goal::AtMost(30.0 * 1024.0 * 1024.0);
+/// A function's init against a hello-world's: at most 1.5 times.
+pub const INIT_GOAL: Goal = Goal::AtMost(1.5);
+/// Throughput against moto's own ceiling for the same calls: at least 0.8 of it.
+pub const THROUGHPUT_GOAL: Goal = Goal::AtLeast(0.8);
 
 impl Figure {
     pub fn new(name: &str, value: f64, unit: &str) -> Figure {
@@ -60,7 +99,23 @@ impl Figure {
             name: name.to_owned(),
             value,
             unit: unit.to_owned(),
+            goal: None,
+            met: None,
         }
+    }
+
+    /// `value / limit`, named `name`: how many times the limit measured in
+    /// the same run (`×`).
+    pub fn ratio(name: &str, value: f64, limit: f64) -> Figure {
+        let ratio = if limit > 0.0 { value / limit } else { f64::NAN };
+        Figure::new(name, ratio, "×")
+    }
+
+    /// This figure, judged against `goal`.
+    pub fn with_goal(mut self, goal: Goal) -> Figure {
+        self.met = Some(goal.met_by(self.value));
+        self.goal = Some(goal);
+        self
     }
 
     /// A duration in `unit`: `ns`, `µs`, `ms` or `s`, optionally per something (`ns/op`).
@@ -136,7 +191,19 @@ impl Report {
                         let change = before
                             .get(&key)
                             .map_or(String::new(), |old| format!(" [{}]", change(*old, f.value)));
-                        format!("{} {}{change}", f.name, format_value(f.value, &f.unit))
+                        let goal = f.goal.map_or(String::new(), |goal| {
+                            let met = if f.met == Some(true) {
+                                "met"
+                            } else {
+                                "NOT MET"
+                            };
+                            format!(" (goal {}: {met})", goal.render(&f.unit))
+                        });
+                        format!(
+                            "{} {}{change}{goal}",
+                            f.name,
+                            format_value(f.value, &f.unit)
+                        )
                     })
                     .collect();
                 let _ = writeln!(
@@ -147,6 +214,32 @@ impl Report {
                     row.detail,
                     width = width.unwrap_or(0)
                 );
+            }
+        }
+        out
+    }
+
+    /// Every figure with a goal, as a Markdown table (README's Benchmarks
+    /// section copies it from `target/bench/goals.md`).
+    pub fn goals_table(&self) -> String {
+        let mut out = String::from("| figure | measured | goal | |\n|---|---|---|---|\n");
+        for section in &self.sections {
+            for row in &section.rows {
+                for f in row.figures.iter().filter(|f| f.goal.is_some()) {
+                    let _ = writeln!(
+                        out,
+                        "| {} — {} | {} | {} | {} |",
+                        row.name,
+                        f.name,
+                        format_value(f.value, &f.unit),
+                        f.goal.map_or(String::new(), |g| g.render(&f.unit)),
+                        if f.met == Some(true) {
+                            "met"
+                        } else {
+                            "**not met**"
+                        }
+                    );
+                }
             }
         }
         out
@@ -200,6 +293,9 @@ fn format_value(value: f64, unit: &str) -> String {
     if unit == "B" {
         let mib = value / (1024.0 * 1024.0);
         return format!("{} B ({mib:.2} MiB)", thousands(value.round() as u64));
+    }
+    if unit == "×" {
+        return format!("{value:.2}×");
     }
     let digits = match value.abs() {
         v if v >= 100.0 => 0,

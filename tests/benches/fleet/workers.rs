@@ -10,7 +10,8 @@ use fleet_tests::{LocalAws, Stack};
 use shared::adapters::SnsEventPublisher;
 use shared::ports::EventPublisher;
 
-use crate::report::{Figure, Row, Section};
+use crate::ceiling;
+use crate::report::{Figure, Row, Section, RSS_GOAL, THROUGHPUT_GOAL};
 use crate::stats::closed_loop;
 use crate::workers_support::order_event;
 use fleet_tests::probes::depth;
@@ -25,42 +26,40 @@ const POLL: Duration = Duration::from_millis(100);
 const PATIENCE: Duration = Duration::from_secs(300);
 
 pub async fn run(local: &LocalAws, events: usize) -> Section {
+    // The limit first: the workers' calls from minimal consumers, on a stack of its own.
+    let ceiling = {
+        let stack = Stack::create(local).await;
+        let _consumers = ceiling::workers(local, &stack);
+        measure(local, &stack, events, &[]).await
+    };
     let stack = Stack::create(local).await;
     let email = FleetProcess::start("email-worker", &stack, &[]);
     let audit = FleetProcess::start("audit-worker", &stack, &[]);
-    let workers = [&email, &audit];
-    let publisher = Arc::new(SnsEventPublisher::new(local.sns(), &stack.topic_arn));
+    let measured = measure(local, &stack, events, &[&email, &audit]).await;
 
-    publish(&publisher, &stack, 0, WARM_UP).await;
-    let progress = Progress::new(local, &stack, &workers);
-    progress.wait_for(WARM_UP, Instant::now()).await;
-
-    let started = Instant::now();
-    let published = publish(&publisher, &stack, WARM_UP, events).await;
-    let done = progress.wait_for(WARM_UP + events, started).await;
-
-    let total = done.audit.max(done.email);
-    let rows = vec![Row::new(
-        format!("{events} events, both workers"),
-        format!(
-            "{events} ORDER_CREATED events from {PUBLISHERS} publishers, published in {:.1} s",
-            published.as_secs_f64()
-        ),
-        vec![
-            Figure::time("all audit rows", done.audit, "s"),
-            Figure::time("all emails", done.email, "s"),
-            Figure::time(
-                "drained after the last publish",
-                total.saturating_sub(published),
-                "s",
-            ),
-            Figure::new(
-                "throughput",
-                events as f64 / total.as_secs_f64(),
-                "events/s",
-            ),
-        ],
+    let mut rows = vec![row(
+        format!("moto ceiling, {events} events"),
+        &ceiling,
+        events,
     )];
+    let mut workers = row(format!("{events} events, both workers"), &measured, events);
+    workers.figures.push(
+        Figure::ratio(
+            "vs ceiling",
+            measured.throughput(events),
+            ceiling.throughput(events),
+        )
+        .with_goal(THROUGHPUT_GOAL),
+    );
+    for worker in [&email, &audit] {
+        if let Some(rss) = worker.peak_rss() {
+            workers.figures.push(
+                Figure::new(&format!("{} peak RSS", worker.name), rss as f64, "B")
+                    .with_goal(RSS_GOAL),
+            );
+        }
+    }
+    rows.push(workers);
     Section {
         id: "workers".to_owned(),
         title: "3. The workers' throughput against moto (local mode, release builds)".to_owned(),
@@ -68,12 +67,67 @@ pub async fn run(local: &LocalAws, events: usize) -> Section {
                records at once) while the events are published to the stack's topic; the \
                clock runs from the first publish until every audit row exists and every \
                email was sent (moto's SES). Per event: audit-worker one conditional PutItem; \
-               email-worker an idempotency claim and its completion (DynamoDB) around one SES \
-               send; each deletes its batch. Everything, publishers included, talks to the \
-               one moto, which dominates."
+               email-worker the recipient limit, an idempotency claim and its completion \
+               (DynamoDB) around one SES send; each deletes its batch. The ceiling is \
+               moto's own: the same handlers on the same calls from two minimal consumers \
+               (receive 10, handle, delete the batch; no runner), measured just before on \
+               a stack of its own. Everything, publishers included, talks to the one moto."
             .to_owned(),
         rows,
     }
+}
+
+/// Publishes `events` (after a warm-up) to `stack` and waits for their effects.
+async fn measure(
+    local: &LocalAws,
+    stack: &Stack,
+    events: usize,
+    workers: &[&FleetProcess],
+) -> Measured {
+    let publisher = Arc::new(SnsEventPublisher::new(local.sns(), &stack.topic_arn));
+    publish(&publisher, stack, 0, WARM_UP).await;
+    let progress = Progress::new(local, stack, workers);
+    progress.wait_for(WARM_UP, Instant::now()).await;
+
+    let started = Instant::now();
+    let published = publish(&publisher, stack, WARM_UP, events).await;
+    let done = progress.wait_for(WARM_UP + events, started).await;
+    Measured { published, done }
+}
+
+struct Measured {
+    published: Duration,
+    done: Done,
+}
+
+impl Measured {
+    fn total(&self) -> Duration {
+        self.done.audit.max(self.done.email)
+    }
+
+    fn throughput(&self, events: usize) -> f64 {
+        events as f64 / self.total().as_secs_f64()
+    }
+}
+
+fn row(name: String, measured: &Measured, events: usize) -> Row {
+    Row::new(
+        name,
+        format!(
+            "{events} ORDER_CREATED events from {PUBLISHERS} publishers, published in {:.1} s",
+            measured.published.as_secs_f64()
+        ),
+        vec![
+            Figure::time("all audit rows", measured.done.audit, "s"),
+            Figure::time("all emails", measured.done.email, "s"),
+            Figure::time(
+                "drained after the last publish",
+                measured.total().saturating_sub(measured.published),
+                "s",
+            ),
+            Figure::new("throughput", measured.throughput(events), "events/s"),
+        ],
+    )
 }
 
 /// Publishes events `first..first + count` of the stack; returns how long it took.
