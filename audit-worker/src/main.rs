@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return fatal(COMPONENT, &error),
     };
-    let aws = settings.worker.aws.aws().await;
+    let aws = settings.worker.aws.function();
     let log = DynamoDbAuditLog::new(aws_sdk_dynamodb::Client::new(&aws), &settings.audit_table);
     match serve(&settings.worker, &aws, RecordAudit::new(log)).await {
         Ok(()) => ExitCode::SUCCESS,

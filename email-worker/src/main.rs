@@ -18,7 +18,7 @@ async fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return fatal(COMPONENT, &error),
     };
-    let aws = settings.worker.aws.aws().await;
+    let aws = settings.worker.aws.function();
     let mailer = SesMailer::new(aws_sdk_ses::Client::new(&aws), &settings.sender_email);
     let claims = DynamoDbIdempotencyStore::new(
         aws_sdk_dynamodb::Client::new(&aws),

@@ -31,7 +31,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         &shared::metrics::function_name("order-api"),
         config.lambda_mode,
     );
-    let aws = config.aws.aws_with(request_timeouts()).await;
+    let aws = config.aws.function_with(request_timeouts());
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let service = order_api::OrderService::new(
         DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),

@@ -195,6 +195,44 @@ impl AwsSettings {
     }
 }
 
+impl AwsSettings {
+    /// A function's SDK settings: the region and endpoint above, credentials
+    /// from the environment only — Lambda gives a function its role's
+    /// credentials there, and a local emulator takes dummies. Without the
+    /// standard chain (profiles, web identity and role assumption through
+    /// STS, instance metadata), which would add its own STS client to every
+    /// function for nothing. orderctl, run by people, keeps [`AwsSettings::aws`].
+    pub fn function(&self) -> aws_config::SdkConfig {
+        self.function_with(sdk_timeouts())
+    }
+
+    /// [`AwsSettings::function`] with other timeouts (see [`AwsSettings::aws_with`]).
+    pub fn function_with(
+        &self,
+        timeouts: aws_config::timeout::TimeoutConfig,
+    ) -> aws_config::SdkConfig {
+        use aws_config::environment::EnvironmentVariableCredentialsProvider;
+        use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+        let dummies = self.endpoint_url.as_deref().is_some_and(is_loopback)
+            && std::env::var_os("AWS_ACCESS_KEY_ID").is_none();
+        let credentials = if dummies {
+            SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "local"))
+        } else {
+            SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
+        };
+        let mut builder = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(self.region.clone()))
+            .credentials_provider(credentials)
+            .http_client(https_client())
+            .timeout_config(timeouts);
+        if let Some(endpoint) = &self.endpoint_url {
+            builder = builder.endpoint_url(endpoint);
+        }
+        builder.build()
+    }
+}
+
 /// The SDK's HTTPS client: hyper with rustls on ring. The SDK's default
 /// provider, aws-lc-rs, is a C crypto library of about 1.5 MiB in every
 /// function's zip, beside the ring that rustls already brings.

@@ -18,7 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         &shared::metrics::function_name("outbox-relay"),
         config.lambda_mode,
     );
-    let aws = config.aws.aws().await;
+    let aws = config.aws.function();
     let relay = OutboxRelay::new(
         DynamoDbOrderRepository::new(aws_sdk_dynamodb::Client::new(&aws), &config.orders_table),
         SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
