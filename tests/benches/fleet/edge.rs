@@ -41,7 +41,9 @@ pub fn order_body(items: usize) -> String {
 }
 
 pub fn run() -> Section {
+    // Timers: the router bounds each request by its deadline.
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .unwrap_or_else(|e| panic!("a tokio runtime: {e}"));
     let mut rows = Vec::new();
