@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use audit_worker::{RecordAudit, Settings, COMPONENT};
 use shared::adapters::DynamoDbAuditLog;
 use shared::batch::serve;
+use shared::config::SdkConfig;
 use shared::telemetry::fatal;
 use shared::Env;
 
@@ -14,8 +15,14 @@ async fn main() -> ExitCode {
         Err(error) => return fatal(COMPONENT, &error),
     };
     let aws = settings.worker.aws.function();
-    let log = DynamoDbAuditLog::new(aws_sdk_dynamodb::Client::new(&aws), &settings.audit_table);
-    match serve(&settings.worker, &aws, RecordAudit::new(log)).await {
+    // Built with the first batch in Lambda (shared::batch::serve).
+    let make_handler = |aws: &SdkConfig| {
+        RecordAudit::new(DynamoDbAuditLog::new(
+            aws_sdk_dynamodb::Client::new(aws),
+            &settings.audit_table,
+        ))
+    };
+    match serve(&settings.worker, &aws, make_handler).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fatal(COMPONENT, &error),
     }

@@ -4,6 +4,7 @@ use std::time::Duration;
 use email_worker::{SendConfirmation, Settings, COMPONENT};
 use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbRecipientLimit, SesMailer};
 use shared::batch::serve;
+use shared::config::SdkConfig;
 use shared::telemetry::fatal;
 use shared::Env;
 
@@ -19,19 +20,25 @@ async fn main() -> ExitCode {
         Err(error) => return fatal(COMPONENT, &error),
     };
     let aws = settings.worker.aws.function();
-    let mailer = SesMailer::new(aws_sdk_ses::Client::new(&aws), &settings.sender_email);
-    let claims = DynamoDbIdempotencyStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        &settings.idempotency_table,
-        REMEMBER_SENDS_FOR,
-    );
-    let limit = DynamoDbRecipientLimit::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        &settings.idempotency_table,
-        settings.email_limit_per_hour,
-    );
-    let handler = SendConfirmation::new(mailer, claims, limit);
-    match serve(&settings.worker, &aws, handler).await {
+    // Built with the first batch in Lambda (shared::batch::serve).
+    let make_handler = |aws: &SdkConfig| {
+        let mailer = SesMailer::new(aws_sdk_ses::Client::new(aws), &settings.sender_email);
+        // One client for both adapters: a client is a handle on shared
+        // connections, and each one made costs start-up time.
+        let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+        let claims = DynamoDbIdempotencyStore::new(
+            dynamodb.clone(),
+            &settings.idempotency_table,
+            REMEMBER_SENDS_FOR,
+        );
+        let limit = DynamoDbRecipientLimit::new(
+            dynamodb,
+            &settings.idempotency_table,
+            settings.email_limit_per_hour,
+        );
+        SendConfirmation::new(mailer, claims, limit)
+    };
+    match serve(&settings.worker, &aws, make_handler).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fatal(COMPONENT, &error),
     }

@@ -1,6 +1,10 @@
 //! Wiring only: settings, clients, adapters, then Lambda or a local server.
 
+use std::sync::LazyLock;
 use std::time::Duration;
+
+use axum::Router;
+use tower::ServiceExt;
 
 use order_api::ApiSettings;
 use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
@@ -22,6 +26,18 @@ fn request_timeouts() -> aws_config::timeout::TimeoutConfig {
         .build()
 }
 
+/// The API: the service on DynamoDB and SNS, behind the router.
+fn app(config: &ApiSettings) -> Router {
+    let aws = config.aws.function_with(request_timeouts());
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let service = order_api::OrderService::new(
+        DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),
+        SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
+        DynamoDbIdempotencyStore::new(dynamodb, &config.idempotency_table, KEEP_KEYS_FOR),
+    );
+    order_api::router_with_auth(service, &config.allowed_origins, config.auth)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init("order-api");
@@ -31,26 +47,28 @@ async fn main() -> Result<(), lambda_http::Error> {
         &shared::metrics::function_name("order-api"),
         config.lambda_mode,
     );
-    let aws = config.aws.function_with(request_timeouts());
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let service = order_api::OrderService::new(
-        DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),
-        SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
-        DynamoDbIdempotencyStore::new(dynamodb, &config.idempotency_table, KEEP_KEYS_FOR),
-    );
-    let app = order_api::router_with_auth(service, &config.allowed_origins, config.auth);
-
     if config.lambda_mode {
-        // The log lines after the first answer are a warm start's.
-        let app = app.layer(axum::middleware::map_response(
-            |response: axum::response::Response| async move {
-                shared::metrics::flush();
-                shared::telemetry::invocation_done();
-                response
-            },
-        ));
-        return lambda_http::run(app).await;
+        // The router and its clients are built with the first request, not
+        // in the function's init: building an SDK client parses its
+        // service's endpoint rules and partition table, which the request's
+        // own calls to DynamoDB and SNS dwarf.
+        let app = LazyLock::new(|| {
+            app(&config).layer(axum::middleware::map_response(
+                // The log lines after the first answer are a warm start's.
+                |response: axum::response::Response| async move {
+                    shared::metrics::flush();
+                    shared::telemetry::invocation_done();
+                    response
+                },
+            ))
+        });
+        let app = &app;
+        return lambda_http::run(tower::service_fn(move |request: lambda_http::Request| {
+            Router::clone(app).oneshot(request)
+        }))
+        .await;
     }
+    let app = app(&config);
     // Locally the figures go to the log every few seconds, not per request.
     tokio::spawn(async {
         let mut every = tokio::time::interval(FIGURES_EVERY);

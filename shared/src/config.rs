@@ -12,6 +12,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What every SDK client is built from: [`AwsSettings::function`] or [`AwsSettings::aws`].
+pub use aws_config::SdkConfig;
+
 /// moto's account id, which it uses in every ARN.
 const LOCAL_ACCOUNT: &str = "123456789012";
 /// Where `make dev` starts the local AWS.
@@ -188,7 +191,7 @@ impl AwsSettings {
             }
         }
         loader
-            .http_client(https_client())
+            .http_client(crate::https::https_client())
             .timeout_config(timeouts)
             .load()
             .await
@@ -224,50 +227,13 @@ impl AwsSettings {
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(self.region.clone()))
             .credentials_provider(credentials)
-            .http_client(function_https_client())
+            .http_client(crate::https::function_https_client())
             .timeout_config(timeouts);
         if let Some(endpoint) = &self.endpoint_url {
             builder = builder.endpoint_url(endpoint);
         }
         builder.build()
     }
-}
-
-/// The roots AWS's service endpoints chain to (Amazon Trust Services): Amazon
-/// Root CA 1–4 and the Starfield Services Root G2 that cross-signs them,
-/// copied from Debian's ca-certificates. Public certificates.
-const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
-
-/// A function's HTTPS client: [`https_client`] trusting only [`AWS_ROOTS`].
-/// A function talks only to AWS endpoints, and reading the system's whole
-/// store (a bundle and hundreds of files) was most of its init time; the SDK
-/// reads it while the clients are built, so it is the cold start's.
-pub fn function_https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{
-        rustls_provider::CryptoMode, Provider, TlsContext, TrustStore,
-    };
-    let trust = TrustStore::empty()
-        .with_native_roots(false)
-        .with_pem_certificate(AWS_ROOTS);
-    let context = TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        // The roots are this crate's own file: a test parses them.
-        .unwrap_or_default();
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .tls_context(context)
-        .build_https()
-}
-
-/// The SDK's HTTPS client: hyper with rustls on ring. The SDK's default
-/// provider, aws-lc-rs, is a C crypto library of about 1.5 MiB in every
-/// function's zip, beside the ring that rustls already brings.
-pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
 }
 
 /// Every AWS call is bounded, so an endpoint that is down or stuck is an
@@ -298,17 +264,6 @@ fn is_loopback(endpoint: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_functions_trust_amazons_five_roots_and_each_parses() {
-        use rustls_pki_types::pem::PemObject;
-        use rustls_pki_types::CertificateDer;
-        let roots: Vec<_> = CertificateDer::pem_slice_iter(AWS_ROOTS)
-            .collect::<Result<_, _>>()
-            .expect("every root is a PEM certificate");
-        assert_eq!(roots.len(), 5);
-        assert!(roots.iter().all(|der| der.len() > 400));
-    }
 
     fn env(vars: &'static [(&'static str, &'static str)]) -> Env {
         Env::from_lookup(|name| {

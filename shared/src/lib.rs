@@ -19,6 +19,8 @@
 //! - [`config`]: the one environment reader ([`Env`]) each binary builds its
 //!   own settings from, and the AWS settings ([`AwsSettings`]) all share.
 //! - [`digest`]: SHA-256 in hex, for keys derived from private values.
+//! - [`https`]: the SDK's HTTPS client (rustls on ring), which builds its TLS
+//!   set-up once, at the first call, and a function's trusting AWS's roots only.
 //! - [`metrics`]: the fleet's figures as CloudWatch EMF, flushed per invocation.
 //! - [`redact`]: masks customer addresses in text we did not write (AWS errors).
 //! - [`shutdown`]: Ctrl-C or SIGTERM, for every binary in local mode.
@@ -34,6 +36,7 @@ pub mod domain;
 pub mod event;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
+pub mod https;
 pub mod metrics;
 pub mod outbox;
 pub mod ports;

@@ -66,7 +66,7 @@ impl LocalAws {
             .endpoint_url(&self.endpoint)
             .credentials_provider(SharedCredentialsProvider::new(credentials))
             .timeout_config(shared::config::sdk_timeouts())
-            .http_client(shared::config::https_client())
+            .http_client(shared::https::https_client())
             .build()
     }
 

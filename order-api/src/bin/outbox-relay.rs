@@ -18,14 +18,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         &shared::metrics::function_name("outbox-relay"),
         config.lambda_mode,
     );
-    let aws = config.aws.function();
-    let relay = OutboxRelay::new(
-        DynamoDbOrderRepository::new(aws_sdk_dynamodb::Client::new(&aws), &config.orders_table),
-        SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
-        RelaySettings {
-            grace: config.grace,
-            page_size: PAGE_SIZE,
-        },
-    );
-    shared::outbox::serve(relay, config.lambda_mode, config.interval).await
+    // Called with the first invocation in Lambda (shared::outbox::serve).
+    let make_relay = || {
+        let aws = config.aws.function();
+        OutboxRelay::new(
+            DynamoDbOrderRepository::new(aws_sdk_dynamodb::Client::new(&aws), &config.orders_table),
+            SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
+            RelaySettings {
+                grace: config.grace,
+                page_size: PAGE_SIZE,
+            },
+        )
+    };
+    shared::outbox::serve(make_relay, config.lambda_mode, config.interval).await
 }

@@ -83,25 +83,36 @@ impl From<ServeError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// Runs `handler` on `queue` until the Lambda runtime stops or, in local
-/// mode, until Ctrl-C or SIGTERM (after the batch in hand).
-pub async fn serve<H: EventHandler>(
+/// Runs the handler `make_handler` builds on `queue` until the Lambda
+/// runtime stops or, in local mode, until Ctrl-C or SIGTERM (after the batch
+/// in hand).
+///
+/// The handler comes from a function of the SDK settings so that, in Lambda,
+/// its clients are built with the first batch rather than in the function's
+/// init: building an SDK client parses its service's endpoint rules and
+/// partition table (JSON and a regex per partition), about a fifth of a
+/// millisecond a service, which the first batch's own AWS calls dwarf.
+pub async fn serve<H, F>(
     config: &WorkerSettings,
     aws: &SdkConfig,
-    handler: H,
-) -> Result<(), ServeError> {
+    make_handler: F,
+) -> Result<(), ServeError>
+where
+    H: EventHandler,
+    F: FnOnce(&SdkConfig) -> H,
+{
     crate::metrics::init(
         &config.aws.environment,
         &crate::metrics::function_name(config.component),
         config.lambda_mode,
     );
-    let sqs = aws_sdk_sqs::Client::new(aws);
     if config.lambda_mode {
         // Boxed: the Lambda future is large and nests inside main's.
-        Box::pin(serve_lambda(handler, sqs, config)).await
+        Box::pin(serve_lambda(make_handler, aws, config)).await
     } else {
+        let sqs = aws_sdk_sqs::Client::new(aws);
         let resolved = resolve(&sqs, config).await?;
-        let runner = runner_for(handler, &sqs, &resolved, config);
+        let runner = runner_for(make_handler(aws), &sqs, &resolved, config);
         Poller::new(sqs, &resolved, &config.aws.region, config.worker_timeout)
             .run(&runner, crate::shutdown::signal())
             .await;
@@ -109,19 +120,24 @@ pub async fn serve<H: EventHandler>(
     }
 }
 
-/// Lambda mode: init ends as soon as the SDK is configured; the queue is
-/// looked up when the first batch arrives (Lambda's init phase is the cold
-/// start a caller waits for). A failed lookup fails that invocation, so SQS
-/// delivers the batch again and the next invocation looks again.
-async fn serve_lambda<H: EventHandler>(
-    handler: H,
-    sqs: aws_sdk_sqs::Client,
+/// Lambda mode: init ends as soon as the settings are read; the clients are
+/// built and the queue looked up when the first batch arrives (Lambda's init
+/// phase is the cold start a caller waits for). A failed lookup fails that
+/// invocation, so SQS delivers the batch again and the next invocation looks
+/// again.
+async fn serve_lambda<H, F>(
+    make_handler: F,
+    aws: &SdkConfig,
     config: &WorkerSettings,
-) -> Result<(), ServeError> {
+) -> Result<(), ServeError>
+where
+    H: EventHandler,
+    F: FnOnce(&SdkConfig) -> H,
+{
     let lazy = LazyRunner {
-        handler: tokio::sync::Mutex::new(Some(handler)),
+        make_handler: tokio::sync::Mutex::new(Some(make_handler)),
         runner: tokio::sync::OnceCell::new(),
-        sqs,
+        aws,
         config,
     };
     let lazy = &lazy;
@@ -143,34 +159,42 @@ async fn serve_lambda<H: EventHandler>(
 }
 
 /// The batch runner, made on first use.
-struct LazyRunner<'a, H> {
-    /// Until the runner is made; it moves in then.
-    handler: tokio::sync::Mutex<Option<H>>,
+struct LazyRunner<'a, F, H> {
+    /// Until the runner is made; it is used up then.
+    make_handler: tokio::sync::Mutex<Option<F>>,
     runner: tokio::sync::OnceCell<BatchRunner<H, SqsDeadLetters>>,
-    sqs: aws_sdk_sqs::Client,
+    aws: &'a SdkConfig,
     config: &'a WorkerSettings,
 }
 
-impl<H: EventHandler> LazyRunner<'_, H> {
+impl<H: EventHandler, F: FnOnce(&SdkConfig) -> H> LazyRunner<'_, F, H> {
     async fn get(&self) -> Result<&BatchRunner<H, SqsDeadLetters>, ServeError> {
         self.runner
             .get_or_try_init(|| async {
-                let resolved = resolve(&self.sqs, self.config).await?;
+                // After a failed lookup the next batch builds it again; the
+                // costly part, the service's endpoint rules, is parsed once.
+                let sqs = aws_sdk_sqs::Client::new(self.aws);
+                let resolved = resolve(&sqs, self.config).await?;
                 // The cell runs one initialiser at a time and none after one
-                // succeeded, so the handler is still here.
-                let handler = self
-                    .handler
+                // succeeded, so the factory is still here.
+                let make_handler = self
+                    .make_handler
                     .lock()
                     .await
                     .take()
                     .ok_or(ServeError::HandlerTaken)?;
-                Ok(runner_for(handler, &self.sqs, &resolved, self.config))
+                Ok(runner_for(
+                    make_handler(self.aws),
+                    &sqs,
+                    &resolved,
+                    self.config,
+                ))
             })
             .await
     }
 }
 
-impl<H> std::fmt::Debug for LazyRunner<'_, H> {
+impl<F, H> std::fmt::Debug for LazyRunner<'_, F, H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LazyRunner")
             .field("queue", &self.config.queue)

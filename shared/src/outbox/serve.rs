@@ -8,6 +8,7 @@
 //! and emits it as the metric `OutboxBacklogAgeSeconds`, which the
 //! template's alarm watches, with `OrdersPublishedByRelay`.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -20,15 +21,30 @@ use crate::telemetry::error_chain;
 /// Kept back from the invocation's deadline to answer.
 const ANSWER_MARGIN: Duration = Duration::from_secs(2);
 
-/// Runs the relay until the Lambda runtime stops or, in local mode, until
-/// Ctrl-C or SIGTERM, sweeping every `interval`.
-pub async fn serve<R: OrderRepository, P: EventPublisher>(
-    relay: OutboxRelay<R, P>,
+/// Runs the relay `make_relay` builds until the Lambda runtime stops or, in
+/// local mode, until Ctrl-C or SIGTERM, sweeping every `interval`.
+///
+/// In Lambda the relay, and its SDK clients, are built with the first
+/// invocation rather than in the function's init: building a client parses
+/// its service's endpoint rules and partition table, which the sweep's own
+/// calls dwarf.
+pub async fn serve<R, P, F>(
+    make_relay: F,
     lambda_mode: bool,
     interval: Duration,
-) -> Result<(), lambda_runtime::Error> {
-    tracing::info!(grace = ?relay.settings().grace, lambda = lambda_mode, "outbox relay started");
+) -> Result<(), lambda_runtime::Error>
+where
+    R: OrderRepository,
+    P: EventPublisher,
+    F: FnOnce() -> OutboxRelay<R, P> + Send,
+{
+    let started = move || {
+        let relay = make_relay();
+        tracing::info!(grace = ?relay.settings().grace, lambda = lambda_mode, "outbox relay started");
+        relay
+    };
     if lambda_mode {
+        let relay = LazyLock::new(started);
         let relay = &relay;
         return lambda_runtime::run(service_fn(
             move |event: LambdaEvent<serde_json::Value>| async move {
@@ -47,6 +63,7 @@ pub async fn serve<R: OrderRepository, P: EventPublisher>(
         ))
         .await;
     }
+    let relay = started();
     let shutdown = crate::shutdown::signal();
     tokio::pin!(shutdown);
     loop {

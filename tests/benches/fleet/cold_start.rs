@@ -47,17 +47,22 @@ pub async fn run(
                 dir.join(name)
             }
         };
-        // The limits first, so every function's ratio is against this run's.
-        let mut medians = std::collections::HashMap::new();
-        for name in BASELINES.iter().chain(&FUNCTIONS) {
-            let log = logs.join(format!("cold-start-{name}.log"));
-            let mut starts = Vec::with_capacity(runs);
-            for run in 0..=runs {
+        // Round by round, each binary once per round, the limits first: a
+        // machine that slows down mid-run (moto still busy, another process)
+        // slows every binary alike, so the ratios hold.
+        let names: Vec<&str> = BASELINES.iter().chain(&FUNCTIONS).copied().collect();
+        let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); names.len()];
+        for run in 0..=runs {
+            for (name, starts) in names.iter().zip(&mut samples) {
+                let log = logs.join(format!("cold-start-{name}.log"));
                 let took = first_poll(&path(name), name, stack, &log).await;
                 if run > 0 {
                     starts.push(took);
                 }
             }
+        }
+        let mut medians = std::collections::HashMap::new();
+        for (name, starts) in names.iter().zip(samples) {
             let starts = Samples::new(starts);
             medians.insert(*name, starts.median());
             let mut figures = vec![
@@ -79,7 +84,7 @@ pub async fn run(
             }
             rows.push(Row::new(
                 format!("{build}/{name}"),
-                format!("{runs} runs after 1 unmeasured"),
+                format!("{runs} runs, in rounds, after 1 unmeasured"),
                 figures,
             ));
         }
@@ -91,8 +96,8 @@ pub async fn run(
                Lambda's own variables, against the harness's Runtime API stand-in. It \
                includes logging, config and SDK set-up. The workers look their queue up \
                on the first batch, not before the first poll. Each function's median is set \
-               against a hello-world's measured just before it (lambda_http for order-api, \
-               lambda_runtime for the others). Not included: Lambda's own sandbox start \
+               against a hello-world's, measured in the same rounds (lambda_http for \
+               order-api, lambda_runtime for the others). Not included: Lambda's own sandbox start \
                and the download of the code; here the page cache is warm."
             .to_owned(),
         rows,

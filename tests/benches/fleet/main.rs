@@ -12,7 +12,7 @@
 //! `report.partial.json`, so that it never replaces a whole run's figures.
 //!
 //! Sizes: `BENCH_REQUESTS` (HTTP requests per run, 200), `BENCH_EVENTS`
-//! (events through the workers, 200), `BENCH_COLD_STARTS` (runs per binary, 7).
+//! (events through the workers, 200), `BENCH_COLD_STARTS` (runs per binary, 21).
 //!
 //! # Layout
 //!
@@ -129,7 +129,7 @@ fn main() -> ExitCode {
             "cold_start" => runtime.block_on(async {
                 // The binaries need a stack's settings; the workers resolve its queues.
                 let stack = Stack::create(moto()).await;
-                let runs = knob("BENCH_COLD_STARTS", 7);
+                let runs = knob("BENCH_COLD_STARTS", 21);
                 cold_start::run(&stack, runs, &release, &target, &logs).await
             }),
             other => unreachable!("no section {other}"),

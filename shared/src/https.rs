@@ -1,0 +1,112 @@
+//! The HTTPS client under every AWS SDK client of the fleet: hyper with
+//! rustls on ring, its TLS set-up built once, at the first call.
+//!
+//! The SDK's default provider, aws-lc-rs, is a C crypto library of about
+//! 1.5 MiB in every function's zip, beside the ring that rustls already brings.
+//!
+//! The SDK's hyper client builds a whole TLS set-up (the trust store read and
+//! parsed, a rustls config) when each SDK client is constructed, only to
+//! throw it away, "so that native certs load at client initialization time"
+//! (aws-smithy-http-client's `validate_base_client_config`); it builds it
+//! again, and keeps it, at the first call. email-worker makes four clients:
+//! four set-ups thrown away, in the function's init. [`FirstCallTls`] skips
+//! that rehearsal: the set-up is built once, when the first call needs a
+//! connection, and shared by every client made from the same `SdkConfig`.
+
+use aws_sdk_dynamodb::config::{
+    ConfigBag, HttpClient, IntoShared, RuntimeComponents, RuntimeComponentsBuilder,
+    SharedHttpClient,
+};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{HttpConnectorSettings, SharedHttpConnector};
+
+/// The roots AWS's service endpoints chain to (Amazon Trust Services): Amazon
+/// Root CA 1–4 and the Starfield Services Root G2 that cross-signs them,
+/// copied from Debian's ca-certificates. Public certificates.
+const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
+
+/// The operators' HTTPS client (orderctl, the tests): the system's roots.
+pub fn https_client() -> SharedHttpClient {
+    FirstCallTls(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https(),
+    )
+    .into_shared()
+}
+
+/// A function's HTTPS client: trusting only [`AWS_ROOTS`]. A function talks
+/// only to AWS endpoints, and reading the system's whole store (a bundle and
+/// hundreds of files) was most of its init time.
+pub fn function_https_client() -> SharedHttpClient {
+    let trust = TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AWS_ROOTS);
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        // The roots are this crate's own file: a test parses them.
+        .unwrap_or_default();
+    FirstCallTls(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .tls_context(context)
+            .build_https(),
+    )
+    .into_shared()
+}
+
+/// The SDK's hyper client without its rehearsal at client construction (see
+/// the module's note); connectors, and their cache, are the inner client's.
+#[derive(Debug)]
+struct FirstCallTls(SharedHttpClient);
+
+impl HttpClient for FirstCallTls {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    /// The inner client would build a TLS set-up here and drop it; nothing
+    /// else is checked (its result is ignored there too).
+    fn validate_base_client_config(
+        &self,
+        _: &RuntimeComponentsBuilder,
+        _: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_functions_trust_amazons_five_roots_and_each_parses() {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::CertificateDer;
+        let roots: Vec<_> = CertificateDer::pem_slice_iter(AWS_ROOTS)
+            .collect::<Result<_, _>>()
+            .expect("every root is a PEM certificate");
+        assert_eq!(roots.len(), 5);
+        assert!(roots.iter().all(|der| der.len() > 400));
+    }
+}
