@@ -2,9 +2,10 @@
 //!
 //! # Layout
 //!
-//! - [`domain`]: parse, don't validate — raw `POST /order` JSON becomes a
-//!   [`domain::NewOrder`] of types that cannot be invalid (`Money`, `Quantity`,
-//!   `CustomerEmail`), or every violation with its JSON path.
+//! - [`domain`] (the `domain` crate, re-exported): parse, don't validate —
+//!   raw `POST /order` JSON becomes a [`domain::NewOrder`] of types that
+//!   cannot be invalid (`Money`, `Quantity`, `CustomerEmail`), or every
+//!   violation with its JSON path.
 //! - [`event`]: the versioned `ORDER_CREATED` contract between the API and the
 //!   workers, and the event inside a queue message (raw or in an SNS envelope).
 //! - [`ports`]: one trait per capability the handlers need (`OrderRepository`,
@@ -32,7 +33,7 @@ pub mod adapters;
 pub mod batch;
 pub mod config;
 pub mod digest;
-pub mod domain;
+pub use domain;
 pub mod event;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;

@@ -2,9 +2,9 @@
 //! keys, no control characters, only addresses SES can deliver to, and every
 //! wrong type reported together.
 
+use domain::{parse_order, OrderRejection};
 use rust_decimal_macros::dec;
 use serde_json::json;
-use shared::domain::{parse_order, OrderRejection};
 
 mod order_support;
 

@@ -1,9 +1,9 @@
 //! Every rule of the `POST /order` contract, at both sides of every bound.
 
+use domain::{parse_order, OrderRejection};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
-use shared::domain::{parse_order, OrderRejection};
 
 mod order_support;
 

@@ -3,11 +3,11 @@
 //! literal; control characters and repeated keys never get through; no input
 //! makes it panic.
 
+use domain::{parse_order, FieldError, OrderRejection};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use shared::domain::{parse_order, FieldError, OrderRejection};
 
 fn price() -> impl Strategy<Value = Decimal> {
     (1i64..=99_999_999).prop_map(|cents| Decimal::new(cents, 2))

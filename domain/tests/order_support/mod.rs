@@ -3,8 +3,8 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
+use domain::{parse_order, FieldError, OrderRejection};
 use serde_json::{json, Value};
-use shared::domain::{parse_order, FieldError, OrderRejection};
 
 pub fn valid_order() -> Value {
     json!({
