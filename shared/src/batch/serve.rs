@@ -90,8 +90,8 @@ impl From<ServeError> for lambda_runtime::Diagnostic {
 /// The handler comes from a function of the SDK settings so that, in Lambda,
 /// its clients are built with the first batch rather than in the function's
 /// init: building an SDK client parses its service's endpoint rules and
-/// partition table (JSON and a regex per partition), about a fifth of a
-/// millisecond a service, which the first batch's own AWS calls dwarf.
+/// partition table (JSON and a regex per partition), 0.2–0.3 ms a
+/// service, which the first batch's own AWS calls dwarf.
 pub async fn serve<H, F>(
     config: &WorkerSettings,
     aws: &SdkConfig,
