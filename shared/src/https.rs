@@ -97,7 +97,79 @@ impl HttpClient for FirstCallTls {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorFuture};
+    use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+    use aws_smithy_types::body::SdkBody;
+
     use super::*;
+
+    /// An HTTP client that counts what the SDK asks of it and answers every
+    /// request with an empty JSON object (SQS's `ListQueues` with no queues).
+    #[derive(Debug, Clone, Default)]
+    struct Counting(Arc<Counts>);
+
+    #[derive(Debug, Default)]
+    struct Counts {
+        rehearsals: AtomicUsize,
+        connectors: AtomicUsize,
+    }
+
+    #[derive(Debug)]
+    struct EmptyJson;
+
+    impl HttpConnector for EmptyJson {
+        fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
+            let status = 200.try_into().expect("a status");
+            HttpConnectorFuture::ready(Ok(HttpResponse::new(status, SdkBody::from("{}"))))
+        }
+    }
+
+    impl HttpClient for Counting {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            self.0.connectors.fetch_add(1, Ordering::SeqCst);
+            SharedHttpConnector::new(EmptyJson)
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &RuntimeComponentsBuilder,
+            _: &ConfigBag,
+        ) -> Result<(), BoxError> {
+            self.0.rehearsals.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn clients_are_made_without_a_connector_and_a_call_gets_one() {
+        let inner = Counting::default();
+        let counts = inner.0.clone();
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+                aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"),
+            ))
+            .http_client(SharedHttpClient::new(FirstCallTls(SharedHttpClient::new(
+                inner,
+            ))))
+            .build();
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let _dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+        assert_eq!(counts.rehearsals.load(Ordering::SeqCst), 0);
+        assert_eq!(counts.connectors.load(Ordering::SeqCst), 0);
+
+        sqs.list_queues().send().await.expect("the canned answer");
+        assert_eq!(counts.rehearsals.load(Ordering::SeqCst), 0);
+        assert!(counts.connectors.load(Ordering::SeqCst) >= 1);
+    }
 
     #[test]
     fn the_functions_trust_amazons_five_roots_and_each_parses() {
