@@ -49,9 +49,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     );
     if config.lambda_mode {
         // The router and its clients are built with the first request, not
-        // in the function's init: building an SDK client parses its
-        // service's endpoint rules and partition table, which the request's
-        // own calls to DynamoDB and SNS dwarf.
+        // in the function's init (see shared::config::AwsSettings::function).
         let app = LazyLock::new(|| {
             app(&config).layer(axum::middleware::map_response(
                 // The log lines after the first answer are a warm start's.

@@ -205,6 +205,13 @@ impl AwsSettings {
     /// standard chain (profiles, web identity and role assumption through
     /// STS, instance metadata), which would add its own STS client to every
     /// function for nothing. orderctl, run by people, keeps [`AwsSettings::aws`].
+    ///
+    /// In Lambda, a function builds its clients from these settings with its
+    /// first event, not in its init (`shared::batch::serve`,
+    /// `shared::outbox::serve`, order-api's main): building an SDK client
+    /// parses its service's endpoint rules and partition table (JSON and a
+    /// regex per partition), 0.2–0.3 ms a service, which the first event's
+    /// own AWS calls dwarf. Init is then settings, logging and the runtime.
     pub fn function(&self) -> aws_config::SdkConfig {
         self.function_with(sdk_timeouts())
     }

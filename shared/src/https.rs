@@ -9,7 +9,7 @@
 //! throw it away, "so that native certs load at client initialization time"
 //! (aws-smithy-http-client's `validate_base_client_config`); it builds it
 //! again, and keeps it, at the first call. email-worker makes four clients:
-//! four set-ups thrown away, in the function's init. [`FirstCallTls`] skips
+//! four set-ups thrown away, in the function's init. `FirstCallTls` skips
 //! that rehearsal: the set-up is built once, when the first call needs a
 //! connection, and shared by every client made from the same `SdkConfig`.
 
@@ -29,15 +29,10 @@ const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
 
 /// The operators' HTTPS client (orderctl, the tests): the system's roots.
 pub fn https_client() -> SharedHttpClient {
-    FirstCallTls(
-        aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https(),
-    )
-    .into_shared()
+    on_ring(TlsContext::default())
 }
 
-/// A function's HTTPS client: trusting only [`AWS_ROOTS`]. A function talks
+/// A function's HTTPS client: trusting only `AWS_ROOTS`. A function talks
 /// only to AWS endpoints, and reading the system's whole store (a bundle and
 /// hundreds of files) was most of its init time.
 pub fn function_https_client() -> SharedHttpClient {
@@ -49,6 +44,12 @@ pub fn function_https_client() -> SharedHttpClient {
         .build()
         // The roots are this crate's own file: a test parses them.
         .unwrap_or_default();
+    on_ring(context)
+}
+
+/// hyper with rustls on ring, trusting `context`'s roots, without the
+/// throw-away TLS set-up per SDK client.
+fn on_ring(context: TlsContext) -> SharedHttpClient {
     FirstCallTls(
         aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))

@@ -88,10 +88,7 @@ impl From<ServeError> for lambda_runtime::Diagnostic {
 /// in hand).
 ///
 /// The handler comes from a function of the SDK settings so that, in Lambda,
-/// its clients are built with the first batch rather than in the function's
-/// init: building an SDK client parses its service's endpoint rules and
-/// partition table (JSON and a regex per partition), 0.2–0.3 ms a
-/// service, which the first batch's own AWS calls dwarf.
+/// its clients are built with the first batch (see [`AwsSettings::function`]).
 pub async fn serve<H, F>(
     config: &WorkerSettings,
     aws: &SdkConfig,

@@ -25,9 +25,7 @@ const ANSWER_MARGIN: Duration = Duration::from_secs(2);
 /// local mode, until Ctrl-C or SIGTERM, sweeping every `interval`.
 ///
 /// In Lambda the relay, and its SDK clients, are built with the first
-/// invocation rather than in the function's init: building a client parses
-/// its service's endpoint rules and partition table, which the sweep's own
-/// calls dwarf.
+/// invocation (see [`crate::config::AwsSettings::function`]).
 pub async fn serve<R, P, F>(
     make_relay: F,
     lambda_mode: bool,
