@@ -36,6 +36,10 @@ export LISTEN_ADDR="$API_ADDR"
 export RUST_LOG="${RUST_LOG:-info}"
 # Trying the API by hand posts many orders for one address: let them all be mailed.
 export EMAIL_LIMIT_PER_HOUR="${EMAIL_LIMIT_PER_HOUR:-100}"
+# A failed record comes back in seconds, not the minutes-to-hours of the
+# deployed backoff (the same code; only the times are shortened, as the
+# visibility timeout is).
+export RETRY_BASE_SECONDS="${RETRY_BASE_SECONDS:-1}" RETRY_MAX_SECONDS="${RETRY_MAX_SECONDS:-8}"
 
 # name → pid of what this script started; cleanup stops exactly these.
 declare -A PIDS=()

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use audit_worker::{RecordAudit, Settings, COMPONENT};
 use shared::adapters::DynamoDbAuditLog;
 use shared::batch::serve;
-use shared::config::SdkConfig;
+use shared::config::{clients, CallBudget, SdkConfig};
 use shared::telemetry::fatal;
 use shared::Env;
 
@@ -18,7 +18,7 @@ async fn main() -> ExitCode {
     // Built with the first batch in Lambda (shared::batch::serve).
     let make_handler = |aws: &SdkConfig| {
         RecordAudit::new(DynamoDbAuditLog::new(
-            aws_sdk_dynamodb::Client::new(aws),
+            clients::dynamodb(aws, CallBudget::DATA),
             &settings.audit_table,
         ))
     };

@@ -6,16 +6,19 @@
 //!   event — claim the event id, send, record the send.
 //! - [`confirmation`]: the email itself (subject, HTML, text) from the
 //!   templates in `templates/`.
+//! - [`pacer`]: this worker's share of the account's SES send rate.
 //! - [`template`]: `{{name}}` placeholders and HTML escaping.
 //! - [`settings`]: what the worker reads of the environment, and nothing else.
 //!
 //! `main.rs` only wires: settings, AWS clients, then `shared::batch::serve`.
 
 pub mod confirmation;
+pub mod pacer;
 pub mod send_confirmation;
 pub mod settings;
 pub mod template;
 
+pub use pacer::Pacer;
 pub use send_confirmation::{claim_key, SendConfirmation};
 pub use settings::Settings;
 

@@ -1,10 +1,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use email_worker::{SendConfirmation, Settings, COMPONENT};
+use email_worker::{Pacer, SendConfirmation, Settings, COMPONENT};
 use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbRecipientLimit, SesMailer};
 use shared::batch::serve;
-use shared::config::SdkConfig;
+use shared::config::{clients, CallBudget, SdkConfig};
 use shared::telemetry::fatal;
 use shared::Env;
 
@@ -22,10 +22,10 @@ async fn main() -> ExitCode {
     let aws = settings.worker.aws.function();
     // Built with the first batch in Lambda (shared::batch::serve).
     let make_handler = |aws: &SdkConfig| {
-        let mailer = SesMailer::new(aws_sdk_ses::Client::new(aws), &settings.sender_email);
+        let mailer = SesMailer::new(clients::ses(aws, CallBudget::MAIL), &settings.sender_email);
         // One client for both adapters: a client is a handle on shared
         // connections, and each one made costs start-up time.
-        let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+        let dynamodb = clients::dynamodb(aws, CallBudget::DATA);
         let claims = DynamoDbIdempotencyStore::new(
             dynamodb.clone(),
             &settings.idempotency_table,
@@ -36,7 +36,10 @@ async fn main() -> ExitCode {
             &settings.idempotency_table,
             settings.email_limit_per_hour,
         );
-        SendConfirmation::new(mailer, claims, limit)
+        SendConfirmation::new(mailer, claims, limit).with_pacer(Pacer::new(
+            settings.ses_max_send_rate,
+            settings.max_concurrency,
+        ))
     };
     match serve(&settings.worker, &aws, make_handler).await {
         Ok(()) => ExitCode::SUCCESS,

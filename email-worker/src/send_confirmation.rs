@@ -15,17 +15,26 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use shared::batch::{Delivery, EventHandler, RecordError};
 use shared::event::OrderCreated;
 use shared::metrics::{counter, histogram, name};
 use shared::ports::{
-    Admission, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, Mailer,
-    RecipientLimit, Sent,
+    Admission, BackendError, Claim, ClaimRequest, ClaimToken, Completion, Fault, IdempotencyStore,
+    Mailer, RecipientLimit, Sent,
 };
 use shared::telemetry::error_chain;
 
 use crate::confirmation;
+use crate::pacer::Pacer;
+
+/// Kept for recording a send once SES took it: two DynamoDB attempts
+/// (`CallBudget::DATA`) and a pause between them. A send is cut off early
+/// enough to leave this, so its claim is never abandoned mid-way.
+const RECORD_RESERVE: Duration = Duration::from_secs(5);
+/// A send is started only if this much of the attempt is left: one SES
+/// attempt (`CallBudget::MAIL`) and the record's reserve.
+const SEND_AND_RECORD: Duration = Duration::from_secs(10);
 
 /// How often an attempt waiting on another attempt's claim looks again.
 const WAIT_STEP: Duration = Duration::from_millis(500);
@@ -37,6 +46,8 @@ pub struct SendConfirmation<M, S, L> {
     mailer: M,
     claims: S,
     limit: L,
+    /// Spaces the sends to this worker's share of the SES rate; none: unpaced.
+    pacer: Option<Pacer>,
 }
 
 impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L> {
@@ -45,6 +56,32 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
             mailer,
             claims,
             limit,
+            pacer: None,
+        }
+    }
+
+    /// Sends no faster than `pacer` allows.
+    pub fn with_pacer(mut self, pacer: Pacer) -> Self {
+        self.pacer = Some(pacer);
+        self
+    }
+
+    /// Waits for this worker's next send slot, if one comes early enough to
+    /// send and record the send before `deadline`; otherwise why not.
+    async fn wait_to_send(&self, deadline: DateTime<Utc>) -> Result<(), RecordError> {
+        let left = (deadline - Utc::now()).to_std().unwrap_or_default();
+        let Some(room) = left.checked_sub(SEND_AND_RECORD) else {
+            return Err(RecordError::Backpressure(format!(
+                "not sent: {left:?} of the attempt left, less than the {SEND_AND_RECORD:?} a send and its record need"
+            )));
+        };
+        match &self.pacer {
+            None => Ok(()),
+            Some(pacer) if pacer.wait_for_slot(tokio::time::Instant::now() + room).await => Ok(()),
+            Some(pacer) => Err(RecordError::Backpressure(format!(
+                "not sent: this worker's share of the SES send rate (one send every {:?}) has no slot left in this attempt",
+                pacer.interval()
+            ))),
         }
     }
 
@@ -162,14 +199,34 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendCon
             ))),
             Err(error) => Err(error.into()),
         };
-        if let Err(error) = admitted {
+        let ready = match admitted {
+            Ok(()) => self.wait_to_send(delivery.deadline).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = ready {
             // Not sent: the next attempt, or a redrive, may claim it again.
             if let Err(release) = self.claims.release(&key, token).await {
                 tracing::warn!(error = %error_chain(&release), "could not release the claim; it lapses at the attempt's deadline");
             }
             return Err(error);
         }
-        match self.mailer.send(&email).await {
+        // Cut off in time to record: a send SES has not answered by then is
+        // as uncertain as a lost reply, and handled the same way.
+        let send_for = (delivery.deadline - Utc::now())
+            .to_std()
+            .unwrap_or_default()
+            .saturating_sub(RECORD_RESERVE);
+        let sent = tokio::time::timeout(send_for, self.mailer.send(&email))
+            .await
+            .unwrap_or_else(|_| {
+                Err(BackendError::new(
+                    "SES.SendEmail",
+                    true,
+                    format!("SES did not answer within {send_for:?}"),
+                )
+                .with_fault(Fault::Unreachable))
+            });
+        match sent {
             Ok(sent) => {
                 counter!(name::EMAILS_SENT).increment(1);
                 let took = (Utc::now() - order.created_at).num_milliseconds().max(0);
@@ -179,7 +236,9 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendCon
                 Ok(())
             }
             Err(error) => {
-                counter!(name::EMAILS_FAILED).increment(1);
+                if !error.is_throttled() {
+                    counter!(name::EMAILS_FAILED).increment(1);
+                }
                 // Let the next attempt (or a redrive) claim the key at once.
                 if let Err(release) = self.claims.release(&key, token).await {
                     tracing::warn!(error = %error_chain(&release), "could not release the claim; it lapses at the attempt's deadline");

@@ -272,3 +272,55 @@ async fn an_address_over_its_limit_gets_nothing_and_the_event_is_dead_lettered_w
     );
     assert!(!reason.contains("ada@"), "{reason}");
 }
+
+#[tokio::test]
+async fn a_send_without_time_left_to_record_it_is_held_back_and_its_claim_released() {
+    let handler = SendConfirmation::new(
+        RecordingMailer::default(),
+        InMemoryIdempotencyStore::default(),
+        InMemoryRecipientLimit::default(),
+    );
+    let event = order_created();
+    let late = Delivery {
+        deadline: Utc::now() + chrono::Duration::seconds(3),
+        ..delivery()
+    };
+
+    let error = handler.handle(&event, &late).await.expect_err("held back");
+
+    assert!(matches!(error, RecordError::Backpressure(_)), "{error:?}");
+    assert!(error.is_throttled(), "back-pressure, not a failure");
+    assert!(handler.mailer.sent().is_empty());
+    handler
+        .handle(&event, &delivery())
+        .await
+        .expect("the next attempt claims it at once and sends");
+    assert_eq!(handler.mailer.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_worker_whose_share_of_the_send_rate_is_used_up_holds_the_rest_back() {
+    // One send a second: in an attempt with 10.5 s left, the first slot is
+    // the only one before the last moment a send may start.
+    let handler = SendConfirmation::new(
+        RecordingMailer::default(),
+        InMemoryIdempotencyStore::default(),
+        InMemoryRecipientLimit::new(100),
+    )
+    .with_pacer(crate::Pacer::new(1, 1));
+    let deadline = Utc::now() + chrono::Duration::milliseconds(10_500);
+    let attempt = |id: &str| Delivery {
+        deadline,
+        ..shared::fakes::delivery(id)
+    };
+    let (first, second) = (order_created(), order_created());
+
+    handler.handle(&first, &attempt("m-1")).await.expect("sent");
+    let error = handler
+        .handle(&second, &attempt("m-2"))
+        .await
+        .expect_err("no slot left");
+
+    assert!(error.is_throttled(), "{error:?}");
+    assert_eq!(handler.mailer.sent().len(), 1);
+}

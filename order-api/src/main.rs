@@ -8,33 +8,27 @@ use tower::ServiceExt;
 
 use order_api::ApiSettings;
 use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
+use shared::config::{clients, CallBudget};
 use shared::Env;
 
 /// How often the local server logs its figures.
 const FIGURES_EVERY: Duration = Duration::from_secs(10);
 
-/// Keys are remembered a day: far beyond the app's retries.
-const KEEP_KEYS_FOR: Duration = Duration::from_secs(24 * 3600);
-
-/// A request gives up on AWS within 8 s, so the client gets our JSON 500
+/// The API: the service on DynamoDB and SNS, behind the router. Every call
+/// gives up within [`CallBudget::REQUEST`], so the client gets our JSON 500
 /// (with its requestId) before the function's 10 s timeout cuts it off.
-fn request_timeouts() -> aws_config::timeout::TimeoutConfig {
-    aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .operation_attempt_timeout(Duration::from_secs(3))
-        .operation_timeout(Duration::from_secs(8))
-        .build()
-}
-
-/// The API: the service on DynamoDB and SNS, behind the router.
 fn app(config: &ApiSettings) -> Router {
-    let aws = config.aws.function_with(request_timeouts());
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let aws = config.aws.function();
+    let dynamodb = clients::dynamodb(&aws, CallBudget::REQUEST);
     let service = order_api::OrderService::new(
         DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),
-        SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
-        DynamoDbIdempotencyStore::new(dynamodb, &config.idempotency_table, KEEP_KEYS_FOR),
-    );
+        SnsEventPublisher::new(
+            clients::sns(&aws, CallBudget::REQUEST),
+            &config.order_topic_arn,
+        ),
+        DynamoDbIdempotencyStore::new(dynamodb, &config.idempotency_table, config.keep_keys_for),
+    )
+    .with_publish_budget(config.publish_budget);
     order_api::router_with_auth(service, &config.allowed_origins, config.auth)
 }
 

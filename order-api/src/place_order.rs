@@ -30,6 +30,11 @@ use crate::idempotency_key::IdempotencyKey;
 /// How often a request waiting on another attempt with the same key looks again.
 const WAIT_STEP: Duration = Duration::from_millis(200);
 
+/// How long a request waits for SNS to take its event, by default: past it
+/// the order (already stored) is answered 200 and left to the outbox relay,
+/// so an SNS brownout never holds a customer, or a Lambda slot, for long.
+pub const PUBLISH_BUDGET: Duration = Duration::from_secs(1);
+
 /// The body of a 200: what the app shows the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -85,6 +90,7 @@ pub struct OrderService<R, P, I> {
     orders: R,
     events: P,
     idempotency: I,
+    publish_budget: Duration,
 }
 
 impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R, P, I> {
@@ -93,7 +99,15 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
             orders,
             events,
             idempotency,
+            publish_budget: PUBLISH_BUDGET,
         }
+    }
+
+    /// How long a request waits for SNS before it leaves the event to the
+    /// relay ([`PUBLISH_BUDGET`] unless set).
+    pub fn with_publish_budget(mut self, budget: Duration) -> Self {
+        self.publish_budget = budget;
+        self
     }
 
     /// Places `order`; `deadline` is when this request's time is up (the
@@ -107,7 +121,7 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
     ) -> Result<Placed, PlaceError> {
         let Some(key) = key else {
             let record = self.store(order, OrderId::random()).await?;
-            self.publish(&record, correlation_id).await;
+            self.publish(&record, correlation_id, deadline).await;
             return Ok(Placed::Created(OrderConfirmation::of(&record)));
         };
 
@@ -121,7 +135,7 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
             Err(replayed) => return Ok(Placed::Replayed(replayed)),
         };
 
-        match self.resume(order, order_id, correlation_id).await {
+        match self.resume(order, order_id, correlation_id, deadline).await {
             Ok(confirmation) => {
                 let result =
                     serde_json::to_string(&confirmation).map_err(PlaceError::CorruptRecord)?;
@@ -211,10 +225,11 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
         order: NewOrder,
         order_id: OrderId,
         correlation_id: &str,
+        deadline: DateTime<Utc>,
     ) -> Result<OrderConfirmation, PlaceError> {
         let record = self.store(order, order_id).await?;
         if !record.published {
-            self.publish(&record, correlation_id).await;
+            self.publish(&record, correlation_id, deadline).await;
         }
         Ok(OrderConfirmation::of(&record))
     }
@@ -250,11 +265,25 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
         Ok(record)
     }
 
-    /// Publishes the order's event. A failure is not the client's: the order
-    /// is stored, and the outbox relay publishes what is left unpublished.
-    async fn publish(&self, record: &OrderRecord, correlation_id: &str) {
-        match shared::outbox::publish_order(&self.orders, &self.events, record, correlation_id)
-            .await
+    /// Publishes the order's event, waiting for SNS no longer than the
+    /// publish budget (and never past the request's deadline, less the time
+    /// to record the answer). A failure, or SNS being slow, is not the
+    /// client's: the order is stored, and the outbox relay publishes what is
+    /// left unpublished.
+    async fn publish(&self, record: &OrderRecord, correlation_id: &str, deadline: DateTime<Utc>) {
+        let left = (deadline - Utc::now())
+            .to_std()
+            .unwrap_or_default()
+            .saturating_sub(ANSWER_TIME);
+        let budget = self.publish_budget.min(left);
+        match shared::outbox::publish_order(
+            &self.orders,
+            &self.events,
+            record,
+            correlation_id,
+            budget,
+        )
+        .await
         {
             Ok(()) => counter!(name::ORDERS_PUBLISHED).increment(1),
             Err(e) => {
@@ -268,6 +297,10 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
         }
     }
 }
+
+/// Kept back from the request's deadline after a publish: recording the
+/// idempotent answer and writing the response.
+const ANSWER_TIME: Duration = Duration::from_secs(2);
 
 /// What makes two requests "the same order": the parsed order, not its
 /// formatting (key order, spacing, `2` vs `2.0`).

@@ -23,6 +23,12 @@ pub struct ApiSettings {
     /// `AUTH_MODE`: `none` (the default) or `cognito`, when API Gateway's
     /// Cognito authorizer admits only signed-in callers.
     pub auth: AuthMode,
+    /// `PUBLISH_BUDGET_MS` (1000): how long a request waits for SNS before
+    /// it answers and leaves the publish to the outbox relay.
+    pub publish_budget: Duration,
+    /// `IDEMPOTENCY_KEY_TTL_HOURS` (24): how long an `Idempotency-Key` is
+    /// remembered. A retry after that places a second order.
+    pub keep_keys_for: Duration,
     pub lambda_mode: bool,
 }
 
@@ -45,6 +51,10 @@ impl ApiSettings {
         })?;
         Ok(ApiSettings {
             auth,
+            publish_budget: Duration::from_millis(env.count("PUBLISH_BUDGET_MS", 1000)?.into()),
+            keep_keys_for: Duration::from_secs(
+                u64::from(env.count("IDEMPOTENCY_KEY_TTL_HOURS", 24)?) * 3600,
+            ),
             orders_table: env.name("ORDERS_TABLE", "Orders"),
             idempotency_table: env.name("IDEMPOTENCY_TABLE", "Idempotency"),
             order_topic_arn: env.topic_arn(&aws)?,
@@ -108,6 +118,8 @@ mod tests {
         assert_eq!(settings.listen_addr.to_string(), "127.0.0.1:3000");
         assert!(!settings.lambda_mode);
         assert_eq!(settings.auth, AuthMode::Open);
+        assert_eq!(settings.publish_budget, Duration::from_secs(1));
+        assert_eq!(settings.keep_keys_for, Duration::from_secs(24 * 3600));
     }
 
     #[test]

@@ -196,13 +196,6 @@ impl shared::ports::OrderRepository for PanickingOrderRepository {
     ) -> Result<(), shared::ports::RepositoryError> {
         panic!("a bug in the repository")
     }
-    async fn unpublished(
-        &self,
-        _after: Option<&shared::ports::PendingOrder>,
-        _limit: usize,
-    ) -> Result<Vec<shared::ports::PendingOrder>, shared::ports::RepositoryError> {
-        panic!("a bug in the repository")
-    }
 }
 
 #[tokio::test]

@@ -83,12 +83,13 @@ async fn a_failed_publish_still_answers_200_and_leaves_the_event_to_the_outbox_r
     let relay = OutboxRelay::new(
         app.orders.clone(),
         app.events.clone(),
-        RelaySettings {
-            grace: Duration::ZERO,
-            page_size: 10,
-        },
+        RelaySettings::with_grace(Duration::ZERO),
     );
-    let report = relay.sweep(chrono::Utc::now()).await.expect("swept");
+    let now = chrono::Utc::now();
+    let report = relay
+        .sweep(now, now + chrono::Duration::seconds(30))
+        .await
+        .expect("swept");
     assert_eq!(report.published, 2);
     let mut published: Vec<_> = app.events.events().iter().map(|e| e.event_id).collect();
     let mut expected: Vec<_> = stored.iter().map(|r| r.event_id).collect();

@@ -1,15 +1,16 @@
-//! `orderctl republish`: the operator's half of the outbox (DESIGN.md,
-//! "Delivery semantics"). An order whose publish failed is stored with
-//! `Published = false` and its workers never heard of it; this publishes its
-//! event, the same way order-api's retry does.
+//! `orderctl republish`: the operator's half of the outbox. An order whose
+//! publish failed is stored with `Published = false` and its workers never
+//! heard of it; the outbox relay publishes it within a minute, and this
+//! command does the same on demand — through the relay's own code
+//! ([`OutboxRelay::relay_batch`]), ten orders per `PublishBatch`.
 //!
 //! Each order is read again, consistently, just before: one already published
-//! is skipped, never sent twice by this command; an unpublished one goes
-//! through [`publish_order`] with the order's own event id, so even a publish
-//! racing order-api's retry reaches the workers as one event. The first
-//! failure stops the run: a publish fails for the topic's reasons (gone,
-//! forbidden, unreachable), not the order's, and every later order would wait
-//! out the same timeouts. Outside `local` it asks first, naming the orders.
+//! is skipped, never sent twice by this command; an unpublished one is
+//! published with the order's own event id, so even a publish racing the
+//! relay reaches the workers as one event. The first failed batch stops the
+//! run: a publish fails for the topic's reasons (gone, forbidden,
+//! unreachable), not the order's, and every later batch would wait out the
+//! same timeouts. Outside `local` it asks first, naming the orders.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -20,9 +21,10 @@ use clap::{ArgGroup, Args};
 use serde::Serialize;
 use shared::adapters::SnsEventPublisher;
 use shared::domain::{iso8601, OrderId};
-use shared::outbox::publish_order;
-use shared::ports::{EventPublisher, OrderRepository, RepositoryError};
-use shared::telemetry::error_chain;
+use shared::outbox::{OutboxRelay, RelaySettings, Relayed};
+use shared::ports::{
+    EventPublisher, Outbox, Pending, RepositoryError, MAX_PUBLISH_BATCH, OUTBOX_SHARDS,
+};
 use uuid::Uuid;
 
 use crate::confirm::{confirm, some_of, Confirm};
@@ -197,21 +199,22 @@ pub async fn run(args: RepublishArgs, globals: &Globals) -> Result<ExitCode, Ctl
             .filter(|id| seen.insert(*id))
             .collect()
     };
-    // No publisher, no publishing: that is what makes a dry run dry.
-    let events = match &topic {
-        Ok(arn) if !args.dry_run => {
-            if !ids.is_empty() {
-                let (n, which) = (ids.len(), some_of(&ids));
-                let change = format!("publish the events of {n} order(s) ({which}) to {arn}");
-                confirm(args.confirm, &target.config.environment, &change, false)?;
-            }
-            let sns = aws_sdk_sns::Client::new(&target.sdk);
-            Some(SnsEventPublisher::new(sns, arn))
-        }
-        _ => None,
-    };
+    if let (Ok(arn), false, false) = (&topic, args.dry_run, ids.is_empty()) {
+        let (n, which) = (ids.len(), some_of(&ids));
+        let change = format!("publish the events of {n} order(s) ({which}) to {arn}");
+        confirm(args.confirm, &target.config.environment, &change, false)?;
+    }
+    // A dry run never publishes, so it needs no topic: without one its
+    // publisher has an empty ARN that nothing calls.
+    let sns = aws_sdk_sns::Client::new(&target.sdk);
+    let events = SnsEventPublisher::new(sns, topic.as_deref().unwrap_or_default());
+    let relay = OutboxRelay::new(
+        orders,
+        events,
+        RelaySettings::with_grace(Default::default()),
+    );
     let correlation_id = format!("orderctl-republish-{}", Uuid::new_v4());
-    let outcomes = republish(&orders, events.as_ref(), &ids, &correlation_id).await;
+    let outcomes = republish(&relay, &ids, &correlation_id, args.dry_run).await;
     let topic = topic.as_deref().map_err(String::clone);
     let report = RepublishReport::new(table, topic, &correlation_id, args.dry_run, outcomes);
     let code = emit(&report, globals.json())?;
@@ -222,74 +225,84 @@ pub async fn run(args: RepublishArgs, globals: &Globals) -> Result<ExitCode, Ctl
     Ok(code)
 }
 
-/// Publishes each unpublished order of `ids` to `events`, in order, until
-/// one fails. Without `events` (a dry run) it only says which it would publish.
-pub async fn republish<R: OrderRepository, P: EventPublisher>(
-    orders: &R,
-    events: Option<&P>,
+/// Publishes the unpublished orders of `ids`, ten at a time, until a batch
+/// fails. A dry run only says which it would publish.
+pub async fn republish<R: Outbox, P: EventPublisher>(
+    relay: &OutboxRelay<R, P>,
     ids: &[OrderId],
     correlation_id: &str,
+    dry_run: bool,
 ) -> Vec<OrderOutcome> {
     let mut outcomes = Vec::with_capacity(ids.len());
-    let mut ids = ids.iter().copied();
-    for id in ids.by_ref() {
-        let outcome = republish_one(orders, events, id, correlation_id).await;
-        let failed = outcome.outcome == Outcome::Failed;
-        outcomes.push(outcome);
+    let mut batches = ids.chunks(MAX_PUBLISH_BATCH);
+    for batch in batches.by_ref() {
+        let relayed = relay
+            .relay_batch(batch, Some(correlation_id), dry_run)
+            .await;
+        let failed = relayed
+            .iter()
+            .any(|r| matches!(r.outcome, Relayed::Failed(_)));
+        outcomes.extend(relayed.into_iter().map(|r| {
+            let (outcome, note) = match r.outcome {
+                Relayed::Published => (Outcome::Published, None),
+                Relayed::WouldPublish => (Outcome::WouldPublish, None),
+                Relayed::AlreadyPublished => (
+                    Outcome::Skipped,
+                    Some("already published; not sent again".to_owned()),
+                ),
+                Relayed::NotFound => (Outcome::NotFound, None),
+                Relayed::Unreadable(reason) => (
+                    Outcome::Failed,
+                    Some(format!("stored, but not readable as an order: {reason}")),
+                ),
+                Relayed::Failed(reason) => (Outcome::Failed, Some(reason)),
+            };
+            OrderOutcome {
+                order_id: r.order_id,
+                outcome,
+                event_id: r.event_id,
+                created_at: r.created_at.as_ref().map(iso8601::format),
+                note,
+                created: r.created_at,
+            }
+        }));
         if failed {
             break;
         }
     }
-    outcomes.extend(ids.map(|id| OrderOutcome::unread(id, Outcome::NotAttempted, None)));
+    outcomes.extend(
+        batches
+            .flatten()
+            .map(|id| OrderOutcome::unread(*id, Outcome::NotAttempted, None)),
+    );
     outcomes
 }
 
-async fn republish_one<R: OrderRepository, P: EventPublisher>(
-    orders: &R,
-    events: Option<&P>,
-    id: OrderId,
-    correlation_id: &str,
-) -> OrderOutcome {
-    let record = match orders.get(id).await {
-        Ok(Some(record)) => record,
-        Ok(None) => return OrderOutcome::unread(id, Outcome::NotFound, None),
-        Err(e) => return OrderOutcome::unread(id, Outcome::Failed, Some(error_chain(&e))),
-    };
-    let (outcome, note) = match events {
-        _ if record.published => {
-            let note = "already published; not sent again".to_owned();
-            (Outcome::Skipped, Some(note))
-        }
-        None => (Outcome::WouldPublish, None),
-        Some(events) => match publish_order(orders, events, &record, correlation_id).await {
-            Ok(()) => (Outcome::Published, None),
-            Err(e) => (Outcome::Failed, Some(error_chain(&e))),
-        },
-    };
-    OrderOutcome {
-        order_id: id,
-        outcome,
-        event_id: Some(record.event_id),
-        created_at: Some(iso8601::format(&record.order.created_at)),
-        note,
-        created: Some(record.order.created_at),
-    }
-}
-
-/// Every order not marked published, oldest first: the outbox's backlog
-/// (`OrderRepository::unpublished`, page by page).
-async fn unpublished<R: OrderRepository>(orders: &R) -> Result<Vec<OrderId>, RepositoryError> {
+/// Every order not marked published: the outbox's backlog, shard by shard
+/// (oldest first within each). An entry that is not an order is named on
+/// stderr and left alone.
+async fn unpublished<R: Outbox>(orders: &R) -> Result<Vec<OrderId>, RepositoryError> {
     const PAGE: usize = 100;
     let mut ids = Vec::new();
-    let mut after = None;
-    loop {
-        let page = orders.unpublished(after.as_ref(), PAGE).await?;
-        ids.extend(page.iter().map(|p| p.order_id));
-        if page.len() < PAGE {
-            return Ok(ids);
+    for shard in 0..OUTBOX_SHARDS {
+        let mut page = None;
+        loop {
+            let listed = orders.unpublished(shard, page.as_ref(), PAGE).await?;
+            for entry in listed.entries {
+                match entry {
+                    Pending::Order(pending) => ids.push(pending.order_id),
+                    Pending::Unreadable { key, reason } => {
+                        tracing::warn!(key = %key, error = %reason, "skipped an entry of the backlog that is not an order");
+                    }
+                }
+            }
+            match listed.next {
+                Some(next) => page = Some(next),
+                None => break,
+            }
         }
-        after = page.last().cloned();
     }
+    Ok(ids)
 }
 
 impl Report for RepublishReport {

@@ -212,15 +212,10 @@ impl AwsSettings {
     /// parses its service's endpoint rules and partition table (JSON and a
     /// regex per partition), 0.2–0.3 ms a service, which the first event's
     /// own AWS calls dwarf. Init is then settings, logging and the runtime.
+    ///
+    /// Its timeouts are [`CallBudget::DATA`]'s; build each client with its
+    /// service's budget through [`clients`].
     pub fn function(&self) -> aws_config::SdkConfig {
-        self.function_with(sdk_timeouts())
-    }
-
-    /// [`AwsSettings::function`] with other timeouts (see [`AwsSettings::aws_with`]).
-    pub fn function_with(
-        &self,
-        timeouts: aws_config::timeout::TimeoutConfig,
-    ) -> aws_config::SdkConfig {
         use aws_config::environment::EnvironmentVariableCredentialsProvider;
         use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
         let dummies = self.endpoint_url.as_deref().is_some_and(is_loopback)
@@ -235,7 +230,7 @@ impl AwsSettings {
             .region(aws_config::Region::new(self.region.clone()))
             .credentials_provider(credentials)
             .http_client(crate::https::function_https_client())
-            .timeout_config(timeouts);
+            .timeout_config(CallBudget::DATA.timeouts());
         if let Some(endpoint) = &self.endpoint_url {
             builder = builder.endpoint_url(endpoint);
         }
@@ -245,13 +240,108 @@ impl AwsSettings {
 
 /// Every AWS call is bounded, so an endpoint that is down or stuck is an
 /// error in seconds, never a hang: connect 3 s; an attempt 30 s (above
-/// SQS's 20 s long poll); a call with its retries 60 s.
+/// SQS's 20 s long poll); a call with its retries 60 s. For people's tools
+/// (orderctl) and the tests' own clients; the functions use [`CallBudget`]s.
 pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
     aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(std::time::Duration::from_secs(3))
         .operation_attempt_timeout(std::time::Duration::from_secs(30))
         .operation_timeout(std::time::Duration::from_secs(60))
         .build()
+}
+
+/// How long one call of a function may take: each attempt, and the call
+/// with the SDK's retries (3 attempts, backoff between them).
+///
+/// A call inside DynamoDB, SQS or SNS takes milliseconds, so an attempt
+/// that has not answered in 2 s is a stalled connection: it is cut off and
+/// retried on a fresh one, inside the invocation, instead of holding a
+/// record (and its idempotency claim) for half a minute. SES gets a few
+/// seconds. Each fits the callers' deadlines: a worker settles a record in
+/// the 2–3 s it keeps back, and never starts a send it has no time to
+/// record (`email-worker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallBudget {
+    pub connect: Duration,
+    pub attempt: Duration,
+    pub call: Duration,
+}
+
+impl CallBudget {
+    /// DynamoDB, SQS (but its long poll) and SNS on a worker's path.
+    pub const DATA: CallBudget = CallBudget {
+        connect: Duration::from_secs(1),
+        attempt: Duration::from_secs(2),
+        call: Duration::from_secs(6),
+    };
+    /// SES: a send is slower than a write, and retried less eagerly.
+    pub const MAIL: CallBudget = CallBudget {
+        connect: Duration::from_secs(1),
+        attempt: Duration::from_secs(5),
+        call: Duration::from_secs(12),
+    };
+    /// order-api's calls: a customer waits, and the function answers within
+    /// 10 s (its own JSON 500 rather than a gateway timeout).
+    pub const REQUEST: CallBudget = CallBudget {
+        connect: Duration::from_secs(1),
+        attempt: Duration::from_millis(1500),
+        call: Duration::from_secs(4),
+    };
+    /// The relay's publishes: no one waits on them, and during an SNS
+    /// brownout an attempt shorter than SNS's answers would never publish
+    /// anything. Its own deadline bounds the whole sweep.
+    pub const BACKGROUND_PUBLISH: CallBudget = CallBudget {
+        connect: Duration::from_secs(1),
+        attempt: Duration::from_secs(10),
+        call: Duration::from_secs(25),
+    };
+    /// SQS's long poll holds a receive for up to 20 s by design.
+    pub const LONG_POLL: CallBudget = CallBudget {
+        connect: Duration::from_secs(1),
+        attempt: Duration::from_secs(25),
+        call: Duration::from_secs(60),
+    };
+
+    pub fn timeouts(&self) -> aws_config::timeout::TimeoutConfig {
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.call)
+            .build()
+    }
+}
+
+/// SDK clients with a [`CallBudget`] each, from one set of SDK settings.
+pub mod clients {
+    use super::{CallBudget, SdkConfig};
+
+    pub fn dynamodb(aws: &SdkConfig, budget: CallBudget) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::config::Builder::from(aws)
+            .timeout_config(budget.timeouts())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    pub fn sns(aws: &SdkConfig, budget: CallBudget) -> aws_sdk_sns::Client {
+        let config = aws_sdk_sns::config::Builder::from(aws)
+            .timeout_config(budget.timeouts())
+            .build();
+        aws_sdk_sns::Client::from_conf(config)
+    }
+
+    pub fn sqs(aws: &SdkConfig, budget: CallBudget) -> aws_sdk_sqs::Client {
+        let config = aws_sdk_sqs::config::Builder::from(aws)
+            .timeout_config(budget.timeouts())
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
+    pub fn ses(aws: &SdkConfig, budget: CallBudget) -> aws_sdk_ses::Client {
+        let config = aws_sdk_ses::config::Builder::from(aws)
+            .timeout_config(budget.timeouts())
+            .build();
+        aws_sdk_ses::Client::from_conf(config)
+    }
 }
 
 /// Whether an endpoint URL points at this machine (`127.0.0.1`, `localhost`, `[::1]`).

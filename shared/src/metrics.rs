@@ -50,6 +50,13 @@ pub mod name {
     /// Both workers: records moved to the DLQ, by the failure's kind.
     pub const DEAD_LETTERED_PERMANENT: &str = "DeadLetteredPermanent";
     pub const DEAD_LETTERED_TRANSIENT: &str = "DeadLetteredTransient";
+    /// Both workers: records put back in their queue with a backoff delay,
+    /// and of those, the ones a throttled call put back (back-pressure).
+    pub const RECORDS_RETRIED: &str = "RecordsRetried";
+    pub const RECORDS_THROTTLED: &str = "RecordsThrottled";
+    /// outbox-relay: items of the unpublished index it could not read,
+    /// skipped (each logged with its key).
+    pub const OUTBOX_UNREADABLE: &str = "OutboxUnreadable";
     /// Every function: the invocation that started the process.
     pub const COLD_START: &str = "ColdStart";
 }

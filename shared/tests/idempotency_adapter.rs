@@ -116,6 +116,31 @@ async fn a_claim_is_one_conditional_write_holding_the_key_for_its_token_until_it
 }
 
 #[tokio::test]
+async fn a_hold_is_rounded_up_and_now_down_so_no_hold_lapses_before_its_instant() {
+    // 0.9 s into a second, a hold that runs 0.4 s more: written as the next
+    // whole second, and "now" as this one, so the hold is not yet lapsed.
+    let now = now() + chrono::Duration::milliseconds(900);
+    let hold_until = now + chrono::Duration::milliseconds(400);
+    let claim = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(move |req| {
+            let values = req.expression_attribute_values().expect("values");
+            values[":hold"] == n(hold_until.timestamp() + 1) && values[":now"] == n(now.timestamp())
+        })
+        .then_output(|| acquired("mine"));
+    let store = store(client(&[&claim]));
+
+    store
+        .claim(&ClaimRequest {
+            hold_until,
+            now,
+            ..request(ClaimToken::random())
+        })
+        .await
+        .unwrap();
+    assert_eq!(claim.num_calls(), 1, "the write rounded both ways");
+}
+
+#[tokio::test]
 async fn a_retry_after_a_lost_reply_finds_its_own_claim_and_carries_on() {
     // The first write succeeded but its reply was lost; the retry of the same
     // write meets the token it wrote, which the condition accepts, and gets

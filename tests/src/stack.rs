@@ -127,6 +127,10 @@ impl Stack {
             ("EMAIL_QUEUE", queue_name("OrderEmailQueue")),
             ("AUDIT_QUEUE", queue_name("OrderAuditQueue")),
             ("SENDER_EMAIL", self.sender_email.clone()),
+            // The deployed backoff waits a minute and more between receives;
+            // the same code, shortened, as the visibility timeout is.
+            ("RETRY_BASE_SECONDS", "1".to_owned()),
+            ("RETRY_MAX_SECONDS", "1".to_owned()),
         ]
     }
 

@@ -76,7 +76,7 @@ fn the_template_parses_into_the_documented_queues_and_subscriptions() {
         assert_eq!(work.attributes["SqsManagedSseEnabled"], "true");
         let redrive = work.redrive.as_ref().expect("redrive policy");
         assert_eq!(redrive.dead_letter_target_arn, arn(&format!("local-{dlq}")));
-        assert_eq!(redrive.max_receive_count, 3);
+        assert_eq!(redrive.max_receive_count, 10);
 
         assert_eq!(dead.attributes["MessageRetentionPeriod"], "1209600");
         let allow = dead.redrive_allow.as_ref().expect("redrive allow policy");
@@ -159,7 +159,7 @@ async fn test_stacks_shorten_the_visibility_timeout_and_nothing_else() {
         .attributes
         .unwrap_or_default();
     assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "2");
-    assert!(attributes[&QueueAttributeName::RedrivePolicy].contains("\"maxReceiveCount\": 3"));
+    assert!(attributes[&QueueAttributeName::RedrivePolicy].contains("\"maxReceiveCount\": 10"));
     assert!(stack
         .email_dlq_url
         .ends_with(&format!("/{}-OrderEmailDLQ", stack.env)));
@@ -199,7 +199,7 @@ async fn the_verifier_reports_a_changed_max_receive_count() {
         [Difference {
             resource: format!("queue {}-OrderEmailQueue", stack.env),
             property: "RedrivePolicy.maxReceiveCount".to_owned(),
-            expected: "3".to_owned(),
+            expected: "10".to_owned(),
             found: "5".to_owned(),
         }]
     );

@@ -48,7 +48,7 @@ async fn in_lambda_mode_a_batch_reports_only_the_record_to_retry() {
         record(&stack, "good", &good.to_json(), 1),
         record(&stack, "garbage", "{\"not\": \"an order\"}", 1),
         record(&stack, "busy-first-attempt", &busy.to_json(), 1),
-        record(&stack, "busy-last-attempt", &busy.to_json(), 3),
+        record(&stack, "busy-last-attempt", &busy.to_json(), 10),
     ]});
 
     let answer = runtime

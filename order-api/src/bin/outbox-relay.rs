@@ -3,11 +3,9 @@
 
 use order_api::RelayProcessSettings;
 use shared::adapters::{DynamoDbOrderRepository, SnsEventPublisher};
+use shared::config::{clients, CallBudget};
 use shared::outbox::{OutboxRelay, RelaySettings};
 use shared::Env;
-
-/// Orders read per page of the backlog.
-const PAGE_SIZE: usize = 100;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -22,12 +20,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let make_relay = || {
         let aws = config.aws.function();
         OutboxRelay::new(
-            DynamoDbOrderRepository::new(aws_sdk_dynamodb::Client::new(&aws), &config.orders_table),
-            SnsEventPublisher::new(aws_sdk_sns::Client::new(&aws), &config.order_topic_arn),
-            RelaySettings {
-                grace: config.grace,
-                page_size: PAGE_SIZE,
-            },
+            DynamoDbOrderRepository::new(
+                clients::dynamodb(&aws, CallBudget::DATA),
+                &config.orders_table,
+            ),
+            SnsEventPublisher::new(
+                clients::sns(&aws, CallBudget::BACKGROUND_PUBLISH),
+                &config.order_topic_arn,
+            ),
+            RelaySettings::with_grace(config.grace),
         )
     };
     shared::outbox::serve(make_relay, config.lambda_mode, config.interval).await

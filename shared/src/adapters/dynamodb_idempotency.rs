@@ -98,7 +98,7 @@ impl DynamoDbIdempotencyStore {
             .expression_attribute_values(":token", token(request.token))
             .expression_attribute_values(":hold", epoch(request.hold_until))
             .expression_attribute_values(":keep", self.keep_until(request.now))
-            .expression_attribute_values(":now", epoch(request.now))
+            .expression_attribute_values(":now", epoch_now(request.now))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -182,6 +182,13 @@ fn token(token: ClaimToken) -> AttributeValue {
 fn epoch(at: DateTime<Utc>) -> AttributeValue {
     let seconds = at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
     AttributeValue::N(seconds.to_string())
+}
+
+/// "Now" in epoch seconds, rounded down: with holds rounded up,
+/// `LockExpiresAt <= :now` is true only once the hold's instant has passed,
+/// never while it still has part of a second to run.
+fn epoch_now(now: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(now.timestamp().to_string())
 }
 
 fn written(

@@ -8,10 +8,15 @@
 //! the sparse index `UnpublishedIndex` (with `CreatedAt` as its sort key):
 //! marking the order published removes the attribute, so the index holds
 //! the outbox's backlog and nothing else, oldest first, for the relay to
-//! sweep without scanning the table. One partition value is enough: only
-//! orders in flight or whose publish failed are in it.
+//! sweep without scanning the table. Every order passes through the index
+//! (written when stored, removed when marked), so its key is spread over
+//! [`OUTBOX_SHARDS`] values, `PENDING#0` … `PENDING#31`: with one value every
+//! order's two index writes would land on one partition, which throttles
+//! near 500 orders a second (docs/decisions/0001).
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,12 +26,23 @@ use super::sdk_error::backend_error;
 use crate::domain::{
     iso8601, CustomerEmail, CustomerName, Money, Order, OrderId, OrderLine, Quantity,
 };
-use crate::ports::PendingOrder;
-use crate::ports::{BackendError, OrderRecord, OrderRepository, RepositoryError};
+use crate::ports::{
+    outbox_shard, BackendError, Fetched, OrderRecord, OrderRepository, Outbox, PageToken, Pending,
+    PendingOrder, PendingPage, RepositoryError, OUTBOX_SHARDS,
+};
 
-/// The sparse index of unpublished orders, and its one partition value.
+/// The sparse index of unpublished orders.
 pub const UNPUBLISHED_INDEX: &str = "UnpublishedIndex";
-const OUTBOX_PENDING: &str = "PENDING";
+
+/// The index key of one shard of the backlog: `PENDING#<shard>`.
+pub fn outbox_partition(shard: u32) -> String {
+    format!("PENDING#{}", shard % OUTBOX_SHARDS)
+}
+
+/// The keys a page of the index ends on (all three are strings).
+const INDEX_KEYS: [&str; 3] = ["OrderId", "OutboxPending", "CreatedAt"];
+/// How often a batch read asks again for the keys DynamoDB left unprocessed.
+const BATCH_GET_ROUNDS: u32 = 5;
 
 #[derive(Debug, Clone)]
 pub struct DynamoDbOrderRepository {
@@ -64,7 +80,7 @@ pub struct OrderItem {
         with = "iso8601::optional"
     )]
     pub published_at: Option<DateTime<Utc>>,
-    /// Present (`PENDING`) exactly while the order is unpublished.
+    /// Present (`PENDING#<shard>`) exactly while the order is unpublished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbox_pending: Option<String>,
 }
@@ -104,7 +120,8 @@ impl From<&OrderRecord> for OrderItem {
             event_id: record.event_id,
             published: record.published,
             published_at: record.published_at,
-            outbox_pending: (!record.published).then(|| OUTBOX_PENDING.to_owned()),
+            outbox_pending: (!record.published)
+                .then(|| outbox_partition(outbox_shard(order.order_id))),
         }
     }
 }
@@ -200,55 +217,171 @@ impl OrderRepository for DynamoDbOrderRepository {
             .map_err(|e| backend_error("Orders.UpdateItem", e))?;
         Ok(())
     }
+}
 
+impl Outbox for DynamoDbOrderRepository {
     async fn unpublished(
         &self,
-        after: Option<&PendingOrder>,
+        shard: u32,
+        page: Option<&PageToken>,
         limit: usize,
-    ) -> Result<Vec<PendingOrder>, RepositoryError> {
-        let start = after.map(|last| {
-            [
-                ("OrderId", AttributeValue::S(last.order_id.to_string())),
-                (
-                    "OutboxPending",
-                    AttributeValue::S(OUTBOX_PENDING.to_owned()),
-                ),
-                (
-                    "CreatedAt",
-                    AttributeValue::S(iso8601::format(&last.created_at)),
-                ),
-            ]
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect()
-        });
+    ) -> Result<PendingPage, RepositoryError> {
+        let start = page.map(start_key).transpose()?;
         let output = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(UNPUBLISHED_INDEX)
             .key_condition_expression("OutboxPending = :pending")
-            .expression_attribute_values(":pending", AttributeValue::S(OUTBOX_PENDING.to_owned()))
+            .expression_attribute_values(":pending", AttributeValue::S(outbox_partition(shard)))
             .scan_index_forward(true)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX).max(1))
             .set_exclusive_start_key(start)
             .send()
             .await
             .map_err(|e| backend_error("Orders.Query", e))?;
-        output
+        let entries = output
             .items
             .unwrap_or_default()
             .into_iter()
-            .map(|item| {
-                serde_dynamo::from_item::<_, PendingItem>(item)
-                    .map(|item| PendingOrder {
-                        order_id: item.order_id,
-                        created_at: item.created_at,
-                    })
-                    .map_err(|e| mapping_error("Orders.Query", e))
-            })
-            .collect()
+            .map(pending_entry)
+            .collect();
+        Ok(PendingPage {
+            entries,
+            next: output.last_evaluated_key.as_ref().map(page_token),
+        })
     }
+
+    async fn get_many(&self, ids: &[OrderId]) -> Result<Vec<Fetched>, RepositoryError> {
+        let mut wanted: Vec<HashMap<String, AttributeValue>> = ids
+            .iter()
+            .map(|id| HashMap::from([("OrderId".to_owned(), AttributeValue::S(id.to_string()))]))
+            .collect();
+        let mut fetched = Vec::with_capacity(ids.len());
+        let mut found = std::collections::HashSet::new();
+        for round in 0..BATCH_GET_ROUNDS {
+            if wanted.is_empty() {
+                break;
+            }
+            if round > 0 {
+                // Unprocessed keys are DynamoDB's back-pressure: wait a little.
+                tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
+            }
+            let keys = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut wanted)))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| BackendError::new("Orders.BatchGetItem", false, e))?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, keys)
+                .send()
+                .await
+                .map_err(|e| backend_error("Orders.BatchGetItem", e))?;
+            for item in output
+                .responses
+                .and_then(|mut tables| tables.remove(&self.table))
+                .unwrap_or_default()
+            {
+                // An item whose id does not parse is not one asked for by id.
+                if let Some((id, entry)) = fetched_entry(item) {
+                    found.insert(id);
+                    fetched.push(entry);
+                }
+            }
+            wanted = output
+                .unprocessed_keys
+                .and_then(|mut tables| tables.remove(&self.table))
+                .map(|left| left.keys)
+                .unwrap_or_default();
+        }
+        if !wanted.is_empty() {
+            return Err(BackendError::new(
+                "Orders.BatchGetItem",
+                true,
+                format!(
+                    "{} key(s) still unprocessed after {BATCH_GET_ROUNDS} rounds",
+                    wanted.len()
+                ),
+            )
+            .with_fault(crate::ports::Fault::Throttled)
+            .into());
+        }
+        fetched.extend(
+            ids.iter()
+                .filter(|id| !found.contains(*id))
+                .map(|id| Fetched::Missing(*id)),
+        );
+        Ok(fetched)
+    }
+}
+
+/// An index entry as the backlog lists it: an order, or, if its keys do not
+/// read as one, the entry's key for an operator.
+fn pending_entry(item: HashMap<String, AttributeValue>) -> Pending {
+    let key = raw_key(&item);
+    match serde_dynamo::from_item::<_, PendingItem>(item) {
+        Ok(item) => Pending::Order(PendingOrder {
+            order_id: item.order_id,
+            created_at: item.created_at,
+        }),
+        Err(e) => Pending::Unreadable {
+            key,
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// An order read back by its id, or why it could not be read.
+fn fetched_entry(item: HashMap<String, AttributeValue>) -> Option<(OrderId, Fetched)> {
+    let order_id: OrderId = item.get("OrderId")?.as_s().ok()?.parse().ok()?;
+    Some(match serde_dynamo::from_item::<_, OrderItem>(item) {
+        Ok(item) => (order_id, Fetched::Found(item.into())),
+        Err(e) => (
+            order_id,
+            Fetched::Unreadable {
+                order_id,
+                reason: e.to_string(),
+            },
+        ),
+    })
+}
+
+/// The item's key attributes as text, for a log line.
+fn raw_key(item: &HashMap<String, AttributeValue>) -> String {
+    INDEX_KEYS
+        .iter()
+        .map(|name| {
+            let value = item.get(*name).map_or_else(
+                || "-".to_owned(),
+                |v| match v {
+                    AttributeValue::S(text) => text.clone(),
+                    other => format!("{other:?}"),
+                },
+            );
+            format!("{name}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A page's last key as a token: the three string keys, as JSON.
+fn page_token(key: &HashMap<String, AttributeValue>) -> PageToken {
+    let strings: std::collections::BTreeMap<&str, &str> = key
+        .iter()
+        .filter_map(|(name, value)| value.as_s().ok().map(|s| (name.as_str(), s.as_str())))
+        .collect();
+    PageToken(serde_json::to_string(&strings).unwrap_or_default())
+}
+
+fn start_key(token: &PageToken) -> Result<HashMap<String, AttributeValue>, RepositoryError> {
+    let strings: HashMap<String, String> =
+        serde_json::from_str(&token.0).map_err(|e| BackendError::new("Orders.Query", false, e))?;
+    Ok(strings
+        .into_iter()
+        .map(|(name, value)| (name, AttributeValue::S(value)))
+        .collect())
 }
 
 /// What the sparse index projects: the keys.

@@ -5,7 +5,9 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use crate::ports::{BackendError, Fault};
 
-/// Error codes that mean "slow down and try again", across the services we call.
+/// Error codes that mean "slow down": the service is fine, we ask too often
+/// (SES answers `Throttling` with HTTP 400 when the account's sending rate is
+/// exceeded).
 const THROTTLING_CODES: &[&str] = &[
     "Throttling",
     "ThrottlingException",
@@ -15,12 +17,30 @@ const THROTTLING_CODES: &[&str] = &[
     "TooManyRequestsException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
+    "KMSThrottlingException",
+];
+
+/// Other codes that mean "try again later", across the services we call.
+const RETRYABLE_CODES: &[&str] = &[
     "TransactionInProgressException",
     "ServiceUnavailable",
     "InternalFailure",
     "InternalError",
-    "KMSThrottlingException",
 ];
+
+/// Whether the service asked us to slow down (a throttling code or HTTP 429).
+pub fn is_throttled<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    match error {
+        SdkError::ServiceError(service) => {
+            service.raw().status().as_u16() == 429
+                || service
+                    .err()
+                    .code()
+                    .is_some_and(|code| THROTTLING_CODES.contains(&code))
+        }
+        _ => false,
+    }
+}
 
 /// Whether retrying the same call later may succeed.
 pub fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
@@ -30,11 +50,11 @@ pub fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) 
         }
         SdkError::ServiceError(service) => {
             service.raw().status().is_server_error()
-                || service.raw().status().as_u16() == 429
+                || is_throttled(error)
                 || service
                     .err()
                     .code()
-                    .is_some_and(|code| THROTTLING_CODES.contains(&code))
+                    .is_some_and(|code| RETRYABLE_CODES.contains(&code))
         }
         // ConstructionFailure and future variants: our request is wrong, retrying won't fix it.
         _ => false,
@@ -61,10 +81,11 @@ const NOT_FOUND_CODES: &[&str] = &[
     "NotFoundException",
 ];
 
-/// Nobody answered, the resource is missing, or anything else.
+/// Nobody answered, we were throttled, the resource is missing, or anything else.
 pub fn fault<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Fault {
     match error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Fault::Unreachable,
+        _ if is_throttled(error) => Fault::Throttled,
         SdkError::ServiceError(service)
             if service
                 .err()

@@ -1,7 +1,7 @@
 //! `EventPublisher` on SNS: the event JSON as the message body (queues use raw
 //! delivery), `eventType` as a message attribute for subscription filters.
 
-use aws_sdk_sns::types::MessageAttributeValue;
+use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
 
 use super::sdk_error::backend_error;
@@ -66,7 +66,72 @@ impl EventPublisher for SnsEventPublisher {
             .map_err(|e| backend_error("SNS.Publish", e))?;
         Ok(())
     }
+
+    /// One `PublishBatch`: entry `i` is `events[i]`, with the same body and
+    /// attributes as [`SnsEventPublisher::publish`] sends.
+    async fn publish_batch(
+        &self,
+        events: &[OrderCreated],
+    ) -> Result<Vec<Result<(), BackendError>>, BackendError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entries = events
+            .iter()
+            .enumerate()
+            .map(|(index, event)| {
+                PublishBatchRequestEntry::builder()
+                    .id(index.to_string())
+                    .message(event.to_json())
+                    .message_attributes("eventType", string_attribute(&event.event_type)?)
+                    .message_attributes("correlationId", string_attribute(&event.correlation_id)?)
+                    .build()
+                    .map_err(|e| BackendError::new(BATCH, false, e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = self
+            .client
+            .publish_batch()
+            .topic_arn(&self.topic_arn)
+            .set_publish_batch_request_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| backend_error(BATCH, e))?;
+        let mut outcomes: Vec<Result<(), BackendError>> = events
+            .iter()
+            .map(|_| {
+                Err(BackendError::new(
+                    BATCH,
+                    true,
+                    "SNS did not report this entry",
+                ))
+            })
+            .collect();
+        let slot = |id: &str| id.parse::<usize>().ok().filter(|i| *i < events.len());
+        for ok in output.successful() {
+            if let Some(i) = ok.id().and_then(slot) {
+                outcomes[i] = Ok(());
+            }
+        }
+        for failed in output.failed() {
+            if let Some(i) = slot(failed.id()) {
+                // A sender fault (a malformed entry) will not heal by itself.
+                outcomes[i] = Err(BackendError::new(
+                    BATCH,
+                    !failed.sender_fault(),
+                    format!(
+                        "{}: {}",
+                        failed.code(),
+                        failed.message().unwrap_or("no message")
+                    ),
+                ));
+            }
+        }
+        Ok(outcomes)
+    }
 }
+
+const BATCH: &str = "SNS.PublishBatch";
 
 #[cfg(test)]
 mod tests {

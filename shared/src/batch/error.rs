@@ -1,5 +1,7 @@
 //! Why a record failed, and the one place that decides whether that is worth
-//! retrying.
+//! retrying, and how long to wait first.
+
+use std::time::Duration;
 
 use crate::event::EventError;
 use crate::ports::{BackendError, FailureKind};
@@ -36,6 +38,11 @@ pub enum RecordError {
     /// The attempt's time ran out (a slow backend): retried.
     #[error("the handler did not finish before the attempt's deadline")]
     TimedOut,
+    /// The handler held back on purpose: its dependency's rate is used up
+    /// (the account's SES sending rate), or too little of the attempt is
+    /// left to finish what it would start. Retried after a backoff.
+    #[error("{0}")]
+    Backpressure(String),
 }
 
 impl RecordError {
@@ -52,8 +59,59 @@ impl RecordError {
             RecordError::Backend(_)
             | RecordError::InProgress { .. }
             | RecordError::Panicked(_)
-            | RecordError::TimedOut => FailureKind::Transient,
+            | RecordError::TimedOut
+            | RecordError::Backpressure(_) => FailureKind::Transient,
         }
+    }
+
+    /// A dependency asked us to slow down, or the handler held back for it.
+    pub fn is_throttled(&self) -> bool {
+        match self {
+            RecordError::Backend(backend) => backend.is_throttled(),
+            RecordError::Backpressure(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// How long a record that failed transiently waits before SQS delivers it
+/// again: `first × 2^(n−1)` after its n-th receive, at most `max`, plus up to
+/// a quarter more at random (added, never taken off, so that the minimum
+/// below holds while retries of one outage spread out).
+///
+/// With the template's `maxReceiveCount` of 10 and the production values
+/// (60 s, 2 h), the nine waits before the last receive are at least 60 +
+/// 120 + 240 + 480 + 960 + 1,920 + 3,840 + 7,200 + 7,200 = 22,020 s, 6 h 7
+/// min: a dependency down or throttling for six hours dead-letters nothing
+/// (infra/README.md, "Retries: surviving a six-hour outage").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub first: Duration,
+    pub max: Duration,
+}
+
+/// SQS's longest visibility timeout: 12 hours.
+const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
+
+impl Backoff {
+    pub const PRODUCTION: Backoff = Backoff {
+        first: Duration::from_secs(60),
+        max: Duration::from_secs(7200),
+    };
+
+    /// The wait after the `receive_count`-th receive failed, without jitter.
+    pub fn base(&self, receive_count: u32) -> Duration {
+        let doublings = receive_count.saturating_sub(1).min(30);
+        self.first
+            .saturating_mul(1u32 << doublings)
+            .min(self.max)
+            .min(MAX_VISIBILITY)
+    }
+
+    /// [`Backoff::base`] plus `jitter` (0.0–1.0) of a quarter of it.
+    pub fn delay(&self, receive_count: u32, jitter: f64) -> Duration {
+        let base = self.base(receive_count);
+        (base + base.mul_f64(jitter.clamp(0.0, 1.0) / 4.0)).min(MAX_VISIBILITY)
     }
 }
 
@@ -114,6 +172,45 @@ mod tests {
         );
         assert_eq!(
             RecordError::Panicked("oops".into()).kind(),
+            FailureKind::Transient
+        );
+    }
+
+    #[test]
+    fn the_backoff_doubles_from_a_minute_to_two_hours_and_covers_six_hours_in_ten_receives() {
+        let backoff = Backoff::PRODUCTION;
+        let waits: Vec<u64> = (1..=9).map(|n| backoff.base(n).as_secs()).collect();
+        assert_eq!(
+            waits,
+            [60, 120, 240, 480, 960, 1920, 3840, 7200, 7200],
+            "the waits before receives 2..=10"
+        );
+        assert!(waits.iter().sum::<u64>() >= 6 * 3600);
+        assert_eq!(backoff.base(40), Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn jitter_only_adds_up_to_a_quarter() {
+        let backoff = Backoff::PRODUCTION;
+        assert_eq!(backoff.delay(1, 0.0), Duration::from_secs(60));
+        assert_eq!(backoff.delay(1, 1.0), Duration::from_secs(75));
+        assert_eq!(backoff.delay(1, 7.0), Duration::from_secs(75));
+        let long = Backoff {
+            first: Duration::from_secs(40_000),
+            max: Duration::from_secs(100_000),
+        };
+        assert_eq!(long.delay(1, 1.0), MAX_VISIBILITY, "SQS's ceiling");
+    }
+
+    #[test]
+    fn throttling_and_holding_back_are_told_apart_from_failures() {
+        let throttled = BackendError::new("SES.SendEmail", true, "Throttling")
+            .with_fault(crate::ports::Fault::Throttled);
+        assert!(RecordError::from(throttled).is_throttled());
+        assert!(RecordError::Backpressure("rate used up".into()).is_throttled());
+        assert!(!backend(true).is_throttled());
+        assert_eq!(
+            RecordError::Backpressure("x".into()).kind(),
             FailureKind::Transient
         );
     }

@@ -138,6 +138,7 @@ impl Poller {
                         "batch done"
                     );
                     crate::metrics::flush();
+                    super::delay_retries(&self.client, &self.queue_url, &report.retry_after).await;
                     self.delete_settled(&messages, &report).await;
                 }
                 None => {
@@ -198,6 +199,13 @@ impl Poller {
             .wait_time_seconds(WAIT_SECONDS)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")
+            // The long poll holds the call for up to 20 s by design: it gets
+            // an attempt timeout of its own, above the client's 2 s.
+            .customize()
+            .config_override(
+                aws_sdk_sqs::config::Builder::default()
+                    .timeout_config(crate::config::CallBudget::LONG_POLL.timeouts()),
+            )
             .send()
             .await
             .map_err(|e| backend_error("SQS.ReceiveMessage", e))?;

@@ -48,6 +48,7 @@ async fn deletes_the_handled_and_dead_lettered_messages_and_leaves_the_rest() {
         succeeded: vec!["m-1".to_owned()],
         dead_lettered: vec!["m-3".to_owned()],
         retry: vec!["m-2".to_owned()],
+        retry_after: Vec::new(),
     };
 
     Poller::new(client, &queue(), "us-east-1", Duration::from_secs(30))

@@ -15,7 +15,7 @@ use futures_util::{FutureExt, StreamExt};
 use tracing::field::{display, Empty};
 use tracing::{Instrument, Span};
 
-use super::error::{disposition, Disposition, RecordError};
+use super::error::{disposition, Backoff, Disposition, RecordError};
 use crate::event::event_body;
 use crate::event::OrderCreated;
 use crate::ports::{DeadLetter, DeadLetters, FailureKind, FailureNote};
@@ -54,6 +54,8 @@ pub struct RunnerSettings {
     pub max_receive_count: u32,
     /// Records handled at once; the rest of the batch waits its turn.
     pub concurrency: usize,
+    /// How long a record that failed transiently waits before its next delivery.
+    pub backoff: Backoff,
 }
 
 /// How each record of a batch ended, by message id.
@@ -66,6 +68,18 @@ pub struct BatchReport {
     pub dead_lettered: Vec<String>,
     /// Failed: SQS must deliver them again.
     pub retry: Vec<String>,
+    /// Of those, the ones to keep hidden a while first (the backoff): the
+    /// caller changes their visibility (`ChangeMessageVisibility`) before it
+    /// answers. A record not listed comes back after the visibility timeout.
+    pub retry_after: Vec<RetryAfter>,
+}
+
+/// A record to deliver again only after `delay`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryAfter {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub delay: std::time::Duration,
 }
 
 impl BatchReport {
@@ -87,14 +101,16 @@ impl BatchReport {
 }
 
 /// At most this much of a batch's time is kept back from the handlers, to
-/// settle the failed records (a send to the DLQ) and answer.
-const SETTLE_MARGIN: std::time::Duration = std::time::Duration::from_secs(2);
+/// fail the failed records (a send to the DLQ, a visibility change) and
+/// answer: one SQS call's attempt ([`crate::config::CallBudget::DATA`]) and a little.
+const FAIL_MARGIN: std::time::Duration = std::time::Duration::from_millis(2500);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     Succeeded,
     DeadLettered,
-    Retry,
+    /// Delivered again, after the delay if there is one.
+    Retry(Option<RetryAfter>),
 }
 
 #[derive(Debug)]
@@ -123,7 +139,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
     pub async fn run(&self, event: SqsEvent, deadline: DateTime<Utc>) -> BatchReport {
         let margin = (deadline - Utc::now()).to_std().unwrap_or_default() / 10;
         let handler_deadline =
-            deadline - chrono::Duration::from_std(margin.min(SETTLE_MARGIN)).unwrap_or_default();
+            deadline - chrono::Duration::from_std(margin.min(FAIL_MARGIN)).unwrap_or_default();
         let outcomes: Vec<(String, Outcome)> = futures_util::stream::iter(event.records)
             .map(|record| self.process(record, handler_deadline))
             .buffer_unordered(self.settings.concurrency.max(1))
@@ -134,7 +150,10 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
             match outcome {
                 Outcome::Succeeded => report.succeeded.push(message_id),
                 Outcome::DeadLettered => report.dead_lettered.push(message_id),
-                Outcome::Retry => report.retry.push(message_id),
+                Outcome::Retry(after) => {
+                    report.retry.push(message_id);
+                    report.retry_after.extend(after);
+                }
             }
         }
         report
@@ -185,16 +204,16 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
             };
             let outcome = match outcome {
                 Ok(()) => Outcome::Succeeded,
-                // Settling calls an adapter too; a worker must not die of it.
-                Err(error) => AssertUnwindSafe(self.settle(&record, &delivery, error))
+                // Failing a record calls an adapter too; a worker must not die of it.
+                Err(error) => AssertUnwindSafe(self.fail_record(&record, &delivery, error))
                     .catch_unwind()
                     .await
                     .unwrap_or_else(|panic| {
                         tracing::error!(
                             panic = %panic_message(&*panic),
-                            "settling the record panicked; SQS will deliver it again"
+                            "failing the record panicked; SQS will deliver it again"
                         );
-                        Outcome::Retry
+                        Outcome::Retry(None)
                     }),
             };
             (delivery.message_id, outcome)
@@ -215,8 +234,9 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         self.handler.handle(&event, delivery).await
     }
 
-    /// Logs the failure once and decides its fate.
-    async fn settle(
+    /// Logs the failure once and decides its fate: delivered again after a
+    /// backoff, or dead-lettered with its reason.
+    async fn fail_record(
         &self,
         record: &SqsMessage,
         delivery: &Delivery,
@@ -230,8 +250,28 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
             self.settings.max_receive_count,
         ) {
             Disposition::Retry => {
-                tracing::warn!(error = %reason, %kind, "record failed; SQS will deliver it again");
-                Outcome::Retry
+                let delay = self
+                    .settings
+                    .backoff
+                    .delay(delivery.receive_count, fastrand::f64());
+                crate::metrics::counter!(crate::metrics::name::RECORDS_RETRIED).increment(1);
+                if error.is_throttled() {
+                    // Back-pressure: the dependency is fine, we are too fast.
+                    crate::metrics::counter!(crate::metrics::name::RECORDS_THROTTLED).increment(1);
+                    tracing::info!(error = %reason, retryIn = ?delay, "record held back; SQS will deliver it again after the delay");
+                } else {
+                    tracing::warn!(error = %reason, %kind, retryIn = ?delay, "record failed; SQS will deliver it again after the delay");
+                }
+                Outcome::Retry(
+                    record
+                        .receipt_handle
+                        .clone()
+                        .map(|receipt_handle| RetryAfter {
+                            message_id: delivery.message_id.clone(),
+                            receipt_handle,
+                            delay,
+                        }),
+                )
             }
             Disposition::DeadLetter => {
                 let letter = DeadLetter {
@@ -266,7 +306,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
                             dlqError = %error_chain(&dlq_error),
                             "record failed and could not be dead-lettered; SQS will deliver it again"
                         );
-                        Outcome::Retry
+                        Outcome::Retry(None)
                     }
                 }
             }

@@ -5,6 +5,7 @@ use aws_lambda_events::sqs::SqsMessageAttribute;
 use chrono::Utc;
 
 use super::*;
+use crate::batch::Backoff;
 use crate::fakes::{order_created_by, RecordingDeadLetters};
 use crate::ports::{BackendError, FailureKind};
 
@@ -46,6 +47,7 @@ fn event_by(customer: &str) -> String {
 fn record(id: &str, body: &str, receive_count: u32) -> SqsMessage {
     let mut record = SqsMessage::default();
     record.message_id = Some(id.to_owned());
+    record.receipt_handle = Some(format!("receipt-{id}"));
     record.body = Some(body.to_owned());
     record.attributes = HashMap::from([(
         "ApproximateReceiveCount".to_owned(),
@@ -80,6 +82,10 @@ fn runner(
             source_queue: "local-OrderEmailQueue".to_owned(),
             max_receive_count: 3,
             concurrency: 10,
+            backoff: Backoff {
+                first: std::time::Duration::from_secs(60),
+                max: std::time::Duration::from_secs(600),
+            },
         },
     )
 }
@@ -190,6 +196,10 @@ async fn a_transient_failure_is_retried_then_dead_lettered_on_the_last_attempt()
             in_a_minute(),
         )
         .await;
+    assert!(
+        report.retry_after.is_empty(),
+        "nothing to delay: it is in the DLQ"
+    );
 
     assert!(retried(&report).is_empty());
     let letters = runner.dead_letters.letters();
@@ -197,6 +207,30 @@ async fn a_transient_failure_is_retried_then_dead_lettered_on_the_last_attempt()
     assert_eq!(letters[0].note.kind, FailureKind::Transient);
     assert_eq!(letters[0].note.receive_count, 3);
     assert_eq!(letters[0].note.reason, "SES.SendEmail failed: Throttling");
+}
+
+#[tokio::test]
+async fn a_record_to_retry_is_put_back_with_a_delay_that_grows_with_its_receives() {
+    let runner = runner(RecordingDeadLetters::default());
+    let mut delays = Vec::new();
+    for attempt in 1..=2 {
+        let report = runner
+            .run(
+                batch(vec![
+                    record("good", &event_by("Ada Lovelace"), attempt),
+                    record("slow", &event_by("Throttled"), attempt),
+                ]),
+                in_a_minute(),
+            )
+            .await;
+        assert_eq!(report.retry_after.len(), 1);
+        let retry = &report.retry_after[0];
+        assert_eq!(retry.message_id, "slow");
+        assert_eq!(retry.receipt_handle, "receipt-slow");
+        delays.push(retry.delay.as_secs_f64());
+    }
+    assert!((60.0..=75.0).contains(&delays[0]), "{delays:?}");
+    assert!((120.0..=150.0).contains(&delays[1]), "{delays:?}");
 }
 
 #[tokio::test]

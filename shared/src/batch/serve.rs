@@ -9,10 +9,11 @@ use aws_config::SdkConfig;
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 
+use super::error::Backoff;
 use super::poller::Poller;
 use super::runner::{BatchRunner, EventHandler, RunnerSettings};
 use crate::adapters::{SqsDeadLetters, SqsQueue};
-use crate::config::{AwsSettings, ConfigError, Env};
+use crate::config::{clients, AwsSettings, CallBudget, ConfigError, Env};
 use crate::ports::BackendError;
 
 /// Records handled at once. SQS and Lambda batches are 10 by default; this
@@ -30,6 +31,9 @@ pub struct WorkerSettings {
     /// `RedrivePolicy`; these apply only to a queue without one.
     pub fallback_dlq: String,
     pub max_receive_count: u32,
+    /// `RETRY_BASE_SECONDS` (60) and `RETRY_MAX_SECONDS` (7,200): the backoff
+    /// of a record that failed transiently (shortened locally and in tests).
+    pub backoff: Backoff,
     /// A local worker's batch deadline, as the function's timeout is in
     /// Lambda: a record's claims hold until then, and its handler is cut off then.
     pub worker_timeout: Duration,
@@ -38,8 +42,8 @@ pub struct WorkerSettings {
 
 impl WorkerSettings {
     /// `queue` and `dlq` are (variable, default name suffix): `("EMAIL_QUEUE",
-    /// "OrderEmailQueue")`, … Also `MAX_RECEIVE_COUNT` (3) and
-    /// `WORKER_TIMEOUT_SECONDS` (30).
+    /// "OrderEmailQueue")`, … Also `MAX_RECEIVE_COUNT` (10, the template's),
+    /// `RETRY_BASE_SECONDS`, `RETRY_MAX_SECONDS` and `WORKER_TIMEOUT_SECONDS` (30).
     pub fn read(
         env: &Env,
         component: &'static str,
@@ -51,7 +55,11 @@ impl WorkerSettings {
             component,
             queue: env.name(queue.0, queue.1),
             fallback_dlq: env.name(dlq.0, dlq.1),
-            max_receive_count: env.count("MAX_RECEIVE_COUNT", 3)?,
+            max_receive_count: env.count("MAX_RECEIVE_COUNT", 10)?,
+            backoff: Backoff {
+                first: env.seconds("RETRY_BASE_SECONDS", 60)?,
+                max: env.seconds("RETRY_MAX_SECONDS", 7200)?,
+            },
             worker_timeout: env.seconds("WORKER_TIMEOUT_SECONDS", 30)?,
             lambda_mode: env.lambda_mode(),
         })
@@ -107,7 +115,7 @@ where
         // Boxed: the Lambda future is large and nests inside main's.
         Box::pin(serve_lambda(make_handler, aws, config)).await
     } else {
-        let sqs = aws_sdk_sqs::Client::new(aws);
+        let sqs = clients::sqs(aws, CallBudget::DATA);
         let resolved = resolve(&sqs, config).await?;
         let runner = runner_for(make_handler(aws), &sqs, &resolved, config);
         Poller::new(sqs, &resolved, &config.aws.region, config.worker_timeout)
@@ -146,7 +154,8 @@ where
             );
         })?;
         let deadline = invocation_deadline(&event.context);
-        let report = runner.run(event.payload, deadline).await;
+        let report = runner.runner.run(event.payload, deadline).await;
+        super::delay_retries(&runner.sqs, &runner.queue_url, &report.retry_after).await;
         crate::metrics::flush();
         crate::telemetry::invocation_done();
         Ok::<_, ServeError>(report.response())
@@ -155,22 +164,30 @@ where
     .map_err(ServeError::Lambda)
 }
 
+/// What a Lambda invocation needs: the runner, and the queue to put
+/// retried records back in with their delay.
+struct LambdaWorker<H> {
+    runner: BatchRunner<H, SqsDeadLetters>,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
 /// The batch runner, made on first use.
 struct LazyRunner<'a, F, H> {
     /// Until the runner is made; it is used up then.
     make_handler: tokio::sync::Mutex<Option<F>>,
-    runner: tokio::sync::OnceCell<BatchRunner<H, SqsDeadLetters>>,
+    runner: tokio::sync::OnceCell<LambdaWorker<H>>,
     aws: &'a SdkConfig,
     config: &'a WorkerSettings,
 }
 
 impl<H: EventHandler, F: FnOnce(&SdkConfig) -> H> LazyRunner<'_, F, H> {
-    async fn get(&self) -> Result<&BatchRunner<H, SqsDeadLetters>, ServeError> {
+    async fn get(&self) -> Result<&LambdaWorker<H>, ServeError> {
         self.runner
             .get_or_try_init(|| async {
                 // After a failed lookup the next batch builds it again; the
                 // costly part, the service's endpoint rules, is parsed once.
-                let sqs = aws_sdk_sqs::Client::new(self.aws);
+                let sqs = clients::sqs(self.aws, CallBudget::DATA);
                 let resolved = resolve(&sqs, self.config).await?;
                 // The cell runs one initialiser at a time and none after one
                 // succeeded, so the factory is still here.
@@ -180,12 +197,11 @@ impl<H: EventHandler, F: FnOnce(&SdkConfig) -> H> LazyRunner<'_, F, H> {
                     .await
                     .take()
                     .ok_or(ServeError::HandlerTaken)?;
-                Ok(runner_for(
-                    make_handler(self.aws),
-                    &sqs,
-                    &resolved,
-                    self.config,
-                ))
+                Ok(LambdaWorker {
+                    runner: runner_for(make_handler(self.aws), &sqs, &resolved, self.config),
+                    queue_url: resolved.url.clone(),
+                    sqs,
+                })
             })
             .await
     }
@@ -223,12 +239,13 @@ fn runner_for<H: EventHandler>(
             source_queue: resolved.name.clone(),
             max_receive_count: resolved.max_receive_count,
             concurrency: CONCURRENCY,
+            backoff: config.backoff,
         },
     )
 }
 
 /// When the invocation must have answered: Lambda's deadline (epoch ms).
-fn invocation_deadline(context: &lambda_runtime::Context) -> DateTime<Utc> {
+pub fn invocation_deadline(context: &lambda_runtime::Context) -> DateTime<Utc> {
     i64::try_from(context.deadline)
         .ok()
         .and_then(|millis| Utc.timestamp_millis_opt(millis).single())

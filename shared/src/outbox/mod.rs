@@ -9,27 +9,39 @@
 pub mod relay;
 mod serve;
 
-pub use relay::{OutboxRelay, RelaySettings, SweepReport};
+pub use relay::{OutboxRelay, RelaySettings, Relayed, RelayedOrder, SweepReport};
 pub use serve::serve;
 
 use crate::event::OrderCreated;
 use crate::ports::{BackendError, EventPublisher, OrderRecord, OrderRepository};
 use crate::telemetry::error_chain;
 
-/// Publishes the order's event and marks the order published.
+/// Publishes the order's event, waiting for SNS at most `budget`, and marks
+/// the order published.
 ///
 /// Only the publish can fail the call: once SNS has the event, the flag
 /// merely lags, and a later republish reuses the event id, which the workers
-/// drop as a duplicate.
+/// drop as a duplicate. A publish cut off by the budget may still reach SNS:
+/// the relay then publishes it a second time, with the same event id.
 pub async fn publish_order<R: OrderRepository, P: EventPublisher>(
     orders: &R,
     events: &P,
     record: &OrderRecord,
     correlation_id: &str,
+    budget: std::time::Duration,
 ) -> Result<(), BackendError> {
     let order_id = record.order.order_id;
     let event = OrderCreated::new(record.event_id, correlation_id, record.order.clone());
-    events.publish(&event).await?;
+    tokio::time::timeout(budget, events.publish(&event))
+        .await
+        .map_err(|_| {
+            BackendError::new(
+                "SNS.Publish",
+                true,
+                format!("SNS did not answer within the publish budget of {budget:?}"),
+            )
+            .with_fault(crate::ports::Fault::Unreachable)
+        })??;
     if let Err(e) = orders.mark_published(order_id).await {
         tracing::warn!(orderId = %order_id, error = %error_chain(&e), "could not mark order published");
     }

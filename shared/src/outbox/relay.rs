@@ -1,20 +1,37 @@
 //! The outbox relay: publishes the events that order-api stored an order for
-//! but could not publish (SNS failed, the reply was lost, the function died),
-//! with no operator.
+//! but could not publish (SNS failed or was slow, the reply was lost, the
+//! function died), with no operator.
 //!
-//! A sweep reads the backlog oldest first (`OrderRepository::unpublished`, a
-//! sparse index on DynamoDB) and publishes each order older than the grace —
-//! order-api's own deadline, before which the request may still publish it
-//! itself. Each order is read again before it is published (the index may
-//! lag a write), and published with its own event id, so a race with a late
-//! request costs at most a duplicate the workers drop.
+//! A sweep reads the backlog shard by shard, oldest first
+//! ([`Outbox::unpublished`], a sparse index on DynamoDB), and publishes each
+//! order older than the grace — order-api's own deadline, before which the
+//! request may still publish it itself. It works like a pump: entries are
+//! read in pages while batches of ten are published, several batches in
+//! flight at once, each batch one read of its orders (the index may lag a
+//! write, so every order is read again, consistently), one `PublishBatch`,
+//! and the orders marked. Each order is published with its own event id, so
+//! a race with a late request costs at most a duplicate the workers drop.
+//!
+//! A sweep stops taking new work at its deadline and cuts off what is still
+//! in flight a little later, so the invocation always reports. An entry of
+//! the backlog that does not read as an order is skipped — counted, and
+//! logged with its key — and never holds up the orders behind it.
+//!
+//! `orderctl republish` publishes named orders through [`OutboxRelay::relay_batch`],
+//! the same path.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use uuid::Uuid;
 
-use super::publish_order;
-use crate::ports::{EventPublisher, OrderRepository, PendingOrder, RepositoryError};
+use crate::domain::OrderId;
+use crate::event::OrderCreated;
+use crate::ports::{
+    EventPublisher, Fetched, Outbox, Pending, PendingOrder, RepositoryError, MAX_PUBLISH_BATCH,
+    OUTBOX_SHARDS,
+};
 use crate::telemetry::error_chain;
 
 /// How the relay treats the backlog.
@@ -23,8 +40,46 @@ pub struct RelaySettings {
     /// An order younger than this may still be published by its own request
     /// (order-api's deadline): it is left for a later sweep.
     pub grace: Duration,
-    /// Orders read per page of the backlog.
+    /// Entries read per page of a shard of the backlog.
     pub page_size: usize,
+    /// Batches of ten being published at once.
+    pub in_flight: usize,
+}
+
+impl RelaySettings {
+    /// Pages of 100, eight batches in flight.
+    pub fn with_grace(grace: Duration) -> RelaySettings {
+        RelaySettings {
+            grace,
+            page_size: 100,
+            in_flight: 8,
+        }
+    }
+}
+
+/// What became of one order the relay was asked to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relayed {
+    Published,
+    /// Marked published already: not sent again.
+    AlreadyPublished,
+    /// A dry run: unpublished, and left so.
+    WouldPublish,
+    NotFound,
+    /// Stored, but not as an order this build can read.
+    Unreadable(String),
+    /// Not published: the reason, for the next sweep or the operator.
+    Failed(String),
+}
+
+/// One order's outcome, with what was read of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayedOrder {
+    pub order_id: OrderId,
+    pub outcome: Relayed,
+    /// The order's one event id and its creation, once the order was read.
+    pub event_id: Option<Uuid>,
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// What one sweep did.
@@ -36,6 +91,12 @@ pub struct SweepReport {
     pub already_published: usize,
     /// Orders whose publish failed; the next sweep tries again.
     pub failed: usize,
+    /// Entries skipped because they do not read as orders (each logged with its key).
+    pub unreadable: usize,
+    /// Shards whose backlog could not be read this time.
+    pub unread_shards: u32,
+    /// The sweep reached its deadline with backlog left to read or publish.
+    pub cut_short: bool,
     /// The oldest order still unpublished after the sweep: the backlog's age.
     pub oldest_unpublished: Option<DateTime<Utc>>,
     /// When the first order left for its grace becomes due.
@@ -50,13 +111,50 @@ impl SweepReport {
             .unwrap_or_default()
     }
 
+    /// This sweep's counts added to `self`; the backlog as the later one saw it.
+    pub fn then(self, later: SweepReport) -> SweepReport {
+        SweepReport {
+            published: self.published + later.published,
+            already_published: self.already_published + later.already_published,
+            failed: later.failed,
+            unreadable: later.unreadable,
+            ..later
+        }
+    }
+
     fn still_unpublished(&mut self, created_at: DateTime<Utc>) {
         self.oldest_unpublished = Some(
             self.oldest_unpublished
                 .map_or(created_at, |oldest| oldest.min(created_at)),
         );
     }
+
+    fn due_later(&mut self, due: DateTime<Utc>) {
+        self.next_due = Some(self.next_due.map_or(due, |next| next.min(due)));
+    }
+
+    fn count(&mut self, pending: &[PendingOrder], outcomes: &[RelayedOrder]) {
+        for (order, relayed) in pending.iter().zip(outcomes) {
+            match relayed.outcome {
+                Relayed::Published => self.published += 1,
+                Relayed::AlreadyPublished => self.already_published += 1,
+                Relayed::Unreadable(_) => self.unreadable += 1,
+                // Gone since the index listed it: nothing to publish.
+                Relayed::NotFound => {}
+                Relayed::Failed(_) => {
+                    self.failed += 1;
+                    self.still_unpublished(order.created_at);
+                }
+                Relayed::WouldPublish => self.still_unpublished(order.created_at),
+            }
+        }
+    }
 }
+
+/// Kept between the deadline at which a sweep takes no new batch and the
+/// one at which it cuts off those in flight: a publish attempt
+/// ([`crate::config::CallBudget::BACKGROUND_PUBLISH`]) and its mark.
+const FINISH_IN_FLIGHT: Duration = Duration::from_secs(12);
 
 #[derive(Debug)]
 pub struct OutboxRelay<R, P> {
@@ -65,7 +163,7 @@ pub struct OutboxRelay<R, P> {
     settings: RelaySettings,
 }
 
-impl<R: OrderRepository, P: EventPublisher> OutboxRelay<R, P> {
+impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
     pub fn new(orders: R, events: P, settings: RelaySettings) -> Self {
         OutboxRelay {
             orders,
@@ -78,67 +176,231 @@ impl<R: OrderRepository, P: EventPublisher> OutboxRelay<R, P> {
         &self.settings
     }
 
-    /// One pass over the backlog as it stands at `now`. Only reading the
-    /// backlog can fail the sweep; an order that fails is counted and left.
-    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, RepositoryError> {
-        let grace = chrono::Duration::from_std(self.settings.grace).unwrap_or_default();
-        let cutoff = now - grace;
-        let mut report = SweepReport::default();
-        let mut after: Option<PendingOrder> = None;
-        loop {
-            let page = self
-                .orders
-                .unpublished(after.as_ref(), self.settings.page_size)
-                .await?;
-            let full = page.len() >= self.settings.page_size;
-            for pending in &page {
-                if pending.created_at > cutoff {
-                    // Oldest first: everything from here on is in its grace.
-                    report.still_unpublished(pending.created_at);
-                    report.next_due = Some(pending.created_at + grace);
-                    return Ok(report);
-                }
-                self.relay(pending, &mut report).await;
-            }
-            match page.last() {
-                Some(last) if full => after = Some(last.clone()),
-                _ => return Ok(report),
-            }
-        }
-    }
-
-    async fn relay(&self, pending: &PendingOrder, report: &mut SweepReport) {
-        let order_id = pending.order_id;
-        let record = match self.orders.get(order_id).await {
-            Ok(Some(record)) => record,
-            Ok(None) => {
-                tracing::warn!(orderId = %order_id, "the outbox lists an order that is not stored");
-                return;
-            }
+    /// Publishes the unpublished orders among `ids` (at most ten) in one
+    /// `PublishBatch`, then marks them; one outcome per id, in order. The
+    /// event's correlation id is `correlation_id`, or the relay's own
+    /// (`outbox-relay-<eventId>`): the request's is not stored with the order.
+    /// A dry run reads and reports, and publishes nothing.
+    pub async fn relay_batch(
+        &self,
+        ids: &[OrderId],
+        correlation_id: Option<&str>,
+        dry_run: bool,
+    ) -> Vec<RelayedOrder> {
+        let mut outcomes: Vec<RelayedOrder> = ids
+            .iter()
+            .map(|id| RelayedOrder {
+                order_id: *id,
+                outcome: Relayed::NotFound,
+                event_id: None,
+                created_at: None,
+            })
+            .collect();
+        let slot = |id: OrderId| ids.iter().position(|wanted| *wanted == id);
+        let fetched = match self.orders.get_many(ids).await {
+            Ok(fetched) => fetched,
             Err(e) => {
-                tracing::warn!(orderId = %order_id, error = %error_chain(&e), "could not read an unpublished order; the next sweep tries again");
-                report.failed += 1;
-                report.still_unpublished(pending.created_at);
-                return;
+                let reason = error_chain(&e);
+                tracing::warn!(orders = ids.len(), error = %reason, "could not read unpublished orders; the next sweep tries again");
+                for outcome in &mut outcomes {
+                    outcome.outcome = Relayed::Failed(reason.clone());
+                }
+                return outcomes;
             }
         };
-        if record.published {
-            report.already_published += 1;
-            return;
+        let mut to_publish = Vec::new();
+        for entry in fetched {
+            match entry {
+                Fetched::Found(record) => {
+                    let Some(i) = slot(record.order.order_id) else {
+                        continue;
+                    };
+                    outcomes[i].event_id = Some(record.event_id);
+                    outcomes[i].created_at = Some(record.order.created_at);
+                    if record.published {
+                        outcomes[i].outcome = Relayed::AlreadyPublished;
+                    } else if dry_run {
+                        outcomes[i].outcome = Relayed::WouldPublish;
+                    } else {
+                        to_publish.push((i, record));
+                    }
+                }
+                Fetched::Unreadable { order_id, reason } => {
+                    tracing::warn!(orderId = %order_id, error = %reason, "skipped an order the outbox cannot read");
+                    if let Some(i) = slot(order_id) {
+                        outcomes[i].outcome = Relayed::Unreadable(reason);
+                    }
+                }
+                Fetched::Missing(order_id) => {
+                    tracing::warn!(orderId = %order_id, "the outbox lists an order that is not stored");
+                }
+            }
         }
-        // The request's correlation id is not stored with the order: the
-        // relayed event is correlated by the order's own event id.
-        let correlation_id = format!("outbox-relay-{}", record.event_id);
-        match publish_order(&self.orders, &self.events, &record, &correlation_id).await {
-            Ok(()) => {
-                report.published += 1;
-                tracing::info!(orderId = %order_id, eventId = %record.event_id, "order event published by the outbox relay");
-            }
+        if to_publish.is_empty() {
+            return outcomes;
+        }
+        let events: Vec<OrderCreated> = to_publish
+            .iter()
+            .map(|(_, record)| {
+                let correlation = correlation_id.map_or_else(
+                    || format!("outbox-relay-{}", record.event_id),
+                    str::to_owned,
+                );
+                OrderCreated::new(record.event_id, &correlation, record.order.clone())
+            })
+            .collect();
+        let results = match self.events.publish_batch(&events).await {
+            Ok(results) => results,
             Err(e) => {
-                report.failed += 1;
-                report.still_unpublished(pending.created_at);
-                tracing::warn!(orderId = %order_id, error = %error_chain(&e), "outbox relay could not publish; the next sweep tries again");
+                let reason = error_chain(&e);
+                tracing::warn!(orders = events.len(), error = %reason, "outbox relay could not publish; the next sweep tries again");
+                for (i, _) in &to_publish {
+                    outcomes[*i].outcome = Relayed::Failed(reason.clone());
+                }
+                return outcomes;
             }
+        };
+        let mut published = Vec::new();
+        for ((i, record), result) in to_publish.iter().zip(results) {
+            match result {
+                Ok(()) => {
+                    outcomes[*i].outcome = Relayed::Published;
+                    published.push(record.order.order_id);
+                    tracing::info!(orderId = %record.order.order_id, eventId = %record.event_id, "order event published by the outbox relay");
+                }
+                Err(e) => {
+                    let reason = error_chain(&e);
+                    tracing::warn!(orderId = %record.order.order_id, error = %reason, "outbox relay could not publish; the next sweep tries again");
+                    outcomes[*i].outcome = Relayed::Failed(reason);
+                }
+            }
+        }
+        // Once SNS has an event the flag merely lags: a mark that fails
+        // costs at most a second publish, with the same event id.
+        let marks = published.iter().map(|id| self.orders.mark_published(*id));
+        for (id, marked) in published
+            .iter()
+            .zip(futures_util::future::join_all(marks).await)
+        {
+            if let Err(e) = marked {
+                tracing::warn!(orderId = %id, error = %error_chain(&e), "could not mark order published");
+            }
+        }
+        outcomes
+    }
+
+    /// One pass over the backlog as it stands at `now`, taking no new batch
+    /// after `stop_by`. Fails only if no shard of the backlog could be read;
+    /// everything else is counted in the report.
+    pub async fn sweep(
+        &self,
+        now: DateTime<Utc>,
+        stop_by: DateTime<Utc>,
+    ) -> Result<SweepReport, RepositoryError> {
+        let grace = chrono::Duration::from_std(self.settings.grace).unwrap_or_default();
+        let cutoff = now - grace;
+        let hard_stop = stop_by + chrono::Duration::from_std(FINISH_IN_FLIGHT).unwrap_or_default();
+        let (batches, mut to_publish) =
+            tokio::sync::mpsc::channel::<Vec<PendingOrder>>(self.settings.in_flight.max(1));
+        let mut report = SweepReport::default();
+        let mut first_error = None;
+
+        let read = async {
+            let mut batch = Vec::with_capacity(MAX_PUBLISH_BATCH);
+            'shards: for shard in 0..OUTBOX_SHARDS {
+                let mut page = None;
+                loop {
+                    if Utc::now() >= stop_by {
+                        report.cut_short = true;
+                        break 'shards;
+                    }
+                    let listed = match self
+                        .orders
+                        .unpublished(shard, page.as_ref(), self.settings.page_size)
+                        .await
+                    {
+                        Ok(listed) => listed,
+                        Err(e) => {
+                            tracing::warn!(shard, error = %error_chain(&e), "could not read a shard of the outbox backlog; the next sweep tries again");
+                            report.unread_shards += 1;
+                            first_error.get_or_insert(e);
+                            continue 'shards;
+                        }
+                    };
+                    let mut in_grace = false;
+                    for entry in listed.entries {
+                        match entry {
+                            Pending::Unreadable { key, reason } => {
+                                report.unreadable += 1;
+                                tracing::warn!(shard, key = %key, error = %reason, "skipped an entry of the outbox backlog that is not an order");
+                            }
+                            // Oldest first: the rest of the shard is in its grace.
+                            Pending::Order(pending) if pending.created_at > cutoff => {
+                                report.still_unpublished(pending.created_at);
+                                report.due_later(pending.created_at + grace);
+                                in_grace = true;
+                                break;
+                            }
+                            Pending::Order(pending) => {
+                                batch.push(pending);
+                                if batch.len() == MAX_PUBLISH_BATCH {
+                                    let full = std::mem::replace(
+                                        &mut batch,
+                                        Vec::with_capacity(MAX_PUBLISH_BATCH),
+                                    );
+                                    if batches.send(full).await.is_err() {
+                                        break 'shards;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    match listed.next {
+                        Some(next) if !in_grace => page = Some(next),
+                        _ => continue 'shards,
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = batches.send(batch).await;
+            }
+            drop(batches);
+        };
+
+        let publish = async {
+            let stream = futures_util::stream::poll_fn(|cx| to_publish.poll_recv(cx));
+            let outcomes: Vec<(Vec<PendingOrder>, Option<Vec<RelayedOrder>>)> = stream
+                .map(|pending: Vec<PendingOrder>| async move {
+                    let ids: Vec<OrderId> = pending.iter().map(|p| p.order_id).collect();
+                    let left = (hard_stop - Utc::now()).to_std().unwrap_or_default();
+                    let relayed = tokio::time::timeout(left, self.relay_batch(&ids, None, false))
+                        .await
+                        .ok();
+                    (pending, relayed)
+                })
+                .buffer_unordered(self.settings.in_flight.max(1))
+                .collect()
+                .await;
+            outcomes
+        };
+
+        let ((), outcomes) = tokio::join!(read, publish);
+        for (pending, relayed) in outcomes {
+            match relayed {
+                Some(relayed) => report.count(&pending, &relayed),
+                None => {
+                    // Cut off in flight: published or not, the next sweep looks again.
+                    report.cut_short = true;
+                    report.failed += pending.len();
+                    for order in &pending {
+                        report.still_unpublished(order.created_at);
+                    }
+                }
+            }
+        }
+        match first_error {
+            Some(e) if report.unread_shards == OUTBOX_SHARDS => Err(e),
+            _ => Ok(report),
         }
     }
 }

@@ -1,25 +1,33 @@
 //! The relay binary's entry: a scheduled Lambda function, or locally a loop —
 //! the same sweep either way.
 //!
-//! In Lambda a schedule invokes it every minute. If the first sweep left
-//! orders in their grace, the invocation waits for them and sweeps once more,
-//! so an order is relayed within a minute of being stored, not a minute after
-//! its grace. Every invocation logs the backlog's age (`backlogAgeSeconds`)
-//! and emits it as the metric `OutboxBacklogAgeSeconds`, which the
-//! template's alarm watches, with `OrdersPublishedByRelay`.
+//! In Lambda a schedule invokes it every minute, and the invocation sweeps
+//! until its backlog is drained or its deadline nears: a sweep that
+//! published something, or was cut short, is followed at once by another.
+//! If the last sweep left orders in their grace, the invocation waits for
+//! them and sweeps once more, so an order is relayed within a minute of
+//! being stored, not a minute after its grace. Locally it sweeps the same
+//! way, resting `interval` between sweeps that found nothing to do.
+//!
+//! Every sweep is reported: one log line (`outbox sweep`) and the metrics
+//! `OrdersPublishedByRelay`, `OutboxBacklogAgeSeconds` (the template's alarm
+//! watches it) and `OutboxUnreadable`.
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use lambda_runtime::{service_fn, LambdaEvent};
 
 use super::relay::{OutboxRelay, SweepReport};
-use crate::ports::{EventPublisher, OrderRepository, RepositoryError};
+use crate::ports::{EventPublisher, Outbox, RepositoryError};
 use crate::telemetry::error_chain;
 
-/// Kept back from the invocation's deadline to answer.
-const ANSWER_MARGIN: Duration = Duration::from_secs(2);
+/// Kept back from the invocation's deadline: the in-flight batches finish
+/// (the relay's own margin) and the invocation answers.
+const ANSWER_MARGIN: Duration = Duration::from_secs(15);
+/// A local sweep's deadline, counted from its start.
+const LOCAL_SWEEP: Duration = Duration::from_secs(30);
 
 /// Runs the relay `make_relay` builds until the Lambda runtime stops or, in
 /// local mode, until Ctrl-C or SIGTERM, sweeping every `interval`.
@@ -32,7 +40,7 @@ pub async fn serve<R, P, F>(
     interval: Duration,
 ) -> Result<(), lambda_runtime::Error>
 where
-    R: OrderRepository,
+    R: Outbox,
     P: EventPublisher,
     F: FnOnce() -> OutboxRelay<R, P> + Send,
 {
@@ -46,7 +54,10 @@ where
         let relay = &relay;
         return lambda_runtime::run(service_fn(
             move |event: LambdaEvent<serde_json::Value>| async move {
-                let report = invocation(relay, deadline(&event.context)).await;
+                let deadline = crate::batch::invocation_deadline(&event.context);
+                let stop_by =
+                    deadline - chrono::Duration::from_std(ANSWER_MARGIN).unwrap_or_default();
+                let report = invocation(relay, stop_by).await;
                 crate::metrics::flush();
                 crate::telemetry::invocation_done();
                 let report = report.map_err(|e| {
@@ -56,6 +67,7 @@ where
                 Ok::<_, lambda_runtime::Error>(serde_json::json!({
                     "published": report.published,
                     "failed": report.failed,
+                    "unreadable": report.unreadable,
                 }))
             },
         ))
@@ -65,14 +77,24 @@ where
     let shutdown = crate::shutdown::signal();
     tokio::pin!(shutdown);
     loop {
-        match relay.sweep(Utc::now()).await {
-            Ok(report) => {
-                log(&report, false);
-                crate::metrics::flush();
-            }
-            Err(e) => {
-                tracing::error!(error = %error_chain(&e), "could not read the outbox backlog; trying again")
-            }
+        let now = Utc::now();
+        let stop_by = now + chrono::Duration::from_std(LOCAL_SWEEP).unwrap_or_default();
+        let busy = tokio::select! {
+            () = &mut shutdown => break,
+            swept = relay.sweep(now, stop_by) => match swept {
+                Ok(report) => {
+                    log(&report);
+                    crate::metrics::flush();
+                    more_to_do(&report)
+                }
+                Err(e) => {
+                    tracing::error!(error = %error_chain(&e), "could not read the outbox backlog; trying again");
+                    false
+                }
+            },
+        };
+        if busy {
+            continue;
         }
         tokio::select! {
             () = &mut shutdown => break,
@@ -83,54 +105,57 @@ where
     Ok(())
 }
 
-/// One scheduled invocation: a sweep, and a second one for the orders the
-/// first left in their grace if they come due before the deadline.
-async fn invocation<R: OrderRepository, P: EventPublisher>(
-    relay: &OutboxRelay<R, P>,
-    deadline: DateTime<Utc>,
-) -> Result<SweepReport, RepositoryError> {
-    let first = relay.sweep(Utc::now()).await?;
-    let stop_by = deadline - chrono::Duration::from_std(ANSWER_MARGIN).unwrap_or_default();
-    let report = match first.next_due {
-        Some(due) if due < stop_by => {
-            tokio::time::sleep((due - Utc::now()).to_std().unwrap_or_default()).await;
-            let second = relay.sweep(Utc::now()).await?;
-            SweepReport {
-                published: first.published + second.published,
-                already_published: first.already_published + second.already_published,
-                failed: second.failed,
-                ..second
-            }
-        }
-        _ => first,
-    };
-    log(&report, true);
-    Ok(report)
+/// Whether the backlog may hold more that is due right now.
+fn more_to_do(report: &SweepReport) -> bool {
+    report.cut_short || report.published > 0
 }
 
-/// The sweep's figures; always in Lambda (the backlog-age metric is read
-/// from this line), locally only when something happened.
-fn log(report: &SweepReport, always: bool) {
+/// One scheduled invocation: sweeps while there is due work and time, then
+/// once more for the orders the last one left in their grace, if they come
+/// due before `stop_by`.
+async fn invocation<R: Outbox, P: EventPublisher>(
+    relay: &OutboxRelay<R, P>,
+    stop_by: DateTime<Utc>,
+) -> Result<SweepReport, RepositoryError> {
+    let mut total: Option<SweepReport> = None;
+    loop {
+        let report = relay.sweep(Utc::now(), stop_by).await?;
+        log(&report);
+        let busy = more_to_do(&report) && Utc::now() < stop_by;
+        let next_due = report.next_due;
+        total = Some(match total {
+            Some(earlier) => earlier.then(report),
+            None => report,
+        });
+        if busy {
+            continue;
+        }
+        match next_due {
+            Some(due) if due < stop_by => {
+                tokio::time::sleep((due - Utc::now()).to_std().unwrap_or_default()).await;
+            }
+            _ => break,
+        }
+    }
+    Ok(total.unwrap_or_default())
+}
+
+/// A sweep's report: one log line, and its metrics.
+fn log(report: &SweepReport) {
     let age = report.backlog_age(Utc::now()).as_secs();
     crate::metrics::counter!(crate::metrics::name::ORDERS_PUBLISHED_BY_RELAY)
         .increment(report.published as u64);
+    crate::metrics::counter!(crate::metrics::name::OUTBOX_UNREADABLE)
+        .increment(report.unreadable as u64);
     crate::metrics::gauge!(crate::metrics::name::OUTBOX_BACKLOG_AGE).set(age as f64);
-    if always || report.published > 0 || report.failed > 0 {
-        tracing::info!(
-            published = report.published,
-            alreadyPublished = report.already_published,
-            failed = report.failed,
-            backlogAgeSeconds = age,
-            "outbox sweep"
-        );
-    } else {
-        tracing::debug!(backlogAgeSeconds = age, "outbox sweep: nothing to relay");
-    }
-}
-
-fn deadline(context: &lambda_runtime::Context) -> DateTime<Utc> {
-    i64::try_from(context.deadline)
-        .ok()
-        .and_then(|millis| Utc.timestamp_millis_opt(millis).single())
-        .unwrap_or_else(|| Utc::now() + chrono::Duration::seconds(30))
+    tracing::info!(
+        published = report.published,
+        alreadyPublished = report.already_published,
+        failed = report.failed,
+        unreadable = report.unreadable,
+        unreadShards = report.unread_shards,
+        cutShort = report.cut_short,
+        backlogAgeSeconds = age,
+        "outbox sweep"
+    );
 }

@@ -18,7 +18,10 @@ pub use idempotency::{
     email_key, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, KeyRecord,
 };
 pub use mailer::{Email, Mailer, Sent};
-pub use orders::{EventPublisher, OrderRecord, OrderRepository, PendingOrder, RepositoryError};
+pub use orders::{
+    outbox_shard, EventPublisher, Fetched, OrderRecord, OrderRepository, Outbox, PageToken,
+    Pending, PendingOrder, PendingPage, RepositoryError, MAX_PUBLISH_BATCH, OUTBOX_SHARDS,
+};
 pub use queues::{Letter, Queues, FAILURE_ATTRIBUTES, MAX_BATCH};
 pub use recipient_limit::{Admission, RecipientLimit};
 
@@ -53,6 +56,11 @@ impl BackendError {
         self.fault = fault;
         self
     }
+
+    /// The service asked us to slow down: back-pressure, not a failure.
+    pub fn is_throttled(&self) -> bool {
+        self.fault == Fault::Throttled
+    }
 }
 
 /// What kind of failure a [`BackendError`] is, for telling an operator what
@@ -63,5 +71,8 @@ pub enum Fault {
     Unreachable,
     /// The table, queue or topic does not exist there.
     NotFound,
+    /// The service refused the rate of our calls (throttling, HTTP 429):
+    /// the caller should slow down, not give up.
+    Throttled,
     Other,
 }

@@ -71,9 +71,15 @@ impl OrderClient {
             published_at: None,
         };
         self.orders.insert(&record).await.is_ok()
-            && shared::outbox::publish_order(&self.orders, &self.events, &record, "ceiling")
-                .await
-                .is_ok()
+            && shared::outbox::publish_order(
+                &self.orders,
+                &self.events,
+                &record,
+                "ceiling",
+                std::time::Duration::from_secs(30),
+            )
+            .await
+            .is_ok()
     }
 }
 
