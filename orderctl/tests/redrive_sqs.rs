@@ -115,6 +115,8 @@ fn dead_letter(id: &str, body: &str) -> Message {
         .build()
 }
 
+/// `messages` at the first receive, then nothing, however often the scan
+/// asks again before it ends.
 fn receive(messages: Vec<Message>) -> Rule {
     mock!(Client::receive_message)
         .sequence()
@@ -124,6 +126,7 @@ fn receive(messages: Vec<Message>) -> Rule {
                 .build()
         })
         .output(|| ReceiveMessageOutput::builder().build())
+        .repeatedly()
         .build()
 }
 

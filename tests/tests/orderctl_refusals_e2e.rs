@@ -1,14 +1,14 @@
 //! orderctl end to end, when it must say no: bad input gets a clear error
 //! and a non-zero exit; a change outside local asks first, and refuses when
-//! nobody can answer.
+//! nobody can answer; a purge does not delete what arrived after it was
+//! confirmed.
 
 mod orderctl_support;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fleet_tests::probes::depth;
-use fleet_tests::probes::eventually;
+use fleet_tests::probes::{depth, drain, PATIENCE};
 use fleet_tests::{LocalAws, Stack};
 use orderctl_support::orderctl;
 use serde_json::json;
@@ -133,9 +133,54 @@ async fn a_redrive_purge_or_republish_asks_first_and_refuses_when_nobody_can_ans
         .await
         .succeeded()
         .json();
-    assert_eq!(purged["purged"], true, "{purged:#}");
-    eventually("an empty audit DLQ", &[], || async {
-        (depth(local, &stack.audit_dlq_url).await == (0, 0)).then_some(())
-    })
-    .await;
+    assert_eq!(purged["deleted"], 2, "{purged:#}");
+    assert_eq!(purged["arrivedAfterCutoff"], 0, "{purged:#}");
+    // Deleted one by one, not by PurgeQueue: gone when the command ends.
+    assert_eq!(depth(local, &stack.audit_dlq_url).await, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_letter_that_arrives_after_the_purge_was_confirmed_survives_it() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let dlq = stack.audit_dlq_url.as_str();
+    let send = |body: String| async move {
+        local
+            .sqs()
+            .send_message()
+            .queue_url(dlq)
+            .message_body(body)
+            .send()
+            .await
+            .expect("a dead letter");
+    };
+    // More than one receive's worth.
+    for i in 1..=12 {
+        send(format!("old {i}")).await;
+    }
+
+    let purge = orderctl(&stack, &["dlq", "purge", "audit", "--yes", "--json"], &[]);
+    let late = async {
+        // Once the purge has received a batch, its cut-off has passed; it
+        // goes on receiving for seconds after its last old message.
+        let started = Instant::now();
+        while depth(local, dlq).await.0 == 12 {
+            assert!(started.elapsed() < PATIENCE, "the purge never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        send("late".to_owned()).await;
+    };
+    let (purged, ()) = tokio::join!(purge, late);
+
+    let purged = purged.succeeded().json();
+    assert_eq!(purged["deleted"], 12, "{purged:#}");
+    assert_eq!(purged["arrivedAfterCutoff"], 1, "{purged:#}");
+    assert_eq!(purged["failed"], 0, "{purged:#}");
+    assert_eq!(depth(local, dlq).await, (1, 0), "visible again at once");
+    let left: Vec<String> = drain(local, dlq)
+        .await
+        .into_iter()
+        .filter_map(|m| m.body)
+        .collect();
+    assert_eq!(left, ["late"]);
 }

@@ -1,5 +1,7 @@
 //! A dead-letter message as an operator reads it: `peek`, `order` and
-//! `redrive --dry-run` show [`LetterView`]s of `shared`'s [`Letter`]s.
+//! `redrive --dry-run` show [`LetterView`]s of `shared`'s [`Letter`]s;
+//! `redrive` and `purge` name the ones they could not handle with a
+//! [`LetterFailure`].
 
 use serde::Serialize;
 use shared::adapters::failure_attributes as note;
@@ -65,6 +67,25 @@ impl LetterView {
             component: this.text(note::COMPONENT).map(str::to_owned),
             moved_by_sqs: this.text(note::FAILURE_REASON).is_none(),
             body_preview,
+        }
+    }
+}
+
+/// A message a redrive or a purge could not handle, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LetterFailure {
+    pub message_id: String,
+    pub order_id: Option<OrderId>,
+    pub reason: String,
+}
+
+impl LetterFailure {
+    pub fn of(letter: &Letter, reason: String) -> LetterFailure {
+        LetterFailure {
+            message_id: letter.message_id.clone(),
+            order_id: letter.order_id(),
+            reason,
         }
     }
 }

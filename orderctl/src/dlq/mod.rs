@@ -2,7 +2,8 @@
 //!
 //! - [`list`], [`peek`], [`redrive`], [`purge`]: one module per command.
 //! - [`letter`]: a DLQ message (`shared::ports::Letter`) as the operator reads it.
-//! - [`scan`]: reading a queue without consuming it.
+//! - [`scan`]: going through a queue batch by batch, holding what stays in
+//!   it until the end; reading it without consuming it.
 //! - [`safe_move`]: receive → send (or publish) → delete, never losing a message.
 //!
 //! The queue operations are `shared`'s: the `Queues` port on `SqsQueues`,
@@ -46,7 +47,8 @@ pub enum DlqCommand {
     /// Move messages back to their source queue (the delivery DLQ's: to the
     /// topic), never losing one. Asks first outside `local`.
     Redrive(redrive::RedriveArgs),
-    /// Delete every message of a DLQ (asks first).
+    /// Delete the messages a DLQ holds when the purge is confirmed (asks
+    /// first); any that arrive later stay.
     Purge(purge::PurgeArgs),
 }
 
@@ -56,7 +58,7 @@ pub async fn run(args: DlqArgs, globals: &Globals) -> Result<ExitCode, CtlError>
     match args.command {
         DlqCommand::List => emit(&list::run(&target).await?, json),
         DlqCommand::Peek(peek) => emit(&peek::run(&target, &peek).await?, json),
-        DlqCommand::Purge(purge) => emit(&purge::run(&target, &purge).await?, json),
+        DlqCommand::Purge(purge) => emit(&purge::run(&target, &purge, json).await?, json),
         DlqCommand::Redrive(args) => redrive(&target, &args, json).await,
     }
 }

@@ -1,16 +1,40 @@
-//! `orderctl dlq purge`: delete every message of a DLQ, after asking.
+//! `orderctl dlq purge`: delete what a DLQ held when the operator said yes.
 //!
 //! Purging cannot be undone, so it asks even in `local` (see [`crate::confirm`]).
+//!
+//! Not with SQS's `PurgeQueue`: that may also delete messages sent up to 60
+//! seconds after the call, and a letter dead-lettered in that minute would
+//! be gone without anyone having seen it. Instead the moment the purge is
+//! confirmed is its cut-off, and the DLQ is scanned as the safe move scans it
+//! ([`super::scan::Scanner`]): each message that entered it at or before the
+//! cut-off (SQS's `SentTimestamp`) is deleted, each later one is held until
+//! the end and then made visible again. The cut-off is read from this
+//! machine's clock and `SentTimestamp` from SQS's: a clock running ahead of
+//! SQS's moves the cut-off later by as much. Messages hidden by someone else
+//! meanwhile (a peek, a redrive) are not received, so they stay too.
 
 use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use clap::Args;
+use indicatif::ProgressBar;
 use serde::Serialize;
+use shared::domain::iso8601;
+use shared::ports::{BackendError, Queues, MAX_BATCH};
+use shared::telemetry::error_chain;
 
+use super::letter::LetterFailure;
+use super::scan::Scanner;
 use crate::confirm::{confirm, Confirm};
 use crate::error::CtlError;
-use crate::output::Report;
+use crate::output::{or_dash, time, Report, Table};
 use crate::target::Target;
+
+/// How long a received message stays hidden: far longer than its delete
+/// takes. The ones left (newer than the cut-off) stay hidden until the end.
+const PURGE_HOLD: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Args)]
 pub struct PurgeArgs {
@@ -20,17 +44,38 @@ pub struct PurgeArgs {
     pub confirm: Confirm,
 }
 
+/// What a purge did: `deleted`, `arrivedAfterCutoff` and `failed` are the summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PurgeReport {
     pub queue: String,
-    /// Messages in the queue when it was purged (SQS's approximate count).
+    /// Messages in the queue when the operator was asked (SQS's approximate count).
     pub approximate_messages: u64,
-    /// Always true: a purge declined or refused is an error, not a report.
-    pub purged: bool,
+    /// When the purge was confirmed: messages sent to the DLQ at or before
+    /// it are deleted, later ones stay.
+    #[serde(with = "iso8601")]
+    pub cutoff: DateTime<Utc>,
+    pub deleted: u64,
+    /// Left in the DLQ: they entered it after the cut-off.
+    pub arrived_after_cutoff: u64,
+    pub failed: u64,
+    pub failures: Vec<LetterFailure>,
+    /// Why the purge stopped early, if it did.
+    pub aborted: Option<String>,
 }
 
-pub async fn run(target: &Target, args: &PurgeArgs) -> Result<PurgeReport, CtlError> {
+/// What deleting up to the cut-off did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeTally {
+    pub deleted: u64,
+    pub arrived_after_cutoff: u64,
+    /// Deletes that failed: those messages are still in the DLQ.
+    pub failures: Vec<LetterFailure>,
+    /// Why the purge stopped early, if it did.
+    pub aborted: Option<String>,
+}
+
+pub async fn run(target: &Target, args: &PurgeArgs, json: bool) -> Result<PurgeReport, CtlError> {
     let dlq = target.resolve(target.workflow(&args.queue)?).await?;
     let queues = target.queues();
     let failed = |e| target.endpoint.error(None, e);
@@ -40,20 +85,287 @@ pub async fn run(target: &Target, args: &PurgeArgs) -> Result<PurgeReport, CtlEr
         dlq.queue.name
     );
     confirm(args.confirm, &target.config.environment, &change, true)?;
-    queues.purge(&dlq.queue.url).await.map_err(failed)?;
+    let cutoff = Utc::now();
+    let progress = super::progress_bar(count, json);
+    let tally = purge(&queues, &dlq.queue.url, cutoff, &progress).await;
+    progress.finish_and_clear();
     Ok(PurgeReport {
         queue: dlq.queue.name,
         approximate_messages: count,
-        purged: true,
+        cutoff,
+        deleted: tally.deleted,
+        arrived_after_cutoff: tally.arrived_after_cutoff,
+        failed: tally.failures.len() as u64,
+        failures: tally.failures,
+        aborted: tally.aborted,
     })
+}
+
+/// Deletes every message of the queue `dlq_url` that entered it at or before
+/// `cutoff`, and leaves the later ones, visible again at the end. Never fails
+/// as a whole — what went wrong is in the tally.
+pub async fn purge<Q: Queues>(
+    queues: &Q,
+    dlq_url: &str,
+    cutoff: DateTime<Utc>,
+    progress: &ProgressBar,
+) -> PurgeTally {
+    let mut scanner = Scanner::new(queues, dlq_url, PURGE_HOLD).until(cutoff);
+    let mut tally = PurgeTally::default();
+    if let Err(error) = delete_older(queues, dlq_url, &mut scanner, &mut tally, progress).await {
+        tally.aborted = Some(error_chain(&error));
+    }
+    scanner.release().await;
+    tally
+}
+
+async fn delete_older<Q: Queues>(
+    queues: &Q,
+    dlq_url: &str,
+    scanner: &mut Scanner<'_, Q>,
+    tally: &mut PurgeTally,
+    progress: &ProgressBar,
+) -> Result<(), BackendError> {
+    // None: nothing older than the cut-off left that we have not looked at.
+    while let Some(batch) = scanner.next_batch(MAX_BATCH).await? {
+        for letter in batch {
+            if scanner.is_newer(&letter) {
+                tally.arrived_after_cutoff += 1;
+                scanner.leave(&letter);
+                continue;
+            }
+            match queues.delete(dlq_url, &letter.receipt_handle).await {
+                Ok(()) => tally.deleted += 1,
+                Err(error) => {
+                    let reason = format!("not deleted, still in the DLQ: {}", error_chain(&error));
+                    tally.failures.push(LetterFailure::of(&letter, reason));
+                    scanner.leave(&letter);
+                }
+            }
+            progress.inc(1);
+        }
+    }
+    Ok(())
 }
 
 impl Report for PurgeReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
             out,
-            "purged {} (~{} message(s)); SQS may take up to 60 seconds to delete them",
-            self.queue, self.approximate_messages
+            "purge of {} (~{} message(s) when asked): cut-off {}, when it was confirmed; \
+             what arrived later stays",
+            self.queue,
+            self.approximate_messages,
+            time(&self.cutoff)
+        )?;
+        if !self.failures.is_empty() {
+            let mut table = Table::new(&["FAILED MESSAGE", "ORDER ID", "WHY"]);
+            for failure in &self.failures {
+                table.row(vec![
+                    failure.message_id.clone(),
+                    or_dash(failure.order_id),
+                    failure.reason.clone(),
+                ]);
+            }
+            table.write(out)?;
+        }
+        if let Some(reason) = &self.aborted {
+            writeln!(out, "stopped early: {reason}")?;
+        }
+        writeln!(
+            out,
+            "deleted {}, left {} that arrived after the cut-off, failed {}",
+            self.deleted, self.arrived_after_cutoff, self.failed
         )
+    }
+
+    fn exit_code(&self) -> ExitCode {
+        if self.failed == 0 && self.aborted.is_none() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use shared::fakes::InMemoryQueues;
+    use shared::ports::Letter;
+
+    use super::*;
+
+    const DLQ: &str = "dlq";
+
+    fn letter(id: &str, sent_at: DateTime<Utc>) -> Letter {
+        Letter {
+            message_id: id.to_owned(),
+            receipt_handle: String::new(),
+            body: format!("body of {id}"),
+            attributes: HashMap::new(),
+            sent_at: Some(sent_at),
+            approximate_receive_count: Some(1),
+        }
+    }
+
+    /// A DLQ of `count` messages sent a minute before `cutoff`, then one
+    /// sent a second after it.
+    fn dlq_around(cutoff: DateTime<Utc>, count: usize) -> InMemoryQueues {
+        let queues = InMemoryQueues::default();
+        for i in 1..=count {
+            queues.push(
+                DLQ,
+                letter(&format!("m-{i}"), cutoff - chrono::Duration::minutes(1)),
+            );
+        }
+        queues.push(DLQ, letter("late", cutoff + chrono::Duration::seconds(1)));
+        queues
+    }
+
+    /// [`InMemoryQueues`] with something going on: the deletes of one
+    /// message fail, or a new message arrives before each receive.
+    #[derive(Default)]
+    struct BusyQueues {
+        queues: InMemoryQueues,
+        failing_delete: Option<&'static str>,
+        arriving: Option<DateTime<Utc>>,
+        arrived: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Queues for BusyQueues {
+        async fn receive(
+            &self,
+            url: &str,
+            max: usize,
+            hide_for: Duration,
+        ) -> Result<Vec<Letter>, BackendError> {
+            if let Some(sent_at) = self.arriving {
+                let n = self
+                    .arrived
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                self.queues.push(url, letter(&format!("new-{n}"), sent_at));
+            }
+            self.queues.receive(url, max, hide_for).await
+        }
+
+        async fn send(&self, url: &str, letter: &Letter) -> Result<(), BackendError> {
+            self.queues.send(url, letter).await
+        }
+
+        async fn delete(&self, url: &str, receipt: &str) -> Result<(), BackendError> {
+            // The fake's receipts are `<message id>#<n>`.
+            let failing = self
+                .failing_delete
+                .is_some_and(|id| receipt.starts_with(&format!("{id}#")));
+            if failing {
+                return Err(BackendError::new("SQS.DeleteMessage", true, "throttled"));
+            }
+            self.queues.delete(url, receipt).await
+        }
+
+        async fn release(&self, url: &str, receipts: &[String]) -> Result<(), BackendError> {
+            self.queues.release(url, receipts).await
+        }
+    }
+
+    #[tokio::test]
+    async fn deletes_every_batch_sent_before_the_cutoff_and_keeps_the_later_message_visible() {
+        let cutoff = Utc::now();
+        let queues = dlq_around(cutoff, 25);
+
+        let tally = purge(&queues, DLQ, cutoff, &ProgressBar::hidden()).await;
+
+        assert_eq!((tally.deleted, tally.arrived_after_cutoff), (25, 1));
+        assert!(tally.failures.is_empty() && tally.aborted.is_none());
+        assert_eq!(queues.bodies(DLQ), ["body of late"]);
+        assert!(queues.all_visible(DLQ));
+    }
+
+    #[tokio::test]
+    async fn a_message_sent_exactly_at_the_cutoff_is_deleted() {
+        let cutoff = Utc::now();
+        let queues = InMemoryQueues::default();
+        queues.push(DLQ, letter("at", cutoff));
+
+        let tally = purge(&queues, DLQ, cutoff, &ProgressBar::hidden()).await;
+
+        assert_eq!((tally.deleted, tally.arrived_after_cutoff), (1, 0));
+        assert!(queues.bodies(DLQ).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failed_delete_is_reported_and_the_message_stays_visible() {
+        let cutoff = Utc::now();
+        let queues = BusyQueues {
+            queues: dlq_around(cutoff, 3),
+            failing_delete: Some("m-2"),
+            ..BusyQueues::default()
+        };
+
+        let tally = purge(&queues, DLQ, cutoff, &ProgressBar::hidden()).await;
+
+        assert_eq!((tally.deleted, tally.arrived_after_cutoff), (2, 1));
+        assert_eq!(tally.failures.len(), 1);
+        assert_eq!(tally.failures[0].message_id, "m-2");
+        assert!(tally.failures[0].reason.contains("throttled"));
+        assert_eq!(queues.queues.bodies(DLQ), ["body of late", "body of m-2"]);
+        assert!(queues.queues.all_visible(DLQ));
+    }
+
+    #[tokio::test]
+    async fn messages_that_keep_arriving_after_the_cutoff_do_not_keep_the_purge_going() {
+        let cutoff = Utc::now();
+        let queues = BusyQueues {
+            queues: dlq_around(cutoff, 12),
+            arriving: Some(cutoff + chrono::Duration::seconds(2)),
+            ..BusyQueues::default()
+        };
+
+        let progress = ProgressBar::hidden();
+        let purged = purge(&queues, DLQ, cutoff, &progress);
+        let tally = tokio::time::timeout(Duration::from_secs(10), purged)
+            .await
+            .expect("the purge ends");
+
+        assert_eq!(tally.deleted, 12);
+        let arrived = queues.arrived.load(std::sync::atomic::Ordering::SeqCst);
+        // Each was received once and left, as was the one there before the purge.
+        assert_eq!(tally.arrived_after_cutoff as usize, arrived + 1);
+        assert!(queues
+            .queues
+            .letters(DLQ)
+            .iter()
+            .all(|l| l.sent_at > Some(cutoff)));
+        assert_eq!(queues.queues.letters(DLQ).len(), arrived + 1);
+        assert!(queues.queues.all_visible(DLQ));
+    }
+
+    #[test]
+    fn a_purge_with_a_failure_exits_non_zero_and_says_what_it_left() {
+        let report = PurgeReport {
+            queue: "t-OrderAuditDLQ".to_owned(),
+            approximate_messages: 3,
+            cutoff: Utc::now(),
+            deleted: 2,
+            arrived_after_cutoff: 1,
+            failed: 1,
+            failures: vec![LetterFailure::of(
+                &letter("m-2", Utc::now()),
+                "no".to_owned(),
+            )],
+            aborted: None,
+        };
+        let mut text = Vec::new();
+        report.write_text(&mut text).expect("written");
+        let text = String::from_utf8(text).expect("utf-8");
+
+        assert_eq!(report.exit_code(), ExitCode::FAILURE);
+        assert!(
+            text.contains("deleted 2, left 1 that arrived after the cut-off, failed 1"),
+            "{text}"
+        );
+        assert!(!text.contains("60 seconds"), "{text}");
     }
 }

@@ -18,10 +18,8 @@ use shared::adapters::sqs_move_task::{self, NativeError, TaskReport};
 use shared::adapters::SqsQueues;
 use shared::ports::EventPublisher;
 
-use super::letter::LetterView;
-use super::safe_move::{
-    safe_move, Destination, MoveFailure, MovePlan, MoveTally, ToQueue, ToTopic,
-};
+use super::letter::{LetterFailure, LetterView};
+use super::safe_move::{safe_move, Destination, MovePlan, MoveTally, ToQueue, ToTopic};
 use crate::confirm::Confirm;
 use crate::error::{CtlError, Endpoint};
 use crate::output::{clip, or_dash, Report, Table};
@@ -73,7 +71,7 @@ pub struct RedriveReport {
     pub failed: u64,
     /// The native move task, when there was one.
     pub task: Option<TaskReport>,
-    pub failures: Vec<MoveFailure>,
+    pub failures: Vec<LetterFailure>,
     /// With `--dry-run`: the messages that would have moved.
     pub would_move: Vec<LetterView>,
     /// `--message-id`s no message in the DLQ answered to.

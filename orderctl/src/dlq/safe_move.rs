@@ -7,20 +7,19 @@
 //! id) — but no step can lose one. A message whose send failed is never
 //! deleted; it is made visible in the DLQ again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
-use serde::Serialize;
-use shared::domain::OrderId;
 use shared::event::OrderCreated;
 use shared::ports::{BackendError, EventPublisher, Letter, Queues, MAX_BATCH};
 use shared::telemetry::error_chain;
 use tokio::time::Instant;
 
-use super::letter::LetterView;
+use super::letter::{LetterFailure, LetterView};
+use super::scan::Scanner;
 
 /// How long a message being moved stays hidden: far longer than one send
 /// and one delete take, so that nobody else moves it meanwhile.
@@ -84,21 +83,13 @@ pub struct MoveTally {
     pub moved: u64,
     /// Seen but not asked for (`--message-id`), or newer than the move.
     pub skipped: u64,
-    pub failures: Vec<MoveFailure>,
+    pub failures: Vec<LetterFailure>,
     /// With `--dry-run`: the messages that would have moved.
     pub would_move: Vec<LetterView>,
     /// `--message-id`s no message in the DLQ answered to.
     pub not_found: Vec<String>,
     /// Why the move stopped early, if it did.
     pub aborted: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MoveFailure {
-    pub message_id: String,
-    pub order_id: Option<OrderId>,
-    pub reason: String,
 }
 
 /// Spaces calls `1/rate` seconds apart; no limit without a rate.
@@ -144,17 +135,13 @@ pub async fn safe_move<Q: Queues, D: Destination>(
         progress,
         tally: MoveTally::default(),
         pacer: Pacer::new(plan.rate),
-        seen: HashSet::new(),
-        held: HashMap::new(),
+        scanner: Scanner::new(queues, &plan.dlq_url, MOVE_HOLD).until(plan.cutoff),
         wanted: plan.message_ids.iter().cloned().collect(),
     };
-    if let Err(reason) = run.pass().await {
-        run.tally.aborted = Some(reason);
+    if let Err(error) = run.pass().await {
+        run.tally.aborted = Some(error_chain(&error));
     }
-    let handles: Vec<String> = run.held.into_values().collect();
-    if let Err(error) = queues.release(&plan.dlq_url, &handles).await {
-        tracing::warn!(error = %error_chain(&error), "messages left in the DLQ are visible again only after their hold");
-    }
+    run.scanner.release().await;
     let mut not_found: Vec<String> = run.wanted.into_iter().collect();
     not_found.sort();
     run.tally.not_found = not_found;
@@ -168,10 +155,8 @@ struct Run<'a, Q, D> {
     progress: &'a ProgressBar,
     tally: MoveTally,
     pacer: Pacer,
-    seen: HashSet<String>,
-    /// Messages received but left in the DLQ, to make visible at the end
-    /// (not before: the scan would receive them again and again).
-    held: HashMap<String, String>,
+    /// The DLQ, batch by batch; what stays in it is held until the end.
+    scanner: Scanner<'a, Q>,
     /// Asked-for ids not met yet.
     wanted: HashSet<String>,
 }
@@ -188,34 +173,22 @@ impl<Q: Queues, D: Destination> Run<'_, Q, D> {
             || (selective && self.wanted.is_empty())
     }
 
-    async fn pass(&mut self) -> Result<(), String> {
+    async fn pass(&mut self) -> Result<(), BackendError> {
         while !self.done() {
             let room = self
                 .plan
                 .max
                 .map_or(MAX_BATCH as u64, |max| max - self.taken());
             let batch = self
-                .queues
-                .receive(
-                    &self.plan.dlq_url,
-                    room.min(MAX_BATCH as u64) as usize,
-                    MOVE_HOLD,
-                )
-                .await
-                .map_err(|e| error_chain(&e))?;
-            let mut new = false;
-            for letter in batch {
-                if !self.seen.insert(letter.message_id.clone()) {
-                    // Its hold ran out while we paged on: hold it again.
-                    self.held.insert(letter.message_id, letter.receipt_handle);
-                    continue;
-                }
-                new = true;
-                self.consider(letter).await;
-            }
-            // Nothing visible that we have not looked at: the DLQ is done.
-            if !new {
+                .scanner
+                .next_batch(room.min(MAX_BATCH as u64) as usize)
+                .await?;
+            // None: nothing older than the move left that we have not looked at.
+            let Some(batch) = batch else {
                 break;
+            };
+            for letter in batch {
+                self.consider(letter).await;
             }
         }
         Ok(())
@@ -224,7 +197,7 @@ impl<Q: Queues, D: Destination> Run<'_, Q, D> {
     async fn consider(&mut self, letter: Letter) {
         if self.done() {
             // The rest of a batch received before the last wanted one.
-            self.held.insert(letter.message_id, letter.receipt_handle);
+            self.scanner.leave(&letter);
             return;
         }
         let selective = !self.plan.message_ids.is_empty();
@@ -236,10 +209,10 @@ impl<Q: Queues, D: Destination> Run<'_, Q, D> {
             .collect();
         // A named message moves however new it is: each name moves once,
         // so it cannot keep the move going.
-        let newer = !selective && letter.sent_at.is_some_and(|at| at > self.plan.cutoff);
+        let newer = !selective && self.scanner.is_newer(&letter);
         if (selective && named.is_empty()) || newer {
             self.tally.skipped += 1;
-            self.held.insert(letter.message_id, letter.receipt_handle);
+            self.scanner.leave(&letter);
             return;
         }
         for id in named {
@@ -247,7 +220,7 @@ impl<Q: Queues, D: Destination> Run<'_, Q, D> {
         }
         if self.plan.dry_run {
             self.tally.would_move.push(LetterView::of(&letter));
-            self.held.insert(letter.message_id, letter.receipt_handle);
+            self.scanner.leave(&letter);
         } else {
             self.pacer.wait().await;
             self.move_one(letter).await;
@@ -256,16 +229,11 @@ impl<Q: Queues, D: Destination> Run<'_, Q, D> {
     }
 
     async fn move_one(&mut self, letter: Letter) {
-        let failure = |reason: String| MoveFailure {
-            message_id: letter.message_id.clone(),
-            order_id: letter.order_id(),
-            reason,
-        };
+        let failure = |reason: String| LetterFailure::of(&letter, reason);
         if let Err(error) = self.destination.put(&letter).await {
             let reason = format!("not sent, left in the DLQ: {}", error_chain(&error));
             self.tally.failures.push(failure(reason));
-            self.held
-                .insert(letter.message_id.clone(), letter.receipt_handle.clone());
+            self.scanner.leave(&letter);
             return;
         }
         match self

@@ -1,20 +1,132 @@
-//! Reading a queue without consuming it.
+//! Going through a queue batch by batch without losing track.
 //!
 //! SQS has no "peek": a receive hides what it returns. A receive with a
 //! visibility timeout of 0 would hide nothing, but then every receive may
-//! return the same first messages and the scan never gets past them. So the
-//! scan hides each message for [`PEEK_HOLD`] while it pages on, and makes
-//! every one visible again as soon as it is done — whatever happened. If
-//! orderctl dies mid-scan, the hold simply runs out.
+//! return the same first messages and the scan never gets past them. So a
+//! [`Scanner`] hides each message it receives for a while (its hold) as it
+//! pages on, and makes every one left in the queue visible again once it is
+//! done — whatever happened. If orderctl dies mid-scan, the hold simply runs
+//! out.
+//!
+//! [`peek`] leaves every message in the queue; the safe move and the purge
+//! delete some as they go, and with a cut-off leave what entered the queue
+//! after it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use shared::ports::{BackendError, Letter, Queues, MAX_BATCH};
+use shared::telemetry::error_chain;
 
 /// Long enough to page through a few hundred messages without meeting the
 /// first ones again; short enough that a crashed scan delays nothing much.
 pub const PEEK_HOLD: Duration = Duration::from_secs(30);
+
+/// How many receives in a row may bring no message sent before the cut-off
+/// before a scan with one ends. SQS answers with a sample of the visible
+/// messages: one answer of only newer (or already seen) messages does not
+/// prove that no older one is left, but a few in a row do. The newer ones
+/// stay hidden meanwhile, so they cannot keep the scan going.
+const PATIENCE: u32 = 3;
+
+/// Receives a queue's messages batch by batch, each message once, and holds
+/// the ones left in the queue until [`Scanner::release`].
+#[derive(Debug)]
+pub struct Scanner<'a, Q> {
+    queues: &'a Q,
+    queue_url: &'a str,
+    hold: Duration,
+    cutoff: Option<DateTime<Utc>>,
+    patience: u32,
+    /// Receives in a row that brought nothing to work on.
+    quiet: u32,
+    seen: HashSet<String>,
+    /// The newest receipt of each message left in the queue: only it can
+    /// change the visibility.
+    held: HashMap<String, String>,
+}
+
+impl<'a, Q: Queues> Scanner<'a, Q> {
+    /// A scan that hides what it receives for `hold`, and ends at the first
+    /// receive that brings no message it has not seen.
+    pub fn new(queues: &'a Q, queue_url: &'a str, hold: Duration) -> Self {
+        Scanner {
+            queues,
+            queue_url,
+            hold,
+            cutoff: None,
+            patience: 1,
+            quiet: 0,
+            seen: HashSet::new(),
+            held: HashMap::new(),
+        }
+    }
+
+    /// The same scan for the messages that entered the queue at or before
+    /// `cutoff`: it ends once a few receives in a row (`PATIENCE`) brought
+    /// none of them that it had not seen.
+    pub fn until(self, cutoff: DateTime<Utc>) -> Self {
+        Scanner {
+            cutoff: Some(cutoff),
+            patience: PATIENCE,
+            ..self
+        }
+    }
+
+    /// Whether `letter` entered the queue after the cut-off (SQS's
+    /// `SentTimestamp`). One whose time SQS did not give counts as before.
+    pub fn is_newer(&self, letter: &Letter) -> bool {
+        self.cutoff
+            .is_some_and(|cutoff| letter.sent_at.is_some_and(|at| at > cutoff))
+    }
+
+    /// Up to `max` (at most 10) messages not received before — none when a
+    /// receive brought only messages seen already — or `None` once the scan
+    /// is over. Each is hidden for the hold; [`Scanner::leave`] the ones that
+    /// stay in the queue.
+    pub async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<Letter>>, BackendError> {
+        if self.quiet >= self.patience {
+            return Ok(None);
+        }
+        let batch = self
+            .queues
+            .receive(self.queue_url, max.min(MAX_BATCH), self.hold)
+            .await?;
+        let mut new = Vec::new();
+        for letter in batch {
+            if self.seen.insert(letter.message_id.clone()) {
+                new.push(letter);
+            } else {
+                // Its hold ran out while we paged on: hold it again.
+                self.leave(&letter);
+            }
+        }
+        let progress = new.iter().any(|letter| !self.is_newer(letter));
+        self.quiet = if progress { 0 } else { self.quiet + 1 };
+        Ok(Some(new))
+    }
+
+    /// Leaves `letter` in the queue, hidden until the scan is released (not
+    /// before: the scan would receive it again and again).
+    pub fn leave(&mut self, letter: &Letter) {
+        self.held
+            .insert(letter.message_id.clone(), letter.receipt_handle.clone());
+    }
+
+    /// Makes every message left in the queue visible again. Should that
+    /// fail, they show when their hold ends; the failure is only logged.
+    pub async fn release(self) {
+        let handles: Vec<String> = self.held.into_values().collect();
+        if let Err(error) = self.queues.release(self.queue_url, &handles).await {
+            tracing::warn!(
+                error = %error_chain(&error),
+                "messages left in the queue are visible again in at most {}s",
+                self.hold.as_secs()
+            );
+        }
+    }
+}
 
 /// What a scan saw.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,48 +143,27 @@ pub async fn peek<Q: Queues>(
     queue_url: &str,
     max: usize,
 ) -> Result<Scan, BackendError> {
+    let mut scanner = Scanner::new(queues, queue_url, PEEK_HOLD);
     let mut letters: Vec<Letter> = Vec::new();
-    // The newest receipt of each message: only it can change the visibility.
-    let mut receipts: HashMap<String, String> = HashMap::new();
-    let scanned = page(queues, queue_url, max, &mut letters, &mut receipts).await;
-    let handles: Vec<String> = receipts.into_values().collect();
-    if let Err(error) = queues.release(queue_url, &handles).await {
-        tracing::warn!(
-            error = %shared::telemetry::error_chain(&error),
-            "peeked messages are visible again in at most {}s",
-            PEEK_HOLD.as_secs()
-        );
-    }
+    let scanned = page(&mut scanner, max, &mut letters).await;
+    scanner.release().await;
     let complete = scanned?;
     Ok(Scan { letters, complete })
 }
 
 async fn page<Q: Queues>(
-    queues: &Q,
-    queue_url: &str,
+    scanner: &mut Scanner<'_, Q>,
     max: usize,
     letters: &mut Vec<Letter>,
-    receipts: &mut HashMap<String, String>,
 ) -> Result<bool, BackendError> {
     while letters.len() < max {
-        let want = (max - letters.len()).min(MAX_BATCH);
-        let batch = queues.receive(queue_url, want, PEEK_HOLD).await?;
-        if batch.is_empty() {
+        // None: nothing visible that the scan has not seen.
+        let Some(batch) = scanner.next_batch(max - letters.len()).await? else {
             return Ok(true);
-        }
-        let mut new = false;
+        };
         for letter in batch {
-            let seen = receipts
-                .insert(letter.message_id.clone(), letter.receipt_handle.clone())
-                .is_some();
-            if !seen {
-                new = true;
-                letters.push(letter);
-            }
-        }
-        // Only messages seen before: their hold ran out, the rest is hidden.
-        if !new {
-            return Ok(true);
+            scanner.leave(&letter);
+            letters.push(letter);
         }
     }
     Ok(false)
