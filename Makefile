@@ -58,7 +58,7 @@ help:
 	@echo "make sam-build   sam build (cargo-lambda, release) into infra/.aws-sam, ENV=dev|staging|prod"
 	@echo "make deploy      sam build + sam deploy --config-env ENV (dev|staging|prod; infra/README.md)"
 	@echo "make bench       release build, then speed and size against moto; report in target/bench/report.json"
-	@echo "make soak        600 orders while 10% of AWS calls fail and workers are killed; report in target/soak/report.json"
+	@echo "make soak        the fleet under failing calls, killed workers, SES throttling, hung calls, a slow SNS and an SNS outage; reports in target/soak/"
 	@echo "make fmt    cargo fmt"
 	@echo "make venv   install moto and cfn-lint into .venv (done once, on demand)"
 
@@ -151,11 +151,14 @@ bench: venv
 	$(CARGO) build --release --workspace --bins
 	$(CARGO) bench -p fleet-tests --bench fleet
 
-# The fleet under faults (tests/tests/soak.rs): `make test` runs 80 orders;
-# this runs 600 and shows the table. SOAK_SEED=<n> replays a run's faults.
-SOAK_ORDERS ?= 600
+# The fleet under production's failure modes (tests/tests/soak.rs): failing
+# calls and killed workers (600 orders), SES throttled to 2 sends/s (150), hung
+# claim completions (40), every SNS publish 4 s slow (60), an SNS outage that
+# leaves 1,000 orders to the relay. `make test` runs each short. Each table is
+# printed and written to target/soak/<scenario>.json; SOAK_SEED=<n> replays a
+# run's faults, SOAK_ORDERS=<n> sets every scenario's size.
 soak: venv build
-	SOAK_ORDERS=$(SOAK_ORDERS) $(CARGO) test -p fleet-tests --test soak -- --nocapture
+	SOAK_FULL=1 $(CARGO) test -p fleet-tests --test soak -- --nocapture
 
 fmt:
 	$(CARGO) fmt --all

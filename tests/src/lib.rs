@@ -11,9 +11,11 @@
 //! - [`process`]: a fleet binary as a child process, stopped with the test.
 //! - [`runtime_api`]: a stand-in Lambda Runtime API, to run a binary in Lambda mode;
 //!   [`lambda`]: a function of the template run as Lambda would, and its events.
-//! - [`fault_proxy`]: [`FaultProxy`], between the binaries and moto, failing a
-//!   seeded share of AWS calls before or after moto executes them.
+//! - [`fault_proxy`]: [`FaultProxy`], between the binaries and moto: a seeded
+//!   share of AWS calls failed before or after moto executes them, and
+//!   throttled, slow, unavailable or hung calls by operation.
 //! - [`mobile`]: the mobile app's retry policy, for posting orders as it does.
+//! - [`publish_ceiling`]: moto's own `PublishBatch` rate, the relay's limit.
 //! - [`binary`], [`repo_root`]: where the workspace's binaries and files are.
 
 pub mod app;
@@ -23,6 +25,7 @@ pub mod local_aws;
 pub mod mobile;
 pub mod probes;
 pub mod process;
+pub mod publish_ceiling;
 pub mod runtime_api;
 pub mod stack;
 

@@ -67,6 +67,8 @@ impl Attempt {
 pub struct Submission {
     pub idempotency_key: String,
     pub attempts: Vec<Attempt>,
+    /// How long each attempt took, in milliseconds, in order.
+    pub latencies_ms: Vec<u64>,
 }
 
 impl Submission {
@@ -103,12 +105,15 @@ impl MobileApp {
     /// Posts `body` under `key` by the app's policy; `rng` draws the jitter.
     pub async fn submit(&self, body: &str, key: &str, rng: &mut fastrand::Rng) -> Submission {
         let mut attempts = Vec::with_capacity(ATTEMPTS);
+        let mut latencies_ms = Vec::with_capacity(ATTEMPTS);
         for attempt in 0..ATTEMPTS {
             if let Some(wait) = attempt.checked_sub(1).and_then(|i| BACKOFF.get(i)) {
                 let jitter = rng.u64(..=JITTER.as_millis().try_into().unwrap_or(u64::MAX));
                 tokio::time::sleep(*wait + Duration::from_millis(jitter)).await;
             }
+            let started = std::time::Instant::now();
             let outcome = self.attempt(body, key).await;
+            latencies_ms.push(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
             let again = outcome.is_retryable();
             attempts.push(outcome);
             if !again {
@@ -118,6 +123,7 @@ impl MobileApp {
         Submission {
             idempotency_key: key.to_owned(),
             attempts,
+            latencies_ms,
         }
     }
 

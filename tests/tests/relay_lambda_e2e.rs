@@ -1,11 +1,14 @@
-//! The outbox relay in Lambda mode: the real binary under a stand-in for the
-//! Lambda Runtime API, invoked by a scheduled event, publishes an order that
-//! order-api stored but could not publish — once, with the order's own event
-//! id — and logs the `backlogAgeSeconds` the template's metric filter reads.
+//! The outbox relay, the real binary: in Lambda mode under a stand-in for
+//! the Lambda Runtime API, invoked by a scheduled event, it publishes an
+//! order that order-api stored but could not publish — once, with the
+//! order's own event id — and logs the `backlogAgeSeconds` the template's
+//! metric filter reads; in local mode, an unreadable entry of the backlog
+//! does not hold up the orders behind it.
 
 use std::time::Duration;
 
-use fleet_tests::probes::{drain, PATIENCE};
+use aws_sdk_dynamodb::types::AttributeValue;
+use fleet_tests::probes::{drain, eventually, PATIENCE};
 use fleet_tests::process::FleetProcess;
 use fleet_tests::runtime_api::{AnswerKind, RuntimeApi};
 use fleet_tests::{LocalAws, Stack};
@@ -161,5 +164,73 @@ async fn a_scheduled_invocation_publishes_the_outbox_and_logs_the_backlogs_age()
             .iter()
             .any(|d| d["OutboxBacklogAgeSeconds"] == 0.0),
         "the backlog's age, 0 once it is empty: {documents:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_entry_in_the_backlog_is_skipped_and_the_orders_behind_it_are_published() {
+    let local = LocalAws::shared();
+    let stack = Stack::create(local).await;
+    let dynamodb = local.dynamodb();
+    // In every shard, ahead of the real orders: an entry whose id is no
+    // order id, and one whose item is no order.
+    let long_ago =
+        shared::domain::iso8601::format(&(chrono::Utc::now() - chrono::Duration::hours(1)));
+    for shard in 0..shared::ports::OUTBOX_SHARDS {
+        for (order_id, note) in [
+            (format!("not-an-order-{shard}"), "a bad id"),
+            (Uuid::new_v4().to_string(), "no order at all"),
+        ] {
+            dynamodb
+                .put_item()
+                .table_name(&stack.orders_table)
+                .item("OrderId", AttributeValue::S(order_id))
+                .item(
+                    "OutboxPending",
+                    AttributeValue::S(format!("PENDING#{shard}")),
+                )
+                .item("CreatedAt", AttributeValue::S(long_ago.clone()))
+                .item("Note", AttributeValue::S(note.to_owned()))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("storing a broken entry: {e}"));
+        }
+    }
+    let mut behind = Vec::new();
+    for _ in 0..5 {
+        behind.push(stored_unpublished(local, &stack, Duration::from_secs(90)).await);
+    }
+
+    let started = std::time::Instant::now();
+    let relay = FleetProcess::start(
+        "outbox-relay",
+        &stack,
+        &[("RELAY_INTERVAL_SECONDS", "1".to_owned())],
+    );
+    let orders = DynamoDbOrderRepository::new(local.dynamodb(), &stack.orders_table);
+    eventually("the five orders published", &[&relay], || async {
+        for record in &behind {
+            let stored = orders.get(record.order.order_id).await.ok().flatten()?;
+            if !stored.published {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "published within a minute: {:?}",
+        started.elapsed()
+    );
+    let log = relay.log();
+    assert!(
+        log.contains("OrderId=not-an-order-"),
+        "the skipped entry is logged with its key:\n{log}"
+    );
+    assert!(
+        log.contains("unreadable=64"),
+        "every broken entry counted:\n{log}"
     );
 }

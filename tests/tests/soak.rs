@@ -1,20 +1,25 @@
-//! The fleet under faults: `make soak` (600 orders), and a short run in `make test`.
+//! The fleet under production's failure modes: `make soak` (each scenario
+//! at full size), and a short run of each in `make test`.
 //!
 //! The real binaries — one order-api, two email-workers, two audit-workers and
-//! the outbox relay — reach moto through a [`FaultProxy`] that fails a seeded
-//! share of their AWS calls (10%: half answered 503 before moto, half executed
-//! and their reply dropped). Eight clients post valid orders by the mobile
-//! app's retry policy; a third of the way in, one worker of each kind is
-//! SIGKILLed and not restarted. Then the test waits (bounded) until every
-//! accepted order is stored, published, audited and emailed, replays every
-//! accepted key once, and holds the fleet to the design's promise: 0 refused,
-//! 0 lost, 0 created twice, 0 duplicate audit rows, 0 orders needing an
-//! operator, 0 transient failures dead-lettered, and no more duplicate emails
-//! than the injected faults explain.
+//! the outbox relay — reach moto through a [`FaultProxy`]. Each scenario
+//! (`soak_support::scenario`) sets its faults on the proxy: a seeded share
+//! of calls failing or losing their reply with workers SIGKILLed, SES
+//! throttling, hung DynamoDB calls, a slow SNS, an SNS outage that leaves a
+//! backlog. Eight clients post valid orders by the mobile app's retry
+//! policy; then the test waits (bounded) until every accepted order is
+//! stored, published, audited and emailed, replays every accepted key once,
+//! and holds the fleet to the design's promise: 0 refused, 0 lost, 0
+//! created twice, 0 duplicate audit rows, 0 orders needing an operator, 0
+//! transient failures dead-lettered, no more duplicate emails than the
+//! injected faults explain — and the scenario's own (POST's p95, the
+//! backlog's drain).
 //!
-//! `SOAK_ORDERS` (default 80), `SOAK_SEED` (printed, to replay a run),
-//! `SOAK_FAILURE_RATE` (default 0.1). The report is printed (`--nocapture`
-//! shows it) and written to `target/soak/report.json`.
+//! The scenarios run one at a time (they share one moto, and measure it).
+//! `SOAK_FULL=1` for the full sizes, `SOAK_ORDERS` to set every scenario's
+//! size, `SOAK_SEED` (printed) to replay a run, `SOAK_FAILURE_RATE` to
+//! change the failing-calls scenario's rate. Each report is printed
+//! (`--nocapture` shows it) and written to `target/soak/<scenario>.json`.
 
 // The report is what `make soak` is for.
 #![allow(clippy::print_stdout)]
@@ -26,89 +31,127 @@ use std::time::{Duration, Instant};
 use fleet_tests::fault_proxy::{FaultSettings, OperationCounts};
 use fleet_tests::mobile::{Attempt, MobileApp};
 use fleet_tests::probes::depth;
+use fleet_tests::publish_ceiling::publish_ceiling;
 use fleet_tests::{FaultProxy, LocalAws, Stack};
 use soak_support::census::{dead_letters, Census};
 use soak_support::clients::{post_orders, replay, Posted, CLIENTS};
 use soak_support::fleet::{Fleet, VISIBILITY_TIMEOUT_SECONDS, WORKER_TIMEOUT_SECONDS};
-use soak_support::report::{Figures, LostOrder, Proxy, Refusal, Report, Run, Settling, Timing};
+use soak_support::report::{
+    Drain, Figures, LostOrder, Proxy, Refusal, Report, Run, Settling, Timing,
+};
+use soak_support::scenario::{DuringPosting, Scenario};
 
-const DEFAULT_ORDERS: usize = 80;
 const DEFAULT_SEED: u64 = 20_240_501;
-/// How long the fleet has, after the last post, to finish every order. The
-/// short run waits less, to stay within `make test`'s budget (3 minutes).
-const SETTLE_SHORT: Duration = Duration::from_secs(120);
-const SETTLE_FULL: Duration = Duration::from_secs(180);
 /// Counting mail makes moto serialize its whole state: not on every poll.
 const MAIL_EVERY: Duration = Duration::from_secs(15);
+/// The relay's calls in flight, which moto's ceiling is measured with too.
+const RELAY_IN_FLIGHT: usize = 16;
 
-#[derive(Debug)]
-struct Settings {
-    orders: usize,
-    seed: u64,
-    failure_rate: f64,
-}
-
-impl Settings {
-    fn from_env() -> Settings {
-        fn var<T: std::str::FromStr>(name: &str, default: T) -> T
-        where
-            T::Err: std::fmt::Display,
-        {
-            match std::env::var(name) {
-                Ok(value) if !value.trim().is_empty() => value
-                    .trim()
-                    .parse()
-                    .unwrap_or_else(|e| panic!("{name}={value}: {e}")),
-                _ => default,
-            }
-        }
-        Settings {
-            orders: var("SOAK_ORDERS", DEFAULT_ORDERS),
-            seed: var("SOAK_SEED", DEFAULT_SEED),
-            failure_rate: var("SOAK_FAILURE_RATE", 0.1),
-        }
-    }
-
-    fn settle(&self) -> Duration {
-        if self.orders > DEFAULT_ORDERS {
-            SETTLE_FULL
-        } else {
-            SETTLE_SHORT
-        }
-    }
-}
+/// One scenario at a time: they share one moto, and some measure it.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn valid_orders_are_accepted_once_and_never_lost_while_aws_calls_fail_and_workers_die() {
-    let settings = Settings::from_env();
+    soak(Scenario::failing_calls_and_killed_workers()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_order_is_emailed_once_and_nothing_dead_lettered_while_ses_throttles() {
+    soak(Scenario::ses_throttled()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_claim_completion_is_retried_and_its_customer_gets_one_email() {
+    soak(Scenario::hung_claim_completions()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_answers_within_a_second_and_a_half_while_every_publish_takes_four() {
+    soak(Scenario::slow_sns()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backlog_of_an_sns_outage_is_drained_within_a_minute_of_its_end() {
+    soak(Scenario::sns_outage()).await;
+}
+
+fn seed() -> u64 {
+    std::env::var("SOAK_SEED")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_SEED)
+}
+
+fn failure_rate(scenario: &Scenario) -> f64 {
+    if scenario.failure_rate == 0.0 {
+        return 0.0;
+    }
+    std::env::var("SOAK_FAILURE_RATE")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(scenario.failure_rate)
+}
+
+/// How long the fleet has, after the last post, to finish every order.
+fn settle_for(orders: usize) -> Duration {
+    Duration::from_secs(120 + orders as u64 / 5)
+}
+
+async fn soak(scenario: Scenario) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let (orders, seed, failure_rate) = (scenario.size(), seed(), failure_rate(&scenario));
     let began = Instant::now();
     let local = LocalAws::shared();
+    // moto's ceiling, measured first on a stack of its own, while nothing
+    // else asks anything of it.
+    let ceiling = match scenario.drain_limit {
+        Some(_) => {
+            let scratch = Stack::create(local).await;
+            Some(publish_ceiling(local, &scratch, orders, RELAY_IN_FLIGHT).await)
+        }
+        None => None,
+    };
     let stack = Stack::create_with_visibility(local, VISIBILITY_TIMEOUT_SECONDS).await;
-    let proxy = FaultProxy::start(
-        local.endpoint(),
-        FaultSettings {
-            seed: settings.seed,
-            failure_rate: settings.failure_rate,
-        },
-    )
-    .await;
-    let mut fleet = Fleet::start(&stack, proxy.endpoint());
+    let proxy = FaultProxy::start(local.endpoint(), FaultSettings { seed, failure_rate }).await;
+    (scenario.setup)(&proxy);
+    let env: Vec<(&'static str, String)> = scenario
+        .env
+        .iter()
+        .map(|(k, v)| (*k, (*v).to_owned()))
+        .collect();
+    let mut fleet = Fleet::start(&stack, proxy.endpoint(), &env);
     let app = MobileApp::new(&fleet.app.address);
     let startup = began.elapsed();
 
+    if scenario.during_posting == DuringPosting::SnsOutage {
+        proxy.outage("SNS.", true);
+    }
     let first_post = Instant::now();
-    let (posted, killed_after) =
-        post_orders(&app, &stack, settings.orders, settings.seed, &mut fleet).await;
+    let (posted, killed_after) = post_orders(
+        &app,
+        &stack,
+        orders,
+        seed,
+        &mut fleet,
+        scenario.kill_workers,
+    )
+    .await;
     let posting = first_post.elapsed();
     let accepted: Vec<&Posted> = posted.iter().filter(|p| p.submission.accepted()).collect();
+    let drain = match (scenario.during_posting, ceiling, scenario.drain_limit) {
+        (DuringPosting::SnsOutage, Some(ceiling), Some(limit)) => {
+            Some(drain(local, &stack, &proxy, ceiling, limit).await)
+        }
+        _ => None,
+    };
 
     let last_post = Instant::now();
-    let deadline = last_post + settings.settle();
+    let deadline = last_post + settle_for(orders);
     let settled = settle(local, &stack, &accepted, fleet.relay.is_some(), deadline).await;
     let settling = last_post.elapsed();
     let run = first_post.elapsed();
 
-    let (two_ids, replays_refused) = replay(&app, settings.seed, &accepted).await;
+    let (two_ids, replays_refused) = replay(&app, seed, &accepted).await;
     let mut census = Census::take(local, &stack).await;
     census.count_mail(local, &stack.env).await;
     let letters = dead_letters(local, &stack).await;
@@ -126,6 +169,17 @@ async fn valid_orders_are_accepted_once_and_never_lost_while_aws_calls_fail_and_
         .collect();
     let refused: Vec<&Posted> = posted.iter().filter(|p| !p.submission.accepted()).collect();
     let counts = proxy.counts();
+    let mut latencies: Vec<u64> = posted
+        .iter()
+        .flat_map(|p| p.submission.latencies_ms.iter().copied())
+        .collect();
+    latencies.sort_unstable();
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(0)
+    };
     let figures = Figures {
         posted: posted.len(),
         accepted: accepted.len(),
@@ -159,13 +213,21 @@ async fn valid_orders_are_accepted_once_and_never_lost_while_aws_calls_fail_and_
             .map_or(0, |c: &OperationCounts| c.dropped_after),
         email_workers_killed: fleet.email_workers_killed(),
         processes_died: fleet.died_on_their_own(),
+        post_p50_ms: percentile(0.50),
+        post_p95_ms: percentile(0.95),
+        post_max_ms: latencies.last().copied().unwrap_or(0),
+        post_p95_limit_ms: scenario
+            .post_p95_limit
+            .map(|l| u64::try_from(l.as_millis()).unwrap_or(u64::MAX)),
+        drain,
     };
     let report = Report {
         run: Run {
-            seed: settings.seed,
-            orders: settings.orders,
+            scenario: scenario.name.to_owned(),
+            seed,
+            orders,
             clients: CLIENTS,
-            failure_rate: settings.failure_rate,
+            failure_rate,
             visibility_timeout_seconds: VISIBILITY_TIMEOUT_SECONDS,
             worker_timeout_seconds: WORKER_TIMEOUT_SECONDS,
             fleet: fleet.names(),
@@ -198,7 +260,7 @@ async fn valid_orders_are_accepted_once_and_never_lost_while_aws_calls_fail_and_
     };
 
     println!("{}", report.render());
-    let path = report_path();
+    let path = report_path(scenario.name);
     match report.write(&path) {
         Ok(()) => println!("soak: wrote {}", path.display()),
         Err(e) => println!("soak: cannot write the report: {e}"),
@@ -206,12 +268,41 @@ async fn valid_orders_are_accepted_once_and_never_lost_while_aws_calls_fail_and_
     let failures = report.failures();
     assert!(
         failures.is_empty(),
-        "the fleet broke its promise under faults (SOAK_SEED={} SOAK_ORDERS={} replays this run):\n  - {}\n{}",
-        settings.seed,
-        settings.orders,
+        "the fleet broke its promise under \"{}\" (SOAK_SEED={seed} SOAK_ORDERS={orders} replays this run):\n  - {}\n{}",
+        scenario.name,
         failures.join("\n  - "),
         fleet.log_tails()
     );
+}
+
+/// Ends the SNS outage and times the relay's drain of the backlog it left:
+/// from SNS's return until no order is unpublished, or twice the limit.
+async fn drain(
+    local: &LocalAws,
+    stack: &Stack,
+    proxy: &FaultProxy,
+    ceiling: f64,
+    limit: Duration,
+) -> Drain {
+    let backlog = Census::take(local, stack).await.unpublished();
+    proxy.outage("SNS.", false);
+    let back = Instant::now();
+    let seconds = loop {
+        if Census::take(local, stack).await.unpublished() == 0 {
+            break Some(back.elapsed().as_secs_f64());
+        }
+        if back.elapsed() > limit * 2 {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    Drain {
+        backlog,
+        seconds,
+        limit_seconds: limit.as_secs_f64(),
+        orders_per_second: seconds.map_or(0.0, |s| backlog as f64 / s.max(f64::EPSILON)),
+        ceiling_per_second: ceiling,
+    }
 }
 
 /// Waits until every accepted order is stored, published, audited and
@@ -282,13 +373,17 @@ async fn settle(
     }
 }
 
-/// `target/soak/report.json`, next to `target/debug`.
-fn report_path() -> std::path::PathBuf {
+/// `target/soak/<scenario>.json`, next to `target/debug`.
+fn report_path(scenario: &str) -> std::path::PathBuf {
     let debug = fleet_tests::binary("order-api");
+    let file: String = scenario
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     debug
         .parent()
         .and_then(|d| d.parent())
         .map_or_else(std::env::temp_dir, |t| t.to_owned())
         .join("soak")
-        .join("report.json")
+        .join(format!("{file}.json"))
 }

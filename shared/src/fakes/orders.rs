@@ -143,6 +143,13 @@ impl Outbox for InMemoryOrderRepository {
         })
     }
 
+    async fn mark_many_published(&self, ids: &[OrderId]) -> Result<(), RepositoryError> {
+        for id in ids {
+            self.mark_published(*id).await?;
+        }
+        Ok(())
+    }
+
     async fn get_many(&self, ids: &[OrderId]) -> Result<Vec<Fetched>, RepositoryError> {
         self.check("get_many")?;
         let orders = self.orders.lock().map_err(|_| unavailable("get_many"))?;

@@ -47,12 +47,12 @@ pub struct RelaySettings {
 }
 
 impl RelaySettings {
-    /// Pages of 100, eight batches in flight.
+    /// Pages of 100, sixteen batches in flight.
     pub fn with_grace(grace: Duration) -> RelaySettings {
         RelaySettings {
             grace,
             page_size: 100,
-            in_flight: 8,
+            in_flight: 16,
         }
     }
 }

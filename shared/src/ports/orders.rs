@@ -122,6 +122,11 @@ pub trait Outbox: OrderRepository {
         &self,
         ids: &[OrderId],
     ) -> impl Future<Output = Result<Vec<Fetched>, RepositoryError>> + Send;
+    /// Marks up to [`MAX_PUBLISH_BATCH`] stored orders published at once.
+    fn mark_many_published(
+        &self,
+        ids: &[OrderId],
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
 }
 
 /// SNS's largest batch (`PublishBatch`).
@@ -177,6 +182,12 @@ impl<T: Outbox> Outbox for std::sync::Arc<T> {
         ids: &[OrderId],
     ) -> impl Future<Output = Result<Vec<Fetched>, RepositoryError>> + Send {
         T::get_many(self, ids)
+    }
+    fn mark_many_published(
+        &self,
+        ids: &[OrderId],
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
+        T::mark_many_published(self, ids)
     }
 }
 

@@ -12,7 +12,8 @@
 //! `report.partial.json`, so that it never replaces a whole run's figures.
 //!
 //! Sizes: `BENCH_REQUESTS` (HTTP requests per run, 200), `BENCH_EVENTS`
-//! (events through the workers, 200), `BENCH_COLD_STARTS` (runs per binary, 21).
+//! (events through the workers, 200), `BENCH_COLD_STARTS` (runs per binary, 21),
+//! `BENCH_BACKLOG` (orders the relay drains, 1000).
 //!
 //! # Layout
 //!
@@ -21,6 +22,7 @@
 //! - [`workers`]: 3, both workers' throughput against moto.
 //! - [`size`]: 4, the release binaries and the bootstrap zips.
 //! - [`cold_start`]: 5, Lambda mode, from start to the first poll of the Runtime API.
+//! - [`relay`]: 6, the outbox relay draining a backlog against moto's publish ceiling.
 //! - [`ceiling`]: moto's own ceiling for the calls of sections 2 and 3.
 //!
 //! Figures the issue sets a goal for carry it, are marked met or NOT MET,
@@ -35,6 +37,7 @@ mod ceiling;
 mod cold_start;
 mod edge;
 mod http;
+mod relay;
 mod report;
 mod size;
 mod stats;
@@ -52,13 +55,13 @@ use fleet_tests::{LocalAws, Stack};
 use report::{Machine, Report};
 
 /// Every section, in the order they print.
-const SECTIONS: [&str; 5] = ["edge", "http", "workers", "size", "cold_start"];
+const SECTIONS: [&str; 6] = ["edge", "http", "workers", "size", "cold_start", "relay"];
 /// The order they run: those that load moto last, since moto stays busy a
 /// while after them (a stopped worker's long poll lives on for up to 20 s),
 /// which would slow the workers' cold starts (their first SQS calls).
-const RUN_ORDER: [&str; 5] = ["edge", "size", "cold_start", "http", "workers"];
+const RUN_ORDER: [&str; 6] = ["edge", "size", "cold_start", "http", "relay", "workers"];
 /// The sections that talk to moto.
-const ON_MOTO: [&str; 3] = ["http", "workers", "cold_start"];
+const ON_MOTO: [&str; 4] = ["http", "workers", "cold_start", "relay"];
 
 fn main() -> ExitCode {
     // cargo passes `--bench`; any other argument names a section to run.
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
             "edge" => edge::run(),
             "http" => runtime.block_on(http::run(moto(), knob("BENCH_REQUESTS", 200))),
             "workers" => runtime.block_on(workers::run(moto(), knob("BENCH_EVENTS", 200))),
+            "relay" => runtime.block_on(relay::run(moto(), knob("BENCH_BACKLOG", 1000))),
             "size" => size::run(&release, &target),
             "cold_start" => runtime.block_on(async {
                 // The binaries need a stack's settings; the workers resolve its queues.

@@ -22,14 +22,16 @@ pub struct Posted {
 }
 
 /// Posts every order from [`CLIENTS`] concurrent clients by the app's policy;
-/// once a third have been posted, kills one worker of each kind. Returns the
-/// orders as posted and how many had been posted at the kill.
+/// with `kill`, once a third have been posted, kills one worker of each
+/// kind. Returns the orders as posted and how many had been posted at the
+/// kill (0 without one).
 pub async fn post_orders(
     app: &MobileApp,
     stack: &Stack,
     orders: usize,
     seed: u64,
     fleet: &mut Fleet,
+    kill: bool,
 ) -> (Vec<Posted>, usize) {
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
@@ -57,7 +59,7 @@ pub async fn post_orders(
         .collect();
 
     let kill_at = orders / 3;
-    let mut killed_after = None;
+    let mut killed_after = (!kill).then_some(0);
     while !clients.iter().all(|c| c.is_finished()) {
         if killed_after.is_none() && done.load(Ordering::SeqCst) >= kill_at {
             killed_after = Some(done.load(Ordering::SeqCst));

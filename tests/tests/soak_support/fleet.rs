@@ -31,14 +31,18 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// Starts everything with `AWS_ENDPOINT_URL` set to `aws` (the proxy).
-    pub fn start(stack: &Stack, aws: &str) -> Fleet {
+    /// Starts everything with `AWS_ENDPOINT_URL` set to `aws` (the proxy),
+    /// and `env` for every process.
+    pub fn start(stack: &Stack, aws: &str, env: &[(&'static str, String)]) -> Fleet {
         let endpoint = ("AWS_ENDPOINT_URL", aws.to_owned());
-        let app = App::spawn(stack, std::slice::from_ref(&endpoint));
-        let worker_env = [
+        let mut app_env = vec![endpoint.clone()];
+        app_env.extend(env.iter().cloned());
+        let app = App::spawn(stack, &app_env);
+        let mut worker_env = vec![
             endpoint.clone(),
             ("WORKER_TIMEOUT_SECONDS", WORKER_TIMEOUT_SECONDS.to_string()),
         ];
+        worker_env.extend(env.iter().cloned());
         let workers = |name: &'static str| -> Vec<FleetProcess> {
             (1..=2)
                 .map(|n| FleetProcess::start_as(name, &n.to_string(), stack, &worker_env))
@@ -47,9 +51,10 @@ impl Fleet {
         let email_workers = workers("email-worker");
         let audit_workers = workers("audit-worker");
         let relay = if relay_is_built() {
-            let mut env = vec![endpoint];
-            env.extend(RELAY.iter().map(|(k, v)| (*k, (*v).to_owned())));
-            Some(FleetProcess::start("outbox-relay", stack, &env))
+            let mut relay_env = vec![endpoint];
+            relay_env.extend(RELAY.iter().map(|(k, v)| (*k, (*v).to_owned())));
+            relay_env.extend(env.iter().cloned());
+            Some(FleetProcess::start("outbox-relay", stack, &relay_env))
         } else {
             eprintln!(
                 "\n!!! soak: target/debug/outbox-relay is NOT BUILT: running WITHOUT the outbox \

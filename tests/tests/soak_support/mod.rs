@@ -7,9 +7,11 @@
 //!   way) and replaying.
 //! - [`census`]: what the stack holds afterwards, read from moto directly.
 //! - [`report`]: the figures, printed, written as JSON, and checked.
+//! - [`scenario`]: each failure mode the soak runs the fleet under.
 
 pub mod census;
 pub mod clients;
 pub mod fleet;
 pub mod orders;
 pub mod report;
+pub mod scenario;

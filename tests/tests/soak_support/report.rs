@@ -32,6 +32,7 @@ pub struct Report {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Run {
+    pub scenario: String,
     pub seed: u64,
     pub orders: usize,
     pub clients: usize,
@@ -102,6 +103,35 @@ pub struct Figures {
     pub email_workers_killed: usize,
     /// Fleet processes (other than the killed ones) that exited on their own.
     pub processes_died: Vec<String>,
+    /// Every `POST /order` attempt's latency.
+    pub post_p50_ms: u64,
+    pub post_p95_ms: u64,
+    pub post_max_ms: u64,
+    /// The scenario's promise on the p95, if it makes one.
+    pub post_p95_limit_ms: Option<u64>,
+    /// The backlog an SNS outage left, and how it drained.
+    pub drain: Option<Drain>,
+}
+
+/// How the relay drained the backlog an outage left once SNS was back.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Drain {
+    /// Orders unpublished when SNS came back.
+    pub backlog: usize,
+    /// From SNS's return until no order was unpublished (`None`: never).
+    pub seconds: Option<f64>,
+    pub limit_seconds: f64,
+    pub orders_per_second: f64,
+    /// moto's own `PublishBatch` rate in this run, with nothing else to do.
+    pub ceiling_per_second: f64,
+}
+
+impl Drain {
+    /// The drain's rate against moto's ceiling.
+    pub fn ratio(&self) -> f64 {
+        self.orders_per_second / self.ceiling_per_second.max(f64::EPSILON)
+    }
 }
 
 impl Figures {
@@ -190,7 +220,7 @@ impl Report {
             f.dropped_send_email_replies, f.email_workers_killed
         );
         let died = f.processes_died.join(", ");
-        vec![
+        let mut lines = vec![
             check(
                 "valid orders accepted within the app's 3 attempts",
                 accepted,
@@ -250,7 +280,44 @@ impl Report {
                 "none",
                 f.processes_died.is_empty(),
             ),
-        ]
+        ];
+        lines.push(match f.post_p95_limit_ms {
+            Some(limit) => check(
+                "POST /order p95, every attempt (ms)",
+                f.post_p95_ms,
+                &format!("≤ {limit}"),
+                f.post_p95_ms <= limit,
+            ),
+            None => shown("POST /order p95, every attempt (ms)", f.post_p95_ms),
+        });
+        lines.push(shown(
+            "  p50 / max (ms)",
+            format!("{}/{}", f.post_p50_ms, f.post_max_ms),
+        ));
+        if let Some(drain) = &f.drain {
+            lines.push(check(
+                "backlog drained after SNS returned (s)",
+                drain
+                    .seconds
+                    .map_or_else(|| "never".to_owned(), |s| format!("{s:.1}")),
+                &format!("≤ {:.0}", drain.limit_seconds),
+                drain.seconds.is_some_and(|s| s <= drain.limit_seconds),
+            ));
+            lines.push(shown(
+                "  orders left unpublished by the outage",
+                drain.backlog,
+            ));
+            lines.push(shown(
+                "  drain / moto's publish ceiling (orders/s)",
+                format!(
+                    "{:.1}/{:.1} = {:.2}×",
+                    drain.orders_per_second,
+                    drain.ceiling_per_second,
+                    drain.ratio()
+                ),
+            ));
+        }
+        lines
     }
 
     /// Each broken promise, in words; empty when the fleet kept them all.
@@ -269,9 +336,9 @@ impl Report {
         let _ =
             writeln!(
             out,
-            "\nsoak: {} orders from {} clients, seed {} (SOAK_SEED), {:.0}% of AWS calls failing \
+            "\nsoak — {}: {} orders from {} clients, seed {} (SOAK_SEED), {:.0}% of AWS calls failing \
              (half 503 before moto, half reply dropped after)",
-            r.orders, r.clients, r.seed, r.failure_rate * 100.0
+            r.scenario, r.orders, r.clients, r.seed, r.failure_rate * 100.0
         );
         let relay = if r.relay {
             ""
@@ -304,22 +371,36 @@ impl Report {
         let p = &self.proxy.total;
         let _ = writeln!(
             out,
-            "\n  AWS calls through the proxy: {} ({} forwarded, {} answered 503, {} replies dropped, {} moto unreachable)",
-            p.total(), p.forwarded, p.failed_before, p.dropped_after, p.upstream_errors
+            "\n  AWS calls through the proxy: {} ({} forwarded, {} answered 503, {} replies dropped, \
+             {} throttled, {} in an outage, {} hung, {} delayed, {} moto unreachable)",
+            p.total(), p.forwarded, p.failed_before, p.dropped_after, p.throttled, p.outage,
+            p.hung, p.delayed, p.upstream_errors
         );
         let _ = writeln!(
             out,
-            "  {:<34} {:>8} {:>10} {:>6} {:>8}",
-            "operation", "calls", "forwarded", "503", "dropped"
+            "  {:<34} {:>8} {:>10} {:>6} {:>8} {:>9} {:>7} {:>5} {:>8}",
+            "operation",
+            "calls",
+            "forwarded",
+            "503",
+            "dropped",
+            "throttled",
+            "outage",
+            "hung",
+            "delayed"
         );
         for (operation, c) in &self.proxy.by_operation {
             let _ = writeln!(
                 out,
-                "  {operation:<34} {:>8} {:>10} {:>6} {:>8}",
+                "  {operation:<34} {:>8} {:>10} {:>6} {:>8} {:>9} {:>7} {:>5} {:>8}",
                 c.total(),
                 c.forwarded,
                 c.failed_before,
-                c.dropped_after
+                c.dropped_after,
+                c.throttled,
+                c.outage,
+                c.hung,
+                c.delayed
             );
         }
         let _ = writeln!(

@@ -1,0 +1,134 @@
+//! Section 6, the outbox relay draining a backlog: N orders stored
+//! unpublished (as an SNS outage leaves them), then the release relay
+//! started; timed until its sweeps report every one published. The limit is
+//! moto's own publish ceiling, measured just before in the same run: the
+//! same events by `PublishBatch`, ten per call, as many calls in flight as
+//! the relay keeps, with nothing else asked of moto.
+
+use std::time::{Duration, Instant};
+
+use fleet_tests::process::FleetProcess;
+use fleet_tests::publish_ceiling::publish_ceiling;
+use fleet_tests::{LocalAws, Stack};
+use futures_util::StreamExt;
+use shared::adapters::DynamoDbOrderRepository;
+use shared::domain::{parse_order, OrderId};
+use shared::ports::{OrderRecord, OrderRepository};
+use uuid::Uuid;
+
+use crate::report::{Figure, Row, Section, THROUGHPUT_GOAL};
+
+/// The relay's batches in flight (`RelaySettings::with_grace`).
+const IN_FLIGHT: usize = 16;
+/// Bounds the wait; a stuck relay ends the bench with its log.
+const PATIENCE: Duration = Duration::from_secs(300);
+
+pub async fn run(local: &LocalAws, backlog: usize) -> Section {
+    let ceiling = {
+        let scratch = Stack::create(local).await;
+        publish_ceiling(local, &scratch, backlog, IN_FLIGHT).await
+    };
+    let stack = Stack::create(local).await;
+    store_unpublished(local, &stack, backlog).await;
+    let started = Instant::now();
+    let relay = FleetProcess::start(
+        "outbox-relay",
+        &stack,
+        &[
+            ("RELAY_INTERVAL_SECONDS", "1".to_owned()),
+            ("RELAY_GRACE_SECONDS", "10".to_owned()),
+        ],
+    );
+    let drained = wait_for_published(&relay, backlog, started).await;
+    for queue in [&stack.email_queue_url, &stack.audit_queue_url] {
+        let _ = local.sqs().purge_queue().queue_url(queue).send().await;
+    }
+    let rate = backlog as f64 / drained.as_secs_f64().max(f64::EPSILON);
+    Section {
+        id: "relay".to_owned(),
+        title: "6. The outbox relay draining a backlog (release build)".to_owned(),
+        note: format!(
+            "{backlog} orders stored unpublished a minute ago, as an SNS outage leaves them; \
+             the relay started, timed until its sweeps report every one published. Per ten \
+             orders it reads them (one BatchGetItem), publishes them (one PublishBatch) and \
+             marks them (ten UpdateItems at once), {IN_FLIGHT} batches in flight, while it reads \
+             the backlog's 32 shards. On moto the marks cost about a quarter of the publishes' \
+             time (an UpdateItem about 5 ms, a PublishBatch of ten about 200 ms into queues \
+             that fill), so the relay stays near 0.75 of a publish-only ceiling. \
+             The limit is moto's own publish ceiling, measured just before: the same number of \
+             events by PublishBatch, ten per call, {IN_FLIGHT} calls in flight, nothing else."
+        ),
+        rows: vec![
+            Row::new(
+                "moto's publish ceiling".to_owned(),
+                format!("{backlog} events by PublishBatch, {IN_FLIGHT} in flight"),
+                vec![Figure::new("throughput", ceiling, "events/s")],
+            ),
+            Row::new(
+                format!("relay, backlog of {backlog}"),
+                "from the relay's start until every order is published".to_owned(),
+                vec![
+                    Figure::time("drained", drained, "s"),
+                    Figure::new("throughput", rate, "orders/s"),
+                    Figure::ratio("vs ceiling", rate, ceiling).with_goal(THROUGHPUT_GOAL),
+                ],
+            ),
+        ],
+    }
+}
+
+/// Stores `count` orders as order-api does when SNS is down: unpublished,
+/// and old enough that the relay's grace is over.
+async fn store_unpublished(local: &LocalAws, stack: &Stack, count: usize) {
+    let orders = DynamoDbOrderRepository::new(local.dynamodb(), &stack.orders_table);
+    let order = parse_order(
+        br#"{"customerName":"Backlog","customerEmail":"backlog@example.com","items":[{"productId":"p-1","quantity":1,"price":5}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("a valid order: {e:?}"));
+    let created = chrono::Utc::now() - chrono::Duration::seconds(60);
+    futures_util::stream::iter(0..count)
+        .map(|_| {
+            let record = OrderRecord {
+                order: order.clone().accept(OrderId::random(), created),
+                event_id: Uuid::new_v4(),
+                published: false,
+                published_at: None,
+            };
+            let orders = &orders;
+            async move {
+                orders
+                    .insert(&record)
+                    .await
+                    .unwrap_or_else(|e| panic!("storing the backlog: {e}"));
+            }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+/// Waits until the relay's `outbox sweep` lines add up to `count` published.
+async fn wait_for_published(relay: &FleetProcess, count: usize, since: Instant) -> Duration {
+    loop {
+        let published: usize = relay
+            .log()
+            .lines()
+            .filter(|line| line.contains("outbox sweep"))
+            .filter_map(|line| {
+                line.split_whitespace()
+                    .find_map(|field| field.strip_prefix("published="))
+                    .and_then(|n| n.parse::<usize>().ok())
+            })
+            .sum();
+        if published >= count {
+            return since.elapsed();
+        }
+        if since.elapsed() > PATIENCE {
+            panic!(
+                "the relay published {published} of {count} within {PATIENCE:?}\n{}",
+                relay.log_tail()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
