@@ -13,6 +13,9 @@ MOTO_VERSION := 5.2.5
 CFN_LINT_VERSION := 1.58.0
 # Runs the API's OpenAPI document against the local API (tests/tests/api_contract.rs).
 SCHEMATHESIS_VERSION := 4.32.5
+# Generates a Python client from the same document and runs it against the
+# local API (tests/tests/generated_client_e2e.rs).
+OPENAPI_PYTHON_CLIENT_VERSION := 0.29.1
 # checkov pins an older `packaging` than schemathesis, so it has a venv of its own.
 CHECKOV_VERSION := 3.2.459
 CHECKOV_VENV := .venv-checkov
@@ -22,7 +25,7 @@ SAM_CLI_VERSION := 1.170.0
 # The versions are in the stamp's name, so bumping a pin reinstalls.
 # constraints.txt pins every dependency; its hash is in the stamp, so editing it reinstalls.
 CONSTRAINTS_HASH := $(shell sha256sum constraints.txt 2>/dev/null | cut -c1-12)
-VENV_STAMP := $(VENV)/.installed-$(CONSTRAINTS_HASH)-moto-$(MOTO_VERSION)-cfn-lint-$(CFN_LINT_VERSION)-schemathesis-$(SCHEMATHESIS_VERSION)-sam-$(SAM_CLI_VERSION)
+VENV_STAMP := $(VENV)/.installed-$(CONSTRAINTS_HASH)-moto-$(MOTO_VERSION)-cfn-lint-$(CFN_LINT_VERSION)-schemathesis-$(SCHEMATHESIS_VERSION)-sam-$(SAM_CLI_VERSION)-openapi-python-client-$(OPENAPI_PYTHON_CLIENT_VERSION)
 
 CARGO ?= cargo
 
@@ -60,7 +63,7 @@ help:
 	@echo "make bench       release build, then speed and size against moto; report in target/bench/report.json"
 	@echo "make soak        the fleet under failing calls, killed workers, SES throttling, hung calls, a slow SNS and an SNS outage; reports in target/soak/"
 	@echo "make fmt    cargo fmt"
-	@echo "make venv   install moto and cfn-lint into .venv (done once, on demand)"
+	@echo "make venv   install moto, cfn-lint, schemathesis, sam and openapi-python-client into .venv (done once, on demand)"
 
 venv: $(VENV_STAMP)
 
@@ -71,7 +74,8 @@ $(VENV_STAMP):
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
 		"moto[server]==$(MOTO_VERSION)" "cfn-lint==$(CFN_LINT_VERSION)" \
-		"schemathesis==$(SCHEMATHESIS_VERSION)" "aws-sam-cli==$(SAM_CLI_VERSION)"
+		"schemathesis==$(SCHEMATHESIS_VERSION)" "aws-sam-cli==$(SAM_CLI_VERSION)" \
+		"openapi-python-client==$(OPENAPI_PYTHON_CLIENT_VERSION)"
 	touch $@
 
 build:

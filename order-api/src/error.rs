@@ -110,11 +110,16 @@ pub(crate) struct ErrorBody<'a> {
     /// A stable title: `Validation failed`, `Malformed JSON`, `Not found`, …
     pub(crate) error: &'static str,
     /// What went wrong, in words (every error but `Validation failed`).
+    /// Left out when absent, never `null`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub(crate) message: Option<String>,
     /// Every violation with its JSON path (`Validation failed` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<FieldError>>))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<Vec<FieldError>>, nullable = false)
+    )]
     pub(crate) errors: Option<&'a [FieldError]>,
     /// The request's id: in the `x-request-id` header and in the logs too.
     pub(crate) request_id: &'a str,

@@ -1,7 +1,16 @@
 //! The API described for its clients: an OpenAPI 3.1 document generated
-//! from the code. The response bodies are the types the handlers serialize
+//! from the code, written for the generators the app team uses (NSwag,
+//! Kiota). The response bodies are the types the handlers serialize
 //! (`OrderConfirmation`, `ErrorBody`, `FieldError`); the request's bounds
 //! are the domain's constants.
+//!
+//! What a generator needs from it, and why it is shaped so:
+//! - money is `type: number, format: decimal`, which NSwag and Kiota map to
+//!   C# `decimal` (utoipa would say `double` for the `f64` it is described as);
+//! - every body is one named component schema, referenced: one `ErrorBody`
+//!   for every error status, so a generator makes one class, not one per status;
+//! - the Cognito sign-in is a declared bearer scheme, so a generated client
+//!   has a place for the token.
 //!
 //! Built with the `openapi` feature only. The release binaries serve the
 //! committed `order-api/openapi.json` ([`crate::DOCUMENT`]), which a test
@@ -12,7 +21,8 @@
 #![allow(dead_code)]
 
 use shared::domain::{CustomerName, FieldError, Money};
-use utoipa::{IntoResponses, OpenApi, ToSchema};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::error::ErrorBody;
 use crate::place_order::OrderConfirmation;
@@ -39,13 +49,15 @@ struct OrderRequest {
     customer_email: String,
     #[schema(min_items = 1, max_items = 50)]
     items: Vec<OrderItemRequest>,
-    /// If sent, must equal the sum of the subtotals exactly.
-    #[schema(value_type = Option<f64>, multiple_of = 0.01)]
+    /// Money. If sent, must equal the sum of the subtotals exactly.
+    #[schema(value_type = Option<f64>, format = "decimal", multiple_of = 0.01)]
     total_amount: Option<Money>,
 }
 
-/// One line of an order. Money is a JSON number with at most two decimals,
-/// read exactly (never through a float); a string or an exponent is refused.
+/// One line of an order. Money (`price`, `subtotal`) is a JSON number with
+/// at most two decimals, read exactly (never through a float): a string or
+/// an exponent is refused. Its format is `decimal`: hold it in a decimal
+/// type (C# `decimal`), never a binary float.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 struct OrderItemRequest {
@@ -55,16 +67,19 @@ struct OrderItemRequest {
     product_name: Option<String>,
     #[schema(minimum = 1, maximum = 1000)]
     quantity: i64,
-    #[schema(value_type = f64, exclusive_minimum = 0, maximum = 999999.99, multiple_of = 0.01)]
+    /// Money: the unit price, more than 0 and at most 999999.99.
+    #[schema(value_type = f64, format = "decimal", exclusive_minimum = 0, maximum = 999999.99, multiple_of = 0.01)]
     price: Money,
-    /// If sent, must equal `quantity × price` exactly.
-    #[schema(value_type = Option<f64>, multiple_of = 0.01)]
+    /// Money. If sent, must equal `quantity × price` exactly.
+    #[schema(value_type = Option<f64>, format = "decimal", multiple_of = 0.01)]
     subtotal: Option<Money>,
 }
 
 const _: () = assert!(CustomerName::MIN_CHARS == 2 && CustomerName::MAX_CHARS == 100);
 
-/// Every answer of `POST /order`, each with its body.
+/// Every answer of `POST /order`, each with its body: a reference to one
+/// named schema (no `#[to_schema]`, which would copy the schema inline and
+/// make a generator write a class per status).
 #[derive(IntoResponses)]
 enum PostOrderResponses {
     /// The order is stored and will be confirmed by email. A repeated
@@ -78,50 +93,51 @@ enum PostOrderResponses {
         ),
         example = json!({"orderId": "1b4e28ba-2fa1-4d2b-883f-0016d3cca427", "message": "Order received successfully", "createdAt": "2026-12-03T09:00:00.000Z"})
     )]
-    Accepted(#[to_schema] OrderConfirmation),
-    /// The order breaks a rule (every violation, at its JSON path), the body
-    /// is not JSON, or the Idempotency-Key header is malformed.
+    Accepted(OrderConfirmation),
+    /// The order breaks a rule (`Validation failed`: every violation in
+    /// `errors`, at its JSON path), the body is not JSON, or the
+    /// Idempotency-Key header is malformed.
     #[response(
         status = 400,
         example = json!({"error": "Validation failed", "errors": [{"field": "items[0].quantity", "message": "quantity must be between 1 and 1000"}], "requestId": "6f1c0d2e-1c43-4a0b-9a64-5f7d2d3c8e11"})
     )]
-    BadRequest(#[to_schema] ErrorBody<'static>),
-    /// Sign-in is on and the request carries no signed-in caller.
+    BadRequest(ErrorBody<'static>),
+    /// Sign-in is on and the request carries no valid Cognito ID token.
     #[response(status = 401)]
-    Unauthorized(#[to_schema] ErrorBody<'static>),
+    Unauthorized(ErrorBody<'static>),
     /// Sign-in is on and the order names another address than the caller's
     /// verified one, or the account's address is not verified.
     #[response(status = 403)]
-    Forbidden(#[to_schema] ErrorBody<'static>),
+    Forbidden(ErrorBody<'static>),
     /// Another path: the API serves `POST /order` only.
     #[response(status = 404)]
-    NotFound(#[to_schema] ErrorBody<'static>),
+    NotFound(ErrorBody<'static>),
     /// Another method on `/order` (the `Allow` header lists POST, OPTIONS).
     #[response(status = 405, headers(("allow" = String, description = "POST, OPTIONS")))]
-    MethodNotAllowed(#[to_schema] ErrorBody<'static>),
+    MethodNotAllowed(ErrorBody<'static>),
     /// A request with the same Idempotency-Key is still being processed and
     /// did not finish within this one's time: retry shortly.
     #[response(status = 409)]
-    InProgress(#[to_schema] ErrorBody<'static>),
+    InProgress(ErrorBody<'static>),
     /// The body is over 10 KB.
     #[response(status = 413)]
-    PayloadTooLarge(#[to_schema] ErrorBody<'static>),
+    PayloadTooLarge(ErrorBody<'static>),
     /// The body is not `application/json`.
     #[response(status = 415)]
-    UnsupportedMediaType(#[to_schema] ErrorBody<'static>),
+    UnsupportedMediaType(ErrorBody<'static>),
     /// The Idempotency-Key was already used with another order.
     #[response(status = 422)]
-    KeyReused(#[to_schema] ErrorBody<'static>),
+    KeyReused(ErrorBody<'static>),
     /// Too many requests (API Gateway's throttle): retry with backoff.
     #[response(status = 429)]
-    Throttled(#[to_schema] ErrorBody<'static>),
+    Throttled(ErrorBody<'static>),
     /// The order could not be stored; nothing was charged or mailed. Retry
     /// with the same Idempotency-Key.
     #[response(
         status = 500,
         example = json!({"error": "Internal server error", "message": "Failed to process order", "requestId": "6f1c0d2e-1c43-4a0b-9a64-5f7d2d3c8e11"})
     )]
-    Internal(#[to_schema] ErrorBody<'static>),
+    Internal(ErrorBody<'static>),
 }
 
 /// Places an order.
@@ -134,15 +150,50 @@ enum PostOrderResponses {
     post,
     path = "/order",
     operation_id = "placeOrder",
+    tag = "orders",
     request_body(content = OrderRequest, content_type = "application/json"),
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters, one per order; the same key with the same body replays the first answer.", max_length = 255, min_length = 1),
-        ("X-Correlation-Id" = Option<String>, Header, description = "Carried into the order's event and every log line (at most 128 characters).", max_length = 128),
-        ("X-Request-Id" = Option<String>, Header, description = "The request's id, if the caller has one (at most 128 characters).", max_length = 128),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "One key per order (the app sends a new GUID for each order and the same one on every retry of it): 1–255 visible ASCII characters. The same key with the same body replays the first answer (the same `orderId`, `Idempotent-Replayed: true`) and places nothing twice; the same key with a different body is a 422; while the first request with it still runs, a 409.", max_length = 255, min_length = 1, pattern = "^[!-~]{1,255}$"),
+        ("X-Correlation-Id" = Option<String>, Header, nullable = false, description = "Carried into the order's event and every log line (at most 128 characters).", max_length = 128),
+        ("X-Request-Id" = Option<String>, Header, nullable = false, description = "The request's id, if the caller has one (at most 128 characters).", max_length = 128),
     ),
-    responses(PostOrderResponses)
+    responses(PostOrderResponses),
+    security(("cognito" = []))
 )]
 fn place_order() {}
+
+/// The name of the sign-in scheme in `components.securitySchemes`.
+const SIGN_IN: &str = "cognito";
+
+/// Declares the Cognito sign-in: the deployed API's authorizer reads the ID
+/// token from `Authorization` (infra/template.yaml, `OrdersAuthorizer`).
+struct CognitoSignIn;
+
+impl Modify for CognitoSignIn {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some(
+                "Amazon Cognito sign-in. Send the signed-in customer's Cognito **ID token** \
+                 (not the access token) from the stack's user pool (its outputs \
+                 `CustomerPoolId` and `CustomerAppClientId`) in the `Authorization` header, \
+                 as `Authorization: Bearer <ID token>`. API Gateway's Cognito user pool \
+                 authorizer checks it before order-api runs and passes its claims on: the \
+                 order is then the signed-in customer's own (`customerId` becomes the \
+                 token's `sub`; `customerEmail` must be its verified `email`, or the answer \
+                 is 403). Without a valid token the answer is 401.\n\n\
+                 Staging and prod always require it. A dev stack deployed with \
+                 `RequireSignIn=false`, and the local API (`AUTH_MODE=none`), run without \
+                 sign-in: they need no token and ignore one if sent.",
+            ))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(SIGN_IN, SecurityScheme::Http(scheme));
+    }
+}
 
 /// The document's root.
 #[derive(Debug, OpenApi)]
@@ -150,7 +201,23 @@ fn place_order() {}
     info(
         title = "Order fleet API",
         version = "1.0.0",
-        description = "Places orders for the mobile app. Errors share one JSON shape: `error`, `message` or `errors`, `requestId`."
+        description = "Places orders for the mobile app. Money (`price`, `subtotal`, \
+            `totalAmount`) is `type: number, format: decimal`: a JSON number with at most two \
+            decimals, read exactly; generate it as a decimal type (C# `decimal`), never a \
+            binary float. Every error has one JSON shape, `ErrorBody`: `error`, `message` or \
+            `errors` (every violation with its JSON path), `requestId`."
+    ),
+    servers(
+        (url = "http://127.0.0.1:3000", description = "The local API (`make dev`): no sign-in."),
+        (
+            url = "https://{apiId}.execute-api.{region}.amazonaws.com/{stage}",
+            description = "A deployed stack's API Gateway stage (the stack's `ApiUrl` output, less `/order`). Staging and prod require sign-in.",
+            variables(
+                ("apiId" = (default = "abcdef1234", description = "The REST API's id (the stack's `ApiUrl` output).")),
+                ("region" = (default = "us-east-1", description = "The AWS Region the stack is deployed in.")),
+                ("stage" = (default = "prod", enum_values("dev", "staging", "prod"), description = "The stage: the stack's Environment."))
+            )
+        )
     ),
     paths(place_order),
     components(schemas(
@@ -159,7 +226,9 @@ fn place_order() {}
         OrderConfirmation,
         ErrorBody,
         FieldError
-    ))
+    )),
+    modifiers(&CognitoSignIn),
+    tags((name = "orders", description = "Placing orders."))
 )]
 pub struct ApiDoc;
 
