@@ -103,3 +103,20 @@ fn completions_are_printed_for_every_shell() {
         );
     }
 }
+
+#[test]
+fn status_watches_every_five_seconds_unless_told_and_never_every_zero() {
+    let Command::Status(once) = parse(&["orderctl", "status"]).command else {
+        panic!("not the status command");
+    };
+    assert!(!once.watch);
+    assert_eq!(once.interval, 5);
+    let Command::Status(watch) =
+        parse(&["orderctl", "status", "--watch", "--interval", "1", "--json"]).command
+    else {
+        panic!("not the status command");
+    };
+    assert!(watch.watch);
+    assert_eq!(watch.interval, 1);
+    assert!(Cli::try_parse_from(["orderctl", "status", "--watch", "--interval", "0"]).is_err());
+}

@@ -12,6 +12,9 @@
 //!   trail) and `orderctl order <orderId>` (the order, its trail, its DLQ
 //!   messages, and its [`timeline`]: stored, published, emailed, audited,
 //!   dead-lettered, each with when).
+//! - [`status`]: `orderctl status [--watch]` — one screen for "is the
+//!   pipeline healthy right now?": the queues and DLQs, the outbox's backlog,
+//!   the alarms in ALARM, and what needs attention first. Only reads.
 //! - [`republish`]: `orderctl republish` — publishes the events of orders stored
 //!   unpublished, through `shared::outbox`; one already published is skipped.
 //! - [`target`]: the global options (`--env`, `--profile`, `--region`,
@@ -30,6 +33,7 @@ pub mod local;
 pub mod order;
 pub mod output;
 pub mod republish;
+pub mod status;
 pub mod target;
 pub mod timeline;
 
@@ -55,6 +59,9 @@ pub enum Command {
     /// The local stack on moto, built from infra/template.yaml.
     #[command(subcommand)]
     Local(local::LocalCommand),
+    /// Is the pipeline healthy right now? Queues, DLQs, the outbox, alarms,
+    /// and what needs attention first. Changes nothing.
+    Status(status::StatusArgs),
     /// The dead-letter queues: list, peek, redrive, purge.
     Dlq(dlq::DlqArgs),
     /// An order's audit trail, oldest first.
@@ -75,6 +82,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, error::CtlError> {
     let globals = &cli.globals;
     match cli.command {
         Command::Local(command) => local::run(command, globals).await,
+        Command::Status(args) => status::run(args, globals).await,
         Command::Dlq(args) => dlq::run(args, globals).await,
         Command::Audit(args) => audit::run(args, globals).await,
         Command::Order(args) => order::run(args, globals).await,

@@ -10,7 +10,8 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use shared::adapters::QueueDepth;
+use shared::adapters::{QueueDepth, SqsQueues};
+use shared::ports::BackendError;
 
 use super::scan;
 use crate::error::CtlError;
@@ -37,6 +38,9 @@ pub struct DlqRow {
     pub oldest_age_seconds: Option<i64>,
     /// Where the age comes from, and whether it may be more.
     pub age_from: String,
+    /// Not every visible message was peeked: the oldest may be older.
+    #[serde(skip)]
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,42 +56,71 @@ pub async fn run(target: &Target) -> Result<ListReport, CtlError> {
     for workflow in Workflow::ALL {
         let dlq = target.resolve(workflow).await?;
         let counts = queues.depth(&dlq.queue.url).await.map_err(failed)?;
-        let (oldest, age_from) = if counts.visible == 0 {
-            let why = match counts.total() {
-                0 => "empty",
-                _ => "unknown: every message is in flight or delayed",
-            };
-            (None, why.to_owned())
-        } else {
-            let scan = scan::peek(&queues, &dlq.queue.url, AGE_SCAN)
-                .await
-                .map_err(failed)?;
-            let oldest = scan.letters.iter().filter_map(|l| l.sent_at).min();
-            let n = scan.letters.len();
-            let from = if scan.complete {
-                format!("SentTimestamp of all {n} visible message(s)")
-            } else {
-                format!(
-                    "SentTimestamp of {n} of ~{} visible messages: the oldest may be older",
-                    counts.visible
-                )
-            };
-            (oldest, from)
-        };
+        let oldest = oldest_message(&queues, &dlq.queue.url, counts)
+            .await
+            .map_err(failed)?;
         rows.push(DlqRow {
             workflow,
             queue: dlq.queue.name,
             source_queue: dlq.source.map(|q| q.name),
             depth: counts.total(),
             counts,
-            oldest,
-            oldest_sent_at: oldest.as_ref().map(shared::domain::iso8601::format),
-            oldest_age_seconds: oldest.map(|at| (Utc::now() - at).num_seconds()),
-            age_from,
+            oldest: oldest.sent_at,
+            oldest_sent_at: oldest.sent_at.as_ref().map(shared::domain::iso8601::format),
+            oldest_age_seconds: oldest.sent_at.map(|at| (Utc::now() - at).num_seconds()),
+            partial: oldest.partial,
+            age_from: oldest.from,
         });
     }
     Ok(ListReport {
         dead_letter_queues: rows,
+    })
+}
+
+/// A queue's oldest message as far as a peek can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OldestMessage {
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Where the time comes from, or why there is none.
+    pub from: String,
+    /// Not every visible message was looked at: the oldest may be older.
+    pub partial: bool,
+}
+
+/// When the oldest of a DLQ's messages was sent: the `SentTimestamp` of up
+/// to `AGE_SCAN` visible messages, peeked without consuming them (`status`
+/// reads the DLQs' ages this way too).
+pub async fn oldest_message(
+    queues: &SqsQueues,
+    queue_url: &str,
+    counts: QueueDepth,
+) -> Result<OldestMessage, BackendError> {
+    if counts.visible == 0 {
+        let why = match counts.total() {
+            0 => "empty",
+            _ => "unknown: every message is in flight or delayed",
+        };
+        return Ok(OldestMessage {
+            sent_at: None,
+            from: why.to_owned(),
+            partial: false,
+        });
+    }
+    let scan = scan::peek(queues, queue_url, AGE_SCAN).await?;
+    let sent_at = scan.letters.iter().filter_map(|l| l.sent_at).min();
+    let n = scan.letters.len();
+    let from = if scan.complete {
+        format!("SentTimestamp of all {n} visible message(s)")
+    } else {
+        format!(
+            "SentTimestamp of {n} of ~{} visible messages: the oldest may be older",
+            counts.visible
+        )
+    };
+    Ok(OldestMessage {
+        sent_at,
+        from,
+        partial: !scan.complete,
     })
 }
 
@@ -102,7 +135,7 @@ impl Report for ListReport {
             "SENT",
         ]);
         for row in &self.dead_letter_queues {
-            let partial = row.age_from.contains("may be older");
+            let partial = row.partial;
             table.row(vec![
                 format!("{} ({})", row.queue, row.workflow.name()),
                 row.source_queue

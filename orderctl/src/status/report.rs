@@ -1,0 +1,337 @@
+//! The status screen: every figure and "what needs attention first", as a
+//! table for people and one JSON document for scripts.
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use shared::domain::iso8601;
+
+use super::attention::{attention, Concern};
+use super::cloudwatch::Alarms;
+use super::outbox::Backlog;
+use super::queues::{QueueKind, QueueStatus};
+use crate::output::{age, clip, or_dash, time, Report, Table};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub environment: String,
+    pub endpoint: String,
+    /// When the figures were read.
+    pub read_at: String,
+    /// Nothing needs attention.
+    pub healthy: bool,
+    /// The most urgent first; empty when healthy.
+    pub attention: Vec<Concern>,
+    pub queues: Vec<QueueStatus>,
+    pub outbox: Backlog,
+    pub alarms: Alarms,
+    #[serde(skip)]
+    pub read: DateTime<Utc>,
+}
+
+impl StatusReport {
+    /// The figures, and what they call for.
+    pub fn new(
+        environment: &str,
+        endpoint: &str,
+        read: DateTime<Utc>,
+        queues: Vec<QueueStatus>,
+        outbox: Backlog,
+        alarms: Alarms,
+    ) -> StatusReport {
+        let attention = attention(environment, &queues, &outbox, &alarms);
+        StatusReport {
+            environment: environment.to_owned(),
+            endpoint: endpoint.to_owned(),
+            read_at: iso8601::format(&read),
+            healthy: attention.is_empty(),
+            attention,
+            queues,
+            outbox,
+            alarms,
+            read,
+        }
+    }
+
+    fn write_queues(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut table = Table::new(&["QUEUE", "WHAT", "VISIBLE", "IN FLIGHT", "DELAYED", "OLDEST"]);
+        for queue in &self.queues {
+            let at_least = if queue.age_at_least { "≥ " } else { "" };
+            table.row(vec![
+                queue.queue.clone(),
+                queue.label(),
+                queue.counts.visible.to_string(),
+                queue.counts.in_flight.to_string(),
+                queue.counts.delayed.to_string(),
+                or_dash(
+                    queue
+                        .oldest_age_seconds
+                        .map(|s| format!("{at_least}{}", age(s))),
+                ),
+            ]);
+        }
+        table.write(out)?;
+        let unknown = self.queues.iter().any(|q| {
+            q.kind == QueueKind::Work && q.counts.total() > 0 && q.oldest_age_seconds.is_none()
+        });
+        if unknown {
+            writeln!(
+                out,
+                "(a work queue is never peeked: its OLDEST is CloudWatch's \
+                 ApproximateAgeOfOldestMessage, `-` where there is none)"
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_outbox(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let outbox = &self.outbox;
+        if outbox.unpublished == 0 {
+            return writeln!(out, "outbox   no unpublished order");
+        }
+        let oldest = match (outbox.oldest_age_seconds, &outbox.oldest_order_id) {
+            (Some(waited), Some(order)) => format!(
+                ", the oldest waiting {} (order {order}, created {})",
+                age(waited),
+                or_dash(outbox.oldest_created.as_ref().map(time))
+            ),
+            _ => String::new(),
+        };
+        let legacy = match outbox.legacy_key {
+            0 => String::new(),
+            n => format!("; {n} under the unsharded key PENDING"),
+        };
+        writeln!(
+            out,
+            "outbox   {} unpublished order(s){oldest}{legacy}",
+            outbox.unpublished
+        )
+    }
+
+    fn write_alarms(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let alarms = &self.alarms;
+        let named = format!("(named {}…)", alarms.name_prefix);
+        if let Some(reason) = &alarms.unavailable {
+            return writeln!(out, "alarms   not read: {}", clip(reason, 160));
+        }
+        if alarms.in_alarm.is_empty() {
+            return writeln!(out, "alarms   none in ALARM {named}");
+        }
+        writeln!(out, "alarms   {} in ALARM {named}", alarms.in_alarm.len())?;
+        let mut table = Table::new(&["ALARM", "SINCE", "REASON"]);
+        for alarm in &alarms.in_alarm {
+            table.row(vec![
+                alarm.name.clone(),
+                or_dash(alarm.since_at.as_ref().map(time)),
+                clip(alarm.reason.as_deref().unwrap_or("-"), 80),
+            ]);
+        }
+        table.write(out)
+    }
+
+    fn write_attention(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.attention.is_empty() {
+            return writeln!(out, "needs attention: nothing: the pipeline is healthy");
+        }
+        writeln!(out, "needs attention first")?;
+        for (i, concern) in self.attention.iter().enumerate() {
+            writeln!(
+                out,
+                "{:>2}. {}: {}",
+                i + 1,
+                concern.subject,
+                concern.problem
+            )?;
+            writeln!(out, "    → {}", concern.next_step)?;
+        }
+        Ok(())
+    }
+}
+
+impl Report for StatusReport {
+    fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "environment {} at {}, read {}\n",
+            self.environment,
+            self.endpoint,
+            time(&self.read)
+        )?;
+        self.write_queues(out)?;
+        writeln!(out)?;
+        self.write_outbox(out)?;
+        self.write_alarms(out)?;
+        writeln!(out)?;
+        self.write_attention(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::status::attention::tests::{empty_outbox, healthy_queues, no_alarms};
+    use crate::status::cloudwatch::Alarm;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 2, h, m, s)
+            .single()
+            .expect("a time")
+    }
+
+    fn text(report: &StatusReport) -> String {
+        let mut out = Vec::new();
+        report.write_text(&mut out).expect("written");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    fn troubled() -> StatusReport {
+        let mut queues = healthy_queues();
+        queues[0].counts.visible = 1;
+        queues[0].oldest_age_seconds = None;
+        queues[1].counts.visible = 1;
+        queues[1].oldest_age_seconds = Some(75);
+        let outbox = Backlog {
+            unpublished: 2,
+            legacy_key: 1,
+            oldest_order_id: Some("4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10".into()),
+            oldest_created_at: Some("2026-01-02T02:54:00.000Z".into()),
+            oldest_age_seconds: Some(600),
+            oldest_created: Some(at(2, 54, 0)),
+            ..empty_outbox()
+        };
+        let alarms = Alarms {
+            in_alarm: vec![Alarm {
+                name: "t-OrderEmailDLQ-not-empty".into(),
+                description: Some("Run `orderctl dlq peek email`.".into()),
+                reason: Some("Threshold Crossed".into()),
+                since: Some("2026-01-02T03:00:00.000Z".into()),
+                since_at: Some(at(3, 0, 0)),
+            }],
+            ..no_alarms()
+        };
+        StatusReport::new(
+            "t",
+            "http://127.0.0.1:4566",
+            at(3, 4, 0),
+            queues,
+            outbox,
+            alarms,
+        )
+    }
+
+    #[test]
+    fn a_healthy_pipeline_reads_as_such() {
+        let report = StatusReport::new(
+            "t",
+            "http://127.0.0.1:4566",
+            at(3, 4, 0),
+            healthy_queues(),
+            empty_outbox(),
+            no_alarms(),
+        );
+        assert!(report.healthy);
+        assert_eq!(
+            text(&report),
+            "\
+environment t at http://127.0.0.1:4566, read 2026-01-02 03:04:00Z
+
+QUEUE                     WHAT          VISIBLE  IN FLIGHT  DELAYED  OLDEST
+t-OrderEmailQueue         email queue   0        0          0        -
+t-OrderEmailDLQ           email DLQ     0        0          0        -
+t-OrderAuditQueue         audit queue   0        0          0        -
+t-OrderAuditDLQ           audit DLQ     0        0          0        -
+t-OrderEventsDeliveryDLQ  delivery DLQ  0        0          0        -
+
+outbox   no unpublished order
+alarms   none in ALARM (named t-…)
+
+needs attention: nothing: the pipeline is healthy
+"
+        );
+    }
+
+    #[test]
+    fn the_table_shows_every_figure_and_what_to_do_first() {
+        let report = troubled();
+        assert!(!report.healthy);
+        assert_eq!(
+            text(&report),
+            "\
+environment t at http://127.0.0.1:4566, read 2026-01-02 03:04:00Z
+
+QUEUE                     WHAT          VISIBLE  IN FLIGHT  DELAYED  OLDEST
+t-OrderEmailQueue         email queue   1        0          0        -
+t-OrderEmailDLQ           email DLQ     1        0          0        1m 15s
+t-OrderAuditQueue         audit queue   0        0          0        -
+t-OrderAuditDLQ           audit DLQ     0        0          0        -
+t-OrderEventsDeliveryDLQ  delivery DLQ  0        0          0        -
+(a work queue is never peeked: its OLDEST is CloudWatch's ApproximateAgeOfOldestMessage, `-` where there is none)
+
+outbox   2 unpublished order(s), the oldest waiting 10m 00s (order 4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10, created 2026-01-02 02:54:00Z); 1 under the unsharded key PENDING
+alarms   1 in ALARM (named t-…)
+ALARM                      SINCE                 REASON
+t-OrderEmailDLQ-not-empty  2026-01-02 03:00:00Z  Threshold Crossed
+
+needs attention first
+ 1. t-OrderEmailDLQ: 1 message(s) in the email DLQ, the oldest 1m 15s
+    → `orderctl --env t dlq peek email` shows each one's order and failure reason; fix the cause, then `orderctl --env t dlq redrive email`
+ 2. t-OrderEmailDLQ-not-empty: in ALARM since 2026-01-02 03:00:00Z: Threshold Crossed
+    → Run `orderctl dlq peek email`.
+ 3. t-Orders: 2 order(s) unpublished, the oldest waiting 10m 00s (order 4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10); the relay publishes within a minute
+    → the outbox relay's log says why it cannot publish; `orderctl --env t republish --all-unpublished --dry-run` lists them; 1 of them under the unsharded key PENDING, which neither the relay nor `republish --all-unpublished` reads: republish each by id (`orderctl --env t republish <orderId>`)
+"
+        );
+    }
+
+    #[test]
+    fn alarms_that_cannot_be_read_are_said_so() {
+        let mut report = troubled();
+        report.alarms = Alarms {
+            available: false,
+            unavailable: Some("CloudWatch.DescribeAlarms failed: AccessDenied".into()),
+            ..no_alarms()
+        };
+        assert!(text(&report)
+            .contains("alarms   not read: CloudWatch.DescribeAlarms failed: AccessDenied\n"));
+    }
+
+    #[test]
+    fn the_json_document_carries_every_figure() {
+        let json = serde_json::to_value(troubled()).expect("serializable");
+        assert_eq!(json["environment"], "t");
+        assert_eq!(json["readAt"], "2026-01-02T03:04:00.000Z");
+        assert_eq!(json["healthy"], false);
+        assert_eq!(json["attention"][0]["rule"], "dead-letters");
+        assert_eq!(json["attention"][0]["subject"], "t-OrderEmailDLQ");
+        assert_eq!(json["attention"][1]["rule"], "alarm");
+        assert_eq!(json["attention"][2]["rule"], "outbox-backlog");
+        let dlq = &json["queues"][1];
+        assert_eq!(dlq["queue"], "t-OrderEmailDLQ");
+        assert_eq!(dlq["workflow"], "email");
+        assert_eq!(dlq["kind"], "dlq");
+        assert_eq!(
+            (&dlq["visible"], &dlq["inFlight"], &dlq["delayed"]),
+            (&1.into(), &0.into(), &0.into())
+        );
+        assert_eq!(dlq["oldestAgeSeconds"], 75);
+        assert_eq!(json["queues"][0]["kind"], "work");
+        assert!(json["queues"][0]["oldestAgeSeconds"].is_null());
+        let outbox = &json["outbox"];
+        assert_eq!(outbox["unpublished"], 2);
+        assert_eq!(outbox["legacyKey"], 1);
+        assert_eq!(outbox["oldestAgeSeconds"], 600);
+        assert_eq!(outbox["oldestCreatedAt"], "2026-01-02T02:54:00.000Z");
+        assert_eq!(json["alarms"]["available"], true);
+        assert_eq!(json["alarms"]["namePrefix"], "t-");
+        assert!(json["alarms"].get("unavailable").is_none());
+        assert_eq!(
+            json["alarms"]["inAlarm"][0]["name"],
+            "t-OrderEmailDLQ-not-empty"
+        );
+        assert!(json.get("read").is_none() && json["outbox"].get("oldestCreated").is_none());
+    }
+}
