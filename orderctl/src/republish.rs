@@ -23,7 +23,7 @@ use shared::adapters::SnsEventPublisher;
 use shared::domain::{iso8601, OrderId};
 use shared::outbox::{OutboxRelay, RelaySettings, Relayed};
 use shared::ports::{
-    EventPublisher, Outbox, Pending, RepositoryError, MAX_PUBLISH_BATCH, OUTBOX_SHARDS,
+    backlog_shards, EventPublisher, Outbox, Pending, RepositoryError, MAX_PUBLISH_BATCH,
 };
 use uuid::Uuid;
 
@@ -284,7 +284,7 @@ pub async fn republish<R: Outbox, P: EventPublisher>(
 async fn unpublished<R: Outbox>(orders: &R) -> Result<Vec<OrderId>, RepositoryError> {
     const PAGE: usize = 100;
     let mut ids = Vec::new();
-    for shard in 0..OUTBOX_SHARDS {
+    for shard in backlog_shards() {
         let mut page = None;
         loop {
             let listed = orders.unpublished(shard, page.as_ref(), PAGE).await?;

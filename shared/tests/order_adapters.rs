@@ -387,3 +387,21 @@ async fn marks_a_batch_published_with_each_orders_own_conditional_update() {
 
     assert_eq!(mark.num_calls(), 3);
 }
+
+#[tokio::test]
+async fn the_shard_after_the_last_is_the_index_key_from_before_it_was_sharded() {
+    let legacy = mock!(aws_sdk_dynamodb::Client::query)
+        .match_requests(|req| {
+            req.expression_attribute_values().unwrap()[":pending"]
+                == AttributeValue::S("PENDING".into())
+        })
+        .then_output(|| QueryOutput::builder().build());
+    let client = mock_client!(aws_sdk_dynamodb, [&legacy]);
+
+    DynamoDbOrderRepository::new(client, "t-Orders")
+        .unpublished(shared::ports::LEGACY_SHARD, None, 100)
+        .await
+        .unwrap();
+
+    assert_eq!(legacy.num_calls(), 1);
+}

@@ -122,6 +122,22 @@ impl FleetProcess {
             .collect()
     }
 
+    /// Stops the binary where it is (SIGSTOP), until [`FleetProcess::resume`].
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused binary go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        for pid in self.binary_pids() {
+            let _ = Command::new("kill").args([signal, &pid]).status();
+        }
+    }
+
     /// Kills the binary with SIGKILL, as a crash or the OOM killer would:
     /// no batch finished, nothing settled. (The watchdog shell then exits.)
     pub fn crash(&mut self) {

@@ -140,7 +140,14 @@ async fn soak(scenario: Scenario) {
     let accepted: Vec<&Posted> = posted.iter().filter(|p| p.submission.accepted()).collect();
     let drain = match (scenario.during_posting, ceiling, scenario.drain_limit) {
         (DuringPosting::SnsOutage, Some(ceiling), Some(limit)) => {
-            Some(drain(local, &stack, &proxy, ceiling, limit).await)
+            // moto serves every service from one Python process: while the
+            // relay drains, the workers' calls would take the same core its
+            // publishes need, which AWS's services never share. They wait,
+            // and do all their work after.
+            fleet.pause_workers(true);
+            let drained = drain(local, &stack, &proxy, ceiling, limit).await;
+            fleet.pause_workers(false);
+            Some(drained)
         }
         _ => None,
     };
@@ -277,6 +284,8 @@ async fn soak(scenario: Scenario) {
 
 /// Ends the SNS outage and times the relay's drain of the backlog it left:
 /// from SNS's return until no order is unpublished, or twice the limit.
+/// Looked at every second: each look scans the stack's tables, which loads
+/// the same moto the relay publishes through.
 async fn drain(
     local: &LocalAws,
     stack: &Stack,
@@ -294,7 +303,7 @@ async fn drain(
         if back.elapsed() > limit * 2 {
             break None;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
     };
     Drain {
         backlog,

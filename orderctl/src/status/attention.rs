@@ -112,9 +112,8 @@ pub fn attention(
         let legacy = match outbox.legacy_key {
             0 => String::new(),
             n => format!(
-                "; {n} of them under the unsharded key PENDING, which neither the relay nor \
-                 `republish --all-unpublished` reads: republish each by id ({})",
-                orderctl("republish <orderId>")
+                "; {n} of them under the unsharded key PENDING of orders stored before the \
+                 index was sharded, which the relay reads after the shards"
             ),
         };
         concerns.push(Concern {

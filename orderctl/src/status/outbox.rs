@@ -7,9 +7,8 @@
 //! needs a count (`Select=COUNT`, nothing read but the keys' sizes) and the
 //! first entry of each key (`ScanIndexForward`, `Limit=1`). The keys are the
 //! shards the relay reads, `PENDING#0` … `PENDING#31`, and the single
-//! `PENDING` that orders stored before the index was sharded carry: the
-//! relay no longer reads that one, so an order under it waits for
-//! `orderctl republish <orderId>`. [`unpublished_backlog`] is the whole
+//! `PENDING` that orders stored before the index was sharded carry (the
+//! relay reads it after the shards). [`unpublished_backlog`] is the whole
 //! reader, so that it can move behind a port in one piece.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
@@ -31,8 +30,8 @@ pub struct Backlog {
     pub table: String,
     /// Orders stored whose event is not known to be out.
     pub unpublished: u64,
-    /// Of them, those under the unsharded key `PENDING`, which the relay
-    /// does not read.
+    /// Of them, those under the unsharded key `PENDING` (stored before the
+    /// index was sharded).
     pub legacy_key: u64,
     pub oldest_order_id: Option<String>,
     pub oldest_created_at: Option<String>,

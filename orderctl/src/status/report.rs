@@ -282,7 +282,7 @@ needs attention first
  2. t-OrderEmailDLQ-not-empty: in ALARM since 2026-01-02 03:00:00Z: Threshold Crossed
     → Run `orderctl dlq peek email`.
  3. t-Orders: 2 order(s) unpublished, the oldest waiting 10m 00s (order 4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10); the relay publishes within a minute
-    → the outbox relay's log says why it cannot publish; `orderctl --env t republish --all-unpublished --dry-run` lists them; 1 of them under the unsharded key PENDING, which neither the relay nor `republish --all-unpublished` reads: republish each by id (`orderctl --env t republish <orderId>`)
+    → the outbox relay's log says why it cannot publish; `orderctl --env t republish --all-unpublished --dry-run` lists them; 1 of them under the unsharded key PENDING of orders stored before the index was sharded, which the relay reads after the shards
 "
         );
     }

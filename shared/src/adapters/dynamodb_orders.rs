@@ -28,7 +28,7 @@ use crate::domain::{
 };
 use crate::ports::{
     outbox_shard, BackendError, Fetched, OrderRecord, OrderRepository, Outbox, PageToken, Pending,
-    PendingOrder, PendingPage, RepositoryError, OUTBOX_SHARDS,
+    PendingOrder, PendingPage, RepositoryError, LEGACY_SHARD, OUTBOX_SHARDS,
 };
 
 /// The sparse index of unpublished orders.
@@ -37,8 +37,12 @@ pub const UNPUBLISHED_INDEX: &str = "UnpublishedIndex";
 /// Marking an order published takes it out of the backlog.
 const MARK_PUBLISHED: &str = "SET Published = :true, PublishedAt = :now REMOVE OutboxPending";
 
-/// The index key of one shard of the backlog: `PENDING#<shard>`.
+/// The index key of one shard of the backlog: `PENDING#<shard>`, and for
+/// [`LEGACY_SHARD`] the one key of the index before it was sharded, `PENDING`.
 pub fn outbox_partition(shard: u32) -> String {
+    if shard == LEGACY_SHARD {
+        return "PENDING".to_owned();
+    }
     format!("PENDING#{}", shard % OUTBOX_SHARDS)
 }
 

@@ -168,6 +168,7 @@ impl Outbox for InMemoryOrderRepository {
 pub struct RecordingEventPublisher {
     events: Mutex<Vec<OrderCreated>>,
     batches: std::sync::atomic::AtomicUsize,
+    failed_batches: std::sync::atomic::AtomicUsize,
     failing: AtomicBool,
 }
 
@@ -178,6 +179,11 @@ impl RecordingEventPublisher {
 
     pub fn events(&self) -> Vec<OrderCreated> {
         self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+
+    /// How many `publish_batch` calls it refused.
+    pub fn failed_batches(&self) -> usize {
+        self.failed_batches.load(Ordering::SeqCst)
     }
 
     /// How many `publish_batch` calls it took.
@@ -203,6 +209,7 @@ impl EventPublisher for RecordingEventPublisher {
         events: &[OrderCreated],
     ) -> Result<Vec<Result<(), BackendError>>, BackendError> {
         if self.failing.load(Ordering::SeqCst) {
+            self.failed_batches.fetch_add(1, Ordering::SeqCst);
             return Err(BackendError::new(
                 "publish_batch",
                 false,

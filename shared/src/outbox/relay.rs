@@ -29,8 +29,8 @@ use uuid::Uuid;
 use crate::domain::OrderId;
 use crate::event::OrderCreated;
 use crate::ports::{
-    EventPublisher, Fetched, Outbox, Pending, PendingOrder, RepositoryError, MAX_PUBLISH_BATCH,
-    OUTBOX_SHARDS,
+    backlog_shards, EventPublisher, Fetched, Outbox, Pending, PendingOrder, RepositoryError,
+    MAX_PUBLISH_BATCH,
 };
 use crate::telemetry::error_chain;
 
@@ -97,6 +97,9 @@ pub struct SweepReport {
     pub unread_shards: u32,
     /// The sweep reached its deadline with backlog left to read or publish.
     pub cut_short: bool,
+    /// SNS failed batch after batch, so the sweep stopped publishing: no
+    /// use hammering a topic that is down.
+    pub publish_failing: bool,
     /// The oldest order still unpublished after the sweep: the backlog's age.
     pub oldest_unpublished: Option<DateTime<Utc>>,
     /// When the first order left for its grace becomes due.
@@ -150,6 +153,9 @@ impl SweepReport {
         }
     }
 }
+
+/// Batches in a row whose every order failed, after which a sweep stops.
+const FAILED_BATCHES_TO_STOP: usize = 3;
 
 /// Kept between the deadline at which a sweep takes no new batch and the
 /// one at which it cuts off those in flight: a publish attempt
@@ -304,14 +310,20 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
             tokio::sync::mpsc::channel::<Vec<PendingOrder>>(self.settings.in_flight.max(1));
         let mut report = SweepReport::default();
         let mut first_error = None;
+        let failed_in_a_row = std::sync::atomic::AtomicUsize::new(0);
+        let failing =
+            || failed_in_a_row.load(std::sync::atomic::Ordering::Relaxed) >= FAILED_BATCHES_TO_STOP;
 
         let read = async {
             let mut batch = Vec::with_capacity(MAX_PUBLISH_BATCH);
-            'shards: for shard in 0..OUTBOX_SHARDS {
+            'shards: for shard in backlog_shards() {
                 let mut page = None;
                 loop {
                     if Utc::now() >= stop_by {
                         report.cut_short = true;
+                        break 'shards;
+                    }
+                    if failing() {
                         break 'shards;
                     }
                     let listed = match self
@@ -370,13 +382,40 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
         let publish = async {
             let stream = futures_util::stream::poll_fn(|cx| to_publish.poll_recv(cx));
             let outcomes: Vec<(Vec<PendingOrder>, Option<Vec<RelayedOrder>>)> = stream
-                .map(|pending: Vec<PendingOrder>| async move {
-                    let ids: Vec<OrderId> = pending.iter().map(|p| p.order_id).collect();
-                    let left = (hard_stop - Utc::now()).to_std().unwrap_or_default();
-                    let relayed = tokio::time::timeout(left, self.relay_batch(&ids, None, false))
-                        .await
-                        .ok();
-                    (pending, relayed)
+                .map(|pending: Vec<PendingOrder>| {
+                    let (failed_in_a_row, failing) = (&failed_in_a_row, &failing);
+                    async move {
+                        let ids: Vec<OrderId> = pending.iter().map(|p| p.order_id).collect();
+                        if failing() {
+                            let reason = "not tried: SNS failed the batches before it";
+                            let skipped = ids
+                                .iter()
+                                .map(|id| RelayedOrder {
+                                    order_id: *id,
+                                    outcome: Relayed::Failed(reason.to_owned()),
+                                    event_id: None,
+                                    created_at: None,
+                                })
+                                .collect();
+                            return (pending, Some(skipped));
+                        }
+                        let left = (hard_stop - Utc::now()).to_std().unwrap_or_default();
+                        let relayed =
+                            tokio::time::timeout(left, self.relay_batch(&ids, None, false))
+                                .await
+                                .ok();
+                        let all_failed = relayed.as_ref().is_some_and(|outcomes| {
+                            outcomes
+                                .iter()
+                                .all(|o| matches!(o.outcome, Relayed::Failed(_)))
+                        });
+                        if all_failed {
+                            failed_in_a_row.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        } else {
+                            failed_in_a_row.store(0, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        (pending, relayed)
+                    }
                 })
                 .buffer_unordered(self.settings.in_flight.max(1))
                 .collect()
@@ -385,6 +424,7 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
         };
 
         let ((), outcomes) = tokio::join!(read, publish);
+        report.publish_failing = failing();
         for (pending, relayed) in outcomes {
             match relayed {
                 Some(relayed) => report.count(&pending, &relayed),
@@ -399,7 +439,7 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
             }
         }
         match first_error {
-            Some(e) if report.unread_shards == OUTBOX_SHARDS => Err(e),
+            Some(e) if report.unread_shards == backlog_shards().count() as u32 => Err(e),
             _ => Ok(report),
         }
     }

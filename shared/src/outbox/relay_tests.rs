@@ -215,3 +215,26 @@ async fn a_backlog_that_cannot_be_read_fails_the_sweep() {
 
     assert!(relay.sweep(Utc::now(), in_a_minute()).await.is_err());
 }
+
+#[tokio::test]
+async fn a_sweep_stops_publishing_once_sns_fails_batch_after_batch() {
+    let (relay, orders, events) = relay(100);
+    for age in 0..60 {
+        stored(&orders, Duration::from_secs(30 + age)).await;
+    }
+    events.fail(true);
+
+    let report = relay.sweep(Utc::now(), in_a_minute()).await.expect("swept");
+
+    assert!(report.publish_failing);
+    assert!(events.events().is_empty());
+    assert!(
+        report.oldest_unpublished.is_some(),
+        "the backlog still ages"
+    );
+    assert!(
+        events.failed_batches() < 6,
+        "it gave up after a few failed batches, not after all six: {}",
+        events.failed_batches()
+    );
+}

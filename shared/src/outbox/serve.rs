@@ -105,9 +105,9 @@ where
     Ok(())
 }
 
-/// Whether the backlog may hold more that is due right now.
+/// Whether the backlog may hold more that is due right now, and SNS takes it.
 fn more_to_do(report: &SweepReport) -> bool {
-    report.cut_short || report.published > 0
+    !report.publish_failing && (report.cut_short || report.published > 0)
 }
 
 /// One scheduled invocation: sweeps while there is due work and time, then
@@ -155,6 +155,7 @@ fn log(report: &SweepReport) {
         unreadable = report.unreadable,
         unreadShards = report.unread_shards,
         cutShort = report.cut_short,
+        publishFailing = report.publish_failing,
         backlogAgeSeconds = age,
         "outbox sweep"
     );

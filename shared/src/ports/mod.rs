@@ -19,8 +19,9 @@ pub use idempotency::{
 };
 pub use mailer::{Email, Mailer, Sent};
 pub use orders::{
-    outbox_shard, EventPublisher, Fetched, OrderRecord, OrderRepository, Outbox, PageToken,
-    Pending, PendingOrder, PendingPage, RepositoryError, MAX_PUBLISH_BATCH, OUTBOX_SHARDS,
+    backlog_shards, outbox_shard, EventPublisher, Fetched, OrderRecord, OrderRepository, Outbox,
+    PageToken, Pending, PendingOrder, PendingPage, RepositoryError, LEGACY_SHARD,
+    MAX_PUBLISH_BATCH, OUTBOX_SHARDS,
 };
 pub use queues::{Letter, Queues, FAILURE_ATTRIBUTES, MAX_BATCH};
 pub use recipient_limit::{Admission, RecipientLimit};

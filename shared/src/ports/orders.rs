@@ -36,6 +36,16 @@ pub struct PendingOrder {
 /// entry in a shard it no longer read would never be published.
 pub const OUTBOX_SHARDS: u32 = 32;
 
+/// Where the backlog's entries from before it was sharded wait (`PENDING`
+/// on DynamoDB): read after the shards, so that an upgrade leaves no order
+/// behind; nothing new is written there.
+pub const LEGACY_SHARD: u32 = OUTBOX_SHARDS;
+
+/// Every part of the backlog a sweep reads: the shards, then the legacy one.
+pub fn backlog_shards() -> std::ops::RangeInclusive<u32> {
+    0..=LEGACY_SHARD
+}
+
 /// The shard of the backlog an order's entry lives in.
 pub fn outbox_shard(order_id: OrderId) -> u32 {
     let uuid = order_id.as_uuid();
@@ -107,7 +117,7 @@ pub trait OrderRepository: Send + Sync {
 /// The orders table read as the outbox: the backlog of orders whose event
 /// may not be out yet, for the relay (and `orderctl republish`).
 pub trait Outbox: OrderRepository {
-    /// Up to `limit` entries of one shard (`0..OUTBOX_SHARDS`) of the
+    /// Up to `limit` entries of one shard ([`backlog_shards`]) of the
     /// backlog, oldest first, from `page` on. The backlog may lag a write
     /// by a moment: read an order before acting on it.
     fn unpublished(

@@ -95,6 +95,17 @@ impl Fleet {
         }
     }
 
+    /// Pauses (SIGSTOP) or resumes (SIGCONT) every worker still running.
+    pub fn pause_workers(&self, paused: bool) {
+        for worker in self.email_workers.iter().chain(&self.audit_workers) {
+            if paused {
+                worker.pause();
+            } else {
+                worker.resume();
+            }
+        }
+    }
+
     pub fn email_workers_killed(&self) -> usize {
         self.killed
             .iter()
