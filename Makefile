@@ -101,10 +101,16 @@ lint: venv $(CARGO_DENY)
 lint-infra: venv $(CFN_GUARD) $(CHECKOV_STAMP)
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	@# Every finding is fixed or skipped in the template with its reason (Metadata.checkov.skip).
-	$(CHECKOV_VENV)/bin/checkov --file infra/template.yaml --framework cloudformation --quiet --compact
+	@# Offline: checkov otherwise asks PyPI for a newer checkov on start (at most
+	@# hourly; CKV_SKIP_PACKAGE_UPDATE_CHECK stops it) and fetches Prisma Cloud's
+	@# guidelines (BC_* ids and links; --skip-download stops it), printing a
+	@# traceback when it cannot reach them. The checks themselves ship with it.
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --file infra/template.yaml --framework cloudformation --quiet --compact --skip-download
 	@# The SAM transform itself (what it generates), then cfn-lint through SAM.
-	$(SAM) validate --region us-east-1 --config-env dev
-	$(SAM) validate --region us-east-1 --lint
+	@# Validating needs no credentials: without AWS_EC2_METADATA_DISABLED boto3
+	@# asks the EC2 metadata service (169.254.169.254) for some.
+	export AWS_EC2_METADATA_DISABLED=true && $(SAM) validate --region us-east-1 --config-env dev
+	export AWS_EC2_METADATA_DISABLED=true && $(SAM) validate --region us-east-1 --lint
 	$(CFN_GUARD) validate --rules infra/rules --data infra/template.yaml --show-summary fail
 	@out=$$($(CFN_GUARD) test --dir infra/rules 2>&1) || { echo "$$out"; echo "cfn-guard: a rule's unit test failed (above)" >&2; exit 1; }; \
 		echo "cfn-guard test: every rule passes and fails where its tests say"
