@@ -407,6 +407,7 @@ const TAGGABLE: &[(&str, Shape)] = &[
     ("AWS::KMS::Key", Shape::List),
     ("AWS::Logs::LogGroup", Shape::List),
     ("AWS::SNS::Topic", Shape::List),
+    ("AWS::SQS::Queue", Shape::List),
     ("AWS::WAFv2::WebACL", Shape::List),
 ];
 
@@ -426,13 +427,6 @@ const UNTAGGABLE: &[&str] = &[
     "AWS::SQS::QueuePolicy",
     "AWS::WAFv2::WebACLAssociation",
 ];
-
-/// Taggable types the template does not tag yet, and why. The stack's own
-/// tags (infra/samconfig.toml) reach them in a `make deploy` meanwhile.
-const NOT_YET: &[(&str, &str)] = &[(
-    "AWS::SQS::Queue",
-    "the local stack (infra/local-stack, queue()) refuses a queue property that is a list before it skips Tags",
-)];
 
 /// What a tag's value must be: `order-fleet`, or `!Ref <Parameter>`.
 fn tag_value_problem(key: &str, value: Option<&Value>) -> Option<String> {
@@ -549,7 +543,7 @@ fn tag_violations(template: &Value) -> Result<Vec<String>, String> {
                     .into_iter()
                     .map(|problem| format!("{id}: {problem}")),
             );
-        } else if !UNTAGGABLE.contains(&kind) && !NOT_YET.iter().any(|(t, _)| *t == kind) {
+        } else if !UNTAGGABLE.contains(&kind) {
             return Err(format!(
                 "{id}: {kind} is in neither TAGGABLE nor UNTAGGABLE: look up its schema's tagging"
             ));
@@ -662,7 +656,7 @@ fn a_resource_type_the_table_does_not_know_is_an_error_not_a_pass() {
 /// `make deploy` tags the stack too (samconfig.toml's `tags`): CloudFormation
 /// puts a stack's tags on every resource it creates that takes tags, so what
 /// SAM generates without them (the event source mappings, the schedule's
-/// rule) and the types in NOT_YET are tagged as well. Same three, same values.
+/// rule). Same three, same values.
 #[test]
 fn each_environments_stack_tags_are_the_resources_tags() {
     let template = parse(&template_text());

@@ -231,6 +231,9 @@ pub(crate) fn queue(
         }
         None => None,
     };
+    // Tags are for the bill and the console, not the queue's behaviour:
+    // the local stack leaves them off.
+    props.remove("Tags");
     if let Some((key, _)) = props.iter().find(|(_, v)| v.is_object() || v.is_array()) {
         return Err(TemplateError::new(
             format!("{at}.{key}"),
