@@ -4,9 +4,9 @@
 //! redelivered event maps to the record already written.
 
 use chrono::{DateTime, Utc};
-use shared::batch::Delivery;
-use shared::event::OrderCreated;
-use shared::ports::{AuditRecord, OrderDetails};
+use ports::event::OrderCreated;
+use ports::{AuditRecord, OrderDetails};
+use runtime::batch::Delivery;
 use uuid::Uuid;
 
 /// The UUID v5 namespace of audit ids. Fixed forever: changing it would give
@@ -43,10 +43,13 @@ pub fn audit_record(event: &OrderCreated, delivery: &Delivery, now: DateTime<Utc
 
 #[cfg(test)]
 mod tests {
+    fn delivery(message_id: &str) -> runtime::batch::Delivery {
+        runtime::batch::Delivery::first(message_id, std::time::Duration::from_secs(60))
+    }
+
     use chrono::{Duration, TimeZone};
+    use domain::{parse_order, OrderId};
     use rust_decimal::Decimal;
-    use shared::domain::{parse_order, OrderId};
-    use shared::fakes::delivery;
 
     use super::*;
 

@@ -8,7 +8,7 @@
 //!   a conditional write; a redelivery finds its record and succeeds.
 //! - [`settings`]: what the worker reads of the environment, and nothing else.
 //!
-//! `main.rs` only wires: settings, the DynamoDB client, then `shared::batch::serve`.
+//! `main.rs` only wires: settings, the DynamoDB client, then `runtime::batch::serve`.
 
 pub mod audit_record;
 pub mod record_audit;

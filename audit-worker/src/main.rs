@@ -1,21 +1,21 @@
 use std::process::ExitCode;
 
+use adapters::config::{clients, CallBudget, SdkConfig};
+use adapters::DynamoDbAuditLog;
+use adapters::Env;
 use audit_worker::{RecordAudit, Settings, COMPONENT};
-use shared::adapters::DynamoDbAuditLog;
-use shared::batch::serve;
-use shared::config::{clients, CallBudget, SdkConfig};
-use shared::telemetry::fatal;
-use shared::Env;
+use runtime::batch::serve;
+use runtime::telemetry::fatal;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::telemetry::init(COMPONENT);
+    runtime::telemetry::init(COMPONENT);
     let settings = match Settings::read(&Env::process()) {
         Ok(settings) => settings,
         Err(error) => return fatal(COMPONENT, &error),
     };
     let aws = settings.worker.aws.function();
-    // Built with the first batch in Lambda (shared::batch::serve).
+    // Built with the first batch in Lambda (runtime::batch::serve).
     let make_handler = |aws: &SdkConfig| {
         RecordAudit::new(DynamoDbAuditLog::new(
             clients::dynamodb(aws, CallBudget::DATA),

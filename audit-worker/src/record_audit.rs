@@ -3,10 +3,10 @@
 //! it taken means this event was audited already, which is success.
 
 use chrono::Utc;
-use shared::batch::{Delivery, EventHandler, RecordError};
-use shared::event::OrderCreated;
-use shared::metrics::{counter, histogram, name};
-use shared::ports::{AuditLog, Recorded};
+use ports::event::OrderCreated;
+use ports::{AuditLog, Recorded};
+use runtime::batch::{Delivery, EventHandler, RecordError};
+use runtime::metrics::{counter, histogram, name};
 
 use crate::audit_record::audit_record;
 
@@ -45,8 +45,12 @@ fn since(then: chrono::DateTime<Utc>) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use shared::fakes::{delivery, order_created, InMemoryAuditLog};
-    use shared::ports::FailureKind;
+    fn delivery(message_id: &str) -> runtime::batch::Delivery {
+        runtime::batch::Delivery::first(message_id, std::time::Duration::from_secs(60))
+    }
+
+    use ports::fakes::{order_created, InMemoryAuditLog};
+    use ports::FailureKind;
 
     use super::*;
 

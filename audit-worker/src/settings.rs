@@ -1,8 +1,8 @@
 //! What audit-worker reads of the environment, and nothing else: no sender,
 //! no CORS origins, no listen address, no topic.
 
-use shared::batch::WorkerSettings;
-use shared::{ConfigError, Env};
+use adapters::{ConfigError, Env};
+use runtime::batch::WorkerSettings;
 
 use crate::COMPONENT;
 

@@ -1,8 +1,8 @@
 //! The order confirmation: subject, HTML and plain text, from the templates
 //! in `templates/` (compiled in).
 
-use shared::domain::{Order, OrderLine};
-use shared::ports::Email;
+use domain::{Order, OrderLine};
+use ports::Email;
 
 use crate::template::{escape_html, fill};
 
@@ -72,7 +72,7 @@ fn render_item(line: &OrderLine, template: &str, escape: fn(&str) -> String) -> 
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use shared::domain::{parse_order, OrderId};
+    use domain::{parse_order, OrderId};
 
     use super::*;
 

@@ -10,7 +10,7 @@
 //! - [`template`]: `{{name}}` placeholders and HTML escaping.
 //! - [`settings`]: what the worker reads of the environment, and nothing else.
 //!
-//! `main.rs` only wires: settings, AWS clients, then `shared::batch::serve`.
+//! `main.rs` only wires: settings, AWS clients, then `runtime::batch::serve`.
 
 pub mod confirmation;
 pub mod pacer;

@@ -1,12 +1,12 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use adapters::config::{clients, CallBudget, SdkConfig};
+use adapters::Env;
+use adapters::{DynamoDbIdempotencyStore, DynamoDbRecipientLimit, SesMailer};
 use email_worker::{Pacer, SendConfirmation, Settings, COMPONENT};
-use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbRecipientLimit, SesMailer};
-use shared::batch::serve;
-use shared::config::{clients, CallBudget, SdkConfig};
-use shared::telemetry::fatal;
-use shared::Env;
+use runtime::batch::serve;
+use runtime::telemetry::fatal;
 
 /// How long a send is remembered: longer than a message can live in the
 /// queue (4 days) plus its DLQ (14 days), so a late redrive is still a no-op.
@@ -14,13 +14,13 @@ const REMEMBER_SENDS_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::telemetry::init(COMPONENT);
+    runtime::telemetry::init(COMPONENT);
     let settings = match Settings::read(&Env::process()) {
         Ok(settings) => settings,
         Err(error) => return fatal(COMPONENT, &error),
     };
     let aws = settings.worker.aws.function();
-    // Built with the first batch in Lambda (shared::batch::serve).
+    // Built with the first batch in Lambda (runtime::batch::serve).
     let make_handler = |aws: &SdkConfig| {
         let mailer = SesMailer::new(clients::ses(aws, CallBudget::MAIL), &settings.sender_email);
         // One client for both adapters: a client is a handle on shared

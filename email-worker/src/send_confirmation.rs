@@ -7,7 +7,7 @@
 //! while this one runs, or after this one's worker died) waits for the claim
 //! to be completed or to lapse, within its own deadline, instead of failing.
 //! An address gets at most a few confirmations an hour
-//! (`shared::ports::RecipientLimit`), so the public endpoint cannot flood an
+//! (`ports::RecipientLimit`), so the public endpoint cannot flood an
 //! inbox; one over the limit is dead-lettered with the reason, not sent.
 //! The one window in which a customer may get the email twice is a send
 //! whose reply was lost, or a worker dying between sending and recording —
@@ -16,14 +16,14 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use shared::batch::{Delivery, EventHandler, RecordError};
-use shared::event::OrderCreated;
-use shared::metrics::{counter, histogram, name};
-use shared::ports::{
+use ports::error_chain;
+use ports::event::OrderCreated;
+use ports::{
     Admission, BackendError, Claim, ClaimRequest, ClaimToken, Completion, Fault, IdempotencyStore,
     Mailer, RecipientLimit, Sent,
 };
-use shared::telemetry::error_chain;
+use runtime::batch::{Delivery, EventHandler, RecordError};
+use runtime::metrics::{counter, histogram, name};
 
 use crate::confirmation;
 use crate::pacer::Pacer;
@@ -174,7 +174,7 @@ fn over_limit(reason: String) -> RecordError {
 
 /// The idempotency key of an event's confirmation.
 pub fn claim_key(event: &OrderCreated) -> String {
-    shared::ports::email_key(event.event_id)
+    ports::email_key(event.event_id)
 }
 
 impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendConfirmation<M, S, L> {

@@ -1,12 +1,12 @@
-use shared::fakes::{
+use ports::fakes::{
     order_created, InMemoryIdempotencyStore, InMemoryRecipientLimit, RecordingMailer,
 };
-use shared::ports::{BackendError, Claim, ClaimRequest, ClaimToken, Completion, FailureKind};
+use ports::{BackendError, Claim, ClaimRequest, ClaimToken, Completion, FailureKind};
 
 use super::*;
 
 fn delivery() -> Delivery {
-    shared::fakes::delivery("m-1")
+    Delivery::first("m-1", std::time::Duration::from_secs(60))
 }
 
 #[tokio::test]
@@ -311,7 +311,7 @@ async fn a_worker_whose_share_of_the_send_rate_is_used_up_holds_the_rest_back() 
     let deadline = Utc::now() + chrono::Duration::milliseconds(10_500);
     let attempt = |id: &str| Delivery {
         deadline,
-        ..shared::fakes::delivery(id)
+        ..Delivery::first(id, std::time::Duration::from_secs(60))
     };
     let (first, second) = (order_created(), order_created());
 

@@ -1,7 +1,7 @@
 //! What email-worker reads of the environment, and nothing else.
 
-use shared::batch::WorkerSettings;
-use shared::{ConfigError, Env};
+use adapters::{ConfigError, Env};
+use runtime::batch::WorkerSettings;
 
 use crate::COMPONENT;
 

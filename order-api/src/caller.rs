@@ -16,9 +16,9 @@
 use std::collections::HashMap;
 
 use axum::http::request::Parts;
+use domain::{CustomerEmail, NewOrder};
 use lambda_http::request::RequestContext;
 use serde_json::Value;
-use shared::domain::{CustomerEmail, NewOrder};
 
 /// Whether `POST /order` requires a signed-in caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,7 +143,7 @@ mod tests {
     }
 
     fn order(email: &str) -> NewOrder {
-        shared::domain::parse_order(
+        domain::parse_order(
             format!(r#"{{"customerId":"someone-else","customerName":"Ada","customerEmail":"{email}","items":[{{"productId":"p","quantity":1,"price":1}}]}}"#)
                 .as_bytes(),
         )

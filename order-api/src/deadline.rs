@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 /// A local request's budget: the function's timeout in the template.
 pub const LOCAL_BUDGET: Duration = Duration::from_secs(10);
@@ -35,8 +35,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Deadline {
         let invocation = parts
             .extensions
             .get::<lambda_http::Context>()
-            .and_then(|context| i64::try_from(context.deadline).ok())
-            .and_then(|millis| Utc.timestamp_millis_opt(millis).single());
+            .map(runtime::invocation_deadline);
         Ok(Deadline(invocation.unwrap_or_else(|| {
             Utc::now() + chrono::Duration::from_std(LOCAL_BUDGET).unwrap_or_default()
         })))

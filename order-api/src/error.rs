@@ -5,10 +5,10 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use domain::FieldError;
+use ports::error_chain;
+use runtime::metrics::{counter, name};
 use serde::Serialize;
-use shared::domain::FieldError;
-use shared::metrics::{counter, name};
-use shared::telemetry::error_chain;
 
 use crate::request_id::RequestId;
 use crate::MAX_BODY_BYTES;

@@ -43,9 +43,9 @@ pub use deadline::Deadline;
 pub use error::ApiError;
 pub use idempotency_key::IdempotencyKey;
 pub use place_order::{fingerprint, OrderConfirmation, OrderService, PlaceError, Placed};
+use ports::{EventPublisher, IdempotencyStore, OrderRepository};
 pub use request_id::RequestId;
 pub use settings::{ApiSettings, RelayProcessSettings};
-use shared::ports::{EventPublisher, IdempotencyStore, OrderRepository};
 
 /// The API's OpenAPI document (`order-api/openapi.json`), generated from the
 /// code by the `openapi` feature and kept in step by a test.

@@ -6,10 +6,10 @@ use std::time::Duration;
 use axum::Router;
 use tower::ServiceExt;
 
+use adapters::config::{clients, CallBudget};
+use adapters::Env;
+use adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
 use order_api::ApiSettings;
-use shared::adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
-use shared::config::{clients, CallBudget};
-use shared::Env;
 
 /// How often the local server logs its figures.
 const FIGURES_EVERY: Duration = Duration::from_secs(10);
@@ -34,22 +34,22 @@ fn app(config: &ApiSettings) -> Router {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::telemetry::init("order-api");
+    runtime::telemetry::init("order-api");
     let config = ApiSettings::read(&Env::process())?;
-    shared::metrics::init(
+    runtime::metrics::init(
         &config.aws.environment,
-        &shared::metrics::function_name("order-api"),
+        &runtime::metrics::function_name("order-api"),
         config.lambda_mode,
     );
     if config.lambda_mode {
         // The router and its clients are built with the first request, not
-        // in the function's init (see shared::config::AwsSettings::function).
+        // in the function's init (see adapters::config::AwsSettings::function).
         let app = LazyLock::new(|| {
             app(&config).layer(axum::middleware::map_response(
                 // The log lines after the first answer are a warm start's.
                 |response: axum::response::Response| async move {
-                    shared::metrics::flush();
-                    shared::telemetry::invocation_done();
+                    runtime::metrics::flush();
+                    runtime::telemetry::invocation_done();
                     response
                 },
             ))
@@ -66,13 +66,13 @@ async fn main() -> Result<(), lambda_http::Error> {
         let mut every = tokio::time::interval(FIGURES_EVERY);
         loop {
             every.tick().await;
-            shared::metrics::flush();
+            runtime::metrics::flush();
         }
     });
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     tracing::info!(address = %config.listen_addr, environment = %config.aws.environment, auth = ?config.auth, "order-api listening");
     axum::serve(listener, app)
-        .with_graceful_shutdown(shared::shutdown::signal())
+        .with_graceful_shutdown(runtime::shutdown::signal())
         .await?;
     Ok(())
 }

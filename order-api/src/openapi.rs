@@ -20,7 +20,7 @@
 // The request types exist to be described, never built.
 #![allow(dead_code)]
 
-use shared::domain::{CustomerName, FieldError, Money};
+use domain::{CustomerName, FieldError, Money};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 

@@ -15,11 +15,7 @@ struct Panicked(String);
 
 /// `tower_http::catch_panic`'s answer.
 pub fn answer(panic: Box<dyn Any + Send + 'static>) -> Response {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned());
+    let message = runtime::panic_message(&*panic);
     let request_id = request_id::current().unwrap_or_else(RequestId::fresh);
     ApiError::internal(Panicked(message))
         .for_request(&request_id)

@@ -3,7 +3,7 @@
 //! Persist, then publish. The order is stored unpublished and marked after SNS
 //! accepts its event. A stored order is the promise: once it is stored the
 //! answer is 200, whatever happens to the publish — an event that did not go
-//! out is the outbox relay's job (`shared::outbox::OutboxRelay`), within a
+//! out is the outbox relay's job (`ports::outbox::OutboxRelay`), within a
 //! minute, with the order's own event id.
 //!
 //! With an `Idempotency-Key`, each request claims the key with a token of its
@@ -15,14 +15,14 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use shared::domain::{iso8601, NewOrder, OrderId};
-use shared::metrics::{counter, name};
-use shared::ports::{
+use domain::{iso8601, NewOrder, OrderId};
+use ports::error_chain;
+use ports::{
     BackendError, Claim, ClaimRequest, ClaimToken, Completion, EventPublisher, IdempotencyStore,
     OrderRecord, OrderRepository, RepositoryError,
 };
-use shared::telemetry::error_chain;
+use runtime::metrics::{counter, name};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::idempotency_key::IdempotencyKey;
@@ -276,7 +276,7 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
             .unwrap_or_default()
             .saturating_sub(ANSWER_TIME);
         let budget = self.publish_budget.min(left);
-        match shared::outbox::publish_order(
+        match ports::outbox::publish_order(
             &self.orders,
             &self.events,
             record,
@@ -310,7 +310,7 @@ pub fn fingerprint(order: &NewOrder) -> String {
         customer_id: &'a Option<String>,
         customer_name: &'a str,
         customer_email: &'a str,
-        items: &'a [shared::domain::OrderLine],
+        items: &'a [domain::OrderLine],
     }
     let canonical = Canonical {
         customer_id: &order.customer_id,
@@ -319,5 +319,5 @@ pub fn fingerprint(order: &NewOrder) -> String {
         items: &order.items,
     };
     let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
-    shared::digest::sha256_hex(&bytes)
+    ports::digest::sha256_hex(&bytes)
 }

@@ -12,8 +12,8 @@ use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use shared::domain::{parse_order, OrderRejection};
-use shared::ports::{EventPublisher, IdempotencyStore, OrderRepository};
+use domain::{parse_order, OrderRejection};
+use ports::{EventPublisher, IdempotencyStore, OrderRepository};
 
 use crate::caller::{AuthMode, CallerError, Claims};
 use crate::deadline::Deadline;
@@ -22,7 +22,7 @@ use crate::idempotency_key::IdempotencyKey;
 use crate::place_order::{OrderService, PlaceError, Placed};
 use crate::request_id::RequestId;
 use crate::MAX_BODY_BYTES;
-use shared::metrics::{counter, name};
+use runtime::metrics::{counter, name};
 
 pub async fn post_order<R, P, I>(
     State(service): State<Arc<OrderService<R, P, I>>>,

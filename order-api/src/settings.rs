@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use shared::{AwsSettings, ConfigError, Env};
+use adapters::{AwsSettings, ConfigError, Env};
 
 use crate::caller::AuthMode;
 

@@ -4,8 +4,8 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 
 use order_api::{router, OrderService};
+use ports::fakes::{InMemoryIdempotencyStore, RecordingEventPublisher};
 use serde_json::{json, Value};
-use shared::fakes::{InMemoryIdempotencyStore, RecordingEventPublisher};
 use tower::ServiceExt;
 
 mod support;
@@ -177,23 +177,17 @@ async fn answers_cors_preflight_for_the_configured_origin_only() {
 /// A repository with a bug: every call panics.
 struct PanickingOrderRepository;
 
-impl shared::ports::OrderRepository for PanickingOrderRepository {
-    async fn insert(
-        &self,
-        _record: &shared::ports::OrderRecord,
-    ) -> Result<(), shared::ports::RepositoryError> {
+impl ports::OrderRepository for PanickingOrderRepository {
+    async fn insert(&self, _record: &ports::OrderRecord) -> Result<(), ports::RepositoryError> {
         panic!("a bug in the repository")
     }
     async fn get(
         &self,
-        _id: shared::domain::OrderId,
-    ) -> Result<Option<shared::ports::OrderRecord>, shared::ports::RepositoryError> {
+        _id: domain::OrderId,
+    ) -> Result<Option<ports::OrderRecord>, ports::RepositoryError> {
         panic!("a bug in the repository")
     }
-    async fn mark_published(
-        &self,
-        _id: shared::domain::OrderId,
-    ) -> Result<(), shared::ports::RepositoryError> {
+    async fn mark_published(&self, _id: domain::OrderId) -> Result<(), ports::RepositoryError> {
         panic!("a bug in the repository")
     }
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use order_api::fingerprint;
+use ports::outbox::{OutboxRelay, RelaySettings};
+use ports::{ClaimRequest, ClaimToken, IdempotencyStore};
 use serde_json::json;
-use shared::outbox::{OutboxRelay, RelaySettings};
-use shared::ports::{ClaimRequest, ClaimToken, IdempotencyStore};
 
 mod support;
 
@@ -103,8 +103,8 @@ async fn a_failed_publish_still_answers_200_and_leaves_the_event_to_the_outbox_r
 async fn a_retry_waits_out_a_dead_attempts_claim_and_resumes_its_order() {
     let app = spawn_app();
     let body = order().to_string();
-    let parsed = shared::domain::parse_order(body.as_bytes()).expect("valid");
-    let chosen_by_the_first_attempt = shared::domain::OrderId::random();
+    let parsed = domain::parse_order(body.as_bytes()).expect("valid");
+    let chosen_by_the_first_attempt = domain::OrderId::random();
     // The first attempt claimed the key and died; its claim holds a moment longer.
     app.keys
         .claim(&ClaimRequest {

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
+use domain::{iso8601, Money, OrderId};
+use ports::{AuditRecord, OrderRepository};
 use serde::Serialize;
-use shared::domain::{iso8601, Money, OrderId};
-use shared::ports::{AuditRecord, OrderRepository};
 use uuid::Uuid;
 
 use crate::error::CtlError;

@@ -6,9 +6,9 @@
 use std::process::ExitCode;
 
 use aws_config::SdkConfig;
+use domain::OrderId;
 use local_stack::LocalError;
-use shared::domain::OrderId;
-use shared::ports::{BackendError, Fault, RepositoryError};
+use ports::{BackendError, Fault, RepositoryError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CtlError {
@@ -57,7 +57,7 @@ pub enum CtlError {
     #[error("the local stack")]
     Local(#[source] LocalError),
     #[error("invalid settings")]
-    Config(#[from] shared::config::ConfigError),
+    Config(#[from] adapters::config::ConfigError),
     #[error("the AWS settings cannot be loaded: {0}")]
     Settings(&'static str),
     #[error("cannot write the output")]

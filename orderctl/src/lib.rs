@@ -1,5 +1,7 @@
-//! `orderctl`: the operators' CLI — a client of `shared`'s ports and
-//! adapters, with nothing of its own to AWS — and the runner of the local stack.
+//! `orderctl`: the operators' CLI — a client of the `ports` and `adapters`
+//! crates — and the runner of the local stack. What only operators need of
+//! SQS (peeking, moving and purging messages) lives here, in [`queues`], so
+//! that no function compiles it.
 //!
 //! # Layout
 //!
@@ -16,7 +18,11 @@
 //!   pipeline healthy right now?": the queues and DLQs, the outbox's backlog,
 //!   the alarms in ALARM, and what needs attention first. Only reads.
 //! - [`republish`]: `orderctl republish` — publishes the events of orders stored
-//!   unpublished, through `shared::outbox`; one already published is skipped.
+//!   unpublished, through the outbox relay's own code (`ports::outbox`); one
+//!   already published is skipped.
+//! - [`queues`]: the operator's port on queues (receive without consuming,
+//!   send back, delete, release), on SQS, with `StartMessageMoveTask`, and
+//!   in memory for tests.
 //! - [`target`]: the global options (`--env`, `--profile`, `--region`,
 //!   `--endpoint-url`, `--output`) → endpoint, credentials, resource names,
 //!   the DLQs and the topic; [`error`]: the CLI's one error enum, naming the
@@ -32,6 +38,7 @@ pub mod error;
 pub mod local;
 pub mod order;
 pub mod output;
+pub mod queues;
 pub mod republish;
 pub mod status;
 pub mod target;

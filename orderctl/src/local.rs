@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use aws_config::SdkConfig;
 use clap::{Args, Subcommand};
 
-use shared::AwsSettings;
+use adapters::AwsSettings;
 
 use crate::error::{CtlError, Endpoint};
 use crate::target::Globals;

@@ -4,11 +4,11 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::telemetry::init("orderctl");
+    runtime::telemetry::init("orderctl");
     match orderctl::run(orderctl::Cli::parse()).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", shared::telemetry::error_chain(&err));
+            eprintln!("error: {}", ports::error_chain(&err));
             err.exit_code()
         }
     }

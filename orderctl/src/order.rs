@@ -6,10 +6,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
+use domain::{Order, OrderId};
+use ports::error_chain;
+use ports::{email_key, IdempotencyStore, OrderRecord, OrderRepository};
 use serde::Serialize;
-use shared::domain::{Order, OrderId};
-use shared::ports::{email_key, IdempotencyStore, OrderRecord, OrderRepository};
-use shared::telemetry::error_chain;
 use uuid::Uuid;
 
 use crate::audit::{trail, write_trail, AuditRow};

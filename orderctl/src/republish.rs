@@ -16,15 +16,13 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::process::ExitCode;
 
+use adapters::SnsEventPublisher;
 use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args};
+use domain::{iso8601, OrderId};
+use ports::outbox::{OutboxRelay, RelaySettings, Relayed};
+use ports::{backlog_shards, EventPublisher, Outbox, Pending, RepositoryError, MAX_PUBLISH_BATCH};
 use serde::Serialize;
-use shared::adapters::SnsEventPublisher;
-use shared::domain::{iso8601, OrderId};
-use shared::outbox::{OutboxRelay, RelaySettings, Relayed};
-use shared::ports::{
-    backlog_shards, EventPublisher, Outbox, Pending, RepositoryError, MAX_PUBLISH_BATCH,
-};
 use uuid::Uuid;
 
 use crate::confirm::{confirm, some_of, Confirm};

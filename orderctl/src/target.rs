@@ -6,9 +6,9 @@
 //! names (a test stack) with the fleet's own settings, or else real AWS
 //! through the standard chain (`--profile`, `--region`, SSO, roles). Each
 //! option stands for its variable (`AWS_ENDPOINT_URL`, `AWS_PROFILE`, …), so
-//! [`Globals::env_as`] hands them to `shared`'s reader as variables.
+//! [`Globals::env_as`] hands them to the adapters' environment reader as variables.
 //! Resource names are read as the binaries read theirs ([`Names`], from
-//! `shared`'s environment reader), so `EMAIL_QUEUE`, … override them exactly
+//! the adapters' environment reader), so `EMAIL_QUEUE`, … override them exactly
 //! as they do for the workers.
 
 use aws_config::SdkConfig;
@@ -16,12 +16,14 @@ use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-use shared::adapters::{
+use adapters::{
     DynamoDbAuditLog, DynamoDbIdempotencyStore, DynamoDbOrderRepository, QueueAddress,
-    SnsEventPublisher, SqsQueue, SqsQueues,
+    SnsEventPublisher, SqsQueue,
 };
-use shared::ports::Fault;
-use shared::{AwsSettings, Env};
+
+use crate::queues::SqsQueues;
+use adapters::{AwsSettings, Env};
+use ports::Fault;
 
 use crate::error::{CtlError, Endpoint};
 
@@ -71,7 +73,7 @@ impl Globals {
     }
 
     /// The environment variables as the options override them, with
-    /// `ENVIRONMENT` set to `environment`: what `shared`'s reader (and so
+    /// `ENVIRONMENT` set to `environment`: what the environment reader (and so
     /// the SDK) sees, exactly as if the variables had been set.
     pub fn env_as(&self, environment: &str) -> Env {
         let (environment, given) = (environment.to_owned(), self.clone());
@@ -306,7 +308,7 @@ pub struct Dlq {
 
 /// Parses an order id where it is typed, so that a malformed one is refused
 /// before anything is asked of AWS.
-pub fn order_id_arg(text: &str) -> Result<shared::domain::OrderId, String> {
+pub fn order_id_arg(text: &str) -> Result<domain::OrderId, String> {
     text.trim().parse().map_err(|_| {
         "not an order id: order ids are UUIDs, like 4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10".to_owned()
     })

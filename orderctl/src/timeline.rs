@@ -6,9 +6,9 @@
 
 use std::io::Write;
 
+use domain::iso8601;
+use ports::{KeyRecord, OrderRecord};
 use serde::Serialize;
-use shared::domain::iso8601;
-use shared::ports::{KeyRecord, OrderRecord};
 
 use crate::audit::AuditRow;
 use crate::order::DeadLetterHit;

@@ -65,8 +65,8 @@ impl LocalAws {
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
             .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .timeout_config(shared::config::sdk_timeouts())
-            .http_client(shared::https::https_client())
+            .timeout_config(adapters::config::sdk_timeouts())
+            .http_client(adapters::https::https_client())
             .build()
     }
 

@@ -5,11 +5,11 @@
 
 use std::time::Instant;
 
+use adapters::SnsEventPublisher;
+use domain::{parse_order, OrderId};
 use futures_util::StreamExt;
-use shared::adapters::SnsEventPublisher;
-use shared::domain::{parse_order, OrderId};
-use shared::event::OrderCreated;
-use shared::ports::{EventPublisher, MAX_PUBLISH_BATCH};
+use ports::event::OrderCreated;
+use ports::{EventPublisher, MAX_PUBLISH_BATCH};
 use uuid::Uuid;
 
 use crate::{LocalAws, Stack};

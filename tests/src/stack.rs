@@ -63,7 +63,7 @@ impl Stack {
             panic!(
                 "provisioning the test stack `{env}` from {}: {}",
                 path.display(),
-                shared::telemetry::error_chain(&e)
+                ports::error_chain(&e)
             )
         };
         let template = local_stack::load(&sdk, &path, env, TEST_SENDER)

@@ -9,7 +9,9 @@
 
 mod workers_support;
 
+use adapters::failure_attributes::{FAILURE_KIND, FAILURE_REASON, SOURCE_MESSAGE_ID};
 use aws_sdk_dynamodb::types::AttributeValue;
+use domain::OrderId;
 use fleet_tests::lambda::events::{
     api_gateway_event, customer_claims, message_about, queue_arn, sqs_record, unreadable_record,
     with_claims,
@@ -18,8 +20,6 @@ use fleet_tests::lambda::{Function, Sandbox};
 use fleet_tests::runtime_api::RuntimeApi;
 use fleet_tests::{LocalAws, Stack};
 use serde_json::{json, Value as Json};
-use shared::adapters::failure_attributes::{FAILURE_KIND, FAILURE_REASON, SOURCE_MESSAGE_ID};
-use shared::domain::OrderId;
 use workers_support::{audit_trail, mail_to, order_event, publish, take_dead_letters};
 
 // ---------------------------------------------------------------- the tests

@@ -6,11 +6,11 @@
 
 mod orderctl_support;
 
+use adapters::OrderItem;
 use fleet_tests::app::App;
 use fleet_tests::{probes, LocalAws, Stack};
 use orderctl_support::orderctl;
 use serde_json::{json, Value};
-use shared::adapters::OrderItem;
 
 fn order(email: &str) -> String {
     json!({

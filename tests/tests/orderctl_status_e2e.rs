@@ -12,13 +12,13 @@ use std::process::Stdio;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use chrono::Utc;
+use domain::{iso8601, OrderId};
 use fleet_tests::local_aws::REGION;
 use fleet_tests::probes::{depth, PATIENCE};
 use fleet_tests::{LocalAws, Stack};
 use orderctl_support::orderctl;
+use ports::outbox_shard;
 use serde_json::Value;
-use shared::domain::{iso8601, OrderId};
-use shared::ports::outbox_shard;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Calls moto's CloudWatch in the Query protocol: this crate has no

@@ -7,14 +7,14 @@
 
 use std::time::Duration;
 
+use adapters::DynamoDbOrderRepository;
 use aws_sdk_dynamodb::types::AttributeValue;
+use domain::{parse_order, OrderId};
 use fleet_tests::probes::{drain, eventually, PATIENCE};
 use fleet_tests::process::FleetProcess;
 use fleet_tests::runtime_api::{AnswerKind, RuntimeApi};
 use fleet_tests::{LocalAws, Stack};
-use shared::adapters::DynamoDbOrderRepository;
-use shared::domain::{parse_order, OrderId};
-use shared::ports::{OrderRecord, OrderRepository};
+use ports::{OrderRecord, OrderRepository};
 use uuid::Uuid;
 
 /// What EventBridge sends a scheduled function.
@@ -174,9 +174,8 @@ async fn an_unreadable_entry_in_the_backlog_is_skipped_and_the_orders_behind_it_
     let dynamodb = local.dynamodb();
     // In every shard, ahead of the real orders: an entry whose id is no
     // order id, and one whose item is no order.
-    let long_ago =
-        shared::domain::iso8601::format(&(chrono::Utc::now() - chrono::Duration::hours(1)));
-    for shard in 0..shared::ports::OUTBOX_SHARDS {
+    let long_ago = domain::iso8601::format(&(chrono::Utc::now() - chrono::Duration::hours(1)));
+    for shard in 0..ports::OUTBOX_SHARDS {
         for (order_id, note) in [
             (format!("not-an-order-{shard}"), "a bad id"),
             (Uuid::new_v4().to_string(), "no order at all"),

@@ -32,11 +32,11 @@ pub mod verify;
 
 use std::path::{Path, PathBuf};
 
+use adapters::sdk_error::{fault, DetailedSdkError};
 use aws_config::SdkConfig;
 use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use shared::adapters::sdk_error::{fault, DetailedSdkError};
-use shared::ports::Fault;
+use ports::Fault;
 
 pub use compare::{compare, unchecked};
 pub use intrinsics::TemplateError;

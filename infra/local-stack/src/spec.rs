@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+pub use adapters::RedrivePolicy;
 use serde_json::Value as Json;
-pub use shared::adapters::RedrivePolicy;
 
 /// The values the template's parameters and pseudo parameters take.
 #[derive(Debug, Clone, PartialEq, Eq)]

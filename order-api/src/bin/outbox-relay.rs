@@ -1,22 +1,22 @@
 //! outbox-relay: publishes the events of orders stored but not published.
 //! Wiring only: settings, clients, the relay, then Lambda or a local loop.
 
+use adapters::config::{clients, CallBudget};
+use adapters::Env;
+use adapters::{DynamoDbOrderRepository, SnsEventPublisher};
 use order_api::RelayProcessSettings;
-use shared::adapters::{DynamoDbOrderRepository, SnsEventPublisher};
-use shared::config::{clients, CallBudget};
-use shared::outbox::{OutboxRelay, RelaySettings};
-use shared::Env;
+use ports::outbox::{OutboxRelay, RelaySettings};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::telemetry::init("outbox-relay");
+    runtime::telemetry::init("outbox-relay");
     let config = RelayProcessSettings::read(&Env::process())?;
-    shared::metrics::init(
+    runtime::metrics::init(
         &config.aws.environment,
-        &shared::metrics::function_name("outbox-relay"),
+        &runtime::metrics::function_name("outbox-relay"),
         config.lambda_mode,
     );
-    // Called with the first invocation in Lambda (shared::outbox::serve).
+    // Called with the first invocation in Lambda (runtime::relay::serve).
     let make_relay = || {
         let aws = config.aws.function();
         OutboxRelay::new(
@@ -31,5 +31,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             RelaySettings::with_grace(config.grace),
         )
     };
-    shared::outbox::serve(make_relay, config.lambda_mode, config.interval).await
+    runtime::relay::serve(make_relay, config.lambda_mode, config.interval).await
 }

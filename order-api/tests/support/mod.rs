@@ -9,8 +9,8 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use order_api::{router, OrderService};
+use ports::fakes::{InMemoryIdempotencyStore, InMemoryOrderRepository, RecordingEventPublisher};
 use serde_json::{json, Value};
-use shared::fakes::{InMemoryIdempotencyStore, InMemoryOrderRepository, RecordingEventPublisher};
 use tower::ServiceExt;
 
 /// The app with fakes the test can look into.

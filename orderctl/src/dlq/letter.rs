@@ -1,12 +1,12 @@
 //! A dead-letter message as an operator reads it: `peek`, `order` and
-//! `redrive --dry-run` show [`LetterView`]s of `shared`'s [`Letter`]s;
+//! `redrive --dry-run` show [`LetterView`]s of [`Letter`]s;
 //! `redrive` and `purge` name the ones they could not handle with a
 //! [`LetterFailure`].
 
+use crate::queues::Letter;
+use adapters::failure_attributes as note;
+use domain::{iso8601, OrderId};
 use serde::Serialize;
-use shared::adapters::failure_attributes as note;
-use shared::domain::{iso8601, OrderId};
-use shared::ports::Letter;
 
 /// A DLQ message as `peek`, `order` and `redrive --dry-run` show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,7 +92,7 @@ impl LetterFailure {
 
 #[cfg(test)]
 mod tests {
-    use shared::fakes::dead_letter as letter;
+    use crate::queues::in_memory::dead_letter as letter;
 
     use super::*;
 

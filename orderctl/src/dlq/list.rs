@@ -8,10 +8,10 @@
 
 use std::io::Write;
 
+use crate::queues::{QueueDepth, SqsQueues};
 use chrono::{DateTime, Utc};
+use ports::BackendError;
 use serde::Serialize;
-use shared::adapters::{QueueDepth, SqsQueues};
-use shared::ports::BackendError;
 
 use super::scan;
 use crate::error::CtlError;
@@ -66,7 +66,7 @@ pub async fn run(target: &Target) -> Result<ListReport, CtlError> {
             depth: counts.total(),
             counts,
             oldest: oldest.sent_at,
-            oldest_sent_at: oldest.sent_at.as_ref().map(shared::domain::iso8601::format),
+            oldest_sent_at: oldest.sent_at.as_ref().map(domain::iso8601::format),
             oldest_age_seconds: oldest.sent_at.map(|at| (Utc::now() - at).num_seconds()),
             partial: oldest.partial,
             age_from: oldest.from,

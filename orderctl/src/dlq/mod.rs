@@ -1,13 +1,13 @@
 //! `orderctl dlq`: inspect, redrive and purge the dead-letter queues.
 //!
 //! - [`list`], [`peek`], [`redrive`], [`purge`]: one module per command.
-//! - [`letter`]: a DLQ message (`shared::ports::Letter`) as the operator reads it.
+//! - [`letter`]: a DLQ message (`ports::Letter`) as the operator reads it.
 //! - [`scan`]: going through a queue batch by batch, holding what stays in
 //!   it until the end; reading it without consuming it.
 //! - [`safe_move`]: receive → send (or publish) → delete, never losing a message.
 //!
-//! The queue operations are `shared`'s: the `Queues` port on `SqsQueues`,
-//! and SQS's own move task (`shared::adapters::sqs_move_task`).
+//! The queue operations are orderctl's own (`crate::queues`): the `Queues` port on `SqsQueues`,
+//! and SQS's own move task (`crate::queues::move_task`).
 
 pub mod letter;
 pub mod list;
@@ -23,8 +23,10 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use adapters::SnsEventPublisher;
 pub use letter::LetterView;
-use shared::adapters::{sqs_move_task, SnsEventPublisher};
+
+use crate::queues::move_task as sqs_move_task;
 
 use crate::confirm::confirm;
 use crate::error::CtlError;

@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::Args;
 use serde::Serialize;
 
-use shared::adapters::QueueDepth;
+use crate::queues::QueueDepth;
 
 use super::letter::LetterView;
 use super::scan;

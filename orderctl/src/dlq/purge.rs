@@ -19,11 +19,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
+use domain::iso8601;
 use indicatif::ProgressBar;
+use ports::BackendError;
 use serde::Serialize;
-use shared::domain::iso8601;
-use shared::ports::{BackendError, Queues, MAX_BATCH};
-use shared::telemetry::error_chain;
+
+use crate::queues::{Queues, MAX_BATCH};
+use ports::error_chain;
 
 use super::letter::LetterFailure;
 use super::scan::Scanner;
@@ -192,8 +194,8 @@ impl Report for PurgeReport {
 mod tests {
     use std::collections::HashMap;
 
-    use shared::fakes::InMemoryQueues;
-    use shared::ports::Letter;
+    use crate::queues::in_memory::InMemoryQueues;
+    use crate::queues::Letter;
 
     use super::*;
 

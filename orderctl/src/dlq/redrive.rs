@@ -9,14 +9,14 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::queues::move_task::{self as sqs_move_task, NativeError, TaskReport};
+use crate::queues::SqsQueues;
 use aws_sdk_sqs::Client;
 use chrono::Utc;
 use clap::Args;
 use indicatif::ProgressBar;
+use ports::EventPublisher;
 use serde::Serialize;
-use shared::adapters::sqs_move_task::{self, NativeError, TaskReport};
-use shared::adapters::SqsQueues;
-use shared::ports::EventPublisher;
 
 use super::letter::{LetterFailure, LetterView};
 use super::safe_move::{safe_move, Destination, MovePlan, MoveTally, ToQueue, ToTopic};

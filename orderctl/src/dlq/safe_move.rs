@@ -13,9 +13,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
-use shared::event::OrderCreated;
-use shared::ports::{BackendError, EventPublisher, Letter, Queues, MAX_BATCH};
-use shared::telemetry::error_chain;
+use ports::event::OrderCreated;
+use ports::{BackendError, EventPublisher};
+
+use crate::queues::{Letter, Queues, MAX_BATCH};
+use ports::error_chain;
 use tokio::time::Instant;
 
 use super::letter::{LetterFailure, LetterView};
@@ -53,7 +55,7 @@ pub struct ToTopic<'a, P> {
 
 impl<P: EventPublisher> Destination for ToTopic<'_, P> {
     async fn put(&self, letter: &Letter) -> Result<(), BackendError> {
-        let body = shared::event::event_body(&letter.body);
+        let body = ports::event::event_body(&letter.body);
         let event =
             OrderCreated::parse(&body).map_err(|e| BackendError::new("SNS.Publish", false, e))?;
         self.events.publish(&event).await

@@ -16,8 +16,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use shared::ports::{BackendError, Letter, Queues, MAX_BATCH};
-use shared::telemetry::error_chain;
+use ports::BackendError;
+
+use crate::queues::{Letter, Queues, MAX_BATCH};
+use ports::error_chain;
 
 /// Long enough to page through a few hundred messages without meeting the
 /// first ones again; short enough that a crashed scan delays nothing much.

@@ -180,7 +180,7 @@ fn at_least(queue: &QueueStatus) -> &'static str {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use shared::adapters::QueueDepth;
+    use crate::queues::QueueDepth;
 
     use super::*;
     use crate::status::cloudwatch::Alarm;

@@ -8,16 +8,16 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
+use adapters::sdk_error::backend_error;
 use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
 use aws_sdk_cloudwatch::types::{
     AlarmType, Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StateValue,
 };
 use aws_sdk_cloudwatch::Client;
 use chrono::{DateTime, Duration, Utc};
+use domain::iso8601;
+use ports::error_chain;
 use serde::Serialize;
-use shared::adapters::sdk_error::backend_error;
-use shared::domain::iso8601;
-use shared::telemetry::error_chain;
 
 /// How far back a work queue's age metric is looked for. SQS sends it every
 /// minute for a queue in use, and CloudWatch shows it a few minutes later.

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Args;
-use shared::telemetry::error_chain;
+use ports::error_chain;
 
 use crate::error::CtlError;
 use crate::output::{emit, Report};

@@ -11,14 +11,14 @@
 //! relay reads it after the shards). [`unpublished_backlog`] is the whole
 //! reader, so that it can move behind a port in one piece.
 
+use adapters::sdk_error::backend_error;
+use adapters::UNPUBLISHED_INDEX;
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
+use domain::iso8601;
+use ports::{BackendError, OUTBOX_SHARDS};
 use serde::Serialize;
-use shared::adapters::sdk_error::backend_error;
-use shared::adapters::UNPUBLISHED_INDEX;
-use shared::domain::iso8601;
-use shared::ports::{BackendError, OUTBOX_SHARDS};
 use tokio::task::JoinSet;
 
 /// The index key every unpublished order had before the index was sharded.
@@ -97,7 +97,7 @@ pub async fn unpublished_backlog(
     Ok(backlog)
 }
 
-/// A shard's key, as `shared`'s DynamoDB adapter writes it.
+/// A shard's key, as the DynamoDB adapter writes it (`adapters::outbox_partition`).
 fn shard_key(shard: u32) -> String {
     format!("PENDING#{shard}")
 }

@@ -18,10 +18,10 @@
 
 use std::collections::HashMap;
 
+use crate::queues::{QueueDepth, SqsQueues};
 use chrono::{DateTime, Utc};
+use ports::BackendError;
 use serde::Serialize;
-use shared::adapters::{QueueDepth, SqsQueues};
-use shared::ports::BackendError;
 
 use super::cloudwatch::{CloudWatch, MetricAge};
 use crate::dlq::list::{oldest_message, OldestMessage};

@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
+use domain::iso8601;
 use serde::Serialize;
-use shared::domain::iso8601;
 
 use super::attention::{attention, Concern};
 use super::cloudwatch::Alarms;

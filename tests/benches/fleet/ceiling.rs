@@ -7,17 +7,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
-use chrono::Utc;
-use fleet_tests::{LocalAws, Stack};
-use shared::adapters::{
+use adapters::{
     DynamoDbAuditLog, DynamoDbIdempotencyStore, DynamoDbOrderRepository, DynamoDbRecipientLimit,
     SesMailer, SnsEventPublisher,
 };
-use shared::batch::{event_body, Delivery, EventHandler};
-use shared::domain::{parse_order, OrderId};
-use shared::event::OrderCreated;
-use shared::ports::{OrderRecord, OrderRepository};
+use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use chrono::Utc;
+use domain::{parse_order, OrderId};
+use fleet_tests::{LocalAws, Stack};
+use ports::event::OrderCreated;
+use ports::{OrderRecord, OrderRepository};
+use runtime::batch::{event_body, Delivery, EventHandler};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
@@ -71,7 +71,7 @@ impl OrderClient {
             published_at: None,
         };
         self.orders.insert(&record).await.is_ok()
-            && shared::outbox::publish_order(
+            && ports::outbox::publish_order(
                 &self.orders,
                 &self.events,
                 &record,

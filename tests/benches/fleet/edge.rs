@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use domain::parse_order;
 use order_api::{router, OrderService};
+use ports::fakes::{InMemoryIdempotencyStore, InMemoryOrderRepository, RecordingEventPublisher};
 use serde_json::json;
-use shared::domain::parse_order;
-use shared::fakes::{InMemoryIdempotencyStore, InMemoryOrderRepository, RecordingEventPublisher};
 use tower::ServiceExt;
 
 use crate::report::{thousands, Figure, Goal, Row, Section, PARSE_GOAL};
@@ -80,7 +80,7 @@ pub fn run() -> Section {
         id: "edge".to_owned(),
         title: "1. The edge's CPU cost, in-process (one core, no I/O)".to_owned(),
         note: "parse_order: JSON → validated NewOrder. router: order_api::router over \
-               shared::fakes (in-memory repository and publisher), driven by \
+               ports::fakes (in-memory repository and publisher), driven by \
                tower::ServiceExt::oneshot — routing, request id, CORS layer, content type, \
                body limit, parsing, placing, the JSON answer. No tracing subscriber is \
                installed, so its log line costs nothing here. Figures per operation: \

@@ -7,13 +7,13 @@
 
 use std::time::{Duration, Instant};
 
+use adapters::DynamoDbOrderRepository;
+use domain::{parse_order, OrderId};
 use fleet_tests::process::FleetProcess;
 use fleet_tests::publish_ceiling::publish_ceiling;
 use fleet_tests::{LocalAws, Stack};
 use futures_util::StreamExt;
-use shared::adapters::DynamoDbOrderRepository;
-use shared::domain::{parse_order, OrderId};
-use shared::ports::{OrderRecord, OrderRepository};
+use ports::{OrderRecord, OrderRepository};
 use uuid::Uuid;
 
 use crate::report::{Figure, Row, Section, THROUGHPUT_GOAL};

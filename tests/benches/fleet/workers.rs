@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use adapters::SnsEventPublisher;
 use aws_sdk_dynamodb::types::Select;
 use fleet_tests::process::FleetProcess;
 use fleet_tests::{LocalAws, Stack};
-use shared::adapters::SnsEventPublisher;
-use shared::ports::EventPublisher;
+use ports::EventPublisher;
 
 use crate::ceiling;
 use crate::report::{Figure, Row, Section, RSS_GOAL, THROUGHPUT_GOAL};
@@ -149,7 +149,7 @@ async fn publish(
             publisher
                 .publish(&events[i])
                 .await
-                .unwrap_or_else(|e| panic!("publishing: {}", shared::telemetry::error_chain(&e)));
+                .unwrap_or_else(|e| panic!("publishing: {}", ports::error_chain(&e)));
             true
         }
     })

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use adapters::failure_attributes::{FAILURE_KIND, FAILURE_REASON};
 use aws_sdk_dynamodb::types::AttributeValue;
 use fleet_tests::probes::{peek, scan, stored_orders};
 use fleet_tests::{LocalAws, Stack};
 use serde::Serialize;
-use shared::adapters::failure_attributes::{FAILURE_KIND, FAILURE_REASON};
 
 /// The logical id of the subscriptions' delivery DLQ, where the template has one.
 pub const DELIVERY_DLQ: &str = "OrderEventsDeliveryDLQ";

@@ -4,14 +4,12 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
+use adapters::{DynamoDbAuditLog, SnsEventPublisher};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
+use domain::OrderId;
 use fleet_tests::{LocalAws, Stack};
-use shared::adapters::{DynamoDbAuditLog, SnsEventPublisher};
-use shared::domain::OrderId;
-use shared::event::OrderCreated;
-use shared::ports::{
-    AuditRecord, Claim, ClaimRequest, ClaimToken, EventPublisher, IdempotencyStore,
-};
+use ports::event::OrderCreated;
+use ports::{AuditRecord, Claim, ClaimRequest, ClaimToken, EventPublisher, IdempotencyStore};
 use uuid::Uuid;
 
 /// A worker binary running against a stack; stopped when dropped.
@@ -43,14 +41,14 @@ pub async fn publish(local: &LocalAws, stack: &Stack, event: &OrderCreated) {
     SnsEventPublisher::new(local.sns(), &stack.topic_arn)
         .publish(event)
         .await
-        .unwrap_or_else(|e| panic!("publishing: {}", shared::telemetry::error_chain(&e)));
+        .unwrap_or_else(|e| panic!("publishing: {}", ports::error_chain(&e)));
 }
 
 /// Holds `event`'s email claim for an hour, as a slow concurrent attempt
 /// would: every delivery meanwhile finds it busy beyond its own deadline.
 pub async fn hold_email_claim(local: &LocalAws, stack: &Stack, event: &OrderCreated) {
     let now = chrono::Utc::now();
-    let held = shared::adapters::DynamoDbIdempotencyStore::new(
+    let held = adapters::DynamoDbIdempotencyStore::new(
         aws_sdk_dynamodb::Client::new(&local.aws_sdk_config()),
         &stack.idempotency_table,
         std::time::Duration::from_secs(3600),
@@ -96,12 +94,7 @@ pub async fn audit_trail(local: &LocalAws, stack: &Stack, order_id: OrderId) -> 
     DynamoDbAuditLog::new(local.dynamodb(), &stack.audit_table)
         .for_order(order_id)
         .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "querying the audit trail: {}",
-                shared::telemetry::error_chain(&e)
-            )
-        })
+        .unwrap_or_else(|e| panic!("querying the audit trail: {}", ports::error_chain(&e)))
 }
 
 /// A message taken from a DLQ, with what the worker attached.

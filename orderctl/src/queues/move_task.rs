@@ -1,0 +1,169 @@
+//! The native redrive: SQS's own message move task (`StartMessageMoveTask`),
+//! followed with `ListMessageMoveTasks` until it ends (`orderctl dlq redrive`).
+//!
+//! Not every endpoint has it (moto answers HTTP 500), so "unsupported" is
+//! told apart from other errors: the caller falls back to the safe move.
+//! The task moves messages as they are, failure note included; a worker
+//! that fails on one again writes its new reason over the old one.
+
+use std::time::Duration;
+
+use aws_sdk_sqs::config::http::HttpResponse;
+use aws_sdk_sqs::config::retry::RetryConfig;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::Client;
+use serde::Serialize;
+
+use adapters::sdk_error::{backend_error, DetailedSdkError};
+use ports::BackendError;
+
+/// How often a running task is asked about.
+pub const POLL_EVERY: Duration = Duration::from_secs(2);
+/// Answers without our task in a row before giving up on following it.
+const MISSING_TASK_LIMIT: u32 = 5;
+
+/// Error codes that mean "this endpoint cannot do that".
+const UNSUPPORTED_CODES: [&str; 6] = [
+    "UnsupportedOperation",
+    "AWS.SimpleQueueService.UnsupportedOperation",
+    "InvalidAction",
+    "UnknownOperation",
+    "UnknownOperationException",
+    "NotImplemented",
+];
+
+/// How the move task ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskReport {
+    pub task_handle: Option<String>,
+    /// `COMPLETED`, `FAILED` or `CANCELLED`.
+    pub status: String,
+    pub moved: i64,
+    pub to_move: Option<i64>,
+    pub failure_reason: Option<String>,
+    /// A task was already running on this DLQ: it was followed, not doubled.
+    pub already_running: bool,
+}
+
+#[derive(Debug)]
+pub enum NativeError {
+    /// The endpoint has no move tasks; the reason is its answer.
+    Unsupported(String),
+    Failed(BackendError),
+}
+
+/// Whether an error means the endpoint lacks the operation. A server error
+/// counts: moto answers 500 for an operation it does not implement, and if
+/// AWS itself failed, the safe move is still correct — only slower.
+pub fn is_unsupported<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    let server_error = err
+        .raw_response()
+        .is_some_and(|response| response.status().is_server_error());
+    let code = match err {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    };
+    server_error || code.is_some_and(|c| UNSUPPORTED_CODES.contains(&c))
+}
+
+fn classify<E>(action: &'static str, err: SdkError<E, HttpResponse>) -> NativeError
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+{
+    if is_unsupported(&err) {
+        NativeError::Unsupported(format!("{action}: {}", DetailedSdkError(err)))
+    } else {
+        NativeError::Failed(backend_error(action, err))
+    }
+}
+
+/// Moves every message of the DLQ `dlq_arn` to the queue `destination_arn`
+/// with a move task (or follows the one already running), telling
+/// `progress` (moved, to move) until it ends.
+pub async fn move_messages(
+    client: &Client,
+    dlq_arn: &str,
+    destination_arn: &str,
+    rate: Option<u32>,
+    poll_every: Duration,
+    progress: &(dyn Fn(u64, Option<u64>) + Send + Sync),
+) -> Result<TaskReport, NativeError> {
+    // The first two calls only probe: a retried 500 would just delay the fallback.
+    let probe = aws_sdk_sqs::config::Builder::default().retry_config(RetryConfig::disabled());
+    let latest = client
+        .list_message_move_tasks()
+        .source_arn(dlq_arn)
+        .max_results(1)
+        .customize()
+        .config_override(probe.clone())
+        .send()
+        .await
+        .map_err(|e| classify("SQS.ListMessageMoveTasks", e))?
+        .results
+        .unwrap_or_default();
+    let running = latest
+        .into_iter()
+        .find(|task| task.status() == Some("RUNNING"));
+    let (task_handle, already_running) = match running {
+        Some(task) => (task.task_handle, true),
+        None => {
+            // The destination is named: messages a worker dead-lettered
+            // itself were sent to the DLQ, so SQS knows no source for them.
+            let started = client
+                .start_message_move_task()
+                .source_arn(dlq_arn)
+                .destination_arn(destination_arn)
+                .set_max_number_of_messages_per_second(rate.map(|r| r as i32))
+                .customize()
+                .config_override(probe)
+                .send()
+                .await
+                .map_err(|e| classify("SQS.StartMessageMoveTask", e))?;
+            (started.task_handle, false)
+        }
+    };
+    let mut missing = 0;
+    loop {
+        tokio::time::sleep(poll_every).await;
+        let tasks = client
+            .list_message_move_tasks()
+            .source_arn(dlq_arn)
+            .max_results(1)
+            .send()
+            .await
+            .map_err(|e| NativeError::Failed(backend_error("SQS.ListMessageMoveTasks", e)))?
+            .results
+            .unwrap_or_default();
+        // The newest task is ours: a finished task no longer shows its handle.
+        let Some(task) = tasks.into_iter().next() else {
+            missing += 1;
+            if missing >= MISSING_TASK_LIMIT {
+                return Err(NativeError::Failed(BackendError::new(
+                    "SQS.ListMessageMoveTasks",
+                    false,
+                    format!("the move task on {dlq_arn} is no longer listed"),
+                )));
+            }
+            continue;
+        };
+        progress(
+            task.approximate_number_of_messages_moved.max(0) as u64,
+            task.approximate_number_of_messages_to_move
+                .map(|n| n.max(0) as u64),
+        );
+        match task.status() {
+            Some("RUNNING") | Some("CANCELLING") => continue,
+            status => {
+                return Ok(TaskReport {
+                    task_handle: task_handle.or(task.task_handle.clone()),
+                    status: status.unwrap_or("UNKNOWN").to_owned(),
+                    moved: task.approximate_number_of_messages_moved,
+                    to_move: task.approximate_number_of_messages_to_move,
+                    failure_reason: task.failure_reason,
+                    already_running,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! [`Queues`] on SQS, and what else an operator asks of a dead-letter
+//! queue: its depth, and purging it.
+
+use std::time::Duration;
+
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, Message, MessageSystemAttributeName,
+    QueueAttributeName,
+};
+use aws_sdk_sqs::Client;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use adapters::sdk_error::backend_error;
+use ports::BackendError;
+
+use super::{Letter, Queues, MAX_BATCH};
+
+/// How long a receive waits for messages: long polling asks every SQS
+/// server, so an empty answer means the queue really has nothing visible.
+const RECEIVE_WAIT_SECONDS: i32 = 1;
+const RELEASE: &str = "SQS.ChangeMessageVisibilityBatch";
+
+#[derive(Debug, Clone)]
+pub struct SqsQueues {
+    client: Client,
+}
+
+/// A queue's message counts (SQS's approximate ones).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueDepth {
+    pub visible: u64,
+    /// Received and not yet deleted or released: being peeked or moved.
+    pub in_flight: u64,
+    pub delayed: u64,
+}
+
+impl QueueDepth {
+    pub fn total(&self) -> u64 {
+        self.visible + self.in_flight + self.delayed
+    }
+}
+
+impl SqsQueues {
+    pub fn new(client: Client) -> Self {
+        SqsQueues { client }
+    }
+
+    pub async fn depth(&self, url: &str) -> Result<QueueDepth, BackendError> {
+        let attributes = self
+            .client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            .send()
+            .await
+            .map_err(|e| backend_error("SQS.GetQueueAttributes", e))?
+            .attributes
+            .unwrap_or_default();
+        let count = |name: QueueAttributeName| {
+            attributes
+                .get(&name)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok(QueueDepth {
+            visible: count(QueueAttributeName::ApproximateNumberOfMessages),
+            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+            delayed: count(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+        })
+    }
+
+    /// Deletes every message of the queue; SQS allows one purge a minute.
+    pub async fn purge(&self, url: &str) -> Result<(), BackendError> {
+        match self.client.purge_queue().queue_url(url).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_purge_queue_in_progress()) =>
+            {
+                Err(BackendError::new(
+                    "SQS.PurgeQueue",
+                    true,
+                    "the queue is being purged already; SQS allows one purge per 60 seconds",
+                ))
+            }
+            Err(e) => Err(backend_error("SQS.PurgeQueue", e)),
+        }
+    }
+}
+
+fn letter(message: Message) -> Letter {
+    let mut system = message.attributes.unwrap_or_default();
+    let mut number = |name: MessageSystemAttributeName| {
+        system
+            .remove(&name)
+            .and_then(|text| text.parse::<i64>().ok())
+    };
+    Letter {
+        sent_at: number(MessageSystemAttributeName::SentTimestamp)
+            .and_then(DateTime::<Utc>::from_timestamp_millis),
+        approximate_receive_count: number(MessageSystemAttributeName::ApproximateReceiveCount)
+            .and_then(|n| u32::try_from(n).ok()),
+        message_id: message.message_id.unwrap_or_default(),
+        receipt_handle: message.receipt_handle.unwrap_or_default(),
+        body: message.body.unwrap_or_default(),
+        attributes: message.message_attributes.unwrap_or_default(),
+    }
+}
+
+impl Queues for SqsQueues {
+    async fn receive(
+        &self,
+        queue_url: &str,
+        max: usize,
+        hide_for: Duration,
+    ) -> Result<Vec<Letter>, BackendError> {
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(max.clamp(1, MAX_BATCH) as i32)
+            .visibility_timeout(i32::try_from(hide_for.as_secs()).unwrap_or(i32::MAX))
+            .wait_time_seconds(RECEIVE_WAIT_SECONDS)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .map_err(|e| backend_error("SQS.ReceiveMessage", e))?;
+        Ok(output
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(letter)
+            .collect())
+    }
+
+    async fn send(&self, queue_url: &str, letter: &Letter) -> Result<(), BackendError> {
+        let attributes = letter.attributes_for_redrive();
+        self.client
+            .send_message()
+            .queue_url(queue_url)
+            .message_body(&letter.body)
+            .set_message_attributes((!attributes.is_empty()).then_some(attributes))
+            .send()
+            .await
+            .map_err(|e| backend_error("SQS.SendMessage", e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, queue_url: &str, receipt_handle: &str) -> Result<(), BackendError> {
+        self.client
+            .delete_message()
+            .queue_url(queue_url)
+            .receipt_handle(receipt_handle)
+            .send()
+            .await
+            .map_err(|e| backend_error("SQS.DeleteMessage", e))?;
+        Ok(())
+    }
+
+    async fn release(
+        &self,
+        queue_url: &str,
+        receipt_handles: &[String],
+    ) -> Result<(), BackendError> {
+        let mut failed: Vec<String> = Vec::new();
+        for chunk in receipt_handles.chunks(MAX_BATCH) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, handle)| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(handle)
+                        .visibility_timeout(0)
+                        .build()
+                        .map_err(|e| BackendError::new(RELEASE, false, e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let output = self
+                .client
+                .change_message_visibility_batch()
+                .queue_url(queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| backend_error(RELEASE, e))?;
+            failed.extend(
+                output
+                    .failed
+                    .into_iter()
+                    .map(|entry| entry.message.unwrap_or(entry.code)),
+            );
+        }
+        match failed.first() {
+            None => Ok(()),
+            Some(reason) => Err(BackendError::new(
+                RELEASE,
+                true,
+                format!(
+                    "{} message(s) stay hidden until their visibility timeout ends: {reason}",
+                    failed.len()
+                ),
+            )),
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! `AuditLog` on DynamoDB (`<env>-AuditLogs`: PK `AuditId`, SK `Timestamp`,
+//! GSI `OrderIdIndex` = `OrderId` + `Timestamp`).
+//!
+//! A record is written with `attribute_not_exists(AuditId)`. The condition is
+//! checked against the item with the same full key (AuditId + Timestamp), which
+//! is why both are derived from the event: a redelivery then finds its own
+//! earlier write and the failed condition means "already recorded".
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::sdk_error::backend_error;
+use domain::{iso8601, CustomerEmail, CustomerName, Money, OrderId};
+use ports::{AuditLog, AuditRecord, BackendError, OrderDetails, Recorded};
+
+/// The index that lists an order's audit records, oldest first.
+pub const ORDER_ID_INDEX: &str = "OrderIdIndex";
+
+#[derive(Debug, Clone)]
+pub struct DynamoDbAuditLog {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDbAuditLog {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoDbAuditLog {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Every audit record of an order, oldest first (the `OrderIdIndex` query).
+    pub async fn for_order(&self, order_id: OrderId) -> Result<Vec<AuditRecord>, BackendError> {
+        let mut records = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(ORDER_ID_INDEX)
+                .key_condition_expression("OrderId = :order")
+                .expression_attribute_values(":order", AttributeValue::S(order_id.to_string()))
+                .scan_index_forward(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| backend_error("AuditLogs.Query", e))?;
+            for item in page.items.unwrap_or_default() {
+                let item: AuditItem = serde_dynamo::from_item(item)
+                    .map_err(|e| BackendError::new("AuditLogs.Query", false, e))?;
+                records.push(item.into());
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(records),
+            }
+        }
+    }
+}
+
+/// The stored shape of an audit record (the reference design's attribute names).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AuditItem {
+    pub audit_id: Uuid,
+    #[serde(with = "iso8601")]
+    pub timestamp: DateTime<Utc>,
+    pub order_id: OrderId,
+    pub event_type: String,
+    pub event_id: Uuid,
+    pub correlation_id: String,
+    pub order_details: OrderDetailsItem,
+    pub source_message_id: String,
+    #[serde(with = "iso8601")]
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OrderDetailsItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    pub customer_name: CustomerName,
+    pub customer_email: CustomerEmail,
+    pub item_count: u32,
+    /// An exact `N` (see `Money`'s serialization).
+    pub total_amount: Money,
+}
+
+impl From<&AuditRecord> for AuditItem {
+    fn from(record: &AuditRecord) -> Self {
+        let details = &record.details;
+        AuditItem {
+            audit_id: record.audit_id,
+            timestamp: record.timestamp,
+            order_id: record.order_id,
+            event_type: record.event_type.clone(),
+            event_id: record.event_id,
+            correlation_id: record.correlation_id.clone(),
+            order_details: OrderDetailsItem {
+                customer_id: details.customer_id.clone(),
+                customer_name: details.customer_name.clone(),
+                customer_email: details.customer_email.clone(),
+                item_count: details.item_count,
+                total_amount: details.total_amount,
+            },
+            source_message_id: record.source_message_id.clone(),
+            recorded_at: record.recorded_at,
+        }
+    }
+}
+
+impl From<AuditItem> for AuditRecord {
+    fn from(item: AuditItem) -> Self {
+        let details = item.order_details;
+        AuditRecord {
+            audit_id: item.audit_id,
+            timestamp: item.timestamp,
+            order_id: item.order_id,
+            event_type: item.event_type,
+            event_id: item.event_id,
+            correlation_id: item.correlation_id,
+            details: OrderDetails {
+                customer_id: details.customer_id,
+                customer_name: details.customer_name,
+                customer_email: details.customer_email,
+                item_count: details.item_count,
+                total_amount: details.total_amount,
+            },
+            source_message_id: item.source_message_id,
+            recorded_at: item.recorded_at,
+        }
+    }
+}
+
+impl AuditLog for DynamoDbAuditLog {
+    async fn record(&self, record: &AuditRecord) -> Result<Recorded, BackendError> {
+        let item = serde_dynamo::to_item(AuditItem::from(record))
+            .map_err(|e| BackendError::new("AuditLogs.PutItem", false, e))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(AuditId)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Recorded::Written),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Recorded::AlreadyPresent)
+            }
+            Err(e) => Err(backend_error("AuditLogs.PutItem", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+    use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn record() -> AuditRecord {
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .expect("valid time")
+                .with_timezone(&Utc)
+        };
+        AuditRecord {
+            audit_id: Uuid::from_u128(7),
+            timestamp: at("2024-01-15T10:30:00.123Z"),
+            order_id: "4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10"
+                .parse()
+                .expect("uuid"),
+            event_type: "ORDER_CREATED".to_owned(),
+            event_id: Uuid::from_u128(9),
+            correlation_id: "corr-1".to_owned(),
+            details: OrderDetails {
+                customer_id: None,
+                customer_name: CustomerName::parse("Ada Lovelace").expect("name"),
+                customer_email: CustomerEmail::parse("ada@example.com").expect("email"),
+                item_count: 2,
+                total_amount: Money::from_decimal(dec!(0.30)),
+            },
+            source_message_id: "msg-1".to_owned(),
+            recorded_at: at("2024-01-15T10:30:05.000Z"),
+        }
+    }
+
+    fn client(rule: &aws_smithy_mocks::Rule) -> Client {
+        mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [rule], |c| c
+            .retry_config(
+                aws_sdk_dynamodb::config::retry::RetryConfig::disabled()
+            ))
+    }
+
+    fn text<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> &'a str {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map_or("<absent>", String::as_str)
+    }
+
+    #[tokio::test]
+    async fn writes_the_reference_attributes_under_a_guard_against_a_second_write() {
+        let rule = mock!(aws_sdk_dynamodb::Client::put_item)
+            .match_requests(|req| {
+                let item = req.item().expect("an item");
+                let details = item
+                    .get("OrderDetails")
+                    .and_then(|v| v.as_m().ok())
+                    .expect("a map");
+                req.condition_expression() == Some("attribute_not_exists(AuditId)")
+                    && text(item, "AuditId") == "00000000-0000-0000-0000-000000000007"
+                    && text(item, "Timestamp") == "2024-01-15T10:30:00.123Z"
+                    && text(item, "OrderId") == "4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10"
+                    && text(item, "EventType") == "ORDER_CREATED"
+                    && text(item, "SourceMessageId") == "msg-1"
+                    && text(item, "RecordedAt") == "2024-01-15T10:30:05.000Z"
+                    && text(details, "CustomerEmail") == "ada@example.com"
+                    && details.get("ItemCount").and_then(|v| v.as_n().ok()) == Some(&"2".to_owned())
+                    && details.get("TotalAmount").and_then(|v| v.as_n().ok())
+                        == Some(&"0.3".to_owned())
+                    && !details.contains_key("CustomerId")
+            })
+            .then_output(|| PutItemOutput::builder().build());
+        let log = DynamoDbAuditLog::new(client(&rule), "local-AuditLogs");
+
+        assert_eq!(
+            log.record(&record()).await.expect("written"),
+            Recorded::Written
+        );
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_condition_means_the_event_was_already_recorded() {
+        let rule = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
+            PutItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder().build(),
+            )
+        });
+        let log = DynamoDbAuditLog::new(client(&rule), "local-AuditLogs");
+
+        assert_eq!(
+            log.record(&record()).await.expect("a no-op"),
+            Recorded::AlreadyPresent
+        );
+    }
+
+    #[tokio::test]
+    async fn throughput_exceeded_is_transient() {
+        let rule = mock!(aws_sdk_dynamodb::Client::put_item)
+            .sequence()
+            .http_status(
+                400,
+                Some(
+                    r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}"#
+                        .to_owned(),
+                ),
+            )
+            .build();
+        let log = DynamoDbAuditLog::new(client(&rule), "local-AuditLogs");
+
+        let error = log.record(&record()).await.expect_err("throttled");
+
+        assert!(error.transient);
+    }
+
+    #[test]
+    fn an_item_reads_back_as_the_record_it_was_written_from() {
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(AuditItem::from(&record())).expect("serializes");
+        let back: AuditItem = serde_dynamo::from_item(item).expect("deserializes");
+        assert_eq!(AuditRecord::from(back), record());
+    }
+}

@@ -1,0 +1,365 @@
+//! `IdempotencyStore` on DynamoDB (`<env>-Idempotency`, PK `Id`, TTL `ExpiresAt`).
+//!
+//! A record is `IN_PROGRESS` (held by `Token` until `LockExpiresAt`),
+//! `RELEASED` or `COMPLETED` (with its `Result`). Every transition is one
+//! conditional write, and every condition is checked by DynamoDB against the
+//! caller's clock at write time — never left to the TTL sweep, which may lag
+//! by days:
+//! - claim: the key is new, or expired, or held by this very token (a retried
+//!   write whose reply was lost), or not completed and its hold has lapsed;
+//! - complete and release: the key is still held by this token.
+//!
+//! A failed condition returns the record as it is (`ALL_OLD`), so deciding
+//! what the caller found costs no second read.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::sdk_error::backend_error;
+use ports::{
+    BackendError, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, KeyRecord,
+};
+
+const IN_PROGRESS: &str = "IN_PROGRESS";
+const RELEASED: &str = "RELEASED";
+const COMPLETED: &str = "COMPLETED";
+
+/// Rounds of write-then-look before giving up on a key that keeps changing
+/// under us (each round either decides or saw another writer make progress).
+const ROUNDS: usize = 4;
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Clone)]
+pub struct DynamoDbIdempotencyStore {
+    client: Client,
+    table: String,
+    /// How long a record is kept (DynamoDB TTL, and checked on claim).
+    keep_for: Duration,
+}
+
+/// What a conditional write met.
+enum Written {
+    Done(Item),
+    /// The condition failed; the record as it was, if there was one.
+    Refused(Option<Item>),
+}
+
+impl DynamoDbIdempotencyStore {
+    pub fn new(client: Client, table: impl Into<String>, keep_for: Duration) -> Self {
+        DynamoDbIdempotencyStore {
+            client,
+            table: table.into(),
+            keep_for,
+        }
+    }
+
+    fn key(key: &str) -> AttributeValue {
+        AttributeValue::S(key.to_owned())
+    }
+
+    fn keep_until(&self, now: DateTime<Utc>) -> AttributeValue {
+        epoch(now + self.keep_for)
+    }
+
+    /// Claims a new key, or one this token already holds, or one whose hold
+    /// lapsed — keeping the `Pending` value of the attempt that came first.
+    async fn claim_in_place(&self, request: &ClaimRequest<'_>) -> Result<Written, BackendError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("Id", Self::key(request.key))
+            .update_expression(
+                "SET Fingerprint = :fingerprint, Pending = if_not_exists(Pending, :pending), \
+                 #status = :in_progress, #token = :token, LockExpiresAt = :hold, \
+                 ExpiresAt = :keep",
+            )
+            .condition_expression(
+                "attribute_not_exists(Id) OR (Fingerprint = :fingerprint AND ExpiresAt > :now AND \
+                 ((#token = :token AND #status = :in_progress) OR \
+                  (#status <> :completed AND LockExpiresAt <= :now)))",
+            )
+            .expression_attribute_names("#status", "Status")
+            .expression_attribute_names("#token", "Token")
+            .expression_attribute_values(
+                ":fingerprint",
+                AttributeValue::S(request.fingerprint.to_owned()),
+            )
+            .expression_attribute_values(":pending", AttributeValue::S(request.pending.to_owned()))
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.to_owned()))
+            .expression_attribute_values(":completed", AttributeValue::S(COMPLETED.to_owned()))
+            .expression_attribute_values(":token", token(request.token))
+            .expression_attribute_values(":hold", epoch(request.hold_until))
+            .expression_attribute_values(":keep", self.keep_until(request.now))
+            .expression_attribute_values(":now", epoch_now(request.now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        written(result, "Idempotency.UpdateItem")
+    }
+
+    /// Replaces a record whose time is up (TTL has not swept it yet), unless
+    /// someone else replaced it first: a fresh claim, with our `Pending`.
+    async fn replace_expired(
+        &self,
+        request: &ClaimRequest<'_>,
+        seen_expiry: AttributeValue,
+    ) -> Result<bool, BackendError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("Id", Self::key(request.key))
+            .item(
+                "Fingerprint",
+                AttributeValue::S(request.fingerprint.to_owned()),
+            )
+            .item("Pending", AttributeValue::S(request.pending.to_owned()))
+            .item("Status", AttributeValue::S(IN_PROGRESS.to_owned()))
+            .item("Token", token(request.token))
+            .item("LockExpiresAt", epoch(request.hold_until))
+            .item("ExpiresAt", self.keep_until(request.now))
+            .condition_expression("ExpiresAt = :seen")
+            .expression_attribute_values(":seen", seen_expiry)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(backend_error("Idempotency.PutItem", e)),
+        }
+    }
+
+    /// Updates the record if `token` still holds it.
+    async fn update_held(
+        &self,
+        key: &str,
+        token_value: ClaimToken,
+        update: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<Written, BackendError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("Id", Self::key(key))
+            .update_expression(update)
+            .condition_expression("#token = :token AND #status = :in_progress")
+            .expression_attribute_names("#status", "Status")
+            .expression_attribute_names("#token", "Token")
+            .expression_attribute_values(":token", token(token_value))
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.to_owned()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        for (placeholder, name) in names {
+            request = request.expression_attribute_names(*placeholder, *name);
+        }
+        for (placeholder, value) in values {
+            request = request.expression_attribute_values(placeholder, value);
+        }
+        written(request.send().await, "Idempotency.UpdateItem")
+    }
+}
+
+fn token(token: ClaimToken) -> AttributeValue {
+    AttributeValue::S(token.to_string())
+}
+
+/// Epoch seconds, rounded up: a hold never ends before the instant it names.
+fn epoch(at: DateTime<Utc>) -> AttributeValue {
+    let seconds = at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
+    AttributeValue::N(seconds.to_string())
+}
+
+/// "Now" in epoch seconds, rounded down: with holds rounded up,
+/// `LockExpiresAt <= :now` is true only once the hold's instant has passed,
+/// never while it still has part of a second to run.
+fn epoch_now(now: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(now.timestamp().to_string())
+}
+
+fn written(
+    result: Result<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+        SdkError<UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    >,
+    operation: &'static str,
+) -> Result<Written, BackendError> {
+    match result {
+        Ok(output) => Ok(Written::Done(output.attributes.unwrap_or_default())),
+        Err(SdkError::ServiceError(service))
+            if matches!(
+                service.err(),
+                UpdateItemError::ConditionalCheckFailedException(_)
+            ) =>
+        {
+            let old = match service.into_err() {
+                UpdateItemError::ConditionalCheckFailedException(e) => e.item,
+                _ => None,
+            };
+            Ok(Written::Refused(old))
+        }
+        Err(e) => Err(backend_error(operation, e)),
+    }
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> &'a str {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map_or("", String::as_str)
+}
+
+fn seconds(item: &Item, name: &str) -> i64 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn instant(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(seconds, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+impl IdempotencyStore for DynamoDbIdempotencyStore {
+    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, BackendError> {
+        let now = request.now.timestamp();
+        for _ in 0..ROUNDS {
+            let found = match self.claim_in_place(request).await? {
+                Written::Done(item) => {
+                    return Ok(Claim::Acquired {
+                        pending: text(&item, "Pending").to_owned(),
+                    })
+                }
+                // Gone between the write and its answer (TTL): write again.
+                Written::Refused(None) => continue,
+                Written::Refused(Some(found)) => found,
+            };
+            if seconds(&found, "ExpiresAt") <= now {
+                // A record whose time is up is no record: start afresh.
+                let seen = found
+                    .get("ExpiresAt")
+                    .cloned()
+                    .unwrap_or_else(|| AttributeValue::N("0".to_owned()));
+                if self.replace_expired(request, seen).await? {
+                    return Ok(Claim::Acquired {
+                        pending: request.pending.to_owned(),
+                    });
+                }
+                continue;
+            }
+            if text(&found, "Fingerprint") != request.fingerprint {
+                return Ok(Claim::Mismatch);
+            }
+            let held_until = seconds(&found, "LockExpiresAt");
+            match text(&found, "Status") {
+                COMPLETED => {
+                    return Ok(Claim::Completed {
+                        result: text(&found, "Result").to_owned(),
+                    })
+                }
+                _ if held_until > now => {
+                    return Ok(Claim::InProgress {
+                        until: instant(held_until),
+                    })
+                }
+                // The hold lapsed between our write and its check: try again.
+                _ => continue,
+            }
+        }
+        // The key changed under us every round: someone else is busy with it.
+        Ok(Claim::InProgress {
+            until: request.now + chrono::Duration::seconds(1),
+        })
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        token: ClaimToken,
+        result: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Completion, BackendError> {
+        let written = self
+            .update_held(
+                key,
+                token,
+                "SET #status = :completed, #result = :result, ExpiresAt = :keep, \
+                 CompletedAt = :now REMOVE LockExpiresAt",
+                &[("#result", "Result")],
+                vec![
+                    (":completed", AttributeValue::S(COMPLETED.to_owned())),
+                    (":result", AttributeValue::S(result.to_owned())),
+                    (":now", AttributeValue::S(domain::iso8601::format(&now))),
+                    (":keep", self.keep_until(now)),
+                ],
+            )
+            .await?;
+        Ok(match written {
+            Written::Done(_) => Completion::Recorded,
+            // Our own earlier write, whose reply was lost, already recorded it.
+            Written::Refused(Some(found))
+                if text(&found, "Token") == token.to_string()
+                    && text(&found, "Status") == COMPLETED =>
+            {
+                Completion::Recorded
+            }
+            Written::Refused(_) => Completion::Superseded,
+        })
+    }
+
+    async fn lookup(&self, key: &str) -> Result<Option<KeyRecord>, BackendError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("Id", Self::key(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend_error("Idempotency.GetItem", e))?;
+        Ok(output.item.map(|item| {
+            let completed = text(&item, "Status") == COMPLETED;
+            KeyRecord {
+                completed_at: item
+                    .get("CompletedAt")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+                    .map(|at| at.with_timezone(&Utc)),
+                result: completed.then(|| text(&item, "Result").to_owned()),
+            }
+        }))
+    }
+
+    async fn release(&self, key: &str, token: ClaimToken) -> Result<(), BackendError> {
+        // Keep the record (its Pending value lets the retry resume the same
+        // work) but let anyone claim it now. If the key is no longer ours
+        // there is nothing of ours to give up.
+        self.update_held(
+            key,
+            token,
+            "SET #status = :released, LockExpiresAt = :zero",
+            &[],
+            vec![
+                (":released", AttributeValue::S(RELEASED.to_owned())),
+                (":zero", AttributeValue::N("0".to_owned())),
+            ],
+        )
+        .await
+        .map(drop)
+    }
+}

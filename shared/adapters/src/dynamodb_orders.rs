@@ -1,0 +1,411 @@
+//! `OrderRepository` on DynamoDB (`<env>-Orders`, PK `OrderId`).
+//!
+//! The item uses the reference design's attribute names (PascalCase), money as
+//! exact `N` values, `CreatedAt` as ISO 8601 text. `EventId` and `Published`
+//! make the table the outbox: an order whose event was not published says so.
+//!
+//! While an order is unpublished it also carries `OutboxPending`, the key of
+//! the sparse index `UnpublishedIndex` (with `CreatedAt` as its sort key):
+//! marking the order published removes the attribute, so the index holds
+//! the outbox's backlog and nothing else, oldest first, for the relay to
+//! sweep without scanning the table. Every order passes through the index
+//! (written when stored, removed when marked), so its key is spread over
+//! [`OUTBOX_SHARDS`] values, `PENDING#0` … `PENDING#31`: with one value every
+//! order's two index writes would land on one partition, which throttles
+//! near 500 orders a second (docs/decisions/0001).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::sdk_error::backend_error;
+use domain::{iso8601, CustomerEmail, CustomerName, Money, Order, OrderId, OrderLine, Quantity};
+use ports::{
+    outbox_shard, BackendError, Fetched, OrderRecord, OrderRepository, Outbox, PageToken, Pending,
+    PendingOrder, PendingPage, RepositoryError, LEGACY_SHARD, OUTBOX_SHARDS,
+};
+
+/// The sparse index of unpublished orders.
+pub const UNPUBLISHED_INDEX: &str = "UnpublishedIndex";
+
+/// Marking an order published takes it out of the backlog.
+const MARK_PUBLISHED: &str = "SET Published = :true, PublishedAt = :now REMOVE OutboxPending";
+
+/// The index key of one shard of the backlog: `PENDING#<shard>`, and for
+/// [`LEGACY_SHARD`] the one key of the index before it was sharded, `PENDING`.
+pub fn outbox_partition(shard: u32) -> String {
+    if shard == LEGACY_SHARD {
+        return "PENDING".to_owned();
+    }
+    format!("PENDING#{}", shard % OUTBOX_SHARDS)
+}
+
+/// The keys a page of the index ends on (all three are strings).
+const INDEX_KEYS: [&str; 3] = ["OrderId", "OutboxPending", "CreatedAt"];
+/// How often a batch read asks again for the keys DynamoDB left unprocessed.
+const BATCH_GET_ROUNDS: u32 = 5;
+
+#[derive(Debug, Clone)]
+pub struct DynamoDbOrderRepository {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDbOrderRepository {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoDbOrderRepository {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+/// The stored shape of an order.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OrderItem {
+    pub order_id: OrderId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    pub customer_name: CustomerName,
+    pub customer_email: CustomerEmail,
+    pub items: Vec<LineItem>,
+    pub total_amount: Money,
+    #[serde(with = "iso8601")]
+    pub created_at: DateTime<Utc>,
+    pub event_id: Uuid,
+    pub published: bool,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "iso8601::optional"
+    )]
+    pub published_at: Option<DateTime<Utc>>,
+    /// Present (`PENDING#<shard>`) exactly while the order is unpublished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox_pending: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LineItem {
+    pub product_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    pub quantity: Quantity,
+    pub price: Money,
+    pub subtotal: Money,
+}
+
+impl From<&OrderRecord> for OrderItem {
+    fn from(record: &OrderRecord) -> Self {
+        let order = &record.order;
+        OrderItem {
+            order_id: order.order_id,
+            customer_id: order.customer_id.clone(),
+            customer_name: order.customer_name.clone(),
+            customer_email: order.customer_email.clone(),
+            items: order
+                .items
+                .iter()
+                .map(|line| LineItem {
+                    product_id: line.product_id.clone(),
+                    product_name: line.product_name.clone(),
+                    quantity: line.quantity,
+                    price: line.price,
+                    subtotal: line.subtotal,
+                })
+                .collect(),
+            total_amount: order.total_amount,
+            created_at: order.created_at,
+            event_id: record.event_id,
+            published: record.published,
+            published_at: record.published_at,
+            outbox_pending: (!record.published)
+                .then(|| outbox_partition(outbox_shard(order.order_id))),
+        }
+    }
+}
+
+impl From<OrderItem> for OrderRecord {
+    fn from(item: OrderItem) -> Self {
+        OrderRecord {
+            order: Order {
+                order_id: item.order_id,
+                customer_id: item.customer_id,
+                customer_name: item.customer_name,
+                customer_email: item.customer_email,
+                items: item
+                    .items
+                    .into_iter()
+                    .map(|line| OrderLine {
+                        product_id: line.product_id,
+                        product_name: line.product_name,
+                        quantity: line.quantity,
+                        price: line.price,
+                        subtotal: line.subtotal,
+                    })
+                    .collect(),
+                total_amount: item.total_amount,
+                created_at: item.created_at,
+            },
+            event_id: item.event_id,
+            published: item.published,
+            published_at: item.published_at,
+        }
+    }
+}
+
+fn mapping_error(operation: &'static str, error: serde_dynamo::Error) -> RepositoryError {
+    RepositoryError::Backend(BackendError::new(operation, false, error))
+}
+
+impl OrderRepository for DynamoDbOrderRepository {
+    async fn insert(&self, record: &OrderRecord) -> Result<(), RepositoryError> {
+        let item = serde_dynamo::to_item(OrderItem::from(record))
+            .map_err(|e| mapping_error("Orders.PutItem", e))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(OrderId)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(RepositoryError::AlreadyExists(record.order.order_id))
+            }
+            Err(e) => Err(backend_error("Orders.PutItem", e).into()),
+        }
+    }
+
+    async fn get(&self, id: OrderId) -> Result<Option<OrderRecord>, RepositoryError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("OrderId", AttributeValue::S(id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend_error("Orders.GetItem", e))?;
+        match output.item {
+            None => Ok(None),
+            Some(item) => {
+                let item: OrderItem = serde_dynamo::from_item(item)
+                    .map_err(|e| mapping_error("Orders.GetItem", e))?;
+                Ok(Some(item.into()))
+            }
+        }
+    }
+
+    async fn mark_published(&self, id: OrderId) -> Result<(), RepositoryError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("OrderId", AttributeValue::S(id.to_string()))
+            .update_expression(MARK_PUBLISHED)
+            .condition_expression("attribute_exists(OrderId)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", AttributeValue::S(iso8601::format(&Utc::now())))
+            .send()
+            .await
+            .map_err(|e| backend_error("Orders.UpdateItem", e))?;
+        Ok(())
+    }
+}
+
+impl Outbox for DynamoDbOrderRepository {
+    async fn unpublished(
+        &self,
+        shard: u32,
+        page: Option<&PageToken>,
+        limit: usize,
+    ) -> Result<PendingPage, RepositoryError> {
+        let start = page.map(start_key).transpose()?;
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(UNPUBLISHED_INDEX)
+            .key_condition_expression("OutboxPending = :pending")
+            .expression_attribute_values(":pending", AttributeValue::S(outbox_partition(shard)))
+            .scan_index_forward(true)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX).max(1))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| backend_error("Orders.Query", e))?;
+        let entries = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(pending_entry)
+            .collect();
+        Ok(PendingPage {
+            entries,
+            next: output.last_evaluated_key.as_ref().map(page_token),
+        })
+    }
+
+    /// The orders' own updates, all at once: on DynamoDB ten single
+    /// updates cost half the write units of one transaction of ten, and
+    /// cannot conflict with each other.
+    async fn mark_many_published(&self, ids: &[OrderId]) -> Result<(), RepositoryError> {
+        let marks = ids.iter().map(|id| self.mark_published(*id));
+        futures_util::future::join_all(marks)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>, _>>()
+            .map(drop)
+    }
+
+    async fn get_many(&self, ids: &[OrderId]) -> Result<Vec<Fetched>, RepositoryError> {
+        let mut wanted: Vec<HashMap<String, AttributeValue>> = ids
+            .iter()
+            .map(|id| HashMap::from([("OrderId".to_owned(), AttributeValue::S(id.to_string()))]))
+            .collect();
+        let mut fetched = Vec::with_capacity(ids.len());
+        let mut found = std::collections::HashSet::new();
+        for round in 0..BATCH_GET_ROUNDS {
+            if wanted.is_empty() {
+                break;
+            }
+            if round > 0 {
+                // Unprocessed keys are DynamoDB's back-pressure: wait a little.
+                tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
+            }
+            let keys = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut wanted)))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| BackendError::new("Orders.BatchGetItem", false, e))?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, keys)
+                .send()
+                .await
+                .map_err(|e| backend_error("Orders.BatchGetItem", e))?;
+            for item in output
+                .responses
+                .and_then(|mut tables| tables.remove(&self.table))
+                .unwrap_or_default()
+            {
+                // An item whose id does not parse is not one asked for by id.
+                if let Some((id, entry)) = fetched_entry(item) {
+                    found.insert(id);
+                    fetched.push(entry);
+                }
+            }
+            wanted = output
+                .unprocessed_keys
+                .and_then(|mut tables| tables.remove(&self.table))
+                .map(|left| left.keys)
+                .unwrap_or_default();
+        }
+        if !wanted.is_empty() {
+            return Err(BackendError::new(
+                "Orders.BatchGetItem",
+                true,
+                format!(
+                    "{} key(s) still unprocessed after {BATCH_GET_ROUNDS} rounds",
+                    wanted.len()
+                ),
+            )
+            .with_fault(ports::Fault::Throttled)
+            .into());
+        }
+        fetched.extend(
+            ids.iter()
+                .filter(|id| !found.contains(*id))
+                .map(|id| Fetched::Missing(*id)),
+        );
+        Ok(fetched)
+    }
+}
+
+/// An index entry as the backlog lists it: an order, or, if its keys do not
+/// read as one, the entry's key for an operator.
+fn pending_entry(item: HashMap<String, AttributeValue>) -> Pending {
+    let key = raw_key(&item);
+    match serde_dynamo::from_item::<_, PendingItem>(item) {
+        Ok(item) => Pending::Order(PendingOrder {
+            order_id: item.order_id,
+            created_at: item.created_at,
+        }),
+        Err(e) => Pending::Unreadable {
+            key,
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// An order read back by its id, or why it could not be read.
+fn fetched_entry(item: HashMap<String, AttributeValue>) -> Option<(OrderId, Fetched)> {
+    let order_id: OrderId = item.get("OrderId")?.as_s().ok()?.parse().ok()?;
+    Some(match serde_dynamo::from_item::<_, OrderItem>(item) {
+        Ok(item) => (order_id, Fetched::Found(item.into())),
+        Err(e) => (
+            order_id,
+            Fetched::Unreadable {
+                order_id,
+                reason: e.to_string(),
+            },
+        ),
+    })
+}
+
+/// The item's key attributes as text, for a log line.
+fn raw_key(item: &HashMap<String, AttributeValue>) -> String {
+    INDEX_KEYS
+        .iter()
+        .map(|name| {
+            let value = item.get(*name).map_or_else(
+                || "-".to_owned(),
+                |v| match v {
+                    AttributeValue::S(text) => text.clone(),
+                    other => format!("{other:?}"),
+                },
+            );
+            format!("{name}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A page's last key as a token: the three string keys, as JSON.
+fn page_token(key: &HashMap<String, AttributeValue>) -> PageToken {
+    let strings: std::collections::BTreeMap<&str, &str> = key
+        .iter()
+        .filter_map(|(name, value)| value.as_s().ok().map(|s| (name.as_str(), s.as_str())))
+        .collect();
+    PageToken(serde_json::to_string(&strings).unwrap_or_default())
+}
+
+fn start_key(token: &PageToken) -> Result<HashMap<String, AttributeValue>, RepositoryError> {
+    let strings: HashMap<String, String> =
+        serde_json::from_str(&token.0).map_err(|e| BackendError::new("Orders.Query", false, e))?;
+    Ok(strings
+        .into_iter()
+        .map(|(name, value)| (name, AttributeValue::S(value)))
+        .collect())
+}
+
+/// What the sparse index projects: the keys.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PendingItem {
+    order_id: OrderId,
+    #[serde(with = "iso8601")]
+    created_at: DateTime<Utc>,
+}

@@ -1,0 +1,45 @@
+//! The ports implemented on AWS, and how the fleet reaches AWS at all.
+//! Conversion between domain types and AWS shapes lives here and nowhere
+//! else.
+//!
+//! # Layout
+//!
+//! - One adapter per port, named `<Service><Port>`: [`DynamoDbOrderRepository`]
+//!   (also the [`ports::Outbox`]), [`DynamoDbIdempotencyStore`],
+//!   [`DynamoDbRecipientLimit`], [`DynamoDbAuditLog`], [`SnsEventPublisher`],
+//!   [`SesMailer`], [`SqsDeadLetters`]; and [`SqsQueue`], a worker's queue
+//!   resolved with its dead-letter queue and `maxReceiveCount`.
+//! - [`sdk_error`]: the one place that reads an SDK error — worth retrying,
+//!   throttled, missing, or unreachable — and writes it without addresses.
+//! - [`config`]: the environment ([`Env`]), where AWS is ([`AwsSettings`]),
+//!   and each service's call budget ([`CallBudget`], [`config::clients`]).
+//! - [`https`]: the SDK's HTTPS client on rustls and ring, trusting Amazon's
+//!   roots only in the functions (docs/decisions/0004).
+
+pub mod config;
+mod dynamodb_audit_log;
+mod dynamodb_idempotency;
+mod dynamodb_orders;
+mod dynamodb_recipient_limit;
+pub mod https;
+mod redrive_policy;
+pub mod sdk_error;
+mod ses_mailer;
+mod sns_publisher;
+mod sqs_dead_letters;
+mod sqs_queue;
+
+pub use config::{AwsSettings, CallBudget, ConfigError, Env};
+pub use dynamodb_audit_log::{AuditItem, DynamoDbAuditLog, OrderDetailsItem, ORDER_ID_INDEX};
+pub use dynamodb_idempotency::DynamoDbIdempotencyStore;
+pub use dynamodb_orders::{
+    outbox_partition, DynamoDbOrderRepository, LineItem, OrderItem, UNPUBLISHED_INDEX,
+};
+pub use dynamodb_recipient_limit::{limit_key, DynamoDbRecipientLimit};
+/// The attributes a dead letter carries: the port names them, SQS carries them.
+pub use ports::failure_attributes;
+pub use redrive_policy::{RedrivePolicy, RedrivePolicyError};
+pub use ses_mailer::SesMailer;
+pub use sns_publisher::SnsEventPublisher;
+pub use sqs_dead_letters::SqsDeadLetters;
+pub use sqs_queue::{QueueAddress, SqsQueue};

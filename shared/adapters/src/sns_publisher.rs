@@ -1,0 +1,149 @@
+//! `EventPublisher` on SNS: the event JSON as the message body (queues use raw
+//! delivery), `eventType` as a message attribute for subscription filters.
+
+use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
+use aws_sdk_sns::Client;
+
+use super::sdk_error::backend_error;
+use ports::event::OrderCreated;
+use ports::{BackendError, EventPublisher};
+
+#[derive(Debug, Clone)]
+pub struct SnsEventPublisher {
+    client: Client,
+    topic_arn: String,
+}
+
+impl SnsEventPublisher {
+    pub fn new(client: Client, topic_arn: impl Into<String>) -> Self {
+        SnsEventPublisher {
+            client,
+            topic_arn: topic_arn.into(),
+        }
+    }
+
+    pub fn topic_arn(&self) -> &str {
+        &self.topic_arn
+    }
+
+    /// The ARN of the topic called `name`, if there is one (every page of
+    /// `ListTopics`: SNS has no lookup by name).
+    pub async fn find_topic(client: &Client, name: &str) -> Result<Option<String>, BackendError> {
+        let mut topics = client.list_topics().into_paginator().items().send();
+        while let Some(topic) = topics.next().await {
+            let topic = topic.map_err(|e| backend_error("SNS.ListTopics", e))?;
+            if let Some(arn) = topic.topic_arn.filter(|arn| names(arn, name)) {
+                return Ok(Some(arn));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Whether the topic ARN's last field — the topic's name — is `name`.
+fn names(arn: &str, name: &str) -> bool {
+    arn.rsplit(':').next() == Some(name)
+}
+
+fn string_attribute(value: &str) -> Result<MessageAttributeValue, BackendError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .map_err(|e| BackendError::new("SNS.Publish", false, e))
+}
+
+impl EventPublisher for SnsEventPublisher {
+    async fn publish(&self, event: &OrderCreated) -> Result<(), BackendError> {
+        self.client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .message(event.to_json())
+            .message_attributes("eventType", string_attribute(&event.event_type)?)
+            .message_attributes("correlationId", string_attribute(&event.correlation_id)?)
+            .send()
+            .await
+            .map_err(|e| backend_error("SNS.Publish", e))?;
+        Ok(())
+    }
+
+    /// One `PublishBatch`: entry `i` is `events[i]`, with the same body and
+    /// attributes as [`SnsEventPublisher::publish`] sends.
+    async fn publish_batch(
+        &self,
+        events: &[OrderCreated],
+    ) -> Result<Vec<Result<(), BackendError>>, BackendError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entries = events
+            .iter()
+            .enumerate()
+            .map(|(index, event)| {
+                PublishBatchRequestEntry::builder()
+                    .id(index.to_string())
+                    .message(event.to_json())
+                    .message_attributes("eventType", string_attribute(&event.event_type)?)
+                    .message_attributes("correlationId", string_attribute(&event.correlation_id)?)
+                    .build()
+                    .map_err(|e| BackendError::new(BATCH, false, e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = self
+            .client
+            .publish_batch()
+            .topic_arn(&self.topic_arn)
+            .set_publish_batch_request_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| backend_error(BATCH, e))?;
+        let mut outcomes: Vec<Result<(), BackendError>> = events
+            .iter()
+            .map(|_| {
+                Err(BackendError::new(
+                    BATCH,
+                    true,
+                    "SNS did not report this entry",
+                ))
+            })
+            .collect();
+        let slot = |id: &str| id.parse::<usize>().ok().filter(|i| *i < events.len());
+        for ok in output.successful() {
+            if let Some(i) = ok.id().and_then(slot) {
+                outcomes[i] = Ok(());
+            }
+        }
+        for failed in output.failed() {
+            if let Some(i) = slot(failed.id()) {
+                // A sender fault (a malformed entry) will not heal by itself.
+                outcomes[i] = Err(BackendError::new(
+                    BATCH,
+                    !failed.sender_fault(),
+                    format!(
+                        "{}: {}",
+                        failed.code(),
+                        failed.message().unwrap_or("no message")
+                    ),
+                ));
+            }
+        }
+        Ok(outcomes)
+    }
+}
+
+const BATCH: &str = "SNS.PublishBatch";
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+
+    #[test]
+    fn a_topic_is_found_by_its_whole_name() {
+        let arn = "arn:aws:sns:eu-west-1:1:prod-OrderEvents";
+        assert!(names(arn, "prod-OrderEvents"));
+        assert!(!names(
+            "arn:aws:sns:eu-west-1:1:preprod-OrderEvents",
+            "prod-OrderEvents"
+        ));
+    }
+}

@@ -1,0 +1,91 @@
+//! The `ORDER_CREATED` event: the contract between order-api and the workers.
+//!
+//! Body of the SNS message (raw delivery): the order as stored plus the
+//! envelope fields. `eventType` is also an SNS message attribute, for filter
+//! policies. A consumer reads the envelope first, so that an unknown version
+//! is told apart from a malformed message. [`event_body`] finds the event in
+//! a queue message, raw or in an SNS notification envelope.
+
+mod notification;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use notification::event_body;
+
+use domain::Order;
+
+/// The event type, as written in the body and in the `eventType` attribute.
+pub const ORDER_CREATED: &str = "ORDER_CREATED";
+
+/// The schema version this code writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// An order was accepted and stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCreated {
+    /// Unique per order (kept with the order, so a re-publish reuses it): the
+    /// workers' idempotency key.
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub schema_version: u32,
+    /// Ties the request, the event and every worker log line together.
+    pub correlation_id: String,
+    #[serde(flatten)]
+    pub order: Order,
+}
+
+impl OrderCreated {
+    pub fn new(event_id: Uuid, correlation_id: impl Into<String>, order: Order) -> Self {
+        OrderCreated {
+            event_id,
+            event_type: ORDER_CREATED.to_owned(),
+            schema_version: SCHEMA_VERSION,
+            correlation_id: correlation_id.into(),
+            order,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // An `OrderCreated` is plain data with string keys: serializing it cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|e| unreachable!("OrderCreated serializes: {e}"))
+    }
+
+    /// Reads an event body; the error says whether retrying could ever help.
+    pub fn parse(body: &str) -> Result<OrderCreated, EventError> {
+        let envelope: Envelope =
+            serde_json::from_str(body).map_err(|e| EventError::NotAnEvent(e.to_string()))?;
+        if envelope.event_type.as_deref() != Some(ORDER_CREATED) {
+            return Err(EventError::UnknownType(
+                envelope
+                    .event_type
+                    .unwrap_or_else(|| "<missing>".to_owned()),
+            ));
+        }
+        if envelope.schema_version != Some(SCHEMA_VERSION) {
+            return Err(EventError::UnsupportedVersion(envelope.schema_version));
+        }
+        serde_json::from_str(body).map_err(|e| EventError::InvalidSchema(e.to_string()))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    event_type: Option<String>,
+    schema_version: Option<u32>,
+}
+
+/// Why a message is not an event we can handle. None of these heal on retry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("message body is not a JSON object: {0}")]
+    NotAnEvent(String),
+    #[error("unknown eventType {0:?}")]
+    UnknownType(String),
+    #[error("unsupported schemaVersion {0:?} (this build reads {SCHEMA_VERSION})")]
+    UnsupportedVersion(Option<u32>),
+    #[error("event does not match schema version {SCHEMA_VERSION}: {0}")]
+    InvalidSchema(String),
+}

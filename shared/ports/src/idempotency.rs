@@ -1,0 +1,153 @@
+//! Doing a piece of work once per key.
+//!
+//! Every attempt at the work carries a [`ClaimToken`] of its own. The token is
+//! what makes a claim safe under lost replies and slow attempts:
+//! - an attempt that finds its own token on the key carries on (the SDK
+//!   retried a write whose reply was lost; that is not someone else's claim);
+//! - completing or releasing is conditioned on the token, so a late attempt
+//!   never records over, or frees, the claim of the attempt that took over;
+//! - a claim holds until the attempt's own deadline (the Lambda invocation's,
+//!   or the local handler's), checked when writing, so the next attempt may
+//!   take over exactly when this one can no longer be running.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::BackendError;
+
+/// One attempt's mark on the keys it claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClaimToken(Uuid);
+
+impl ClaimToken {
+    /// A token no other attempt has.
+    pub fn random() -> ClaimToken {
+        ClaimToken(Uuid::new_v4())
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl std::fmt::Display for ClaimToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What an attempt asks for when it claims a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimRequest<'a> {
+    pub key: &'a str,
+    /// What makes two requests "the same": another fingerprint is a `Mismatch`.
+    pub fingerprint: &'a str,
+    /// What this attempt would do if the key is new (order-api: the order id
+    /// it would create). An earlier attempt's value wins, so a retry resumes it.
+    pub pending: &'a str,
+    pub token: ClaimToken,
+    /// When the attempt's time is up: the claim lapses then, not before.
+    pub hold_until: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+/// The outcome of asking to do the work for an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller now owns the key. `pending` is what the owner wrote when it
+    /// claimed it: the caller's own value on a first claim, or that of an earlier
+    /// attempt that crashed or released it, so a retry can resume that work.
+    Acquired { pending: String },
+    /// The work is done; `result` is what the owner recorded.
+    Completed { result: String },
+    /// Another attempt holds the key until `until` (or finishes first).
+    InProgress { until: DateTime<Utc> },
+    /// The key was used for a different request.
+    Mismatch,
+}
+
+/// Whether [`IdempotencyStore::complete`] recorded the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    Recorded,
+    /// The key is no longer this attempt's: its claim lapsed and another
+    /// attempt took over. That attempt records its own result.
+    Superseded,
+}
+
+/// What the store holds for a key, as an operator reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// Set once the work is done (`complete`), with what it recorded.
+    pub completed_at: Option<DateTime<Utc>>,
+    pub result: Option<String>,
+}
+
+/// The key of an event's confirmation email: the email worker claims it,
+/// an operator looks it up.
+pub fn email_key(event_id: Uuid) -> String {
+    format!("email#{event_id}")
+}
+
+/// Remembers which keys have been handled, so that work happens once.
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `request.key` for the attempt `request.token`, until `request.hold_until`.
+    fn claim(
+        &self,
+        request: &ClaimRequest<'_>,
+    ) -> impl Future<Output = Result<Claim, BackendError>> + Send;
+    /// Records the result, if `token` still holds the key; later claims get `Completed`.
+    fn complete(
+        &self,
+        key: &str,
+        token: ClaimToken,
+        result: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Completion, BackendError>> + Send;
+    /// Gives the key up after a failure, if `token` still holds it, so a
+    /// retry may claim it at once.
+    fn release(
+        &self,
+        key: &str,
+        token: ClaimToken,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// What the store holds for `key`, if anything.
+    fn lookup(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<KeyRecord>, BackendError>> + Send;
+}
+
+/// A shared store is a store (the handler and a test may hold the same one).
+impl<T: IdempotencyStore> IdempotencyStore for std::sync::Arc<T> {
+    fn claim(
+        &self,
+        request: &ClaimRequest<'_>,
+    ) -> impl Future<Output = Result<Claim, BackendError>> + Send {
+        T::claim(self, request)
+    }
+    fn complete(
+        &self,
+        key: &str,
+        token: ClaimToken,
+        result: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Completion, BackendError>> + Send {
+        T::complete(self, key, token, result, now)
+    }
+    fn release(
+        &self,
+        key: &str,
+        token: ClaimToken,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        T::release(self, key, token)
+    }
+    fn lookup(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<KeyRecord>, BackendError>> + Send {
+        T::lookup(self, key)
+    }
+}

@@ -1,0 +1,50 @@
+//! The fleet's ports: what the functions need from the world, with no AWS in
+//! sight.
+//!
+//! # Layout
+//!
+//! - [`event`]: the versioned `ORDER_CREATED` contract between the API and
+//!   the workers, and the event inside a queue message (raw or in an SNS
+//!   envelope).
+//! - One small trait per capability a handler needs — [`OrderRepository`]
+//!   and [`Outbox`], [`EventPublisher`], [`IdempotencyStore`], [`Mailer`],
+//!   [`RecipientLimit`], [`AuditLog`], [`DeadLetters`] — each in a module of
+//!   its own, with its types. The `adapters` crate implements them on AWS;
+//!   [`fakes`] in memory.
+//! - [`error`]: [`BackendError`], the one failure every port returns, and
+//!   [`error_chain`], how a failure is written.
+//! - [`outbox`]: code written only against the ports — publishing a stored
+//!   order, and the relay that publishes what order-api stored but could
+//!   not publish (`orderctl republish` uses it too).
+//! - [`digest`], [`redact`]: SHA-256 of private values; addresses masked in
+//!   text we did not write.
+//! - `fakes` (tests only, feature `fakes`): an `InMemory*`/`Recording*` fake
+//!   of every port, and the shared `OrderCreated` fixture.
+
+mod audit_log;
+mod dead_letters;
+pub mod digest;
+pub mod error;
+pub mod event;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
+mod idempotency;
+mod mailer;
+mod orders;
+pub mod outbox;
+mod recipient_limit;
+pub mod redact;
+
+pub use audit_log::{AuditLog, AuditRecord, OrderDetails, Recorded};
+pub use dead_letters::{failure_attributes, DeadLetter, DeadLetters, FailureKind, FailureNote};
+pub use error::{error_chain, BackendError, Fault};
+pub use idempotency::{
+    email_key, Claim, ClaimRequest, ClaimToken, Completion, IdempotencyStore, KeyRecord,
+};
+pub use mailer::{Email, Mailer, Sent};
+pub use orders::{
+    backlog_shards, outbox_shard, EventPublisher, Fetched, OrderRecord, OrderRepository, Outbox,
+    PageToken, Pending, PendingOrder, PendingPage, RepositoryError, LEGACY_SHARD,
+    MAX_PUBLISH_BATCH, OUTBOX_SHARDS,
+};
+pub use recipient_limit::{Admission, RecipientLimit};

@@ -1,0 +1,29 @@
+//! Sending mail to customers.
+
+use std::future::Future;
+
+use crate::BackendError;
+use domain::CustomerEmail;
+
+/// One message to one customer, rendered and ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: CustomerEmail,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+/// What the mail service says when it accepted a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The provider's id for the message (SES's `MessageId`), kept as proof of sending.
+    pub message_id: String,
+}
+
+/// Sends mail from the fleet's configured sender.
+pub trait Mailer: Send + Sync {
+    /// Hands `email` to the mail service. A rejection the service will repeat
+    /// (an unverified sender, a malformed address) is a non-transient error.
+    fn send(&self, email: &Email) -> impl Future<Output = Result<Sent, BackendError>> + Send;
+}

@@ -1,0 +1,233 @@
+//! Storing orders and publishing their events.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::event::OrderCreated;
+use crate::BackendError;
+use domain::{Order, OrderId};
+
+/// An order with its publication state: the order table is also the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub order: Order,
+    /// The id of the order's one `OrderCreated` event, fixed when the order is stored.
+    pub event_id: Uuid,
+    /// Whether the event is known to be published. `false` until SNS accepted it.
+    pub published: bool,
+    /// When the order was marked published (unknown for orders stored before
+    /// this was recorded).
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// An order stored whose event may not be out yet: the outbox's backlog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingOrder {
+    pub order_id: OrderId,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The partitions the outbox's backlog is spread over (`PENDING#0` …
+/// `PENDING#31` on DynamoDB): each order's index entry lands in one of
+/// them, by its id, so no single partition takes every order's writes.
+/// A constant, not a setting: the relay reads every shard there is, and an
+/// entry in a shard it no longer read would never be published.
+pub const OUTBOX_SHARDS: u32 = 32;
+
+/// Where the backlog's entries from before it was sharded wait (`PENDING`
+/// on DynamoDB): read after the shards, so that an upgrade leaves no order
+/// behind; nothing new is written there.
+pub const LEGACY_SHARD: u32 = OUTBOX_SHARDS;
+
+/// Every part of the backlog a sweep reads: the shards, then the legacy one.
+pub fn backlog_shards() -> std::ops::RangeInclusive<u32> {
+    0..=LEGACY_SHARD
+}
+
+/// The shard of the backlog an order's entry lives in.
+pub fn outbox_shard(order_id: OrderId) -> u32 {
+    let uuid = order_id.as_uuid();
+    let bytes = uuid.as_bytes();
+    u32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) % OUTBOX_SHARDS
+}
+
+/// An entry of the backlog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    Order(PendingOrder),
+    /// An entry that does not read as an order (a bad id or date): skipped,
+    /// and shown by its key so an operator can find it.
+    Unreadable {
+        key: String,
+        reason: String,
+    },
+}
+
+/// Where a read of the backlog left off; opaque to everyone but the adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageToken(pub String);
+
+/// One page of one shard of the backlog, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PendingPage {
+    pub entries: Vec<Pending>,
+    /// Where the next page starts; `None` after the last.
+    pub next: Option<PageToken>,
+}
+
+/// An order read back by id, among several.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    Found(OrderRecord),
+    Missing(OrderId),
+    /// Stored, but not as an order this build can read.
+    Unreadable {
+        order_id: OrderId,
+        reason: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    #[error("order {0} already exists")]
+    AlreadyExists(OrderId),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Where orders live.
+pub trait OrderRepository: Send + Sync {
+    /// Stores a new order; `AlreadyExists` if its id is taken (never overwrites).
+    fn insert(
+        &self,
+        record: &OrderRecord,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+    fn get(
+        &self,
+        id: OrderId,
+    ) -> impl Future<Output = Result<Option<OrderRecord>, RepositoryError>> + Send;
+    fn mark_published(
+        &self,
+        id: OrderId,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+}
+
+/// The orders table read as the outbox: the backlog of orders whose event
+/// may not be out yet, for the relay (and `orderctl republish`).
+pub trait Outbox: OrderRepository {
+    /// Up to `limit` entries of one shard ([`backlog_shards`]) of the
+    /// backlog, oldest first, from `page` on. The backlog may lag a write
+    /// by a moment: read an order before acting on it.
+    fn unpublished(
+        &self,
+        shard: u32,
+        page: Option<&PageToken>,
+        limit: usize,
+    ) -> impl Future<Output = Result<PendingPage, RepositoryError>> + Send;
+    /// Reads up to 100 orders at once, consistently; one outcome per id,
+    /// in no particular order.
+    fn get_many(
+        &self,
+        ids: &[OrderId],
+    ) -> impl Future<Output = Result<Vec<Fetched>, RepositoryError>> + Send;
+    /// Marks up to [`MAX_PUBLISH_BATCH`] stored orders published at once.
+    fn mark_many_published(
+        &self,
+        ids: &[OrderId],
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+}
+
+/// SNS's largest batch (`PublishBatch`).
+pub const MAX_PUBLISH_BATCH: usize = 10;
+
+/// Where events go.
+pub trait EventPublisher: Send + Sync {
+    fn publish(
+        &self,
+        event: &OrderCreated,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// Publishes up to [`MAX_PUBLISH_BATCH`] events in one call; the outcome
+    /// of each, in the order given. `Err` when the call itself failed.
+    fn publish_batch(
+        &self,
+        events: &[OrderCreated],
+    ) -> impl Future<Output = Result<Vec<Result<(), BackendError>>, BackendError>> + Send;
+}
+
+/// A shared repository is a repository (the app and a test may hold the same one).
+impl<T: OrderRepository> OrderRepository for std::sync::Arc<T> {
+    fn insert(
+        &self,
+        record: &OrderRecord,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
+        T::insert(self, record)
+    }
+    fn get(
+        &self,
+        id: OrderId,
+    ) -> impl Future<Output = Result<Option<OrderRecord>, RepositoryError>> + Send {
+        T::get(self, id)
+    }
+    fn mark_published(
+        &self,
+        id: OrderId,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
+        T::mark_published(self, id)
+    }
+}
+
+impl<T: Outbox> Outbox for std::sync::Arc<T> {
+    fn unpublished(
+        &self,
+        shard: u32,
+        page: Option<&PageToken>,
+        limit: usize,
+    ) -> impl Future<Output = Result<PendingPage, RepositoryError>> + Send {
+        T::unpublished(self, shard, page, limit)
+    }
+    fn get_many(
+        &self,
+        ids: &[OrderId],
+    ) -> impl Future<Output = Result<Vec<Fetched>, RepositoryError>> + Send {
+        T::get_many(self, ids)
+    }
+    fn mark_many_published(
+        &self,
+        ids: &[OrderId],
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
+        T::mark_many_published(self, ids)
+    }
+}
+
+impl<T: EventPublisher> EventPublisher for std::sync::Arc<T> {
+    fn publish(
+        &self,
+        event: &OrderCreated,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        T::publish(self, event)
+    }
+    fn publish_batch(
+        &self,
+        events: &[OrderCreated],
+    ) -> impl Future<Output = Result<Vec<Result<(), BackendError>>, BackendError>> + Send {
+        T::publish_batch(self, events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_spread_over_every_shard_of_the_backlog() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..2000 {
+            let shard = outbox_shard(OrderId::random());
+            assert!(shard < OUTBOX_SHARDS);
+            seen.insert(shard);
+        }
+        assert_eq!(seen.len(), OUTBOX_SHARDS as usize);
+    }
+}

@@ -1,0 +1,48 @@
+//! The orders table is the outbox: an order is stored with `published =
+//! false`, its event is published, then the order is marked. Whoever finds an
+//! unpublished order — a retry of the request, or an operator — publishes it
+//! the same way, with the order's own event id, so the workers see one event.
+//!
+//! - [`publish_order`]: order-api's own publish, within its budget.
+//! - [`relay`]: the sweep that publishes what was stored but not published
+//!   (its binary's loop is `runtime::relay`).
+
+pub mod relay;
+
+pub use relay::{OutboxRelay, RelaySettings, Relayed, RelayedOrder, SweepReport};
+
+use crate::event::OrderCreated;
+use crate::{error_chain, BackendError, EventPublisher, OrderRecord, OrderRepository};
+
+/// Publishes the order's event, waiting for SNS at most `budget`, and marks
+/// the order published.
+///
+/// Only the publish can fail the call: once SNS has the event, the flag
+/// merely lags, and a later republish reuses the event id, which the workers
+/// drop as a duplicate. A publish cut off by the budget may still reach SNS:
+/// the relay then publishes it a second time, with the same event id.
+pub async fn publish_order<R: OrderRepository, P: EventPublisher>(
+    orders: &R,
+    events: &P,
+    record: &OrderRecord,
+    correlation_id: &str,
+    budget: std::time::Duration,
+) -> Result<(), BackendError> {
+    let order_id = record.order.order_id;
+    let event = OrderCreated::new(record.event_id, correlation_id, record.order.clone());
+    tokio::time::timeout(budget, events.publish(&event))
+        .await
+        .map_err(|_| {
+            BackendError::new(
+                "SNS.Publish",
+                true,
+                format!("SNS did not answer within the publish budget of {budget:?}"),
+            )
+            .with_fault(crate::Fault::Unreachable)
+        })??;
+    if let Err(e) = orders.mark_published(order_id).await {
+        tracing::warn!(orderId = %order_id, error = %error_chain(&e), "could not mark order published");
+    }
+    tracing::info!(orderId = %order_id, eventId = %record.event_id, "order event published");
+    Ok(())
+}

@@ -1,0 +1,450 @@
+//! The outbox relay: publishes the events that order-api stored an order for
+//! but could not publish (SNS failed or was slow, the reply was lost, the
+//! function died), with no operator.
+//!
+//! A sweep reads the backlog shard by shard, oldest first
+//! ([`Outbox::unpublished`], a sparse index on DynamoDB), and publishes each
+//! order older than the grace — order-api's own deadline, before which the
+//! request may still publish it itself. It works like a pump: entries are
+//! read in pages while batches of ten are published, several batches in
+//! flight at once, each batch one read of its orders (the index may lag a
+//! write, so every order is read again, consistently), one `PublishBatch`,
+//! and the orders marked. Each order is published with its own event id, so
+//! a race with a late request costs at most a duplicate the workers drop.
+//!
+//! A sweep stops taking new work at its deadline and cuts off what is still
+//! in flight a little later, so the invocation always reports. An entry of
+//! the backlog that does not read as an order is skipped — counted, and
+//! logged with its key — and never holds up the orders behind it.
+//!
+//! `orderctl republish` publishes named orders through [`OutboxRelay::relay_batch`],
+//! the same path.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use uuid::Uuid;
+
+use crate::error_chain;
+use crate::event::OrderCreated;
+use crate::{
+    backlog_shards, EventPublisher, Fetched, Outbox, Pending, PendingOrder, RepositoryError,
+    MAX_PUBLISH_BATCH,
+};
+use domain::OrderId;
+
+/// How the relay treats the backlog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelaySettings {
+    /// An order younger than this may still be published by its own request
+    /// (order-api's deadline): it is left for a later sweep.
+    pub grace: Duration,
+    /// Entries read per page of a shard of the backlog.
+    pub page_size: usize,
+    /// Batches of ten being published at once.
+    pub in_flight: usize,
+}
+
+impl RelaySettings {
+    /// Pages of 100, sixteen batches in flight.
+    pub fn with_grace(grace: Duration) -> RelaySettings {
+        RelaySettings {
+            grace,
+            page_size: 100,
+            in_flight: 16,
+        }
+    }
+}
+
+/// What became of one order the relay was asked to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relayed {
+    Published,
+    /// Marked published already: not sent again.
+    AlreadyPublished,
+    /// A dry run: unpublished, and left so.
+    WouldPublish,
+    NotFound,
+    /// Stored, but not as an order this build can read.
+    Unreadable(String),
+    /// Not published: the reason, for the next sweep or the operator.
+    Failed(String),
+}
+
+/// One order's outcome, with what was read of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayedOrder {
+    pub order_id: OrderId,
+    pub outcome: Relayed,
+    /// The order's one event id and its creation, once the order was read.
+    pub event_id: Option<Uuid>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Events the relay published.
+    pub published: usize,
+    /// Orders the index still listed but that were published already.
+    pub already_published: usize,
+    /// Orders whose publish failed; the next sweep tries again.
+    pub failed: usize,
+    /// Entries skipped because they do not read as orders (each logged with its key).
+    pub unreadable: usize,
+    /// Shards whose backlog could not be read this time.
+    pub unread_shards: u32,
+    /// The sweep reached its deadline with backlog left to read or publish.
+    pub cut_short: bool,
+    /// SNS failed batch after batch, so the sweep stopped publishing: no
+    /// use hammering a topic that is down.
+    pub publish_failing: bool,
+    /// The oldest order still unpublished after the sweep: the backlog's age.
+    pub oldest_unpublished: Option<DateTime<Utc>>,
+    /// When the first order left for its grace becomes due.
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+impl SweepReport {
+    /// How long the oldest unpublished order has waited, at `now` (zero if none).
+    pub fn backlog_age(&self, now: DateTime<Utc>) -> Duration {
+        self.oldest_unpublished
+            .and_then(|oldest| (now - oldest).to_std().ok())
+            .unwrap_or_default()
+    }
+
+    /// This sweep's counts added to `self`; the backlog as the later one saw it.
+    pub fn then(self, later: SweepReport) -> SweepReport {
+        SweepReport {
+            published: self.published + later.published,
+            already_published: self.already_published + later.already_published,
+            failed: later.failed,
+            unreadable: later.unreadable,
+            ..later
+        }
+    }
+
+    fn still_unpublished(&mut self, created_at: DateTime<Utc>) {
+        self.oldest_unpublished = Some(
+            self.oldest_unpublished
+                .map_or(created_at, |oldest| oldest.min(created_at)),
+        );
+    }
+
+    fn due_later(&mut self, due: DateTime<Utc>) {
+        self.next_due = Some(self.next_due.map_or(due, |next| next.min(due)));
+    }
+
+    fn count(&mut self, pending: &[PendingOrder], outcomes: &[RelayedOrder]) {
+        for (order, relayed) in pending.iter().zip(outcomes) {
+            match relayed.outcome {
+                Relayed::Published => self.published += 1,
+                Relayed::AlreadyPublished => self.already_published += 1,
+                Relayed::Unreadable(_) => self.unreadable += 1,
+                // Gone since the index listed it: nothing to publish.
+                Relayed::NotFound => {}
+                Relayed::Failed(_) => {
+                    self.failed += 1;
+                    self.still_unpublished(order.created_at);
+                }
+                Relayed::WouldPublish => self.still_unpublished(order.created_at),
+            }
+        }
+    }
+}
+
+/// Batches in a row whose every order failed, after which a sweep stops.
+const FAILED_BATCHES_TO_STOP: usize = 3;
+
+/// Kept between the deadline at which a sweep takes no new batch and the
+/// one at which it cuts off those in flight: a publish attempt
+/// ([`crate::config::CallBudget::BACKGROUND_PUBLISH`]) and its mark.
+const FINISH_IN_FLIGHT: Duration = Duration::from_secs(12);
+
+#[derive(Debug)]
+pub struct OutboxRelay<R, P> {
+    orders: R,
+    events: P,
+    settings: RelaySettings,
+}
+
+impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
+    pub fn new(orders: R, events: P, settings: RelaySettings) -> Self {
+        OutboxRelay {
+            orders,
+            events,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &RelaySettings {
+        &self.settings
+    }
+
+    /// Publishes the unpublished orders among `ids` (at most ten) in one
+    /// `PublishBatch`, then marks them; one outcome per id, in order. The
+    /// event's correlation id is `correlation_id`, or the relay's own
+    /// (`outbox-relay-<eventId>`): the request's is not stored with the order.
+    /// A dry run reads and reports, and publishes nothing.
+    pub async fn relay_batch(
+        &self,
+        ids: &[OrderId],
+        correlation_id: Option<&str>,
+        dry_run: bool,
+    ) -> Vec<RelayedOrder> {
+        let mut outcomes: Vec<RelayedOrder> = ids
+            .iter()
+            .map(|id| RelayedOrder {
+                order_id: *id,
+                outcome: Relayed::NotFound,
+                event_id: None,
+                created_at: None,
+            })
+            .collect();
+        let slot = |id: OrderId| ids.iter().position(|wanted| *wanted == id);
+        let fetched = match self.orders.get_many(ids).await {
+            Ok(fetched) => fetched,
+            Err(e) => {
+                let reason = error_chain(&e);
+                tracing::warn!(orders = ids.len(), error = %reason, "could not read unpublished orders; the next sweep tries again");
+                for outcome in &mut outcomes {
+                    outcome.outcome = Relayed::Failed(reason.clone());
+                }
+                return outcomes;
+            }
+        };
+        let mut to_publish = Vec::new();
+        for entry in fetched {
+            match entry {
+                Fetched::Found(record) => {
+                    let Some(i) = slot(record.order.order_id) else {
+                        continue;
+                    };
+                    outcomes[i].event_id = Some(record.event_id);
+                    outcomes[i].created_at = Some(record.order.created_at);
+                    if record.published {
+                        outcomes[i].outcome = Relayed::AlreadyPublished;
+                    } else if dry_run {
+                        outcomes[i].outcome = Relayed::WouldPublish;
+                    } else {
+                        to_publish.push((i, record));
+                    }
+                }
+                Fetched::Unreadable { order_id, reason } => {
+                    tracing::warn!(orderId = %order_id, error = %reason, "skipped an order the outbox cannot read");
+                    if let Some(i) = slot(order_id) {
+                        outcomes[i].outcome = Relayed::Unreadable(reason);
+                    }
+                }
+                Fetched::Missing(order_id) => {
+                    tracing::warn!(orderId = %order_id, "the outbox lists an order that is not stored");
+                }
+            }
+        }
+        if to_publish.is_empty() {
+            return outcomes;
+        }
+        let events: Vec<OrderCreated> = to_publish
+            .iter()
+            .map(|(_, record)| {
+                let correlation = correlation_id.map_or_else(
+                    || format!("outbox-relay-{}", record.event_id),
+                    str::to_owned,
+                );
+                OrderCreated::new(record.event_id, &correlation, record.order.clone())
+            })
+            .collect();
+        let results = match self.events.publish_batch(&events).await {
+            Ok(results) => results,
+            Err(e) => {
+                let reason = error_chain(&e);
+                tracing::warn!(orders = events.len(), error = %reason, "outbox relay could not publish; the next sweep tries again");
+                for (i, _) in &to_publish {
+                    outcomes[*i].outcome = Relayed::Failed(reason.clone());
+                }
+                return outcomes;
+            }
+        };
+        let mut published = Vec::new();
+        for ((i, record), result) in to_publish.iter().zip(results) {
+            match result {
+                Ok(()) => {
+                    outcomes[*i].outcome = Relayed::Published;
+                    published.push(record.order.order_id);
+                    tracing::info!(orderId = %record.order.order_id, eventId = %record.event_id, "order event published by the outbox relay");
+                }
+                Err(e) => {
+                    let reason = error_chain(&e);
+                    tracing::warn!(orderId = %record.order.order_id, error = %reason, "outbox relay could not publish; the next sweep tries again");
+                    outcomes[*i].outcome = Relayed::Failed(reason);
+                }
+            }
+        }
+        // Once SNS has an event the flag merely lags: a mark that fails
+        // costs at most a second publish, with the same event id.
+        let marks = published.iter().map(|id| self.orders.mark_published(*id));
+        for (id, marked) in published
+            .iter()
+            .zip(futures_util::future::join_all(marks).await)
+        {
+            if let Err(e) = marked {
+                tracing::warn!(orderId = %id, error = %error_chain(&e), "could not mark order published");
+            }
+        }
+        outcomes
+    }
+
+    /// One pass over the backlog as it stands at `now`, taking no new batch
+    /// after `stop_by`. Fails only if no shard of the backlog could be read;
+    /// everything else is counted in the report.
+    pub async fn sweep(
+        &self,
+        now: DateTime<Utc>,
+        stop_by: DateTime<Utc>,
+    ) -> Result<SweepReport, RepositoryError> {
+        let grace = chrono::Duration::from_std(self.settings.grace).unwrap_or_default();
+        let cutoff = now - grace;
+        let hard_stop = stop_by + chrono::Duration::from_std(FINISH_IN_FLIGHT).unwrap_or_default();
+        let (batches, mut to_publish) =
+            tokio::sync::mpsc::channel::<Vec<PendingOrder>>(self.settings.in_flight.max(1));
+        let mut report = SweepReport::default();
+        let mut first_error = None;
+        let failed_in_a_row = std::sync::atomic::AtomicUsize::new(0);
+        let failing =
+            || failed_in_a_row.load(std::sync::atomic::Ordering::Relaxed) >= FAILED_BATCHES_TO_STOP;
+
+        let read = async {
+            let mut batch = Vec::with_capacity(MAX_PUBLISH_BATCH);
+            'shards: for shard in backlog_shards() {
+                let mut page = None;
+                loop {
+                    if Utc::now() >= stop_by {
+                        report.cut_short = true;
+                        break 'shards;
+                    }
+                    if failing() {
+                        break 'shards;
+                    }
+                    let listed = match self
+                        .orders
+                        .unpublished(shard, page.as_ref(), self.settings.page_size)
+                        .await
+                    {
+                        Ok(listed) => listed,
+                        Err(e) => {
+                            tracing::warn!(shard, error = %error_chain(&e), "could not read a shard of the outbox backlog; the next sweep tries again");
+                            report.unread_shards += 1;
+                            first_error.get_or_insert(e);
+                            continue 'shards;
+                        }
+                    };
+                    let mut in_grace = false;
+                    for entry in listed.entries {
+                        match entry {
+                            Pending::Unreadable { key, reason } => {
+                                report.unreadable += 1;
+                                tracing::warn!(shard, key = %key, error = %reason, "skipped an entry of the outbox backlog that is not an order");
+                            }
+                            // Oldest first: the rest of the shard is in its grace.
+                            Pending::Order(pending) if pending.created_at > cutoff => {
+                                report.still_unpublished(pending.created_at);
+                                report.due_later(pending.created_at + grace);
+                                in_grace = true;
+                                break;
+                            }
+                            Pending::Order(pending) => {
+                                batch.push(pending);
+                                if batch.len() == MAX_PUBLISH_BATCH {
+                                    let full = std::mem::replace(
+                                        &mut batch,
+                                        Vec::with_capacity(MAX_PUBLISH_BATCH),
+                                    );
+                                    if batches.send(full).await.is_err() {
+                                        break 'shards;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    match listed.next {
+                        Some(next) if !in_grace => page = Some(next),
+                        _ => continue 'shards,
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = batches.send(batch).await;
+            }
+            drop(batches);
+        };
+
+        let publish = async {
+            let stream = futures_util::stream::poll_fn(|cx| to_publish.poll_recv(cx));
+            let outcomes: Vec<(Vec<PendingOrder>, Option<Vec<RelayedOrder>>)> = stream
+                .map(|pending: Vec<PendingOrder>| {
+                    let (failed_in_a_row, failing) = (&failed_in_a_row, &failing);
+                    async move {
+                        let ids: Vec<OrderId> = pending.iter().map(|p| p.order_id).collect();
+                        if failing() {
+                            let reason = "not tried: SNS failed the batches before it";
+                            let skipped = ids
+                                .iter()
+                                .map(|id| RelayedOrder {
+                                    order_id: *id,
+                                    outcome: Relayed::Failed(reason.to_owned()),
+                                    event_id: None,
+                                    created_at: None,
+                                })
+                                .collect();
+                            return (pending, Some(skipped));
+                        }
+                        let left = (hard_stop - Utc::now()).to_std().unwrap_or_default();
+                        let relayed =
+                            tokio::time::timeout(left, self.relay_batch(&ids, None, false))
+                                .await
+                                .ok();
+                        let all_failed = relayed.as_ref().is_some_and(|outcomes| {
+                            outcomes
+                                .iter()
+                                .all(|o| matches!(o.outcome, Relayed::Failed(_)))
+                        });
+                        if all_failed {
+                            failed_in_a_row.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        } else {
+                            failed_in_a_row.store(0, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        (pending, relayed)
+                    }
+                })
+                .buffer_unordered(self.settings.in_flight.max(1))
+                .collect()
+                .await;
+            outcomes
+        };
+
+        let ((), outcomes) = tokio::join!(read, publish);
+        report.publish_failing = failing();
+        for (pending, relayed) in outcomes {
+            match relayed {
+                Some(relayed) => report.count(&pending, &relayed),
+                None => {
+                    // Cut off in flight: published or not, the next sweep looks again.
+                    report.cut_short = true;
+                    report.failed += pending.len();
+                    for order in &pending {
+                        report.still_unpublished(order.created_at);
+                    }
+                }
+            }
+        }
+        match first_error {
+            Some(e) if report.unread_shards == backlog_shards().count() as u32 => Err(e),
+            _ => Ok(report),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "relay_tests.rs"]
+mod tests;

@@ -1,0 +1,34 @@
+//! How many confirmations one address may receive.
+//!
+//! The public endpoint must not become a way to flood an inbox: a script
+//! posting orders for a victim's address, or a retry storm. Each distinct
+//! event counts once per address per window, however often it is delivered.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::BackendError;
+use domain::CustomerEmail;
+
+/// Whether one more mail may go to an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Admitted,
+    /// The address already got `limit` mails (other events) in this window.
+    OverLimit {
+        limit: u32,
+    },
+}
+
+pub trait RecipientLimit: Send + Sync {
+    /// Counts `event_id`'s mail to `to` (once, however often asked) and says
+    /// whether it may go.
+    fn admit(
+        &self,
+        to: &CustomerEmail,
+        event_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Admission, BackendError>> + Send;
+}

@@ -1,0 +1,229 @@
+//! Why a record failed, and the one place that decides whether that is worth
+//! retrying, and how long to wait first.
+
+use std::time::Duration;
+
+use ports::event::EventError;
+use ports::{BackendError, FailureKind};
+
+/// A record's failure. Handlers return it; the runner settles it: retry, or
+/// move the message to the DLQ with this error as the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Not an event this build can read (not JSON, wrong schema, unknown
+    /// `eventType` or `schemaVersion`).
+    #[error("unreadable message")]
+    Unreadable(#[from] EventError),
+    /// A store, a queue or the mail service failed or refused. Always retried:
+    /// see [`RecordError::kind`].
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// Another attempt holds the work for this key and its claim has not
+    /// expired: try again once it has finished or given up.
+    #[error("another attempt is handling {key}")]
+    InProgress { key: String },
+    /// The message contradicts what was recorded before (an event id reused
+    /// for another order): no retry can reconcile it.
+    #[error("{0}")]
+    Conflict(String),
+    /// The address already got as many mails as it may in this window
+    /// (`ports::RecipientLimit`): not retried, but dead-lettered with
+    /// the reason, so an operator sees the flood and may redrive later.
+    #[error("{0}")]
+    OverLimit(String),
+    /// The handler panicked. A bug, perhaps a passing one: retried, and
+    /// dead-lettered with the panic message on the last attempt.
+    #[error("the handler panicked: {0}")]
+    Panicked(String),
+    /// The attempt's time ran out (a slow backend): retried.
+    #[error("the handler did not finish before the attempt's deadline")]
+    TimedOut,
+    /// The handler held back on purpose: its dependency's rate is used up
+    /// (the account's SES sending rate), or too little of the attempt is
+    /// left to finish what it would start. Retried after a backoff.
+    #[error("{0}")]
+    Backpressure(String),
+}
+
+impl RecordError {
+    /// Only a message that can never succeed is permanent. A backend's refusal
+    /// (SES `MessageRejected` for an unverified sender, a missing permission, a
+    /// deleted table) depends on the environment, which an operator can fix
+    /// while SQS retries; its `transient` flag only says how likely that is. On
+    /// the last attempt the runner dead-letters it with the reason.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            RecordError::Unreadable(_) | RecordError::Conflict(_) | RecordError::OverLimit(_) => {
+                FailureKind::Permanent
+            }
+            RecordError::Backend(_)
+            | RecordError::InProgress { .. }
+            | RecordError::Panicked(_)
+            | RecordError::TimedOut
+            | RecordError::Backpressure(_) => FailureKind::Transient,
+        }
+    }
+
+    /// A dependency asked us to slow down, or the handler held back for it.
+    pub fn is_throttled(&self) -> bool {
+        match self {
+            RecordError::Backend(backend) => backend.is_throttled(),
+            RecordError::Backpressure(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// How long a record that failed transiently waits before SQS delivers it
+/// again: `first × 2^(n−1)` after its n-th receive, at most `max`, plus up to
+/// a quarter more at random (added, never taken off, so that the minimum
+/// below holds while retries of one outage spread out).
+///
+/// With the template's `maxReceiveCount` of 10 and the production values
+/// (60 s, 2 h), the nine waits before the last receive are at least 60 +
+/// 120 + 240 + 480 + 960 + 1,920 + 3,840 + 7,200 + 7,200 = 22,020 s, 6 h 7
+/// min: a dependency down or throttling for six hours dead-letters nothing
+/// (infra/README.md, "Retries: surviving a six-hour outage").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub first: Duration,
+    pub max: Duration,
+}
+
+/// SQS's longest visibility timeout: 12 hours.
+const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
+
+impl Backoff {
+    pub const PRODUCTION: Backoff = Backoff {
+        first: Duration::from_secs(60),
+        max: Duration::from_secs(7200),
+    };
+
+    /// The wait after the `receive_count`-th receive failed, without jitter.
+    pub fn base(&self, receive_count: u32) -> Duration {
+        let doublings = receive_count.saturating_sub(1).min(30);
+        self.first
+            .saturating_mul(1u32 << doublings)
+            .min(self.max)
+            .min(MAX_VISIBILITY)
+    }
+
+    /// [`Backoff::base`] plus `jitter` (0.0–1.0) of a quarter of it.
+    pub fn delay(&self, receive_count: u32, jitter: f64) -> Duration {
+        let base = self.base(receive_count);
+        (base + base.mul_f64(jitter.clamp(0.0, 1.0) / 4.0)).min(MAX_VISIBILITY)
+    }
+}
+
+/// What happens to a failed record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Report it as a batch item failure: SQS delivers it again.
+    Retry,
+    /// Send it to the DLQ with its reason, then let it be deleted.
+    DeadLetter,
+}
+
+/// A permanent failure goes to the DLQ at once; a transient one is retried
+/// until the receive on which SQS would give up, when the worker moves it
+/// itself so that the reason travels with it.
+pub fn disposition(kind: FailureKind, receive_count: u32, max_receive_count: u32) -> Disposition {
+    match kind {
+        FailureKind::Permanent => Disposition::DeadLetter,
+        FailureKind::Transient if receive_count >= max_receive_count => Disposition::DeadLetter,
+        FailureKind::Transient => Disposition::Retry,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(transient: bool) -> RecordError {
+        BackendError::new("SES.SendEmail", transient, "boom").into()
+    }
+
+    #[test]
+    fn only_unreadable_messages_and_conflicts_are_permanent() {
+        assert_eq!(
+            RecordError::from(EventError::NotAnEvent("x".into())).kind(),
+            FailureKind::Permanent
+        );
+        assert_eq!(
+            RecordError::Conflict("reused".into()).kind(),
+            FailureKind::Permanent
+        );
+    }
+
+    #[test]
+    fn backend_failures_busy_claims_and_panics_are_retried() {
+        assert_eq!(backend(true).kind(), FailureKind::Transient);
+        assert_eq!(
+            backend(false).kind(),
+            FailureKind::Transient,
+            "a refusal such as an unverified sender heals once an operator fixes it"
+        );
+        assert_eq!(
+            RecordError::InProgress {
+                key: "email#1".into()
+            }
+            .kind(),
+            FailureKind::Transient
+        );
+        assert_eq!(
+            RecordError::Panicked("oops".into()).kind(),
+            FailureKind::Transient
+        );
+    }
+
+    #[test]
+    fn the_backoff_doubles_from_a_minute_to_two_hours_and_covers_six_hours_in_ten_receives() {
+        let backoff = Backoff::PRODUCTION;
+        let waits: Vec<u64> = (1..=9).map(|n| backoff.base(n).as_secs()).collect();
+        assert_eq!(
+            waits,
+            [60, 120, 240, 480, 960, 1920, 3840, 7200, 7200],
+            "the waits before receives 2..=10"
+        );
+        assert!(waits.iter().sum::<u64>() >= 6 * 3600);
+        assert_eq!(backoff.base(40), Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn jitter_only_adds_up_to_a_quarter() {
+        let backoff = Backoff::PRODUCTION;
+        assert_eq!(backoff.delay(1, 0.0), Duration::from_secs(60));
+        assert_eq!(backoff.delay(1, 1.0), Duration::from_secs(75));
+        assert_eq!(backoff.delay(1, 7.0), Duration::from_secs(75));
+        let long = Backoff {
+            first: Duration::from_secs(40_000),
+            max: Duration::from_secs(100_000),
+        };
+        assert_eq!(long.delay(1, 1.0), MAX_VISIBILITY, "SQS's ceiling");
+    }
+
+    #[test]
+    fn throttling_and_holding_back_are_told_apart_from_failures() {
+        let throttled = BackendError::new("SES.SendEmail", true, "Throttling")
+            .with_fault(ports::Fault::Throttled);
+        assert!(RecordError::from(throttled).is_throttled());
+        assert!(RecordError::Backpressure("rate used up".into()).is_throttled());
+        assert!(!backend(true).is_throttled());
+        assert_eq!(
+            RecordError::Backpressure("x".into()).kind(),
+            FailureKind::Transient
+        );
+    }
+
+    #[test]
+    fn a_transient_failure_is_retried_until_the_last_attempt() {
+        use Disposition::*;
+        use FailureKind::*;
+        assert_eq!(disposition(Transient, 1, 3), Retry);
+        assert_eq!(disposition(Transient, 2, 3), Retry);
+        assert_eq!(disposition(Transient, 3, 3), DeadLetter);
+        // A message redriven from the DLQ keeps counting in its new queue.
+        assert_eq!(disposition(Transient, 7, 3), DeadLetter);
+        assert_eq!(disposition(Permanent, 1, 3), DeadLetter);
+    }
+}

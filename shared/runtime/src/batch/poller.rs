@@ -1,0 +1,315 @@
+//! Local mode: what the Lambda event source mapping does, done by the worker.
+//!
+//! Long-polls the queue, hands each batch to the same [`BatchRunner`] as an
+//! `SqsEvent` shaped like Lambda's, deletes the records that succeeded and
+//! leaves the failed ones to become visible again (`ReportBatchItemFailures`).
+//! This is also how the workers run on containers.
+//!
+//! Like a Lambda invocation, a batch has a deadline (the handler timeout),
+//! and its messages stay hidden while it runs: the poller extends their
+//! visibility (`ChangeMessageVisibilityBatch`) every half visibility timeout,
+//! so a queue with a short timeout never hands a record in progress to a
+//! second worker. On shutdown the batch in hand gets a bounded grace; what
+//! is still running then is abandoned and made visible at once.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use aws_lambda_events::encodings::Base64Data;
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
+    MessageAttributeValue, MessageSystemAttributeName,
+};
+use aws_sdk_sqs::Client;
+
+use super::runner::{BatchReport, BatchRunner, EventHandler};
+use adapters::sdk_error::backend_error;
+use adapters::SqsQueue;
+use ports::error_chain;
+use ports::{BackendError, DeadLetters};
+
+/// SQS's longest long poll, and its largest batch.
+const WAIT_SECONDS: i32 = 20;
+const MAX_MESSAGES: i32 = 10;
+/// Waits after a failed receive: doubling from the first to the last.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long the batch in hand may still run once shutdown is asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct Poller {
+    client: Client,
+    queue_url: String,
+    queue_arn: String,
+    region: String,
+    visibility_timeout: Duration,
+    /// A batch's deadline, counted from its receipt: the local stand-in for
+    /// the function's timeout.
+    handler_timeout: Duration,
+}
+
+impl Poller {
+    pub fn new(
+        client: Client,
+        queue: &SqsQueue,
+        region: impl Into<String>,
+        handler_timeout: Duration,
+    ) -> Self {
+        Poller {
+            client,
+            queue_url: queue.url.clone(),
+            queue_arn: queue.arn.clone(),
+            region: region.into(),
+            visibility_timeout: queue.visibility_timeout,
+            handler_timeout,
+        }
+    }
+
+    /// Polls until `shutdown` completes. A batch in hand is finished and
+    /// settled first, within [`SHUTDOWN_GRACE`]; a receive still waiting is
+    /// abandoned (if SQS had already handed it messages, they reappear after
+    /// the visibility timeout).
+    pub async fn run<H, D>(&self, runner: &BatchRunner<H, D>, shutdown: impl Future<Output = ()>)
+    where
+        H: EventHandler,
+        D: DeadLetters,
+    {
+        tokio::pin!(shutdown);
+        let mut backoff = FIRST_BACKOFF;
+        let mut stopping = false;
+        while !stopping {
+            let received = tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                received = self.receive() => received,
+            };
+            let messages = match received {
+                Ok(messages) => {
+                    backoff = FIRST_BACKOFF;
+                    messages
+                }
+                Err(error) => {
+                    tracing::error!(error = %error_chain(&error), retryIn = ?backoff, "could not receive from the queue");
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => break,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            };
+            if messages.is_empty() {
+                continue;
+            }
+            let deadline =
+                Utc::now() + chrono::Duration::from_std(self.handler_timeout).unwrap_or_default();
+            let work = runner.run(self.event(&messages), deadline);
+            tokio::pin!(work);
+            let every = (self.visibility_timeout / 2).max(Duration::from_millis(500));
+            let mut heartbeat =
+                tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            let grace = tokio::time::sleep(Duration::MAX);
+            tokio::pin!(grace);
+            let report = loop {
+                tokio::select! {
+                    biased;
+                    report = &mut work => break Some(report),
+                    _ = heartbeat.tick() => self.keep_hidden(&messages).await,
+                    () = &mut shutdown, if !stopping => {
+                        stopping = true;
+                        grace.as_mut().reset(tokio::time::Instant::now() + SHUTDOWN_GRACE);
+                        tracing::info!(grace = ?SHUTDOWN_GRACE, "shutdown requested; finishing the batch in hand");
+                    }
+                    () = &mut grace => break None,
+                }
+            };
+            match report {
+                Some(report) => {
+                    tracing::info!(
+                        succeeded = report.succeeded.len(),
+                        deadLettered = report.dead_lettered.len(),
+                        retry = report.retry.len(),
+                        "batch done"
+                    );
+                    crate::metrics::flush();
+                    super::delay_retries(&self.client, &self.queue_url, &report.retry_after).await;
+                    self.delete_settled(&messages, &report).await;
+                }
+                None => {
+                    tracing::warn!(
+                        records = messages.len(),
+                        "shutdown grace over; the batch in hand is abandoned and delivered again"
+                    );
+                    self.change_visibility(&messages, 0).await;
+                }
+            }
+        }
+        tracing::info!("poller stopped");
+    }
+
+    /// Keeps a batch in progress hidden from other consumers for another
+    /// visibility timeout.
+    async fn keep_hidden(&self, messages: &[Message]) {
+        let seconds = i32::try_from(self.visibility_timeout.as_secs())
+            .unwrap_or(i32::MAX)
+            .max(1);
+        self.change_visibility(messages, seconds).await;
+    }
+
+    async fn change_visibility(&self, messages: &[Message], seconds: i32) {
+        let entries: Vec<_> = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(index, m)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(index.to_string())
+                    .set_receipt_handle(m.receipt_handle.clone())
+                    .visibility_timeout(seconds)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let result = self
+            .client
+            .change_message_visibility_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        // A message whose visibility could not be changed is only seen again
+        // sooner (or later): its handler's claim and idempotent effect cover that.
+        if let Err(e) = result {
+            let error = backend_error("SQS.ChangeMessageVisibilityBatch", e);
+            tracing::warn!(error = %error_chain(&error), "could not change the visibility of a batch in progress");
+        }
+    }
+
+    async fn receive(&self) -> Result<Vec<Message>, BackendError> {
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(MAX_MESSAGES)
+            .wait_time_seconds(WAIT_SECONDS)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            // The long poll holds the call for up to 20 s by design: it gets
+            // an attempt timeout of its own, above the client's 2 s.
+            .customize()
+            .config_override(
+                aws_sdk_sqs::config::Builder::default()
+                    .timeout_config(adapters::config::CallBudget::LONG_POLL.timeouts()),
+            )
+            .send()
+            .await
+            .map_err(|e| backend_error("SQS.ReceiveMessage", e))?;
+        Ok(output.messages.unwrap_or_default())
+    }
+
+    /// The event Lambda would have been invoked with.
+    pub fn event(&self, messages: &[Message]) -> SqsEvent {
+        let mut event = SqsEvent::default();
+        event.records = messages.iter().map(|m| self.record(m)).collect();
+        event
+    }
+
+    fn record(&self, message: &Message) -> SqsMessage {
+        let mut record = SqsMessage::default();
+        record.message_id = message.message_id.clone();
+        record.receipt_handle = message.receipt_handle.clone();
+        record.body = message.body.clone();
+        record.md5_of_body = message.md5_of_body.clone();
+        record.md5_of_message_attributes = message.md5_of_message_attributes.clone();
+        record.attributes = message
+            .attributes()
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name.as_str().to_owned(), value.clone()))
+            .collect();
+        record.message_attributes = message
+            .message_attributes()
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name.clone(), attribute(value)))
+            .collect();
+        record.event_source = Some("aws:sqs".to_owned());
+        record.event_source_arn = Some(self.queue_arn.clone());
+        record.aws_region = Some(self.region.clone());
+        record
+    }
+
+    /// Deletes every message but those to deliver again, as the event source
+    /// mapping does with the batch response. A delete that fails is only
+    /// logged: the message comes back and its handler finds the work done.
+    async fn delete_settled(&self, messages: &[Message], report: &BatchReport) {
+        let response = report.response();
+        let failed: HashSet<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        let entries: Vec<DeleteMessageBatchRequestEntry> = messages
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !failed.contains(m.message_id().unwrap_or_default()))
+            .filter_map(|(index, m)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(index.to_string())
+                    .set_receipt_handle(m.receipt_handle.clone())
+                    .build()
+                    .ok()
+            })
+            .collect();
+        if entries.is_empty() {
+            return;
+        }
+        let result = self
+            .client
+            .delete_message_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                for failure in output.failed() {
+                    tracing::warn!(
+                        entry = failure.id(),
+                        code = failure.code(),
+                        "could not delete a handled message; it will be delivered again"
+                    );
+                }
+            }
+            Err(e) => {
+                let error = backend_error("SQS.DeleteMessageBatch", e);
+                tracing::warn!(error = %error_chain(&error), "could not delete handled messages; they will be delivered again");
+            }
+        }
+    }
+}
+
+fn attribute(value: &MessageAttributeValue) -> SqsMessageAttribute {
+    // `Base64Data` is non-exhaustive: filled through its `DerefMut` to `Vec<u8>`.
+    let bytes = |blob: &aws_sdk_sqs::primitives::Blob| {
+        let mut data = Base64Data::default();
+        data.extend_from_slice(blob.as_ref());
+        data
+    };
+    let mut attribute = SqsMessageAttribute::default();
+    attribute.data_type = Some(value.data_type().to_owned());
+    attribute.string_value = value.string_value().map(str::to_owned);
+    attribute.binary_value = value.binary_value().map(bytes);
+    attribute.string_list_values = value.string_list_values().to_vec();
+    attribute.binary_list_values = value.binary_list_values().iter().map(bytes).collect();
+    attribute
+}
+
+#[cfg(test)]
+#[path = "poller_tests.rs"]
+mod tests;

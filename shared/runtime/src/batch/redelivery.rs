@@ -1,0 +1,58 @@
+//! The backoff, applied: each record a batch retries with a delay is hidden
+//! for that delay (`ChangeMessageVisibilityBatch`) before the batch answers,
+//! in Lambda and in local mode alike. The event source mapping (or the
+//! poller) then leaves it in the queue, where SQS delivers it once the delay
+//! is over — the pattern AWS documents for backoff with SQS event sources.
+
+use aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry;
+use aws_sdk_sqs::Client;
+
+use super::runner::RetryAfter;
+use adapters::sdk_error::backend_error;
+use ports::error_chain;
+
+/// SQS's largest batch.
+const MAX_BATCH: usize = 10;
+
+/// Hides each record for its delay. A record whose visibility cannot be
+/// changed only comes back sooner (after the visibility timeout): logged,
+/// not failed.
+pub async fn delay_retries(client: &Client, queue_url: &str, retries: &[RetryAfter]) {
+    for chunk in retries.chunks(MAX_BATCH) {
+        let entries: Vec<_> = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(index, retry)| {
+                // Whole seconds, as SQS takes them; at least one.
+                let seconds = retry.delay.as_secs_f64().round() as u64;
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(index.to_string())
+                    .receipt_handle(&retry.receipt_handle)
+                    .visibility_timeout(i32::try_from(seconds).unwrap_or(i32::MAX).max(1))
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let result = client
+            .change_message_visibility_batch()
+            .queue_url(queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                for failure in output.failed() {
+                    tracing::warn!(
+                        entry = failure.id(),
+                        code = failure.code(),
+                        "could not delay a failed record; it comes back after the visibility timeout"
+                    );
+                }
+            }
+            Err(e) => {
+                let error = backend_error("SQS.ChangeMessageVisibilityBatch", e);
+                tracing::warn!(error = %error_chain(&error), "could not delay failed records; they come back after the visibility timeout");
+            }
+        }
+    }
+}

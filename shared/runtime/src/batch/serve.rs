@@ -1,0 +1,286 @@
+//! A worker binary's entry: Lambda mode under the Lambda runtime, local mode
+//! (the poller) anywhere else — the same handler either way.
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{service_fn, LambdaEvent};
+
+use super::error::Backoff;
+use super::poller::Poller;
+use super::runner::{BatchRunner, EventHandler, RunnerSettings};
+use adapters::config::{clients, AwsSettings, CallBudget, ConfigError, Env};
+use adapters::{SqsDeadLetters, SqsQueue};
+use ports::BackendError;
+
+/// Records handled at once. SQS and Lambda batches are 10 by default; this
+/// bounds a larger batch so the mail service is not flooded.
+const CONCURRENCY: usize = 10;
+
+/// What a worker reads of the environment: its queue, and how it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerSettings {
+    pub aws: AwsSettings,
+    /// The worker's name (`email-worker`), written on what it dead-letters.
+    pub component: &'static str,
+    pub queue: String,
+    /// The queue's DLQ and `maxReceiveCount` are taken from its
+    /// `RedrivePolicy`; these apply only to a queue without one.
+    pub fallback_dlq: String,
+    pub max_receive_count: u32,
+    /// `RETRY_BASE_SECONDS` (60) and `RETRY_MAX_SECONDS` (7,200): the backoff
+    /// of a record that failed transiently (shortened locally and in tests).
+    pub backoff: Backoff,
+    /// A local worker's batch deadline, as the function's timeout is in
+    /// Lambda: a record's claims hold until then, and its handler is cut off then.
+    pub worker_timeout: Duration,
+    pub lambda_mode: bool,
+}
+
+impl WorkerSettings {
+    /// `queue` and `dlq` are (variable, default name suffix): `("EMAIL_QUEUE",
+    /// "OrderEmailQueue")`, … Also `MAX_RECEIVE_COUNT` (10, the template's),
+    /// `RETRY_BASE_SECONDS`, `RETRY_MAX_SECONDS` and `WORKER_TIMEOUT_SECONDS` (30).
+    pub fn read(
+        env: &Env,
+        component: &'static str,
+        queue: (&str, &str),
+        dlq: (&str, &str),
+    ) -> Result<WorkerSettings, ConfigError> {
+        Ok(WorkerSettings {
+            aws: AwsSettings::read(env),
+            component,
+            queue: env.name(queue.0, queue.1),
+            fallback_dlq: env.name(dlq.0, dlq.1),
+            max_receive_count: env.count("MAX_RECEIVE_COUNT", 10)?,
+            backoff: Backoff {
+                first: env.seconds("RETRY_BASE_SECONDS", 60)?,
+                max: env.seconds("RETRY_MAX_SECONDS", 7200)?,
+            },
+            worker_timeout: env.seconds("WORKER_TIMEOUT_SECONDS", 30)?,
+            lambda_mode: env.lambda_mode(),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("could not resolve the queue {queue} and its dead-letter queue")]
+    Queue {
+        queue: String,
+        #[source]
+        source: BackendError,
+    },
+    #[error("the worker's handler was already taken by an earlier start")]
+    HandlerTaken,
+    #[error("the Lambda runtime stopped")]
+    Lambda(#[source] lambda_runtime::Error),
+}
+
+/// What Lambda records of a failed invocation: the error and its causes
+/// (which queue could not be looked up, and why).
+impl From<ServeError> for lambda_runtime::Diagnostic {
+    fn from(error: ServeError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: "ServeError".to_owned(),
+            error_message: ports::error_chain(&error),
+        }
+    }
+}
+
+/// Runs the handler `make_handler` builds on `queue` until the Lambda
+/// runtime stops or, in local mode, until Ctrl-C or SIGTERM (after the batch
+/// in hand).
+///
+/// The handler comes from a function of the SDK settings so that, in Lambda,
+/// its clients are built with the first batch (see [`AwsSettings::function`]).
+pub async fn serve<H, F>(
+    config: &WorkerSettings,
+    aws: &SdkConfig,
+    make_handler: F,
+) -> Result<(), ServeError>
+where
+    H: EventHandler,
+    F: FnOnce(&SdkConfig) -> H,
+{
+    crate::metrics::init(
+        &config.aws.environment,
+        &crate::metrics::function_name(config.component),
+        config.lambda_mode,
+    );
+    if config.lambda_mode {
+        // Boxed: the Lambda future is large and nests inside main's.
+        Box::pin(serve_lambda(make_handler, aws, config)).await
+    } else {
+        let sqs = clients::sqs(aws, CallBudget::DATA);
+        let resolved = resolve(&sqs, config).await?;
+        let runner = runner_for(make_handler(aws), &sqs, &resolved, config);
+        Poller::new(sqs, &resolved, &config.aws.region, config.worker_timeout)
+            .run(&runner, crate::shutdown::signal())
+            .await;
+        Ok(())
+    }
+}
+
+/// Lambda mode: init ends as soon as the settings are read; the clients are
+/// built and the queue looked up when the first batch arrives (Lambda's init
+/// phase is the cold start a caller waits for). A failed lookup fails that
+/// invocation, so SQS delivers the batch again and the next invocation looks
+/// again.
+async fn serve_lambda<H, F>(
+    make_handler: F,
+    aws: &SdkConfig,
+    config: &WorkerSettings,
+) -> Result<(), ServeError>
+where
+    H: EventHandler,
+    F: FnOnce(&SdkConfig) -> H,
+{
+    let lazy = LazyRunner {
+        make_handler: tokio::sync::Mutex::new(Some(make_handler)),
+        runner: tokio::sync::OnceCell::new(),
+        aws,
+        config,
+    };
+    let lazy = &lazy;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let runner = lazy.get().await.inspect_err(|error| {
+            tracing::error!(
+                error = %ports::error_chain(error),
+                "could not look the queue up; SQS will deliver the batch again"
+            );
+        })?;
+        let deadline = crate::invocation_deadline(&event.context);
+        let report = runner.runner.run(event.payload, deadline).await;
+        super::delay_retries(&runner.sqs, &runner.queue_url, &report.retry_after).await;
+        crate::metrics::flush();
+        crate::telemetry::invocation_done();
+        Ok::<_, ServeError>(report.response())
+    }))
+    .await
+    .map_err(ServeError::Lambda)
+}
+
+/// What a Lambda invocation needs: the runner, and the queue to put
+/// retried records back in with their delay.
+struct LambdaWorker<H> {
+    runner: BatchRunner<H, SqsDeadLetters>,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+/// The batch runner, made on first use.
+struct LazyRunner<'a, F, H> {
+    /// Until the runner is made; it is used up then.
+    make_handler: tokio::sync::Mutex<Option<F>>,
+    runner: tokio::sync::OnceCell<LambdaWorker<H>>,
+    aws: &'a SdkConfig,
+    config: &'a WorkerSettings,
+}
+
+impl<H: EventHandler, F: FnOnce(&SdkConfig) -> H> LazyRunner<'_, F, H> {
+    async fn get(&self) -> Result<&LambdaWorker<H>, ServeError> {
+        self.runner
+            .get_or_try_init(|| async {
+                // After a failed lookup the next batch builds it again; the
+                // costly part, the service's endpoint rules, is parsed once.
+                let sqs = clients::sqs(self.aws, CallBudget::DATA);
+                let resolved = resolve(&sqs, self.config).await?;
+                // The cell runs one initialiser at a time and none after one
+                // succeeded, so the factory is still here.
+                let make_handler = self
+                    .make_handler
+                    .lock()
+                    .await
+                    .take()
+                    .ok_or(ServeError::HandlerTaken)?;
+                Ok(LambdaWorker {
+                    runner: runner_for(make_handler(self.aws), &sqs, &resolved, self.config),
+                    queue_url: resolved.url.clone(),
+                    sqs,
+                })
+            })
+            .await
+    }
+}
+
+impl<F, H> std::fmt::Debug for LazyRunner<'_, F, H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyRunner")
+            .field("queue", &self.config.queue)
+            .field("resolved", &self.runner.initialized())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The runner for a resolved queue; logs that the worker is ready.
+fn runner_for<H: EventHandler>(
+    handler: H,
+    sqs: &aws_sdk_sqs::Client,
+    resolved: &SqsQueue,
+    config: &WorkerSettings,
+) -> BatchRunner<H, SqsDeadLetters> {
+    tracing::info!(
+        queue = %resolved.url,
+        deadLetterQueue = %resolved.dead_letter.url,
+        maxReceiveCount = resolved.max_receive_count,
+        lambda = config.lambda_mode,
+        "{} started",
+        config.component
+    );
+    BatchRunner::new(
+        handler,
+        SqsDeadLetters::new(sqs.clone(), &resolved.dead_letter.url),
+        RunnerSettings {
+            component: config.component.to_owned(),
+            source_queue: resolved.name.clone(),
+            max_receive_count: resolved.max_receive_count,
+            concurrency: CONCURRENCY,
+            backoff: config.backoff,
+        },
+    )
+}
+
+/// Looks the queue up. A failure that may pass (the endpoint is not up yet,
+/// a throttle) is retried with backoff in local mode, where no one restarts a
+/// worker that gave up; Lambda retries a failed init by itself.
+async fn resolve(
+    sqs: &aws_sdk_sqs::Client,
+    config: &WorkerSettings,
+) -> Result<SqsQueue, ServeError> {
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        match SqsQueue::resolve(
+            sqs,
+            &config.queue,
+            &config.fallback_dlq,
+            config.max_receive_count,
+        )
+        .await
+        {
+            Ok(resolved) => return Ok(resolved),
+            Err(source) if source.transient && !config.lambda_mode => {
+                tracing::warn!(
+                    queue = %config.queue,
+                    error = %ports::error_chain(&source),
+                    retryIn = ?backoff,
+                    "could not resolve the queue yet"
+                );
+                tokio::select! {
+                    () = crate::shutdown::signal() => {
+                        return Err(ServeError::Queue { queue: config.queue.clone(), source })
+                    }
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+            Err(source) => {
+                return Err(ServeError::Queue {
+                    queue: config.queue.clone(),
+                    source,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The relay binary's entry: a scheduled Lambda function, or locally a loop —
+//! the same sweep either way.
+//!
+//! In Lambda a schedule invokes it every minute, and the invocation sweeps
+//! until its backlog is drained or its deadline nears: a sweep that
+//! published something, or was cut short, is followed at once by another.
+//! If the last sweep left orders in their grace, the invocation waits for
+//! them and sweeps once more, so an order is relayed within a minute of
+//! being stored, not a minute after its grace. Locally it sweeps the same
+//! way, resting `interval` between sweeps that found nothing to do.
+//!
+//! Every sweep is reported: one log line (`outbox sweep`) and the metrics
+//! `OrdersPublishedByRelay`, `OutboxBacklogAgeSeconds` (the template's alarm
+//! watches it) and `OutboxUnreadable`.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lambda_runtime::{service_fn, LambdaEvent};
+
+use ports::error_chain;
+use ports::outbox::{OutboxRelay, SweepReport};
+use ports::{EventPublisher, Outbox, RepositoryError};
+
+/// Kept back from the invocation's deadline: the in-flight batches finish
+/// (the relay's own margin) and the invocation answers.
+const ANSWER_MARGIN: Duration = Duration::from_secs(15);
+/// A local sweep's deadline, counted from its start.
+const LOCAL_SWEEP: Duration = Duration::from_secs(30);
+
+/// Runs the relay `make_relay` builds until the Lambda runtime stops or, in
+/// local mode, until Ctrl-C or SIGTERM, sweeping every `interval`.
+///
+/// In Lambda the relay, and its SDK clients, are built with the first
+/// invocation (see [`adapters::config::AwsSettings::function`]).
+pub async fn serve<R, P, F>(
+    make_relay: F,
+    lambda_mode: bool,
+    interval: Duration,
+) -> Result<(), lambda_runtime::Error>
+where
+    R: Outbox,
+    P: EventPublisher,
+    F: FnOnce() -> OutboxRelay<R, P> + Send,
+{
+    let started = move || {
+        let relay = make_relay();
+        tracing::info!(grace = ?relay.settings().grace, lambda = lambda_mode, "outbox relay started");
+        relay
+    };
+    if lambda_mode {
+        let relay = LazyLock::new(started);
+        let relay = &relay;
+        return lambda_runtime::run(service_fn(
+            move |event: LambdaEvent<serde_json::Value>| async move {
+                let deadline = crate::invocation_deadline(&event.context);
+                let stop_by =
+                    deadline - chrono::Duration::from_std(ANSWER_MARGIN).unwrap_or_default();
+                let report = invocation(relay, stop_by).await;
+                crate::metrics::flush();
+                crate::telemetry::invocation_done();
+                let report = report.map_err(|e| {
+                    tracing::error!(error = %error_chain(&e), "could not read the outbox backlog");
+                    lambda_runtime::Error::from(e)
+                })?;
+                Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                    "published": report.published,
+                    "failed": report.failed,
+                    "unreadable": report.unreadable,
+                }))
+            },
+        ))
+        .await;
+    }
+    let relay = started();
+    let shutdown = crate::shutdown::signal();
+    tokio::pin!(shutdown);
+    loop {
+        let now = Utc::now();
+        let stop_by = now + chrono::Duration::from_std(LOCAL_SWEEP).unwrap_or_default();
+        let busy = tokio::select! {
+            () = &mut shutdown => break,
+            swept = relay.sweep(now, stop_by) => match swept {
+                Ok(report) => {
+                    log(&report);
+                    crate::metrics::flush();
+                    more_to_do(&report)
+                }
+                Err(e) => {
+                    tracing::error!(error = %error_chain(&e), "could not read the outbox backlog; trying again");
+                    false
+                }
+            },
+        };
+        if busy {
+            continue;
+        }
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+    tracing::info!("outbox relay stopped");
+    Ok(())
+}
+
+/// Whether the backlog may hold more that is due right now, and SNS takes it.
+fn more_to_do(report: &SweepReport) -> bool {
+    !report.publish_failing && (report.cut_short || report.published > 0)
+}
+
+/// One scheduled invocation: sweeps while there is due work and time, then
+/// once more for the orders the last one left in their grace, if they come
+/// due before `stop_by`.
+async fn invocation<R: Outbox, P: EventPublisher>(
+    relay: &OutboxRelay<R, P>,
+    stop_by: DateTime<Utc>,
+) -> Result<SweepReport, RepositoryError> {
+    let mut total: Option<SweepReport> = None;
+    loop {
+        let report = relay.sweep(Utc::now(), stop_by).await?;
+        log(&report);
+        let busy = more_to_do(&report) && Utc::now() < stop_by;
+        let next_due = report.next_due;
+        total = Some(match total {
+            Some(earlier) => earlier.then(report),
+            None => report,
+        });
+        if busy {
+            continue;
+        }
+        match next_due {
+            Some(due) if due < stop_by => {
+                tokio::time::sleep((due - Utc::now()).to_std().unwrap_or_default()).await;
+            }
+            _ => break,
+        }
+    }
+    Ok(total.unwrap_or_default())
+}
+
+/// A sweep's report: one log line, and its metrics.
+fn log(report: &SweepReport) {
+    let age = report.backlog_age(Utc::now()).as_secs();
+    crate::metrics::counter!(crate::metrics::name::ORDERS_PUBLISHED_BY_RELAY)
+        .increment(report.published as u64);
+    crate::metrics::counter!(crate::metrics::name::OUTBOX_UNREADABLE)
+        .increment(report.unreadable as u64);
+    crate::metrics::gauge!(crate::metrics::name::OUTBOX_BACKLOG_AGE).set(age as f64);
+    tracing::info!(
+        published = report.published,
+        alreadyPublished = report.already_published,
+        failed = report.failed,
+        unreadable = report.unreadable,
+        unreadShards = report.unread_shards,
+        cutShort = report.cut_short,
+        publishFailing = report.publish_failing,
+        backlogAgeSeconds = age,
+        "outbox sweep"
+    );
+}

@@ -1,0 +1,180 @@
+//! Logging: JSON lines in Lambda, readable lines locally.
+//!
+//! A JSON line carries `timestamp`, `level`, `component`, `message` and every
+//! field of the event and of its enclosing spans (`requestId`,
+//! `correlationId`, `orderId`, …) at the top level, so CloudWatch Logs
+//! Insights can filter on them directly. Emails are masked by
+//! `CustomerEmail`'s `Display`; log them with `%`.
+
+use std::fmt;
+use std::io::IsTerminal;
+
+use serde_json::{Map, Value};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Installs the global subscriber. `component` names the binary in every JSON line.
+///
+/// JSON when running in Lambda or when `LOG_FORMAT=json`; the level comes from
+/// `RUST_LOG`, else Lambda's own `ApplicationLogLevel` (`AWS_LAMBDA_LOG_LEVEL`,
+/// from the template's LoggingConfig), else `LOG_LEVEL`, `info` by default.
+pub fn init(component: &'static str) {
+    let json = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
+        || std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let level = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| lambda_level(&l)))
+        .or_else(|_| std::env::var("LOG_LEVEL").map(|l| l.to_lowercase()))
+        .unwrap_or_else(|_| "info".to_owned());
+    // `Targets` reads RUST_LOG's plain form (`info`, `order_api=debug,warn`);
+    // the regex-based EnvFilter would add regex-automata to every binary.
+    let filter = level
+        .parse::<Targets>()
+        .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(LevelFilter::TRACE)
+        .with_writer(std::io::stderr);
+    // `try_init` fails only if a subscriber is already set (tests): keep that one.
+    let _ = if json {
+        builder
+            .fmt_fields(JsonFields::new())
+            .event_format(JsonLines {
+                component,
+                function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok(),
+                function_version: std::env::var("AWS_LAMBDA_FUNCTION_VERSION").ok(),
+            })
+            .finish()
+            .with(filter)
+            .try_init()
+    } else {
+        // Colours only for a person at a terminal: files and pipes get plain text.
+        let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        builder
+            .with_target(false)
+            .with_ansi(colour)
+            .compact()
+            .finish()
+            .with(filter)
+            .try_init()
+    };
+}
+
+/// Lambda's level names (`TRACE` … `FATAL`) as `tracing`'s.
+fn lambda_level(level: &str) -> String {
+    match level.to_ascii_lowercase().as_str() {
+        "fatal" => "error".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// One flat JSON object per event.
+#[derive(Debug)]
+struct JsonLines {
+    component: &'static str,
+    /// The function's name and version, on every line of a Lambda's log.
+    function_name: Option<String>,
+    function_version: Option<String>,
+}
+
+/// Whether the process is still in its first invocation: the one that paid
+/// the cold start. The Lambda entry points call [`invocation_done`].
+static COLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Marks an invocation answered: later log lines are a warm start's.
+pub fn invocation_done() {
+    COLD.store(false, std::sync::atomic::Ordering::Relaxed);
+}
+
+impl<S, N> FormatEvent<S, N> for JsonLines
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut line = Map::new();
+        line.insert(
+            "timestamp".into(),
+            Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
+        line.insert(
+            "level".into(),
+            Value::String(event.metadata().level().to_string()),
+        );
+        line.insert("component".into(), Value::String(self.component.to_owned()));
+        if let Some(name) = &self.function_name {
+            line.insert("functionName".into(), Value::String(name.clone()));
+        }
+        if let Some(version) = &self.function_version {
+            line.insert("functionVersion".into(), Value::String(version.clone()));
+        }
+        // Outermost span first, so inner spans and the event override.
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                let extensions = span.extensions();
+                if let Some(fields) = extensions.get::<FormattedFields<N>>() {
+                    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(fields) {
+                        line.extend(map);
+                    }
+                }
+            }
+        }
+        let mut visitor = JsonVisitor(&mut line);
+        event.record(&mut visitor);
+        // Inside an invocation (lambda_runtime's span carries `requestId`):
+        // whether it is the process's first, the one that paid the cold start.
+        if self.function_name.is_some() && line.contains_key("requestId") {
+            let cold = COLD.load(std::sync::atomic::Ordering::Relaxed);
+            line.insert("coldStart".into(), Value::Bool(cold));
+        }
+        if !line.contains_key("message") {
+            line.insert("message".into(), Value::String(String::new()));
+        }
+        let text = serde_json::to_string(&line).map_err(|_| fmt::Error)?;
+        writeln!(writer, "{text}")
+    }
+}
+
+struct JsonVisitor<'a>(&'a mut Map<String, Value>);
+
+impl Visit for JsonVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0
+            .insert(field.name().to_owned(), Value::String(value.to_owned()));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().to_owned(), Value::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().to_owned(), Value::from(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().to_owned(), Value::from(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.0
+            .insert(field.name().to_owned(), Value::String(error_chain(value)));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().to_owned(), Value::String(format!("{value:?}")));
+    }
+}
+
+/// Logs why `component` stops (once, with the cause chain) and gives the
+/// exit code to stop with.
+pub fn fatal(component: &str, error: &(dyn std::error::Error + 'static)) -> std::process::ExitCode {
+    tracing::error!(error = %error_chain(error), "{component} stopped");
+    std::process::ExitCode::FAILURE
+}
+
+pub use ports::error_chain;
