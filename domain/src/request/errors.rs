@@ -71,28 +71,6 @@ impl fmt::Display for Path<'_> {
     }
 }
 
-/// The JSON type a field should have had, in the client's terms.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Expected {
-    Integer,
-    Number,
-    Text,
-    Items,
-    Object,
-}
-
-impl Expected {
-    fn as_str(self) -> &'static str {
-        match self {
-            Expected::Integer => "an integer",
-            Expected::Number => "a number",
-            Expected::Text => "a string",
-            Expected::Items => "an array of items",
-            Expected::Object => "an object",
-        }
-    }
-}
-
 /// Every violation found so far.
 #[derive(Debug, Default)]
 pub(super) struct Violations(Vec<FieldError>);
@@ -100,19 +78,6 @@ pub(super) struct Violations(Vec<FieldError>);
 impl Violations {
     pub(super) fn push(&mut self, at: &Path<'_>, message: &str) {
         self.0.push(FieldError::new(at.to_string(), message));
-    }
-
-    pub(super) fn wrong_type(&mut self, at: &Path<'_>, expected: Expected) {
-        let message = format!("has the wrong type; expected {}", expected.as_str());
-        self.push(at, &message);
-    }
-
-    pub(super) fn required(&mut self, at: &Path<'_>) {
-        self.push(at, "is required");
-    }
-
-    pub(super) fn repeated(&mut self, at: &Path<'_>) {
-        self.push(at, "appears more than once");
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -135,4 +100,44 @@ fn path_key(path: &str) -> (Option<usize>, &str) {
         .and_then(|rest| rest.split(']').next())
         .and_then(|n| n.parse().ok());
     (index, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_written_as_a_client_reads_it() {
+        let items = Path::Root.key("items");
+        let item = items.index(10);
+        assert_eq!(item.key("price").to_string(), "items[10].price");
+        assert_eq!(Path::Root.key("customerName").to_string(), "customerName");
+    }
+
+    #[test]
+    fn violations_are_sorted_by_field_then_item_by_index() {
+        let mut violations = Violations::default();
+        for field in [
+            "items[10].price",
+            "totalAmount",
+            "items[2].price",
+            "customerName",
+        ] {
+            violations.push(&Path::Root.key(field), "is wrong");
+        }
+        let fields: Vec<_> = violations
+            .into_sorted()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "customerName",
+                "totalAmount",
+                "items[2].price",
+                "items[10].price"
+            ]
+        );
+    }
 }

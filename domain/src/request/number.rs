@@ -11,15 +11,16 @@ use rust_decimal::Decimal;
 use super::super::{Money, PriceError, Quantity};
 
 /// Why a literal is not an amount of money.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub(super) enum AmountError {
+    #[error("must be a plain decimal number such as 19.99, without an exponent")]
     Exponent,
+    #[error("must have at most 2 decimal places")]
     TooPrecise,
     /// More digits than rust_decimal holds exactly (about 28).
+    #[error("is out of range")]
     OutOfRange,
 }
-
-const EXPONENT: &str = "must be a plain decimal number such as 19.99, without an exponent";
 
 /// An amount as written: no exponent, at most two decimal places once
 /// trailing zeros are dropped (C# decimals are written `1.500`), and never
@@ -46,24 +47,16 @@ pub(super) fn amount(literal: &str) -> Result<Decimal, AmountError> {
 
 /// A unit price: an [`amount`] within the contract's bounds.
 pub(super) fn price(literal: &str) -> Result<Money, String> {
-    let amount = amount(literal).map_err(|e| match e {
-        AmountError::Exponent => EXPONENT.to_owned(),
-        AmountError::TooPrecise => PriceError::TooPrecise.to_string(),
-        AmountError::OutOfRange => PriceError::OutOfRange.to_string(),
-    })?;
-    Money::price(amount).map_err(|e| e.to_string())
+    match amount(literal) {
+        Ok(amount) => Money::price(amount).map_err(|e| e.to_string()),
+        Err(AmountError::OutOfRange) => Err(PriceError::OutOfRange.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// A subtotal or total the client sent, to compare with ours.
 pub(super) fn sent_amount(literal: &str) -> Result<Decimal, String> {
-    amount(literal).map_err(|e| {
-        match e {
-            AmountError::Exponent => EXPONENT,
-            AmountError::TooPrecise => "must have at most 2 decimal places",
-            AmountError::OutOfRange => "is out of range",
-        }
-        .to_owned()
-    })
+    amount(literal).map_err(|e| e.to_string())
 }
 
 /// A quantity: an integer literal (no fraction, no exponent) in 1–1000.

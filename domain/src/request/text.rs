@@ -1,18 +1,15 @@
 //! The rules of the text fields that are not domain types of their own
 //! (`customerId`, `productId`, `productName`).
 
-use std::borrow::Cow;
-
 use super::super::text::{has_control_characters, NO_CONTROL_CHARACTERS};
 
-pub(super) fn customer_id(text: Cow<'_, str>) -> Result<String, String> {
-    plain(&text, 100)?;
-    Ok(text.into_owned())
+pub(super) fn customer_id(text: &str) -> Result<String, String> {
+    plain(text, 100).map(|()| text.to_owned())
 }
 
 /// Stored trimmed: `" P-1 "` and `"P-1"` are one product.
-pub(super) fn product_id(text: Cow<'_, str>) -> Result<String, String> {
-    plain(&text, 100)?;
+pub(super) fn product_id(text: &str) -> Result<String, String> {
+    plain(text, 100)?;
     let id = text.trim();
     if id.is_empty() {
         return Err("must not be empty".to_owned());
@@ -20,9 +17,8 @@ pub(super) fn product_id(text: Cow<'_, str>) -> Result<String, String> {
     Ok(id.to_owned())
 }
 
-pub(super) fn product_name(text: Cow<'_, str>) -> Result<String, String> {
-    plain(&text, 200)?;
-    Ok(text.into_owned())
+pub(super) fn product_name(text: &str) -> Result<String, String> {
+    plain(text, 200).map(|()| text.to_owned())
 }
 
 /// No control characters, at most `max` characters (not bytes).

@@ -6,9 +6,7 @@ use domain::{parse_order, OrderRejection};
 use rust_decimal_macros::dec;
 use serde_json::json;
 
-mod order_support;
-
-use order_support::*;
+use crate::support::*;
 
 #[test]
 fn reads_money_from_the_literal_and_never_rounds_it() {

@@ -5,9 +5,7 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 
-mod order_support;
-
-use order_support::*;
+use crate::support::*;
 
 #[test]
 fn accepts_the_reference_order_and_computes_subtotals_and_total() {
@@ -236,6 +234,23 @@ fn names_a_value_of_the_wrong_type_at_its_path() {
         errors[0].message,
         "price has the wrong type; expected a number"
     );
+}
+
+#[test]
+fn names_an_item_that_is_null_as_the_wrong_type() {
+    // It once vanished from the order: `[null]` was an order of no lines.
+    for (items, field) in [
+        (json!([null]), "items[0]"),
+        (json!([item(json!(1), json!(1)), null]), "items[1]"),
+    ] {
+        let errors = errors_of(&with("/items", items));
+        let reported: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
+        let message = format!("{field} has the wrong type; expected an object");
+        assert_eq!(reported, vec![(field, message.as_str())]);
+    }
 }
 
 #[test]

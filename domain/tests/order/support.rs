@@ -1,8 +1,5 @@
 //! What the order-parsing tests share: a valid order and ways to spoil it.
 
-// Each test file uses a different part of this module.
-#![allow(dead_code)]
-
 use domain::{parse_order, FieldError, OrderRejection};
 use serde_json::{json, Value};
 
