@@ -38,6 +38,7 @@ use axum::routing::post;
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
 pub use caller::{AuthMode, Caller, CallerError};
 pub use deadline::Deadline;
 pub use error::ApiError;
@@ -54,19 +55,13 @@ pub const DOCUMENT: &str = include_str!("../openapi.json");
 /// The contract's limit on a request body: 10 KB.
 pub const MAX_BODY_BYTES: usize = 10 * 1024;
 
-/// The application, open to anyone: routes, request ids, CORS for
-/// `allowed_origins` (`*` for any).
-pub fn router<R, P, I>(service: OrderService<R, P, I>, allowed_origins: &[String]) -> Router
-where
-    R: OrderRepository + 'static,
-    P: EventPublisher + 'static,
-    I: IdempotencyStore + 'static,
-{
-    router_with_auth(service, allowed_origins, AuthMode::Open)
-}
+/// The service as deployed: orders and keys in DynamoDB, events to SNS.
+pub type LiveOrderService =
+    OrderService<DynamoDbOrderRepository, SnsEventPublisher, DynamoDbIdempotencyStore>;
 
-/// [`router`], with `auth` deciding whose orders a caller may place.
-pub fn router_with_auth<R, P, I>(
+/// The application: routes, request ids, CORS for `allowed_origins` (`*`
+/// for any), and `auth` deciding whose orders a caller may place.
+pub fn router<R, P, I>(
     service: OrderService<R, P, I>,
     allowed_origins: &[String],
     auth: AuthMode,

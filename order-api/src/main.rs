@@ -20,7 +20,7 @@ const FIGURES_EVERY: Duration = Duration::from_secs(10);
 fn app(config: &ApiSettings) -> Router {
     let aws = config.aws.function();
     let dynamodb = clients::dynamodb(&aws, CallBudget::REQUEST);
-    let service = order_api::OrderService::new(
+    let service: order_api::LiveOrderService = order_api::OrderService::new(
         DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),
         SnsEventPublisher::new(
             clients::sns(&aws, CallBudget::REQUEST),
@@ -29,7 +29,7 @@ fn app(config: &ApiSettings) -> Router {
         DynamoDbIdempotencyStore::new(dynamodb, &config.idempotency_table, config.keep_keys_for),
     )
     .with_publish_budget(config.publish_budget);
-    order_api::router_with_auth(service, &config.allowed_origins, config.auth)
+    order_api::router(service, &config.allowed_origins, config.auth)
 }
 
 #[tokio::main]

@@ -199,7 +199,11 @@ async fn a_panic_in_a_handler_is_the_contracts_json_500_with_cors_and_its_reques
         RecordingEventPublisher::default(),
         InMemoryIdempotencyStore::default(),
     );
-    let app = router(service, &["https://app.example.com".to_owned()]);
+    let app = router(
+        service,
+        &["https://app.example.com".to_owned()],
+        order_api::AuthMode::Open,
+    );
     let request = Request::post("/order")
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ORIGIN, "https://app.example.com")

@@ -27,7 +27,11 @@ pub fn spawn_app() -> TestApp {
     let keys = Arc::new(InMemoryIdempotencyStore::default());
     let service = OrderService::new(orders.clone(), events.clone(), keys.clone());
     TestApp {
-        router: router(service, &["https://app.example.com".to_owned()]),
+        router: router(
+            service,
+            &["https://app.example.com".to_owned()],
+            order_api::AuthMode::Open,
+        ),
         orders,
         events,
         keys,

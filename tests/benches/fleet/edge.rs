@@ -132,7 +132,11 @@ fn fresh_router() -> Router {
         RecordingEventPublisher::default(),
         InMemoryIdempotencyStore::default(),
     );
-    router(service, &["https://app.example.com".to_owned()])
+    router(
+        service,
+        &["https://app.example.com".to_owned()],
+        order_api::AuthMode::Open,
+    )
 }
 
 /// The median (judged against `goal`, if any) and the p95.
