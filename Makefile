@@ -11,10 +11,10 @@ PYTHON ?= python3
 VENV := .venv
 MOTO_VERSION := 5.2.5
 CFN_LINT_VERSION := 1.58.0
-# Runs the API's OpenAPI document against the local API (tests/tests/api_contract.rs).
+# Runs the API's OpenAPI document against the local API (tests/tests/fleet/api_contract.rs).
 SCHEMATHESIS_VERSION := 4.32.5
 # Generates a Python client from the same document and runs it against the
-# local API (tests/tests/generated_client_e2e.rs).
+# local API (tests/tests/fleet/generated_client_e2e.rs).
 OPENAPI_PYTHON_CLIENT_VERSION := 0.29.1
 # checkov pins an older `packaging` than schemathesis, so it has a venv of its own.
 CHECKOV_VERSION := 3.2.459
@@ -85,8 +85,10 @@ dev: venv build
 	scripts/dev.sh
 
 # Lint first: CI runs only `make test`, and a red lint must fail it.
+# The soak measures moto as much as the fleet: it runs after the rest, alone.
 test: venv lint build
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace -- --skip soak::
+	$(CARGO) test --workspace --test fleet soak::
 
 lint: venv $(CARGO_DENY)
 	$(CARGO) fmt --all --check
@@ -114,7 +116,7 @@ lint-infra: venv $(CFN_GUARD) $(CHECKOV_STAMP)
 	$(CFN_GUARD) validate --rules infra/rules --data infra/template.yaml --show-summary fail
 	@out=$$($(CFN_GUARD) test --dir infra/rules 2>&1) || { echo "$$out"; echo "cfn-guard: a rule's unit test failed (above)" >&2; exit 1; }; \
 		echo "cfn-guard test: every rule passes and fails where its tests say"
-	$(CARGO) test --quiet -p fleet-tests --test template_policy
+	$(CARGO) test --quiet --workspace --test fleet template_policy::
 
 $(CHECKOV_STAMP):
 	rm -rf $(CHECKOV_VENV)
@@ -140,7 +142,7 @@ package: $(CARGO_LAMBDA_STAMP)
 # The release bootstraps `make package` built, run through a stand-in Lambda
 # Runtime API against moto (`make test` runs the debug builds the same way).
 test-lambda: venv
-	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/target/lambda/$(ARCH) $(CARGO) test -p fleet-tests --test lambda_mode -- --nocapture
+	LAMBDA_BOOTSTRAP_DIR=$(CURDIR)/target/lambda/$(ARCH) $(CARGO) test -p fleet-tests --test fleet lambda_mode:: -- --nocapture
 
 # The functions as SAM builds them: cargo-lambda, release profile, for the
 # template's Architecture (arm64), into infra/.aws-sam/build.
@@ -161,14 +163,14 @@ bench: venv
 	$(CARGO) build --release --workspace --bins
 	$(CARGO) bench -p fleet-tests --bench fleet
 
-# The fleet under production's failure modes (tests/tests/soak.rs): failing
+# The fleet under production's failure modes (tests/tests/fleet/soak.rs): failing
 # calls and killed workers (600 orders), SES throttled to 2 sends/s (150), hung
 # claim completions (40), every SNS publish 4 s slow (60), an SNS outage that
 # leaves 1,000 orders to the relay. `make test` runs each short. Each table is
 # printed and written to target/soak/<scenario>.json; SOAK_SEED=<n> replays a
 # run's faults, SOAK_ORDERS=<n> sets every scenario's size.
 soak: venv build
-	SOAK_FULL=1 $(CARGO) test -p fleet-tests --test soak -- --nocapture
+	SOAK_FULL=1 $(CARGO) test --workspace --test fleet soak:: -- --nocapture
 
 fmt:
 	$(CARGO) fmt --all

@@ -6,7 +6,7 @@
 #   scripts/package.sh [x86_64|arm64]      (default: x86_64)
 #
 # Writes target/lambda/<arch>/<function>/bootstrap (what the zip holds, and what
-# tests/tests/lambda_mode.rs runs under LAMBDA_BOOTSTRAP_DIR) and
+# tests/tests/fleet/lambda_mode.rs runs under LAMBDA_BOOTSTRAP_DIR) and
 # target/lambda/<arch>/<function>.zip (what infra/README.md uploads to
 # s3://<CodeBucket>/<CodeKeyPrefix>/<function>.zip), then prints their sizes.
 #

@@ -103,5 +103,127 @@ pub async fn run(cli: Cli) -> Result<ExitCode, error::CtlError> {
 }
 
 #[cfg(test)]
-#[path = "cli_tests.rs"]
-mod tests;
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+    use crate::target::Output;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_global_option_goes_before_or_after_the_command() {
+        let before = parse(&[
+            "orderctl",
+            "--env",
+            "prod",
+            "--region",
+            "eu-west-1",
+            "dlq",
+            "peek",
+            "email",
+        ]);
+        let after = parse(&[
+            "orderctl",
+            "dlq",
+            "peek",
+            "email",
+            "--env",
+            "prod",
+            "--region",
+            "eu-west-1",
+        ]);
+        for cli in [before, after] {
+            assert_eq!(cli.globals.environment, "prod");
+            assert_eq!(cli.globals.region.as_deref(), Some("eu-west-1"));
+        }
+        let local = parse(&[
+            "orderctl",
+            "--profile",
+            "ops",
+            "local",
+            "verify",
+            "--env",
+            "t1",
+        ]);
+        assert_eq!(local.globals.environment, "t1");
+        assert_eq!(local.globals.profile.as_deref(), Some("ops"));
+    }
+
+    #[test]
+    fn json_is_output_json() {
+        assert!(parse(&["orderctl", "dlq", "list", "--json"]).globals.json());
+        assert!(parse(&["orderctl", "--output", "json", "dlq", "list"])
+            .globals
+            .json());
+        let table = parse(&["orderctl", "dlq", "list"]).globals;
+        assert_eq!(table.output, Output::Table);
+        assert!(!table.json());
+        assert!(Cli::try_parse_from(["orderctl", "--output", "yaml", "dlq", "list"]).is_err());
+    }
+
+    #[test]
+    fn the_help_shows_every_global_option() {
+        let help = Cli::command().render_long_help().to_string();
+        for option in [
+            "--env",
+            "--profile",
+            "--region",
+            "--endpoint-url",
+            "--output",
+            "--json",
+        ] {
+            assert!(help.contains(option), "no {option} in:\n{help}");
+        }
+    }
+
+    #[test]
+    fn a_change_takes_yes_but_a_dry_run_needs_none() {
+        let yes = parse(&["orderctl", "dlq", "redrive", "email", "--yes"]);
+        assert!(matches!(yes.command, Command::Dlq(_)));
+        parse(&["orderctl", "republish", "--all-unpublished", "-y"]);
+        parse(&["orderctl", "dlq", "purge", "audit", "--yes"]);
+        parse(&["orderctl", "republish", "--all-unpublished", "--dry-run"]);
+    }
+
+    #[test]
+    fn completions_are_printed_for_every_shell() {
+        for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+            let Command::Completions { shell } = parse(&["orderctl", "completions", shell]).command
+            else {
+                panic!("not the completions command");
+            };
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "orderctl", &mut script);
+            let script = String::from_utf8(script).expect("utf-8");
+            assert!(
+                script.contains("redrive") && script.contains("endpoint-url"),
+                "{shell}"
+            );
+        }
+    }
+
+    #[test]
+    fn status_watches_every_five_seconds_unless_told_and_never_every_zero() {
+        let Command::Status(once) = parse(&["orderctl", "status"]).command else {
+            panic!("not the status command");
+        };
+        assert!(!once.watch);
+        assert_eq!(once.interval, 5);
+        let Command::Status(watch) =
+            parse(&["orderctl", "status", "--watch", "--interval", "1", "--json"]).command
+        else {
+            panic!("not the status command");
+        };
+        assert!(watch.watch);
+        assert_eq!(watch.interval, 1);
+        assert!(Cli::try_parse_from(["orderctl", "status", "--watch", "--interval", "0"]).is_err());
+    }
+}

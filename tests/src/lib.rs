@@ -14,6 +14,8 @@
 //! - [`fault_proxy`]: [`FaultProxy`], between the binaries and moto: a seeded
 //!   share of AWS calls failed before or after moto executes them, and
 //!   throttled, slow, unavailable or hung calls by operation.
+//! - [`workers`]: the worker binaries, the events they are fed, and probes of
+//!   their effects (mail, audit rows, dead letters).
 //! - [`mobile`]: the mobile app's retry policy, for posting orders as it does.
 //! - [`publish_ceiling`]: moto's own `PublishBatch` rate, the relay's limit.
 //! - [`binary`], [`repo_root`]: where the workspace's binaries and files are.
@@ -28,6 +30,7 @@ pub mod process;
 pub mod publish_ceiling;
 pub mod runtime_api;
 pub mod stack;
+pub mod workers;
 
 use std::path::{Path, PathBuf};
 

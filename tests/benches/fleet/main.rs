@@ -42,9 +42,6 @@ mod report;
 mod size;
 mod stats;
 mod workers;
-// The worker tests' events and probes.
-#[path = "../../tests/workers_support/mod.rs"]
-mod workers_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

@@ -13,8 +13,8 @@ use ports::EventPublisher;
 use crate::ceiling;
 use crate::report::{Figure, Row, Section, RSS_GOAL, THROUGHPUT_GOAL};
 use crate::stats::closed_loop;
-use crate::workers_support::order_event;
 use fleet_tests::probes::depth;
+use fleet_tests::workers::order_event;
 
 /// Events processed before the clock starts: both workers polling, warm.
 const WARM_UP: usize = 5;

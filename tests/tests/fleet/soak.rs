@@ -24,22 +24,20 @@
 // The report is what `make soak` is for.
 #![allow(clippy::print_stdout)]
 
-mod soak_support;
-
 use std::time::{Duration, Instant};
 
+use crate::soak_support::census::{dead_letters, Census};
+use crate::soak_support::clients::{post_orders, replay, Posted, CLIENTS};
+use crate::soak_support::fleet::{Fleet, VISIBILITY_TIMEOUT_SECONDS, WORKER_TIMEOUT_SECONDS};
+use crate::soak_support::report::{
+    Drain, Figures, LostOrder, Proxy, Refusal, Report, Run, Settling, Timing,
+};
+use crate::soak_support::scenario::{DuringPosting, Scenario};
 use fleet_tests::fault_proxy::{FaultSettings, OperationCounts};
 use fleet_tests::mobile::{Attempt, MobileApp};
 use fleet_tests::probes::depth;
 use fleet_tests::publish_ceiling::publish_ceiling;
 use fleet_tests::{FaultProxy, LocalAws, Stack};
-use soak_support::census::{dead_letters, Census};
-use soak_support::clients::{post_orders, replay, Posted, CLIENTS};
-use soak_support::fleet::{Fleet, VISIBILITY_TIMEOUT_SECONDS, WORKER_TIMEOUT_SECONDS};
-use soak_support::report::{
-    Drain, Figures, LostOrder, Proxy, Refusal, Report, Run, Settling, Timing,
-};
-use soak_support::scenario::{DuringPosting, Scenario};
 
 const DEFAULT_SEED: u64 = 20_240_501;
 /// Counting mail makes moto serialize its whole state: not on every poll.

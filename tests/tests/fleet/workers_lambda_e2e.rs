@@ -2,12 +2,10 @@
 //! the Lambda Runtime API answers an SQS batch with only the failed ids, and
 //! logs JSON lines that carry the request, message, order and correlation ids.
 
-mod workers_support;
-
 use fleet_tests::probes::{eventually, PATIENCE};
 use fleet_tests::runtime_api::{AnswerKind, RuntimeApi};
+use fleet_tests::workers::{hold_email_claim, mail_to, order_event, take_dead_letters, Worker};
 use fleet_tests::{LocalAws, Stack};
-use workers_support::{hold_email_claim, mail_to, order_event, take_dead_letters, Worker};
 
 /// An SQS record as Lambda delivers it.
 fn record(stack: &Stack, message_id: &str, body: &str, receive_count: u32) -> serde_json::Value {

@@ -11,9 +11,7 @@ use ports::outbox::{OutboxRelay, RelaySettings};
 use ports::{ClaimRequest, ClaimToken, IdempotencyStore};
 use serde_json::json;
 
-mod support;
-
-use support::{order, spawn_app};
+use crate::support::{order, spawn_app};
 
 #[tokio::test]
 async fn replays_the_first_response_for_a_repeated_idempotency_key() {

@@ -2,17 +2,15 @@
 //! stack on the local AWS, with the real order-api and workers producing the
 //! dead letters it inspects and moves back.
 
-mod orderctl_support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::orderctl_support::{mails, orderctl, strings};
 use fleet_tests::app::App;
 use fleet_tests::probes::depth;
 use fleet_tests::probes::eventually;
 use fleet_tests::process::FleetProcess;
 use fleet_tests::{LocalAws, Stack};
-use orderctl_support::{mails, orderctl, strings};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,14 +3,12 @@
 //! nobody can answer; a purge does not delete what arrived after it was
 //! confirmed.
 
-mod orderctl_support;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::orderctl_support::orderctl;
 use fleet_tests::probes::{depth, drain, PATIENCE};
 use fleet_tests::{LocalAws, Stack};
-use orderctl_support::orderctl;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,10 +5,9 @@
 //! shard's `PENDING#<n>`), and an alarm in ALARM. The screen shows each one,
 //! puts the DLQ first, and disturbs nothing.
 
-mod orderctl_support;
-
 use std::process::Stdio;
 
+use crate::orderctl_support::orderctl;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use chrono::Utc;
@@ -16,7 +15,6 @@ use domain::{iso8601, OrderId};
 use fleet_tests::local_aws::REGION;
 use fleet_tests::probes::{depth, PATIENCE};
 use fleet_tests::{LocalAws, Stack};
-use orderctl_support::orderctl;
 use ports::outbox_shard;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};

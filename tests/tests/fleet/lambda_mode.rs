@@ -7,8 +7,6 @@
 //! The harness is `fleet_tests::lambda`. Each test prints how long a binary
 //! took from its start to its first request for an event.
 
-mod workers_support;
-
 use adapters::failure_attributes::{FAILURE_KIND, FAILURE_REASON, SOURCE_MESSAGE_ID};
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::OrderId;
@@ -18,9 +16,9 @@ use fleet_tests::lambda::events::{
 };
 use fleet_tests::lambda::{Function, Sandbox};
 use fleet_tests::runtime_api::RuntimeApi;
+use fleet_tests::workers::{audit_trail, mail_to, order_event, publish, take_dead_letters};
 use fleet_tests::{LocalAws, Stack};
 use serde_json::{json, Value as Json};
-use workers_support::{audit_trail, mail_to, order_event, publish, take_dead_letters};
 
 // ---------------------------------------------------------------- the tests
 

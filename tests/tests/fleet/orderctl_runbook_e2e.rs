@@ -8,18 +8,15 @@
 //! Also the AWS CLI's options: `--region`, `--endpoint-url`, `--profile`
 //! and `--output`, each as the SDK would take its variable.
 
-mod orderctl_support;
-mod workers_support;
-
 use std::path::Path;
 
+use crate::orderctl_support::{orderctl, orderctl_as_typed};
 use fleet_tests::app::App;
 use fleet_tests::local_aws::REGION;
 use fleet_tests::probes::depth;
+use fleet_tests::workers::order_event;
 use fleet_tests::{LocalAws, Stack};
-use orderctl_support::{orderctl, orderctl_as_typed};
 use serde_json::json;
-use workers_support::order_event;
 
 /// Where in the docs commands are taken from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,19 +1,16 @@
-//! What the worker end-to-end tests share: the real worker binaries run as
+//! What the worker end-to-end tests and the bench share: the real worker binaries run as
 //! child processes against a test stack, and probes of their effects.
 
-// Each test file uses a different part of this module.
-#![allow(dead_code)]
-
+use crate::{LocalAws, Stack};
 use adapters::{DynamoDbAuditLog, SnsEventPublisher};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use domain::OrderId;
-use fleet_tests::{LocalAws, Stack};
 use ports::event::OrderCreated;
 use ports::{AuditRecord, Claim, ClaimRequest, ClaimToken, EventPublisher, IdempotencyStore};
 use uuid::Uuid;
 
 /// A worker binary running against a stack; stopped when dropped.
-pub type Worker = fleet_tests::process::FleetProcess;
+pub type Worker = crate::process::FleetProcess;
 
 /// An `ORDER_CREATED` event for a customer whose address no other test uses.
 pub fn order_event(stack: &Stack, index: usize) -> OrderCreated {
@@ -78,11 +75,11 @@ pub async fn send_to_queue(local: &LocalAws, queue_url: &str, body: &str) {
         .unwrap_or_else(|e| panic!("sending to {queue_url}: {e}"));
 }
 
-pub use fleet_tests::probes::SentMail;
+pub use crate::probes::SentMail;
 
 /// Every mail moto's SES accepted for `recipient`.
 pub async fn mail_to(local: &LocalAws, recipient: &str) -> Vec<SentMail> {
-    fleet_tests::probes::sent_mail(local)
+    crate::probes::sent_mail(local)
         .await
         .into_iter()
         .filter(|m| m.recipients.iter().any(|r| r == recipient))

@@ -2,14 +2,12 @@
 //! email and one audit record each, however often they are delivered — with
 //! the real worker binaries in local mode against moto.
 
-mod workers_support;
-
 use std::collections::HashMap;
 
 use fleet_tests::probes::{depth, eventually};
+use fleet_tests::workers::{audit_trail, mail_to, order_event, publish, send_to_queue, Worker};
 use fleet_tests::{LocalAws, Stack};
 use rust_decimal::Decimal;
-use workers_support::{audit_trail, mail_to, order_event, publish, send_to_queue, Worker};
 
 const ORDERS: usize = 20;
 

@@ -1,13 +1,10 @@
 //! The delivery DLQ end to end: what SNS could not deliver to either queue
 //! is listed, peeked, and redriven by publishing it to the topic again.
 
-mod orderctl_support;
-mod workers_support;
-
+use crate::orderctl_support::orderctl;
 use fleet_tests::probes::{depth, drain};
+use fleet_tests::workers::order_event;
 use fleet_tests::{LocalAws, Stack};
-use orderctl_support::orderctl;
-use workers_support::order_event;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_undelivered_event_is_published_again_and_what_is_no_event_stays() {

@@ -4,12 +4,10 @@
 //! event id. No relay and no worker runs, so the order stays unpublished
 //! until the operator acts, and the events stay in the queues to be counted.
 
-mod orderctl_support;
-
+use crate::orderctl_support::orderctl;
 use adapters::OrderItem;
 use fleet_tests::app::App;
 use fleet_tests::{probes, LocalAws, Stack};
-use orderctl_support::orderctl;
 use serde_json::{json, Value};
 
 fn order(email: &str) -> String {

@@ -1,6 +1,6 @@
 //! The committed OpenAPI document is the one the code generates: clients
 //! generate from the file, so it must never drift. `UPDATE_OPENAPI=1 cargo
-//! test -p order-api --test openapi` rewrites it after a change.
+//! test -p order-api --test api openapi::` rewrites it after a change.
 //!
 //! It is also checked for what the app team's generators (NSwag, Kiota)
 //! need from it: money as `decimal`, one named schema per body, the sign-in
@@ -20,7 +20,7 @@ fn committed_document() -> Value {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path:?}: {e}"));
     assert!(
         committed == generated,
-        "{} is out of date: run `UPDATE_OPENAPI=1 cargo test -p order-api --test openapi` and commit it",
+        "{} is out of date: run `UPDATE_OPENAPI=1 cargo test -p order-api --test api openapi::` and commit it",
         path.display()
     );
     serde_json::from_str(&generated).expect("JSON")

@@ -1,14 +1,12 @@
 //! End to end: what cannot be done lands in the queue's DLQ with its reason,
 //! the workers go on, and the two workflows never hold each other up.
 
-mod workers_support;
-
 use fleet_tests::probes::eventually;
-use fleet_tests::{LocalAws, Stack};
-use workers_support::{
+use fleet_tests::workers::{
     audit_trail, hold_email_claim, mail_to, order_event, publish, send_to_queue, take_dead_letters,
     DeadLetter, Worker,
 };
+use fleet_tests::{LocalAws, Stack};
 
 async fn one_dead_letter(local: &LocalAws, dlq_url: &str, workers: &[&Worker]) -> DeadLetter {
     let mut letters = eventually(&format!("a message in {dlq_url}"), workers, || async {

@@ -8,9 +8,7 @@ use ports::fakes::{InMemoryIdempotencyStore, RecordingEventPublisher};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-mod support;
-
-use support::{order, spawn_app};
+use crate::support::{order, spawn_app};
 #[tokio::test]
 async fn accepts_a_valid_order_stores_it_and_publishes_one_event() {
     let app = spawn_app();
