@@ -89,13 +89,28 @@ impl LocalAws {
     /// moto's whole state (`GET /moto-api/data.json`): sent mail is under `ses.Message`.
     pub async fn moto_state(&self) -> serde_json::Value {
         let url = format!("{}/moto-api/data.json", self.endpoint);
-        let response = reqwest::get(&url)
-            .await
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-        response
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+        // moto serializes its whole state for this without a lock: a write
+        // landing meanwhile (another test's) fails it with a 500. Look again.
+        let mut failure = String::new();
+        for attempt in 0..5 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+            }
+            let response = match reqwest::get(&url).await {
+                Ok(response) => response,
+                Err(e) => {
+                    failure = format!("GET {url}: {e}");
+                    continue;
+                }
+            };
+            let status = response.status();
+            match response.json().await {
+                Ok(state) if status.is_success() => return state,
+                Ok(_) => failure = format!("GET {url}: {status}"),
+                Err(e) => failure = format!("GET {url}: {status}, not JSON: {e}"),
+            }
+        }
+        panic!("{failure}")
     }
 
     /// Deletes every resource on this moto (`POST /moto-api/reset`).
