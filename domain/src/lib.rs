@@ -1,5 +1,5 @@
 //! The order domain: types that cannot hold an invalid value, and the
-//! edge's parser that makes them from `POST /order`'s raw JSON.
+//! request parser that makes them from `POST /order`'s raw JSON.
 //!
 //! A crate of its own, with no AWS and no I/O, for two reasons: the domain
 //! is the core the ports and adapters (`shared`) are built around, and the

@@ -156,7 +156,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
                     wait *= 2;
                 }
                 // Failing the record now would send the mail again; the
-                // message is settled and the claim lapses at the deadline.
+                // record succeeds and the claim lapses at the deadline.
                 Err(error) => {
                     tracing::error!(error = %error_chain(&error), "confirmation sent but could not be recorded as sent");
                     return;

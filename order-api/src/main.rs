@@ -11,8 +11,8 @@ use adapters::Env;
 use adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
 use order_api::ApiSettings;
 
-/// How often the local server logs its figures.
-const FIGURES_EVERY: Duration = Duration::from_secs(10);
+/// How often the local server logs its metrics.
+const METRICS_EVERY: Duration = Duration::from_secs(10);
 
 /// The API: the service on DynamoDB and SNS, behind the router. Every call
 /// gives up within [`CallBudget::REQUEST`], so the client gets our JSON 500
@@ -61,9 +61,9 @@ async fn main() -> Result<(), lambda_http::Error> {
         .await;
     }
     let app = app(&config);
-    // Locally the figures go to the log every few seconds, not per request.
+    // Locally the metrics go to the log every few seconds, not per request.
     tokio::spawn(async {
-        let mut every = tokio::time::interval(FIGURES_EVERY);
+        let mut every = tokio::time::interval(METRICS_EVERY);
         loop {
             every.tick().await;
             runtime::metrics::flush();

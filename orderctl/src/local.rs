@@ -8,8 +8,6 @@ use std::process::ExitCode;
 use aws_config::SdkConfig;
 use clap::{Args, Subcommand};
 
-use adapters::AwsSettings;
-
 use crate::error::{CtlError, Endpoint};
 use crate::target::Globals;
 use local_stack::{
@@ -46,16 +44,8 @@ pub struct UpArgs {
     pub visibility_timeout: Option<u32>,
 }
 
-/// The SDK settings for the local AWS: `--endpoint-url`, or `make dev`'s moto.
-pub async fn local_sdk_config(globals: &Globals) -> SdkConfig {
-    // `orderctl local` always talks to a local endpoint; `--env` only names the
-    // resources. Reading the settings as `local` gives that endpoint and dummy
-    // credentials whatever the environment is called.
-    AwsSettings::read(&globals.env_as("local")).aws().await
-}
-
 pub async fn run(command: LocalCommand, globals: &Globals) -> Result<ExitCode, CtlError> {
-    let sdk = local_sdk_config(globals).await;
+    let sdk = globals.local_sdk_config().await;
     let environment = &globals.environment;
     let failed = |e| Endpoint::of(&sdk, environment).local_error(e);
     let mut out = std::io::stdout().lock();

@@ -13,7 +13,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::audit::{trail, write_trail, AuditRow};
-use crate::dlq::{scan, LetterView};
+use crate::dlq::{scan, DeadLetterHit, LetterView};
 use crate::error::CtlError;
 use crate::output::{clip, emit, or_dash, time, Report, Table};
 use crate::target::{order_id_arg, Globals, Target, Workflow};
@@ -28,14 +28,6 @@ pub struct OrderArgs {
     /// The order's id (a UUID, as the API returned it).
     #[arg(value_parser = order_id_arg)]
     pub order_id: OrderId,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeadLetterHit {
-    pub workflow: Workflow,
-    pub queue: String,
-    pub message: LetterView,
 }
 
 /// How far each DLQ was searched.

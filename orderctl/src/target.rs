@@ -68,6 +68,14 @@ pub struct Globals {
 }
 
 impl Globals {
+    /// The SDK settings for the local AWS: `--endpoint-url`, or `make dev`'s moto.
+    pub async fn local_sdk_config(&self) -> SdkConfig {
+        // `orderctl local` always talks to a local endpoint; `--env` only names the
+        // resources. Reading the settings as `local` gives that endpoint and dummy
+        // credentials whatever the environment is called.
+        AwsSettings::read(&self.env_as("local")).aws().await
+    }
+
     pub fn json(&self) -> bool {
         self.json || self.output == Output::Json
     }
@@ -133,7 +141,7 @@ impl Target {
         let config = Names::read(&env)?;
         let aws = AwsSettings::read(&env);
         let sdk = if aws.is_local() {
-            crate::local::local_sdk_config(globals).await
+            globals.local_sdk_config().await
         } else {
             // The standard chain (the profile, its region, SSO, roles), or the
             // endpoint given (a test stack on moto).

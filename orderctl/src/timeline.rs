@@ -11,7 +11,7 @@ use ports::{KeyRecord, OrderRecord};
 use serde::Serialize;
 
 use crate::audit::AuditRow;
-use crate::order::DeadLetterHit;
+use crate::dlq::DeadLetterHit;
 use crate::output::{clip, or_dash, Table};
 use crate::target::Workflow;
 

@@ -139,7 +139,7 @@ impl FleetProcess {
     }
 
     /// Kills the binary with SIGKILL, as a crash or the OOM killer would:
-    /// no batch finished, nothing settled. (The watchdog shell then exits.)
+    /// no batch finished, no record failed or deleted. (The watchdog shell then exits.)
     pub fn crash(&mut self) {
         let shell = self.child.id();
         // The binary is the watchdog's only child; killing the shell alone

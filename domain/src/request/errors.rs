@@ -1,4 +1,4 @@
-//! What the edge reports: a [`FieldError`] per violation, at its JSON path,
+//! What the parser reports: a [`FieldError`] per violation, at its JSON path,
 //! or an [`OrderRejection`] for the body as a whole.
 
 use std::fmt;

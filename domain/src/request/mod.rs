@@ -1,4 +1,4 @@
-//! The edge: raw `POST /order` JSON becomes a [`NewOrder`] or every violation.
+//! Parsing the request: raw `POST /order` JSON becomes a [`NewOrder`] or every violation.
 //!
 //! Strict, because serde's derive alone would read money through `f64` and
 //! stop at the first problem: here money comes from the number's own digits,

@@ -1,4 +1,4 @@
-//! The strict edge: money from the literal, whole-number quantities, no repeated
+//! The strict parser: money from the literal, whole-number quantities, no repeated
 //! keys, no control characters, only addresses SES can deliver to, and every
 //! wrong type reported together.
 

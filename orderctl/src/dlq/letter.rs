@@ -90,6 +90,15 @@ impl LetterFailure {
     }
 }
 
+/// A DLQ message found for an order (`orderctl order`), and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetterHit {
+    pub workflow: crate::target::Workflow,
+    pub queue: String,
+    pub message: LetterView,
+}
+
 #[cfg(test)]
 mod tests {
     use crate::queues::in_memory::dead_letter as letter;

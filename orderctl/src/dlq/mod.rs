@@ -24,7 +24,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use adapters::SnsEventPublisher;
-pub use letter::LetterView;
+pub use letter::{DeadLetterHit, LetterView};
 
 use crate::queues::move_task as sqs_move_task;
 

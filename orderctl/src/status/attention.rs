@@ -1,4 +1,4 @@
-//! "What needs attention first": the figures turned into a short list, the
+//! "What needs attention first": the numbers turned into a short list, the
 //! most urgent first. The rules, in this order:
 //!
 //! 1. **dead-letters**: any message in a DLQ (visible, in flight or
@@ -54,7 +54,7 @@ pub struct Concern {
     pub next_step: String,
 }
 
-/// The concerns the figures raise, the most urgent first.
+/// The concerns the numbers raise, the most urgent first.
 pub fn attention(
     environment: &str,
     queues: &[QueueStatus],

@@ -6,7 +6,7 @@
 //! - [`outbox`]: the backlog of unpublished orders, read from the index.
 //! - [`cloudwatch`]: the environment's alarms in ALARM, and SQS's age
 //!   metric for the work queues.
-//! - [`attention`]: the rules that turn the figures into "what needs
+//! - [`attention`]: the rules that turn the numbers into "what needs
 //!   attention first"; [`report`]: the screen, as a table or JSON.
 //!
 //! `--watch` draws again every `--interval` seconds until Ctrl-C: on a
@@ -55,7 +55,7 @@ pub struct StatusArgs {
 }
 
 const AFTER_HELP: &str = "\
-Figures:
+Numbers:
   queues   Each work queue and DLQ of the environment (email, audit, and the
            subscriptions' delivery DLQ): SQS's visible, in-flight and delayed
            counts, and the age of the oldest message. SQS gives no age: a
@@ -80,9 +80,9 @@ Needs attention first (in this order):
   5. a work queue with 1,000 or more visible messages.
   None of these: \"nothing: the pipeline is healthy\" (`healthy: true` in JSON).
 
-The exit code is 0 whenever the figures could be read, healthy or not.";
+The exit code is 0 whenever the numbers could be read, healthy or not.";
 
-/// Reads every figure of one draw; keeps what a watch reuses.
+/// Reads every number of one draw; keeps what a watch reuses.
 #[derive(Debug)]
 struct StatusReader<'a> {
     target: &'a Target,

@@ -1,4 +1,4 @@
-//! The status screen: every figure and "what needs attention first", as a
+//! The status screen: every number and "what needs attention first", as a
 //! table for people and one JSON document for scripts.
 
 use std::io::Write;
@@ -18,7 +18,7 @@ use crate::output::{age, clip, or_dash, time, Report, Table};
 pub struct StatusReport {
     pub environment: String,
     pub endpoint: String,
-    /// When the figures were read.
+    /// When the numbers were read.
     pub read_at: String,
     /// Nothing needs attention.
     pub healthy: bool,
@@ -32,7 +32,7 @@ pub struct StatusReport {
 }
 
 impl StatusReport {
-    /// The figures, and what they call for.
+    /// The numbers, and what they call for.
     pub fn new(
         environment: &str,
         endpoint: &str,
@@ -255,7 +255,7 @@ needs attention: nothing: the pipeline is healthy
     }
 
     #[test]
-    fn the_table_shows_every_figure_and_what_to_do_first() {
+    fn the_table_shows_every_number_and_what_to_do_first() {
         let report = troubled();
         assert!(!report.healthy);
         assert_eq!(
@@ -300,7 +300,7 @@ needs attention first
     }
 
     #[test]
-    fn the_json_document_carries_every_figure() {
+    fn the_json_document_carries_every_number() {
         let json = serde_json::to_value(troubled()).expect("serializable");
         assert_eq!(json["environment"], "t");
         assert_eq!(json["readAt"], "2026-01-02T03:04:00.000Z");

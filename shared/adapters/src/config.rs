@@ -257,7 +257,7 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 /// that has not answered in 2 s is a stalled connection: it is cut off and
 /// retried on a fresh one, inside the invocation, instead of holding a
 /// record (and its idempotency claim) for half a minute. SES gets a few
-/// seconds. Each fits the callers' deadlines: a worker settles a record in
+/// seconds. Each fits the callers' deadlines: a worker fails a record in
 /// the 2–3 s it keeps back, and never starts a send it has no time to
 /// record (`email-worker`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 //! (aws-smithy-http-client's `validate_base_client_config`); it builds it
 //! again, and keeps it, at the first call. email-worker makes four clients:
 //! four set-ups thrown away, in the function's init. `FirstCallTls` skips
-//! that rehearsal: the set-up is built once, when the first call needs a
+//! that throw-away build: the set-up is built once, when the first call needs a
 //! connection, and shared by every client made from the same `SdkConfig`.
 
 use aws_sdk_dynamodb::config::{
@@ -59,7 +59,7 @@ fn on_ring(context: TlsContext) -> SharedHttpClient {
     .into_shared()
 }
 
-/// The SDK's hyper client without its rehearsal at client construction (see
+/// The SDK's hyper client without its throw-away TLS build at client construction (see
 /// the module's note); connectors, and their cache, are the inner client's.
 #[derive(Debug)]
 struct FirstCallTls(SharedHttpClient);
@@ -114,7 +114,7 @@ mod tests {
 
     #[derive(Debug, Default)]
     struct Counts {
-        rehearsals: AtomicUsize,
+        throwaway_builds: AtomicUsize,
         connectors: AtomicUsize,
     }
 
@@ -143,7 +143,7 @@ mod tests {
             _: &RuntimeComponentsBuilder,
             _: &ConfigBag,
         ) -> Result<(), BoxError> {
-            self.0.rehearsals.fetch_add(1, Ordering::SeqCst);
+            self.0.throwaway_builds.fetch_add(1, Ordering::SeqCst);
             Ok(())
         }
     }
@@ -164,11 +164,11 @@ mod tests {
             .build();
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let _dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-        assert_eq!(counts.rehearsals.load(Ordering::SeqCst), 0);
+        assert_eq!(counts.throwaway_builds.load(Ordering::SeqCst), 0);
         assert_eq!(counts.connectors.load(Ordering::SeqCst), 0);
 
         sqs.list_queues().send().await.expect("the canned answer");
-        assert_eq!(counts.rehearsals.load(Ordering::SeqCst), 0);
+        assert_eq!(counts.throwaway_builds.load(Ordering::SeqCst), 0);
         assert!(counts.connectors.load(Ordering::SeqCst) >= 1);
     }
 

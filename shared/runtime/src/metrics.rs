@@ -1,11 +1,11 @@
-//! The fleet's figures: counters, gauges and histograms through the
+//! The fleet's metrics: counters, gauges and histograms through the
 //! `metrics` facade, written as CloudWatch Embedded Metric Format (EMF)
 //! documents — in namespace `OrderFleet`, with the dimensions `Environment`
 //! and `Function` only (never an id: each id would be a metric of its own).
 //!
 //! In Lambda each invocation ends with [`flush`]: the documents go to stdout,
 //! where CloudWatch Logs turns them into metrics (the business dashboard and
-//! the backlog alarm read them). Locally the same figures become one log
+//! the backlog alarm read them). Locally the same metrics become one log
 //! line per batch, sweep or interval, so `make dev` shows them too.
 //!
 //! The names live in [`name`]: the template's dashboards and alarms use them.
@@ -95,8 +95,8 @@ pub fn function_name(component: &str) -> String {
     std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| component.to_owned())
 }
 
-/// Writes the figures gathered since the last flush: EMF documents on
-/// stdout in Lambda, one `figures` log line locally (nothing if none).
+/// Writes the metrics gathered since the last flush: EMF documents on
+/// stdout in Lambda, one `metrics` log line locally (nothing if none).
 pub fn flush() {
     let Some(sink) = SINK.get() else { return };
     if sink.lambda {
@@ -107,9 +107,9 @@ pub fn flush() {
     }
     let mut documents = Vec::new();
     if sink.collector.flush(&mut documents).is_ok() {
-        let figures = summary(&documents);
-        if !figures.is_empty() {
-            tracing::info!(figures = %figures, "figures");
+        let metrics = summary(&documents);
+        if !metrics.is_empty() {
+            tracing::info!(metrics = %metrics, "metrics");
         }
     }
 }
@@ -139,7 +139,7 @@ mod tests {
     use super::summary;
 
     #[test]
-    fn a_local_summary_names_each_figure_of_each_document() {
+    fn a_local_summary_names_each_metric_of_each_document() {
         let documents = concat!(
             r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"OrderFleet","Dimensions":[["Environment","Function"]],"Metrics":[{"Name":"EmailsSent"},{"Name":"OrderToEmailMs","Unit":"Milliseconds"}]}]},"Environment":"local","Function":"email-worker","EmailsSent":2,"OrderToEmailMs":[120.0,340.0]}"#,
             "\n"

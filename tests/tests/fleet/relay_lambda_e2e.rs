@@ -133,7 +133,7 @@ async fn a_scheduled_invocation_publishes_the_outbox_and_logs_the_backlogs_age()
         "the metric filter reads this field"
     );
 
-    // The figures, as CloudWatch Embedded Metric Format documents on stdout.
+    // The metrics, as CloudWatch Embedded Metric Format documents on stdout.
     let documents: Vec<serde_json::Value> = log
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())

@@ -6,7 +6,7 @@ use std::time::Duration;
 use ports::event::EventError;
 use ports::{BackendError, FailureKind};
 
-/// A record's failure. Handlers return it; the runner settles it: retry, or
+/// A record's failure. Handlers return it; the runner fails the record: retry, or
 /// move the message to the DLQ with this error as the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {

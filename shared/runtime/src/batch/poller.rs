@@ -71,7 +71,7 @@ impl Poller {
     }
 
     /// Polls until `shutdown` completes. A batch in hand is finished and
-    /// settled first, within [`SHUTDOWN_GRACE`]; a receive still waiting is
+    /// failed first, within [`SHUTDOWN_GRACE`]; a receive still waiting is
     /// abandoned (if SQS had already handed it messages, they reappear after
     /// the visibility timeout).
     pub async fn run<H, D>(&self, runner: &BatchRunner<H, D>, shutdown: impl Future<Output = ()>)
@@ -139,7 +139,7 @@ impl Poller {
                     );
                     crate::metrics::flush();
                     super::delay_retries(&self.client, &self.queue_url, &report.retry_after).await;
-                    self.delete_settled(&messages, &report).await;
+                    self.delete_finished(&messages, &report).await;
                 }
                 None => {
                     tracing::warn!(
@@ -247,7 +247,7 @@ impl Poller {
     /// Deletes every message but those to deliver again, as the event source
     /// mapping does with the batch response. A delete that fails is only
     /// logged: the message comes back and its handler finds the work done.
-    async fn delete_settled(&self, messages: &[Message], report: &BatchReport) {
+    async fn delete_finished(&self, messages: &[Message], report: &BatchReport) {
         let response = report.response();
         let failed: HashSet<&str> = response
             .batch_item_failures
@@ -367,7 +367,7 @@ mod tests {
         };
 
         Poller::new(client, &queue(), "us-east-1", Duration::from_secs(30))
-            .delete_settled(&messages, &report)
+            .delete_finished(&messages, &report)
             .await;
 
         assert_eq!(rule.num_calls(), 1);

@@ -146,7 +146,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
 
     /// Handles every record and says how each one ended, by `deadline` (the
     /// invocation's, or the local poller's): a record still running a little
-    /// before it fails as timed out, leaving time to settle and answer.
+    /// before it fails as timed out, leaving time to fail it and answer.
     pub async fn run(&self, event: SqsEvent, deadline: DateTime<Utc>) -> BatchReport {
         let margin = (deadline - Utc::now()).to_std().unwrap_or_default() / 10;
         let handler_deadline =
