@@ -21,8 +21,7 @@ use chrono::Utc;
 use aws_lambda_events::encodings::Base64Data;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
-    MessageAttributeValue, MessageSystemAttributeName,
+    DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
 };
 use aws_sdk_sqs::Client;
 
@@ -163,31 +162,11 @@ impl Poller {
     }
 
     async fn change_visibility(&self, messages: &[Message], seconds: i32) {
-        let entries: Vec<_> = messages
+        let entries = messages
             .iter()
-            .enumerate()
-            .filter_map(|(index, m)| {
-                ChangeMessageVisibilityBatchRequestEntry::builder()
-                    .id(index.to_string())
-                    .set_receipt_handle(m.receipt_handle.clone())
-                    .visibility_timeout(seconds)
-                    .build()
-                    .ok()
-            })
-            .collect();
-        let result = self
-            .client
-            .change_message_visibility_batch()
-            .queue_url(&self.queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await;
-        // A message whose visibility could not be changed is only seen again
-        // sooner (or later): its handler's claim and idempotent effect cover that.
-        if let Err(e) = result {
-            let error = backend_error("SQS.ChangeMessageVisibilityBatch", e);
-            tracing::warn!(error = %error_chain(&error), "could not change the visibility of a batch in progress");
-        }
+            .filter_map(|m| m.receipt_handle.as_deref())
+            .map(|receipt_handle| (receipt_handle, seconds));
+        super::redelivery::change_visibility(&self.client, &self.queue_url, entries).await;
     }
 
     async fn receive(&self) -> Result<Vec<Message>, BackendError> {

@@ -18,17 +18,36 @@ const MAX_BATCH: usize = 10;
 /// changed only comes back sooner (after the visibility timeout): logged,
 /// not failed.
 pub async fn delay_retries(client: &Client, queue_url: &str, retries: &[RetryAfter]) {
-    for chunk in retries.chunks(MAX_BATCH) {
-        let entries: Vec<_> = chunk
+    let entries = retries.iter().map(|retry| {
+        // Whole seconds, as SQS takes them; at least one.
+        let seconds = retry.delay.as_secs_f64().round() as u64;
+        (
+            retry.receipt_handle.as_str(),
+            i32::try_from(seconds).unwrap_or(i32::MAX).max(1),
+        )
+    });
+    change_visibility(client, queue_url, entries).await;
+}
+
+/// Sets each received message's visibility timeout (`receipt handle,
+/// seconds`), ten per `ChangeMessageVisibilityBatch`. A message whose
+/// visibility could not be changed is only seen again sooner or later: its
+/// handler's claim and idempotent effect cover that, so it is logged only.
+pub async fn change_visibility<'a>(
+    client: &Client,
+    queue_url: &str,
+    entries: impl IntoIterator<Item = (&'a str, i32)>,
+) {
+    let entries: Vec<_> = entries.into_iter().collect();
+    for chunk in entries.chunks(MAX_BATCH) {
+        let batch: Vec<_> = chunk
             .iter()
             .enumerate()
-            .filter_map(|(index, retry)| {
-                // Whole seconds, as SQS takes them; at least one.
-                let seconds = retry.delay.as_secs_f64().round() as u64;
+            .filter_map(|(index, (receipt_handle, seconds))| {
                 ChangeMessageVisibilityBatchRequestEntry::builder()
                     .id(index.to_string())
-                    .receipt_handle(&retry.receipt_handle)
-                    .visibility_timeout(i32::try_from(seconds).unwrap_or(i32::MAX).max(1))
+                    .receipt_handle(*receipt_handle)
+                    .visibility_timeout(*seconds)
                     .build()
                     .ok()
             })
@@ -36,7 +55,7 @@ pub async fn delay_retries(client: &Client, queue_url: &str, retries: &[RetryAft
         let result = client
             .change_message_visibility_batch()
             .queue_url(queue_url)
-            .set_entries(Some(entries))
+            .set_entries(Some(batch))
             .send()
             .await;
         match result {
@@ -45,13 +64,13 @@ pub async fn delay_retries(client: &Client, queue_url: &str, retries: &[RetryAft
                     tracing::warn!(
                         entry = failure.id(),
                         code = failure.code(),
-                        "could not delay a failed record; it comes back after the visibility timeout"
+                        "could not change a message's visibility"
                     );
                 }
             }
             Err(e) => {
                 let error = backend_error("SQS.ChangeMessageVisibilityBatch", e);
-                tracing::warn!(error = %error_chain(&error), "could not delay failed records; they come back after the visibility timeout");
+                tracing::warn!(error = %error_chain(&error), "could not change the visibility of messages");
             }
         }
     }
