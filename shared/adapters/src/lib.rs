@@ -40,6 +40,6 @@ pub use dynamodb_recipient_limit::{limit_key, DynamoDbRecipientLimit};
 pub use ports::failure_attributes;
 pub use redrive_policy::{RedrivePolicy, RedrivePolicyError};
 pub use ses_mailer::SesMailer;
-pub use sns_publisher::SnsEventPublisher;
+pub use sns_publisher::{fair_group, SnsEventPublisher};
 pub use sqs_dead_letters::SqsDeadLetters;
 pub use sqs_queue::{QueueAddress, SqsQueue};

@@ -1,5 +1,9 @@
 //! `EventPublisher` on SNS: the event JSON as the message body (queues use raw
-//! delivery), `eventType` as a message attribute for subscription filters.
+//! delivery), `eventType` as a message attribute for subscription filters,
+//! and the customer as the message group: SNS passes a standard topic's
+//! `MessageGroupId` on to its SQS standard subscriptions, which makes them
+//! fair queues — one customer's burst does not delay everyone else's
+//! confirmation.
 
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
@@ -45,6 +49,20 @@ fn names(arn: &str, name: &str) -> bool {
     arn.rsplit(':').next() == Some(name)
 }
 
+/// The message group of an event: its customer — the shop's customer id
+/// when there is one (with sign-in, the caller's own), else a digest of
+/// the address, so that no address travels in message metadata. SNS allows
+/// 128 characters.
+pub fn fair_group(event: &OrderCreated) -> String {
+    match &event.order.customer_id {
+        Some(id) if !id.is_empty() && id.len() <= 128 => id.clone(),
+        _ => {
+            let digest = ports::digest::sha256_hex(event.order.customer_email.as_str().as_bytes());
+            format!("customer-{}", &digest[..32])
+        }
+    }
+}
+
 fn string_attribute(value: &str) -> Result<MessageAttributeValue, BackendError> {
     MessageAttributeValue::builder()
         .data_type("String")
@@ -61,6 +79,7 @@ impl EventPublisher for SnsEventPublisher {
             .message(event.to_json())
             .message_attributes("eventType", string_attribute(&event.event_type)?)
             .message_attributes("correlationId", string_attribute(&event.correlation_id)?)
+            .message_group_id(fair_group(event))
             .send()
             .await
             .map_err(|e| backend_error("SNS.Publish", e))?;
@@ -85,6 +104,7 @@ impl EventPublisher for SnsEventPublisher {
                     .message(event.to_json())
                     .message_attributes("eventType", string_attribute(&event.event_type)?)
                     .message_attributes("correlationId", string_attribute(&event.correlation_id)?)
+                    .message_group_id(fair_group(event))
                     .build()
                     .map_err(|e| BackendError::new(BATCH, false, e))
             })
@@ -135,7 +155,22 @@ const BATCH: &str = "SNS.PublishBatch";
 
 #[cfg(test)]
 mod tests {
-    use super::names;
+    use super::{fair_group, names};
+    use ports::fakes::order_created;
+
+    #[test]
+    fn an_event_is_grouped_by_its_customer_and_never_by_a_readable_address() {
+        let mut event = order_created();
+        let by_address = fair_group(&event);
+        assert!(by_address.starts_with("customer-") && !by_address.contains('@'));
+        assert_eq!(
+            by_address,
+            fair_group(&order_created()),
+            "the same customer"
+        );
+        event.order.customer_id = Some("CUST-12345".to_owned());
+        assert_eq!(fair_group(&event), "CUST-12345");
+    }
 
     #[test]
     fn a_topic_is_found_by_its_whole_name() {

@@ -6,6 +6,7 @@
 
 mod api_contract;
 mod auth_e2e;
+mod fair_queues;
 mod generated_client_e2e;
 mod lambda_mode;
 mod local_stack;

@@ -144,6 +144,9 @@ async fn publishes_the_event_with_its_type_as_a_message_attribute() {
                 && req.message() == Some(expected_body.as_str())
                 && attributes["eventType"].string_value() == Some("ORDER_CREATED")
                 && attributes["correlationId"].string_value() == Some("corr-1")
+                && req
+                    .message_group_id()
+                    .is_some_and(|g| g.starts_with("customer-") && !g.contains('@'))
         })
         .then_output(|| PublishOutput::builder().message_id("m-1").build());
     let client = mock_client!(aws_sdk_sns, [&publish]);
