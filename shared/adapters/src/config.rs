@@ -12,6 +12,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::retry::{RetryConfig, RetryMode};
+use aws_config::AppName;
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
+
 /// What every SDK client is built from: [`AwsSettings::function`] or [`AwsSettings::aws`].
 pub use aws_config::SdkConfig;
 
@@ -97,6 +101,36 @@ impl Env {
         Ok(Duration::from_secs(self.count(name, default)?.into()))
     }
 
+    /// `true` or `false`, in any case (as the AWS SDK reads its own flags), if set.
+    pub fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
+        self.parse(name, |value| {
+            if value.eq_ignore_ascii_case("true") {
+                Ok(true)
+            } else if value.eq_ignore_ascii_case("false") {
+                Ok(false)
+            } else {
+                Err("must be true or false")
+            }
+        })
+    }
+
+    /// `name` through `parse`, if set; what `parse` rejects is the reason.
+    fn parse<T, E: std::fmt::Display>(
+        &self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, ConfigError> {
+        self.get(name)
+            .map(|value| {
+                parse(&value).map_err(|reason| ConfigError {
+                    name,
+                    reason: reason.to_string(),
+                    value,
+                })
+            })
+            .transpose()
+    }
+
     /// Set when running inside Lambda (`AWS_LAMBDA_RUNTIME_API`).
     pub fn lambda_mode(&self) -> bool {
         self.get("AWS_LAMBDA_RUNTIME_API").is_some()
@@ -136,24 +170,36 @@ pub struct AwsSettings {
     /// endpoint. Named here, not only in the process environment, so that a
     /// command line's `--profile` reaches the SDK as the variable would.
     pub profile: Option<String>,
+    /// The SDK's own settings in the environment, which
+    /// [`AwsSettings::function`] applies (the standard chain reads them itself).
+    pub sdk: SdkEnvSettings,
 }
 
 impl AwsSettings {
+    /// [`AwsSettings::try_read`], for a caller that cannot return its error:
+    /// panics on an invalid SDK setting, with the [`ConfigError`]'s message
+    /// (as the SDK's own chain panics on an invalid `AWS_MAX_ATTEMPTS`).
     pub fn read(env: &Env) -> AwsSettings {
+        AwsSettings::try_read(env).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// The settings, or the first SDK setting that is invalid (see [`SdkEnvSettings`]).
+    pub fn try_read(env: &Env) -> Result<AwsSettings, ConfigError> {
         let environment = env.environment();
         let given_region = env
             .get("AWS_REGION")
             .or_else(|| env.get("AWS_DEFAULT_REGION"));
         let local = environment == "local";
-        AwsSettings {
+        Ok(AwsSettings {
             region_given: given_region.is_some(),
             region: given_region.unwrap_or_else(|| "us-east-1".to_owned()),
             endpoint_url: env
                 .get("AWS_ENDPOINT_URL")
                 .or_else(|| local.then(|| LOCAL_ENDPOINT.to_owned())),
             profile: env.get("AWS_PROFILE"),
+            sdk: SdkEnvSettings::read(env)?,
             environment,
-        }
+        })
     }
 
     pub fn is_local(&self) -> bool {
@@ -161,7 +207,9 @@ impl AwsSettings {
     }
 
     /// The AWS SDK settings: the standard chain (env, profile, role), pointed
-    /// at the local endpoint with dummy credentials when there is one.
+    /// at the local endpoint with dummy credentials when there is one. The
+    /// chain reads the SDK's own settings ([`SdkEnvSettings`]) itself, and a
+    /// profile's too.
     pub async fn aws(&self) -> aws_config::SdkConfig {
         self.aws_with(sdk_timeouts()).await
     }
@@ -206,6 +254,13 @@ impl AwsSettings {
     /// STS, instance metadata), which would add its own STS client to every
     /// function for nothing. orderctl, run by people, keeps [`AwsSettings::aws`].
     ///
+    /// The SDK's own settings that the chain would have read from the
+    /// environment are applied here ([`SdkEnvSettings`]): the app id, retries,
+    /// FIPS and dual-stack endpoints, and each service's own endpoint, which
+    /// wins over `AWS_ENDPOINT_URL` for its service. Dummy credentials go
+    /// with a loopback `AWS_ENDPOINT_URL` only: one service sent to a local
+    /// fake leaves the others on AWS, with the environment's credentials.
+    ///
     /// In Lambda, a function builds its clients from these settings with its
     /// first event, not in its init (`runtime::batch::serve`,
     /// `runtime::relay::serve`, order-api's main): building an SDK client
@@ -230,11 +285,108 @@ impl AwsSettings {
             .region(aws_config::Region::new(self.region.clone()))
             .credentials_provider(credentials)
             .http_client(crate::https::function_https_client())
-            .timeout_config(CallBudget::DATA.timeouts());
+            .timeout_config(CallBudget::DATA.timeouts())
+            .retry_config(self.sdk.retry_config())
+            .service_config(self.sdk.service_endpoints.clone());
+        builder.set_app_name(self.sdk.app_name.clone());
+        builder.set_use_fips(self.sdk.use_fips);
+        builder.set_use_dual_stack(self.sdk.use_dual_stack);
         if let Some(endpoint) = &self.endpoint_url {
             builder = builder.endpoint_url(endpoint);
         }
         builder.build()
+    }
+}
+
+/// The AWS SDK's own settings from the environment (the SDKs and Tools
+/// Reference Guide's variables), which a function's hand-built settings
+/// would otherwise ignore. Read from the environment only, never from a
+/// profile file, and checked at start-up as the SDK checks them: an invalid
+/// value is a [`ConfigError`] naming its variable, where the SDK would log a
+/// warning and use its default (or, for retries, panic).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdkEnvSettings {
+    /// `AWS_SDK_UA_APP_ID`: in each request's user agent (`app/<id>`), so a
+    /// proxy or CloudTrail can tell the processes apart.
+    pub app_name: Option<AppName>,
+    /// `AWS_MAX_ATTEMPTS` (3, the SDK's): tries of one call, the first
+    /// included, in every client; the client's [`CallBudget`] still bounds the call.
+    pub max_attempts: u32,
+    /// `AWS_RETRY_MODE`: `standard` (the SDK's default) or `adaptive`.
+    pub retry_mode: RetryMode,
+    /// `AWS_USE_FIPS_ENDPOINT`: `true` sends each call to its service's FIPS endpoint.
+    pub use_fips: Option<bool>,
+    /// `AWS_USE_DUALSTACK_ENDPOINT`: `true` sends each call to the dual-stack (IPv6) endpoint.
+    pub use_dual_stack: Option<bool>,
+    /// `AWS_ENDPOINT_URL_<SERVICE>` of the services [`clients`] builds.
+    pub service_endpoints: ServiceEndpoints,
+}
+
+impl SdkEnvSettings {
+    fn read(env: &Env) -> Result<SdkEnvSettings, ConfigError> {
+        let standard = RetryConfig::standard();
+        Ok(SdkEnvSettings {
+            app_name: env.parse("AWS_SDK_UA_APP_ID", |id| AppName::new(id.to_owned()))?,
+            max_attempts: env.count("AWS_MAX_ATTEMPTS", standard.max_attempts())?,
+            retry_mode: env
+                .parse("AWS_RETRY_MODE", |mode| {
+                    // The SDK's own parser; its message lists the modes over several lines.
+                    mode.parse::<RetryMode>().map_err(|_| {
+                        "must be standard or adaptive (the Rust SDK has no legacy mode)"
+                    })
+                })?
+                .unwrap_or(standard.mode()),
+            use_fips: env.flag("AWS_USE_FIPS_ENDPOINT")?,
+            use_dual_stack: env.flag("AWS_USE_DUALSTACK_ENDPOINT")?,
+            service_endpoints: ServiceEndpoints::read(env),
+        })
+    }
+
+    /// The SDK's standard retry configuration with these attempts and mode.
+    pub fn retry_config(&self) -> RetryConfig {
+        RetryConfig::standard()
+            .with_retry_mode(self.retry_mode)
+            .with_max_attempts(self.max_attempts)
+    }
+}
+
+/// Each service's own endpoint (`AWS_ENDPOINT_URL_DYNAMODB`, …), by the
+/// SDK's service id. A client's `Builder::from(&SdkConfig)` asks its
+/// `SdkConfig`'s service config for it before taking the `SdkConfig`'s
+/// endpoint (`AWS_ENDPOINT_URL`), as the standard chain's service config does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceEndpoints(Vec<(&'static str, String)>);
+
+impl ServiceEndpoints {
+    /// The services of [`clients`]: the SDK's service id (each client's own
+    /// `ServiceConfigKey`) and its variable, the id in capitals (the SDK's rule).
+    const VARIABLES: [(&'static str, &'static str); 4] = [
+        ("DynamoDB", "AWS_ENDPOINT_URL_DYNAMODB"),
+        ("SNS", "AWS_ENDPOINT_URL_SNS"),
+        ("SQS", "AWS_ENDPOINT_URL_SQS"),
+        ("SES", "AWS_ENDPOINT_URL_SES"),
+    ];
+
+    fn read(env: &Env) -> ServiceEndpoints {
+        ServiceEndpoints(
+            ServiceEndpoints::VARIABLES
+                .iter()
+                .filter_map(|&(service, var)| Some((service, env.get(var)?)))
+                .collect(),
+        )
+    }
+}
+
+impl LoadServiceConfig for ServiceEndpoints {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        // Clients ask for the endpoint only: `AWS_ENDPOINT_URL`, by service id.
+        if key.env() != "AWS_ENDPOINT_URL" {
+            return None;
+        }
+        self.0
+            .iter()
+            .find(|(service, _)| *service == key.service_id())
+            .map(|(_, endpoint)| endpoint.clone())
     }
 }
 
@@ -414,5 +566,289 @@ mod tests {
         let env = env(&[("ENVIRONMENT", "prod")]);
         let err = env.topic_arn(&AwsSettings::read(&env)).unwrap_err();
         assert_eq!(err.name, "ORDER_TOPIC_ARN");
+    }
+
+    /// The SDK settings and clients of a function, and what they send.
+    mod sdk_settings {
+        use std::sync::{Arc, Mutex};
+
+        use aws_sdk_dynamodb::config::{
+            Credentials, HttpClient, RuntimeComponents, SharedCredentialsProvider,
+        };
+        use aws_smithy_runtime_api::client::http::{
+            HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+        };
+        use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+        use aws_smithy_types::body::SdkBody;
+
+        use super::*;
+
+        /// A deployed function in us-east-1 with these settings besides.
+        fn deployed(vars: &'static [(&'static str, &'static str)]) -> AwsSettings {
+            AwsSettings::try_read(&Env::from_lookup(|name| match name {
+                "ENVIRONMENT" => Some("prod".to_owned()),
+                "AWS_REGION" => Some("us-east-1".to_owned()),
+                _ => vars
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_owned()),
+            }))
+            .expect("valid settings")
+        }
+
+        /// An HTTP client that keeps each request's URI and `x-amz-user-agent`,
+        /// and answers every request with an empty JSON object.
+        #[derive(Debug, Clone, Default)]
+        struct Recording(Arc<Mutex<Vec<(String, String)>>>);
+
+        impl Recording {
+            fn uris(&self) -> Vec<String> {
+                let requests = self.0.lock().expect("not poisoned");
+                requests.iter().map(|(uri, _)| uri.clone()).collect()
+            }
+        }
+
+        impl HttpConnector for Recording {
+            fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+                let agent = request
+                    .headers()
+                    .get("x-amz-user-agent")
+                    .unwrap_or_default();
+                self.0
+                    .lock()
+                    .expect("not poisoned")
+                    .push((request.uri().to_owned(), agent.to_owned()));
+                let status = 200.try_into().expect("a status");
+                HttpConnectorFuture::ready(Ok(HttpResponse::new(status, SdkBody::from("{}"))))
+            }
+        }
+
+        impl HttpClient for Recording {
+            fn http_connector(
+                &self,
+                _: &HttpConnectorSettings,
+                _: &RuntimeComponents,
+            ) -> SharedHttpConnector {
+                SharedHttpConnector::new(self.clone())
+            }
+        }
+
+        /// `aws.function()`, sending to a [`Recording`] with test credentials
+        /// (a deployed function's come from its environment).
+        fn recorded(aws: &AwsSettings) -> (SdkConfig, Recording) {
+            let recording = Recording::default();
+            let sdk = aws
+                .function()
+                .to_builder()
+                .http_client(recording.clone())
+                .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                    "test", "test", None, None, "test",
+                )))
+                .build();
+            (sdk, recording)
+        }
+
+        /// One call of each client, through [`clients`]; the URIs they went to.
+        /// Only the request matters: SNS's and SES's XML answers do not parse.
+        async fn one_call_each(sdk: &SdkConfig, recording: &Recording) -> [String; 4] {
+            let budget = CallBudget::DATA;
+            let dynamodb = clients::dynamodb(sdk, budget).list_tables().send().await;
+            dynamodb.expect("DynamoDB's answer");
+            let _ = clients::sns(sdk, budget).list_topics().send().await;
+            let sqs = clients::sqs(sdk, budget).list_queues().send().await;
+            sqs.expect("SQS's answer");
+            let _ = clients::ses(sdk, budget).list_identities().send().await;
+            recording.uris().try_into().expect("one request each")
+        }
+
+        #[tokio::test]
+        async fn without_sdk_settings_a_function_keeps_the_sdks_defaults() {
+            let aws = deployed(&[]);
+            let (sdk, recording) = recorded(&aws);
+            assert_eq!(sdk.retry_config(), Some(&RetryConfig::standard()));
+            assert_eq!(sdk.app_name(), None);
+            assert_eq!(sdk.use_fips(), None);
+            assert_eq!(sdk.use_dual_stack(), None);
+            let dynamodb = clients::dynamodb(&sdk, CallBudget::DATA);
+            let retry = dynamodb.config().retry_config().expect("a retry config");
+            assert_eq!(
+                (retry.mode(), retry.max_attempts()),
+                (RetryMode::Standard, 3)
+            );
+            assert_eq!(
+                one_call_each(&sdk, &recording).await,
+                [
+                    "https://dynamodb.us-east-1.amazonaws.com/",
+                    "https://sns.us-east-1.amazonaws.com/",
+                    "https://sqs.us-east-1.amazonaws.com/",
+                    "https://email.us-east-1.amazonaws.com/",
+                ]
+            );
+        }
+
+        #[tokio::test]
+        async fn the_app_id_is_in_each_requests_user_agent() {
+            let aws = deployed(&[("AWS_SDK_UA_APP_ID", "email-worker-canary")]);
+            let (sdk, recording) = recorded(&aws);
+            assert_eq!(
+                sdk.app_name().map(AsRef::as_ref),
+                Some("email-worker-canary")
+            );
+            let dynamodb = clients::dynamodb(&sdk, CallBudget::DATA);
+            dynamodb
+                .list_tables()
+                .send()
+                .await
+                .expect("the canned answer");
+            let requests = recording.0.lock().expect("not poisoned");
+            let (_, agent) = requests.first().expect("one request");
+            assert!(agent.contains(" app/email-worker-canary"), "{agent}");
+        }
+
+        #[test]
+        fn max_attempts_and_retry_mode_apply_to_every_client_beside_its_budget() {
+            let aws = deployed(&[("AWS_MAX_ATTEMPTS", "5"), ("AWS_RETRY_MODE", "Adaptive")]);
+            let sdk = aws.function();
+            let expected = RetryConfig::adaptive().with_max_attempts(5);
+            assert_eq!(sdk.retry_config(), Some(&expected));
+            let dynamodb = clients::dynamodb(&sdk, CallBudget::REQUEST);
+            let sns = clients::sns(&sdk, CallBudget::BACKGROUND_PUBLISH);
+            let sqs = clients::sqs(&sdk, CallBudget::LONG_POLL);
+            let ses = clients::ses(&sdk, CallBudget::MAIL);
+            let configs = [
+                (
+                    dynamodb.config().retry_config(),
+                    dynamodb.config().timeout_config(),
+                ),
+                (sns.config().retry_config(), sns.config().timeout_config()),
+                (sqs.config().retry_config(), sqs.config().timeout_config()),
+                (ses.config().retry_config(), ses.config().timeout_config()),
+            ];
+            let budgets = [
+                CallBudget::REQUEST,
+                CallBudget::BACKGROUND_PUBLISH,
+                CallBudget::LONG_POLL,
+                CallBudget::MAIL,
+            ];
+            for ((retry, timeouts), budget) in configs.into_iter().zip(budgets) {
+                assert_eq!(retry, Some(&expected));
+                assert_eq!(timeouts, Some(&budget.timeouts()));
+            }
+        }
+
+        #[tokio::test]
+        async fn fips_sends_each_call_to_its_services_fips_endpoint() {
+            let aws = deployed(&[("AWS_USE_FIPS_ENDPOINT", "true")]);
+            let (sdk, recording) = recorded(&aws);
+            assert_eq!(sdk.use_fips(), Some(true));
+            assert_eq!(
+                one_call_each(&sdk, &recording).await,
+                [
+                    "https://dynamodb-fips.us-east-1.amazonaws.com/",
+                    "https://sns-fips.us-east-1.amazonaws.com/",
+                    "https://sqs-fips.us-east-1.amazonaws.com/",
+                    "https://email-fips.us-east-1.amazonaws.com/",
+                ]
+            );
+        }
+
+        #[tokio::test]
+        async fn dual_stack_sends_each_call_to_the_dual_stack_endpoint() {
+            let aws = deployed(&[("AWS_USE_DUALSTACK_ENDPOINT", "TRUE")]);
+            let (sdk, recording) = recorded(&aws);
+            assert_eq!(sdk.use_dual_stack(), Some(true));
+            let dynamodb = clients::dynamodb(&sdk, CallBudget::DATA);
+            dynamodb
+                .list_tables()
+                .send()
+                .await
+                .expect("the canned answer");
+            assert_eq!(recording.uris(), ["https://dynamodb.us-east-1.api.aws/"]);
+        }
+
+        #[tokio::test]
+        async fn each_services_endpoint_reaches_its_own_client() {
+            let aws = deployed(&[
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+                ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+                ("AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:8001"),
+                ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:8002"),
+                ("AWS_ENDPOINT_URL_SES", "http://127.0.0.1:8003"),
+            ]);
+            let (sdk, recording) = recorded(&aws);
+            assert_eq!(
+                one_call_each(&sdk, &recording).await,
+                [
+                    "http://127.0.0.1:8000/",
+                    "http://127.0.0.1:8001/",
+                    "http://127.0.0.1:8002/",
+                    "http://127.0.0.1:8003/",
+                ]
+            );
+        }
+
+        #[tokio::test]
+        async fn a_services_endpoint_wins_over_the_global_one_for_that_service_only() {
+            // A local run: the global endpoint is make dev's moto by default.
+            let aws =
+                AwsSettings::try_read(&env(&[("AWS_ENDPOINT_URL_SES", "http://localhost:8005")]))
+                    .expect("valid settings");
+            assert_eq!(aws.endpoint_url.as_deref(), Some(LOCAL_ENDPOINT));
+            let (sdk, recording) = recorded(&aws);
+            assert_eq!(
+                one_call_each(&sdk, &recording).await,
+                [
+                    "http://127.0.0.1:4566/",
+                    "http://127.0.0.1:4566/",
+                    "http://127.0.0.1:4566/",
+                    "http://localhost:8005/",
+                ]
+            );
+        }
+
+        #[test]
+        fn a_loopback_endpoint_for_one_service_brings_no_dummy_credentials() {
+            let credentials = |aws: &AwsSettings| {
+                let sdk = aws.function();
+                format!("{:?}", sdk.credentials_provider().expect("a provider"))
+            };
+            let aws = deployed(&[("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")]);
+            let provider = credentials(&aws);
+            assert!(
+                provider.contains("EnvironmentVariableCredentialsProvider"),
+                "{provider}"
+            );
+            // Dummies with a loopback global endpoint, as before (unless the
+            // process has credentials of its own: scripts/dev.sh gives some).
+            let local = AwsSettings::try_read(&env(&[])).expect("valid settings");
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                let provider = credentials(&local);
+                assert!(provider.contains("provider_name: \"local\""), "{provider}");
+            }
+        }
+
+        #[test]
+        fn an_invalid_sdk_setting_fails_naming_its_variable() {
+            let invalid = [
+                ("AWS_MAX_ATTEMPTS", "abc"),
+                ("AWS_MAX_ATTEMPTS", "0"),
+                ("AWS_RETRY_MODE", "bogus"),
+                ("AWS_RETRY_MODE", "legacy"),
+                ("AWS_USE_FIPS_ENDPOINT", "yes"),
+                ("AWS_USE_DUALSTACK_ENDPOINT", "1"),
+                ("AWS_SDK_UA_APP_ID", "email worker"),
+            ];
+            for (name, value) in invalid {
+                let env = Env::from_lookup(move |var| (var == name).then(|| value.to_owned()));
+                let err = AwsSettings::try_read(&env).expect_err(name);
+                assert_eq!((err.name, err.value.as_str()), (name, value));
+            }
+        }
+
+        #[test]
+        #[should_panic(expected = "invalid setting AWS_RETRY_MODE=\"bogus\"")]
+        fn reading_without_an_error_to_return_panics_with_the_settings_error() {
+            AwsSettings::read(&env(&[("AWS_RETRY_MODE", "bogus")]));
+        }
     }
 }
