@@ -34,7 +34,7 @@ pub struct ApiSettings {
 
 impl ApiSettings {
     pub fn read(env: &Env) -> Result<ApiSettings, ConfigError> {
-        let aws = AwsSettings::read(env);
+        let aws = AwsSettings::read(env)?;
         let listen = env.text("LISTEN_ADDR", "127.0.0.1:3000");
         let listen_addr = listen
             .parse()
@@ -89,7 +89,7 @@ pub struct RelayProcessSettings {
 
 impl RelayProcessSettings {
     pub fn read(env: &Env) -> Result<RelayProcessSettings, ConfigError> {
-        let aws = AwsSettings::read(env);
+        let aws = AwsSettings::read(env)?;
         Ok(RelayProcessSettings {
             orders_table: env.name("ORDERS_TABLE", "Orders"),
             order_topic_arn: env.topic_arn(&aws)?,

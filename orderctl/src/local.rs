@@ -45,7 +45,7 @@ pub struct UpArgs {
 }
 
 pub async fn run(command: LocalCommand, globals: &Globals) -> Result<ExitCode, CtlError> {
-    let sdk = globals.local_sdk_config().await;
+    let sdk = globals.local_sdk_config().await?;
     let environment = &globals.environment;
     let failed = |e| Endpoint::of(&sdk, environment).local_error(e);
     let mut out = std::io::stdout().lock();

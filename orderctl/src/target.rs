@@ -69,11 +69,11 @@ pub struct Globals {
 
 impl Globals {
     /// The SDK settings for the local AWS: `--endpoint-url`, or `make dev`'s moto.
-    pub async fn local_sdk_config(&self) -> SdkConfig {
+    pub async fn local_sdk_config(&self) -> Result<SdkConfig, CtlError> {
         // `orderctl local` always talks to a local endpoint; `--env` only names the
         // resources. Reading the settings as `local` gives that endpoint and dummy
         // credentials whatever the environment is called.
-        AwsSettings::read(&self.env_as("local")).aws().await
+        Ok(AwsSettings::read(&self.env_as("local"))?.aws().await)
     }
 
     pub fn json(&self) -> bool {
@@ -139,9 +139,9 @@ impl Target {
     pub async fn connect(globals: &Globals) -> Result<Target, CtlError> {
         let env = globals.env_as(&globals.environment);
         let config = Names::read(&env)?;
-        let aws = AwsSettings::read(&env);
+        let aws = AwsSettings::read(&env)?;
         let sdk = if aws.is_local() {
-            globals.local_sdk_config().await
+            globals.local_sdk_config().await?
         } else {
             // The standard chain (the profile, its region, SSO, roles), or the
             // endpoint given (a test stack on moto).

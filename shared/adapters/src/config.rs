@@ -176,15 +176,10 @@ pub struct AwsSettings {
 }
 
 impl AwsSettings {
-    /// [`AwsSettings::try_read`], for a caller that cannot return its error:
-    /// panics on an invalid SDK setting, with the [`ConfigError`]'s message
-    /// (as the SDK's own chain panics on an invalid `AWS_MAX_ATTEMPTS`).
-    pub fn read(env: &Env) -> AwsSettings {
-        AwsSettings::try_read(env).unwrap_or_else(|error| panic!("{error}"))
-    }
-
-    /// The settings, or the first SDK setting that is invalid (see [`SdkEnvSettings`]).
-    pub fn try_read(env: &Env) -> Result<AwsSettings, ConfigError> {
+    /// The settings, or the first SDK setting that is invalid (see
+    /// [`SdkEnvSettings`]): a bad `AWS_MAX_ATTEMPTS` stops start-up with the
+    /// variable's name, where the SDK would warn and ignore it, or panic.
+    pub fn read(env: &Env) -> Result<AwsSettings, ConfigError> {
         let environment = env.environment();
         let given_region = env
             .get("AWS_REGION")
@@ -525,7 +520,7 @@ mod tests {
     #[test]
     fn a_local_run_needs_no_settings() {
         let env = env(&[]);
-        let aws = AwsSettings::read(&env);
+        let aws = AwsSettings::read(&env).expect("valid settings");
         assert_eq!(env.name("ORDERS_TABLE", "Orders"), "local-Orders");
         assert_eq!(env.name("AUDIT_TABLE", "AuditLogs"), "local-AuditLogs");
         assert_eq!(
@@ -564,7 +559,9 @@ mod tests {
     #[test]
     fn a_deployed_function_must_be_told_its_topic() {
         let env = env(&[("ENVIRONMENT", "prod")]);
-        let err = env.topic_arn(&AwsSettings::read(&env)).unwrap_err();
+        let err = env
+            .topic_arn(&AwsSettings::read(&env).expect("valid settings"))
+            .unwrap_err();
         assert_eq!(err.name, "ORDER_TOPIC_ARN");
     }
 
@@ -585,7 +582,7 @@ mod tests {
 
         /// A deployed function in us-east-1 with these settings besides.
         fn deployed(vars: &'static [(&'static str, &'static str)]) -> AwsSettings {
-            AwsSettings::try_read(&Env::from_lookup(|name| match name {
+            AwsSettings::read(&Env::from_lookup(|name| match name {
                 "ENVIRONMENT" => Some("prod".to_owned()),
                 "AWS_REGION" => Some("us-east-1".to_owned()),
                 _ => vars
@@ -790,9 +787,8 @@ mod tests {
         #[tokio::test]
         async fn a_services_endpoint_wins_over_the_global_one_for_that_service_only() {
             // A local run: the global endpoint is make dev's moto by default.
-            let aws =
-                AwsSettings::try_read(&env(&[("AWS_ENDPOINT_URL_SES", "http://localhost:8005")]))
-                    .expect("valid settings");
+            let aws = AwsSettings::read(&env(&[("AWS_ENDPOINT_URL_SES", "http://localhost:8005")]))
+                .expect("valid settings");
             assert_eq!(aws.endpoint_url.as_deref(), Some(LOCAL_ENDPOINT));
             let (sdk, recording) = recorded(&aws);
             assert_eq!(
@@ -820,7 +816,7 @@ mod tests {
             );
             // Dummies with a loopback global endpoint, as before (unless the
             // process has credentials of its own: scripts/dev.sh gives some).
-            let local = AwsSettings::try_read(&env(&[])).expect("valid settings");
+            let local = AwsSettings::read(&env(&[])).expect("valid settings");
             if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
                 let provider = credentials(&local);
                 assert!(provider.contains("provider_name: \"local\""), "{provider}");
@@ -840,15 +836,9 @@ mod tests {
             ];
             for (name, value) in invalid {
                 let env = Env::from_lookup(move |var| (var == name).then(|| value.to_owned()));
-                let err = AwsSettings::try_read(&env).expect_err(name);
+                let err = AwsSettings::read(&env).expect_err(name);
                 assert_eq!((err.name, err.value.as_str()), (name, value));
             }
-        }
-
-        #[test]
-        #[should_panic(expected = "invalid setting AWS_RETRY_MODE=\"bogus\"")]
-        fn reading_without_an_error_to_return_panics_with_the_settings_error() {
-            AwsSettings::read(&env(&[("AWS_RETRY_MODE", "bogus")]));
         }
     }
 }

@@ -49,7 +49,7 @@ impl WorkerSettings {
         dlq: (&str, &str),
     ) -> Result<WorkerSettings, ConfigError> {
         Ok(WorkerSettings {
-            aws: AwsSettings::read(env),
+            aws: AwsSettings::read(env)?,
             component,
             queue: env.name(queue.0, queue.1),
             fallback_dlq: env.name(dlq.0, dlq.1),
