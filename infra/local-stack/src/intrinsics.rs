@@ -1,9 +1,9 @@
 //! CloudFormation intrinsic functions, resolved to plain JSON.
 //!
-//! What a data-plane template needs: `Ref` (with `AWS::NoValue`), `Fn::Sub`,
-//! `Fn::GetAtt`, `Fn::Join`, `Fn::If` and the condition functions, in both the
-//! short (`!Sub`) and the long (`{"Fn::Sub": …}`) form.
-//! Anything else is an error naming where it is, never a silently wrong value.
+//! What the template needs: `Ref` (with `AWS::NoValue`), `Fn::Sub`,
+//! `Fn::GetAtt`, `Fn::If` and the condition functions, in both the short
+//! (`!Sub`) and the long (`{"Fn::Sub": …}`) form. Anything else is an error
+//! naming where it is, never a silently wrong value.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -19,23 +19,21 @@ pub struct TemplateError {
     pub message: String,
 }
 
-impl TemplateError {
-    pub(crate) fn new(at: impl Into<String>, message: impl Into<String>) -> Self {
-        TemplateError {
-            at: at.into(),
-            message: message.into(),
-        }
-    }
+/// `Err` of a [`TemplateError`] at `at`.
+pub(crate) fn fail<T>(
+    at: impl Into<String>,
+    message: impl Into<String>,
+) -> Result<T, TemplateError> {
+    let (at, message) = (at.into(), message.into());
+    Err(TemplateError { at, message })
 }
 
 /// The values that `Ref` and `Fn::GetAtt` stand for.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Resolver {
-    /// `Ref` name → value: parameters, pseudo parameters, resources.
-    refs: BTreeMap<String, String>,
-    /// (logical id, attribute) → value.
-    attrs: BTreeMap<(String, String), String>,
-    /// The template's `Conditions`, evaluated when asked.
+    /// Parameters, pseudo parameters and resources by name; attributes as
+    /// `Resource.Attribute`, which is also how `${…}` names them.
+    values: BTreeMap<String, String>,
     conditions: BTreeMap<String, Yaml>,
     /// How deep condition evaluation is nested, to stop on a cycle.
     depth: Cell<u32>,
@@ -43,330 +41,189 @@ pub(crate) struct Resolver {
 
 impl Resolver {
     pub(crate) fn add_ref(&mut self, name: &str, value: impl Into<String>) {
-        self.refs.insert(name.to_owned(), value.into());
+        self.values.insert(name.to_owned(), value.into());
+    }
+
+    pub(crate) fn add_attr(&mut self, logical_id: &str, attr: &str, value: impl Into<String>) {
+        self.add_ref(&format!("{logical_id}.{attr}"), value);
     }
 
     pub(crate) fn add_condition(&mut self, name: &str, definition: &Yaml) {
         self.conditions.insert(name.to_owned(), definition.clone());
     }
 
-    pub(crate) fn add_attr(&mut self, logical_id: &str, attr: &str, value: impl Into<String>) {
-        self.attrs
-            .insert((logical_id.to_owned(), attr.to_owned()), value.into());
-    }
-
     /// `value` with every intrinsic function replaced by its value.
     pub(crate) fn resolve(&self, value: &Yaml, at: &str) -> Result<Json, TemplateError> {
-        let resolved = self.value(value, at)?;
-        Ok(if is_no_value(&resolved) {
-            Json::Null
-        } else {
-            resolved
-        })
-    }
-
-    /// Like [`Resolver::resolve`], but `AWS::NoValue` stays visible to the caller,
-    /// which drops the property or list item it stands for.
-    fn value(&self, value: &Yaml, at: &str) -> Result<Json, TemplateError> {
-        Ok(match value {
-            Yaml::Null => Json::Null,
-            Yaml::Bool(b) => Json::Bool(*b),
-            Yaml::Number(n) => yaml_number(n, at)?,
-            Yaml::String(s) => Json::String(s.clone()),
-            Yaml::Sequence(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    let item = self.value(item, &format!("{at}[{i}]"))?;
-                    if !is_no_value(&item) {
-                        out.push(item);
-                    }
-                }
-                Json::Array(out)
-            }
-            Yaml::Tagged(tagged) => {
-                let name = tagged.tag.to_string();
-                let name = name.trim_start_matches('!');
-                let function = match name {
-                    "Ref" | "Condition" => name.to_owned(),
-                    _ => format!("Fn::{name}"),
-                };
-                self.function(&function, &tagged.value, at)?
-            }
-            Yaml::Mapping(map) => {
-                if map.len() == 1 {
-                    if let Some((Yaml::String(key), arg)) = map.iter().next() {
-                        let condition_ref = key == "Condition" && arg.is_string();
-                        if key == "Ref" || key.starts_with("Fn::") || condition_ref {
-                            return self.function(key, arg, at);
-                        }
-                    }
-                }
-                let mut object = serde_json::Map::new();
-                for (key, item) in map {
-                    let Some(key) = key.as_str() else {
-                        return Err(TemplateError::new(at, "a mapping key is not a string"));
-                    };
-                    let item = self.value(item, &format!("{at}.{key}"))?;
-                    if !is_no_value(&item) {
-                        object.insert(key.to_owned(), item);
-                    }
-                }
-                Json::Object(object)
-            }
-        })
-    }
-
-    /// Whether the template's condition `name` holds.
-    pub(crate) fn condition(&self, name: &str, at: &str) -> Result<bool, TemplateError> {
-        let definition = self
-            .conditions
-            .get(name)
-            .ok_or_else(|| TemplateError::new(at, format!("no condition named {name}")))?;
-        // Conditions may name each other; a cycle must end in an error, not a stack overflow.
-        if self.depth.get() > 32 {
-            return Err(TemplateError::new(
-                at,
-                format!("condition {name} refers to itself"),
-            ));
-        }
-        self.depth.set(self.depth.get() + 1);
-        let value = self.resolve(definition, &format!("Conditions.{name}"));
-        self.depth.set(self.depth.get() - 1);
-        match value? {
-            Json::Bool(b) => Ok(b),
-            other => Err(TemplateError::new(
-                format!("Conditions.{name}"),
-                format!("is not a condition: {other}"),
-            )),
-        }
-    }
-
-    fn boolean(&self, value: &Yaml, at: &str) -> Result<bool, TemplateError> {
-        match self.resolve(value, at)? {
-            Json::Bool(b) => Ok(b),
-            other => Err(TemplateError::new(
-                at,
-                format!("expected a condition, found {other}"),
-            )),
-        }
-    }
-
-    fn args<'y>(
-        &self,
-        function: &str,
-        arg: &'y Yaml,
-        at: &str,
-    ) -> Result<&'y [Yaml], TemplateError> {
-        arg.as_sequence()
-            .map(Vec::as_slice)
-            .ok_or_else(|| TemplateError::new(at, format!("{function} expects a list")))
+        Ok(self.value(value, at)?.unwrap_or(Json::Null))
     }
 
     /// A value that must resolve to a string (a name, an ARN).
     pub(crate) fn string(&self, value: &Yaml, at: &str) -> Result<String, TemplateError> {
         match self.resolve(value, at)? {
             Json::String(s) => Ok(s),
-            other => Err(TemplateError::new(
-                at,
-                format!("expected a string, found {other}"),
-            )),
+            other => fail(at, format!("expected a string, found {other}")),
         }
     }
 
-    fn function(&self, name: &str, arg: &Yaml, at: &str) -> Result<Json, TemplateError> {
-        self.string_function(name, arg, at)
-            .map(Json::String)
-            .or_else(|e| {
-                if e.message != UNSUPPORTED {
-                    return Err(e);
-                }
-                match name {
-                    "Fn::If" => match self.args(name, arg, at)? {
-                        [Yaml::String(condition), then, otherwise] => {
-                            let chosen = if self.condition(condition, at)? {
-                                then
-                            } else {
-                                otherwise
-                            };
-                            self.value(chosen, at)
-                        }
-                        _ => Err(TemplateError::new(
-                            at,
-                            "!If expects [condition, then, else]",
-                        )),
-                    },
-                    "Condition" => {
-                        let name = arg.as_str().unwrap_or_default();
-                        self.condition(name, at).map(Json::Bool)
-                    }
-                    "Fn::Equals" => match self.args(name, arg, at)? {
-                        [a, b] => Ok(Json::Bool(
-                            scalar(&self.resolve(a, at)?) == scalar(&self.resolve(b, at)?),
-                        )),
-                        _ => Err(TemplateError::new(at, "!Equals expects two values")),
-                    },
-                    "Fn::Not" => match self.args(name, arg, at)? {
-                        [c] => Ok(Json::Bool(!self.boolean(c, at)?)),
-                        _ => Err(TemplateError::new(at, "!Not expects one condition")),
-                    },
-                    "Fn::And" | "Fn::Or" => {
-                        let values = self
-                            .args(name, arg, at)?
-                            .iter()
-                            .map(|c| self.boolean(c, at))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        let and = name == "Fn::And";
-                        Ok(Json::Bool(if and {
-                            values.iter().all(|b| *b)
-                        } else {
-                            values.iter().any(|b| *b)
-                        }))
-                    }
-                    other => Err(TemplateError::new(
-                        at,
-                        format!("{other} is not supported by the local stack"),
-                    )),
-                }
-            })
+    /// Whether the template's condition `name` holds.
+    pub(crate) fn condition(&self, name: &str, at: &str) -> Result<bool, TemplateError> {
+        let Some(definition) = self.conditions.get(name) else {
+            return fail(at, format!("no condition named {name}"));
+        };
+        // Conditions may name each other; a cycle must end in an error, not a stack overflow.
+        if self.depth.get() > 32 {
+            return fail(at, format!("condition {name} refers to itself"));
+        }
+        self.depth.set(self.depth.get() + 1);
+        let holds = self.boolean(definition, &format!("Conditions.{name}"));
+        self.depth.set(self.depth.get() - 1);
+        holds
     }
 
-    /// The functions whose value is a string.
-    fn string_function(&self, name: &str, arg: &Yaml, at: &str) -> Result<String, TemplateError> {
-        match name {
-            "Ref" => {
-                let target = self.string(arg, at)?;
-                if target == "AWS::NoValue" {
-                    return Ok(NO_VALUE.to_owned());
+    fn boolean(&self, value: &Yaml, at: &str) -> Result<bool, TemplateError> {
+        match self.resolve(value, at)? {
+            Json::Bool(b) => Ok(b),
+            other => fail(at, format!("expected a condition, found {other}")),
+        }
+    }
+
+    /// `None` stands for `AWS::NoValue`: the property or list item is dropped.
+    fn value(&self, value: &Yaml, at: &str) -> Result<Option<Json>, TemplateError> {
+        if let Some((function, arg)) = intrinsic(value) {
+            return self.function(&function, arg, at);
+        }
+        Ok(Some(match value {
+            Yaml::Sequence(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    out.extend(self.value(item, &format!("{at}[{i}]"))?);
                 }
-                self.lookup_ref(&target, at)
+                Json::Array(out)
             }
-            "Fn::GetAtt" => {
-                let (id, attr) = match arg {
-                    Yaml::String(s) => s.split_once('.').ok_or_else(|| {
-                        TemplateError::new(at, format!("!GetAtt {s}: expected Resource.Attribute"))
-                    })?,
-                    Yaml::Sequence(parts) if parts.len() == 2 => {
-                        match (parts[0].as_str(), parts[1].as_str()) {
-                            (Some(id), Some(attr)) => (id, attr),
-                            _ => return Err(TemplateError::new(at, "!GetAtt expects two strings")),
-                        }
+            Yaml::Mapping(map) => {
+                let mut object = serde_json::Map::new();
+                for (key, item) in map {
+                    let Some(key) = key.as_str() else {
+                        return fail(at, "a mapping key is not a string");
+                    };
+                    if let Some(item) = self.value(item, &format!("{at}.{key}"))? {
+                        object.insert(key.to_owned(), item);
                     }
-                    _ => return Err(TemplateError::new(at, "!GetAtt expects Resource.Attribute")),
-                };
-                self.lookup_attr(id, attr, at)
+                }
+                Json::Object(object)
             }
-            "Fn::Sub" => match arg {
-                Yaml::Sequence(parts) if parts.len() == 2 => {
-                    let text = self.string(&parts[0], at)?;
-                    let mut local = self.clone();
-                    if let Yaml::Mapping(vars) = &parts[1] {
-                        for (key, value) in vars {
-                            if let Some(key) = key.as_str() {
-                                local.add_ref(key, self.string(value, &format!("{at}.{key}"))?);
-                            }
-                        }
-                    }
-                    local.substitute(&text, at)
-                }
-                _ => {
-                    let text = self.string(arg, at)?;
-                    self.substitute(&text, at)
-                }
+            scalar => serde_json::to_value(scalar).or_else(|e| fail(at, e.to_string()))?,
+        }))
+    }
+
+    /// `function` (`Ref`, `Sub`, `If`, …) applied to `arg`.
+    fn function(
+        &self,
+        function: &str,
+        arg: &Yaml,
+        at: &str,
+    ) -> Result<Option<Json>, TemplateError> {
+        let args = arg.as_sequence().map_or(&[][..], Vec::as_slice);
+        let wrong = |expected: &str| fail(at, format!("!{function} expects {expected}"));
+        let text = |s: String| Ok(Some(Json::String(s)));
+        let truth = |b: bool| Ok(Some(Json::Bool(b)));
+        match (function, args) {
+            ("Ref", _) => match self.string(arg, at)?.as_str() {
+                "AWS::NoValue" => Ok(None),
+                name => text(self.lookup(name, at)?),
             },
-            "Fn::Join" => {
-                let Yaml::Sequence(parts) = arg else {
-                    return Err(TemplateError::new(
-                        at,
-                        "!Join expects [delimiter, [values]]",
-                    ));
-                };
-                let (Some(delimiter), Some(Yaml::Sequence(values))) =
-                    (parts.first().and_then(Yaml::as_str), parts.get(1))
-                else {
-                    return Err(TemplateError::new(
-                        at,
-                        "!Join expects [delimiter, [values]]",
-                    ));
-                };
-                let values = values
-                    .iter()
-                    .map(|v| self.string(v, at))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(values.join(delimiter))
+            ("GetAtt", [id, attr]) => {
+                let path = format!("{}.{}", self.string(id, at)?, self.string(attr, at)?);
+                text(self.lookup(&path, at)?)
             }
-            _ => Err(TemplateError::new(at, UNSUPPORTED)),
+            ("GetAtt", _) => text(self.lookup(&self.string(arg, at)?, at)?),
+            ("Sub", [text_arg, variables]) => {
+                let mut local = self.clone();
+                for (key, value) in variables.as_mapping().into_iter().flatten() {
+                    let key = key.as_str().unwrap_or_default();
+                    local.add_ref(key, self.string(value, &format!("{at}.{key}"))?);
+                }
+                text(local.substitute(&self.string(text_arg, at)?, at)?)
+            }
+            ("Sub", _) => text(self.substitute(&self.string(arg, at)?, at)?),
+            ("If", [Yaml::String(condition), then, otherwise]) => {
+                let holds = self.condition(condition, at)?;
+                self.value(if holds { then } else { otherwise }, at)
+            }
+            ("If", _) => wrong("[condition, then, else]"),
+            ("Condition", _) => truth(self.condition(&self.string(arg, at)?, at)?),
+            ("Equals", [a, b]) => {
+                let (a, b) = (self.resolve(a, at)?, self.resolve(b, at)?);
+                truth(text_of(&a) == text_of(&b))
+            }
+            ("Equals", _) => wrong("two values"),
+            ("Not", [condition]) => truth(!self.boolean(condition, at)?),
+            ("Not", _) => wrong("one condition"),
+            ("And" | "Or", conditions) => {
+                let mut values = Vec::with_capacity(conditions.len());
+                for condition in conditions {
+                    values.push(self.boolean(condition, at)?);
+                }
+                truth(if function == "And" {
+                    !values.contains(&false)
+                } else {
+                    values.contains(&true)
+                })
+            }
+            (other, _) => fail(at, format!("!{other} is not supported by the local stack")),
         }
     }
 
     /// `${Name}`, `${Resource.Attr}`, and `${!Literal}` (which stays `${Literal}`).
     fn substitute(&self, text: &str, at: &str) -> Result<String, TemplateError> {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let end = after
-                .find('}')
-                .ok_or_else(|| TemplateError::new(at, format!("unclosed ${{ in {text:?}")))?;
-            let var = &after[..end];
-            if let Some(literal) = var.strip_prefix('!') {
-                out.push_str("${");
-                out.push_str(literal);
-                out.push('}');
-            } else if let Some((id, attr)) = var.split_once('.') {
-                out.push_str(&self.lookup_attr(id, attr, at)?);
-            } else {
-                out.push_str(&self.lookup_ref(var, at)?);
+        let mut parts = text.split("${");
+        let mut out = parts.next().unwrap_or_default().to_owned();
+        for part in parts {
+            let Some((name, rest)) = part.split_once('}') else {
+                return fail(at, format!("unclosed ${{ in {text:?}"));
+            };
+            match name.strip_prefix('!') {
+                Some(literal) => out.push_str(&format!("${{{literal}}}")),
+                None => out.push_str(&self.lookup(name, at)?),
             }
-            rest = &after[end + 1..];
+            out.push_str(rest);
         }
-        out.push_str(rest);
         Ok(out)
     }
 
-    fn lookup_ref(&self, name: &str, at: &str) -> Result<String, TemplateError> {
-        self.refs.get(name).cloned().ok_or_else(|| {
-            TemplateError::new(
+    fn lookup(&self, name: &str, at: &str) -> Result<String, TemplateError> {
+        match self.values.get(name) {
+            Some(value) => Ok(value.clone()),
+            None => fail(
                 at,
-                format!("cannot resolve Ref {name} (not a parameter or a named resource)"),
-            )
-        })
-    }
-
-    fn lookup_attr(&self, id: &str, attr: &str, at: &str) -> Result<String, TemplateError> {
-        self.attrs
-            .get(&(id.to_owned(), attr.to_owned()))
-            .cloned()
-            .ok_or_else(|| TemplateError::new(at, format!("cannot resolve !GetAtt {id}.{attr}")))
+                format!("cannot resolve {name} (not a parameter or a named resource)"),
+            ),
+        }
     }
 }
 
-/// Stands for `AWS::NoValue` while resolving: the property is dropped.
-const NO_VALUE: &str = "\u{0}AWS::NoValue";
-const UNSUPPORTED: &str = "\u{0}unsupported";
-
-fn is_no_value(value: &Json) -> bool {
-    value.as_str() == Some(NO_VALUE)
+/// The function `value` calls and its argument: `!Sub x` and `{Fn::Sub: x}`
+/// are both `("Sub", x)`; `{Condition: name}` only with a name.
+fn intrinsic(value: &Yaml) -> Option<(String, &Yaml)> {
+    match value {
+        Yaml::Tagged(tagged) => Some((tagged.tag.to_string().split_off(1), &tagged.value)),
+        Yaml::Mapping(map) if map.len() == 1 => {
+            let (key, arg) = map.iter().next()?;
+            let key = key.as_str()?;
+            let plain = key == "Ref" || (key == "Condition" && arg.is_string());
+            let function = key.strip_prefix("Fn::").or(plain.then_some(key))?;
+            Some((function.to_owned(), arg))
+        }
+        _ => None,
+    }
 }
 
-/// `!Equals` compares values as CloudFormation does: as strings.
-fn scalar(value: &Json) -> String {
+/// A value as CloudFormation's text: `Fn::Equals` compares these, and an API
+/// attribute takes one (`true`, `360`, or compact JSON).
+pub(crate) fn text_of(value: &Json) -> String {
     match value {
         Json::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-fn yaml_number(n: &serde_yaml_ng::Number, at: &str) -> Result<Json, TemplateError> {
-    if let Some(i) = n.as_i64() {
-        Ok(Json::from(i))
-    } else if let Some(u) = n.as_u64() {
-        Ok(Json::from(u))
-    } else {
-        n.as_f64()
-            .and_then(serde_json::Number::from_f64)
-            .map(Json::Number)
-            .ok_or_else(|| TemplateError::new(at, format!("{n} is not a finite number")))
     }
 }
 

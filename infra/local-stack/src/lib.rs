@@ -10,21 +10,19 @@
 //!
 //! - [`spec`]: what the stack consists of ([`Template`]: tables, topics,
 //!   queues, subscriptions, and the functions' resolved environments).
-//! - [`template`]: reads the YAML into a [`Template`]; `properties` turns
-//!   each resource's properties into its spec, `intrinsics` resolves `!Ref`,
+//! - [`template`]: reads the YAML into a [`Template`], each resource's
+//!   properties into its spec by serde; `intrinsics` resolves `!Ref`,
 //!   `!GetAtt`, `!Sub`, `!If`, … — the one resolver the workspace has;
 //!   `globals` merges SAM's `Globals.Function` into each serverless function.
 //! - [`provision`]: creates (or brings up to date) every resource; idempotent.
-//! - [`verify`]: reads back what exists ([`Observed`], in [`observed`]);
+//! - [`verify`]: reads back what exists ([`Observed`], the template's shape);
 //!   [`compare`] (pure) lists each [`Difference`] from the template.
-//! - [`LocalError`], [`params`], [`load`]: what goes wrong, and the template
-//!   as a given endpoint would deploy it.
+//! - [`LocalError`], [`load`]: what goes wrong, and the template as a given
+//!   endpoint would deploy it.
 
 pub mod compare;
 mod globals;
 mod intrinsics;
-pub mod observed;
-mod properties;
 pub mod provision;
 pub mod spec;
 pub mod template;
@@ -38,12 +36,11 @@ use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use ports::Fault;
 
-pub use compare::{compare, unchecked};
+pub use compare::{compare, unchecked, Difference};
 pub use intrinsics::TemplateError;
-pub use observed::{Difference, Observed};
 pub use provision::{provision, ProvisionOptions, Provisioned};
 pub use spec::{FunctionSpec, Params, QueueSpec, Template};
-pub use verify::{observe, verify};
+pub use verify::{observe, verify, Observed};
 
 /// Everything that can go wrong building or checking the local stack.
 #[derive(Debug, thiserror::Error)]
@@ -70,68 +67,74 @@ pub enum LocalError {
         #[source]
         source: BoxError,
     },
-    #[error("cannot build a {what} request")]
-    Request {
-        what: String,
-        #[source]
-        source: BoxError,
-    },
+    /// A request lacks a field the SDK requires (its message names which).
+    #[error("cannot build a DynamoDB request")]
+    Request(#[from] aws_sdk_dynamodb::error::BuildError),
     #[error("{0}")]
     Inconsistent(String),
 }
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Maps an SDK error of `action` at the endpoint of `sdk` to [`LocalError`].
-pub(crate) fn aws_error<E>(
-    sdk: &SdkConfig,
-    action: impl Into<String>,
-) -> impl FnOnce(SdkError<E, HttpResponse>) -> LocalError + '_
+/// An SDK call's result, its error worded as a [`LocalError`].
+pub(crate) trait SdkResult<T> {
+    /// `action` failed at the endpoint of `sdk`.
+    fn or_fail(self, sdk: &SdkConfig, action: impl Into<String>) -> Result<T, LocalError>;
+
+    /// `Ok(None)` when the service answers that the resource does not exist
+    /// (DynamoDB's `ResourceNotFoundException`, SNS's `NotFound`, SQS's
+    /// `QueueDoesNotExist`, which moto names `…NonExistentQueue`).
+    fn or_missing(self, sdk: &SdkConfig, action: String) -> Result<Option<T>, LocalError>;
+}
+
+impl<T, E> SdkResult<T> for Result<T, SdkError<E, HttpResponse>>
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
-    let action = action.into();
-    move |err| LocalError::Aws {
-        action,
-        endpoint: sdk
-            .endpoint_url()
-            .unwrap_or("the default AWS endpoint")
-            .to_owned(),
-        fault: fault(&err),
-        // The service's code and message are what an operator needs.
-        source: DetailedSdkError(err).into(),
+    fn or_fail(self, sdk: &SdkConfig, action: impl Into<String>) -> Result<T, LocalError> {
+        self.map_err(|err| LocalError::Aws {
+            action: action.into(),
+            endpoint: sdk
+                .endpoint_url()
+                .unwrap_or("the default AWS endpoint")
+                .to_owned(),
+            fault: fault(&err),
+            // The service's code and message are what an operator needs.
+            source: DetailedSdkError(err).into(),
+        })
+    }
+
+    fn or_missing(self, sdk: &SdkConfig, action: String) -> Result<Option<T>, LocalError> {
+        let missing = ["NotFound", "DoesNotExist", "NonExistent"];
+        match self {
+            Err(e)
+                if e.code()
+                    .is_some_and(|c| missing.iter().any(|m| c.contains(m))) =>
+            {
+                Ok(None)
+            }
+            other => other.or_fail(sdk, action).map(Some),
+        }
     }
 }
 
-/// The template's parameters for this endpoint: region from the SDK config,
-/// account id from STS (moto answers `123456789012`), so ARNs match the real ones.
-pub async fn params(
-    sdk: &SdkConfig,
-    environment: &str,
-    sender_email: &str,
-) -> Result<Params, LocalError> {
-    let identity = aws_sdk_sts::Client::new(sdk)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(aws_error(sdk, "sts:GetCallerIdentity"))?;
-    Ok(Params {
-        environment: environment.to_owned(),
-        sender_email: sender_email.to_owned(),
-        region: sdk
-            .region()
-            .map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
-        account_id: identity.account.unwrap_or_default(),
-    })
-}
-
-/// [`params`] then [`Template::load`]: the template as this endpoint would deploy it.
+/// The template at `path` as this endpoint would deploy it: region from the
+/// SDK config, account id from STS (moto answers `123456789012`), so ARNs
+/// match the real ones.
 pub async fn load(
     sdk: &SdkConfig,
     path: &Path,
     environment: &str,
     sender_email: &str,
 ) -> Result<Template, LocalError> {
-    let params = params(sdk, environment, sender_email).await?;
+    let sts = aws_sdk_sts::Client::new(sdk);
+    let identity = sts.get_caller_identity().send().await;
+    let identity = identity.or_fail(sdk, "sts:GetCallerIdentity")?;
+    let params = Params {
+        environment: environment.to_owned(),
+        sender_email: sender_email.to_owned(),
+        region: sdk.region().map_or("us-east-1".into(), |r| r.to_string()),
+        account_id: identity.account.unwrap_or_default(),
+    };
     Template::load(path, &params)
 }

@@ -1,11 +1,16 @@
 //! What the local stack consists of: the template's data-plane resources,
-//! resolved to plain values. [`crate::template`] builds them; `provision`
-//! creates them and `verify` checks them.
+//! read by serde from their resolved CloudFormation properties.
+//! [`crate::template`] builds them; `provision` creates them, `observe` reads
+//! tables back in the same shape, and `compare` checks one against the other.
 
 use std::collections::BTreeMap;
 
 pub use adapters::RedrivePolicy;
-use serde_json::Value as Json;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{json, Value as Json};
+
+use crate::intrinsics::text_of;
 
 /// The values the template's parameters and pseudo parameters take.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +23,7 @@ pub struct Params {
     pub account_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Template {
     pub tables: Vec<TableSpec>,
     pub topics: Vec<TopicSpec>,
@@ -31,81 +36,115 @@ pub struct Template {
     pub sender_email: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableSpec {
+    #[serde(skip)]
+    pub logical_id: String,
+    #[serde(rename = "TableName")]
+    pub name: String,
+    pub billing_mode: Option<String>,
+    /// Attribute name → type (`S`, `N`, `B`).
+    #[serde(rename = "AttributeDefinitions", deserialize_with = "attribute_types")]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(rename = "KeySchema")]
+    pub key: KeySchema,
+    #[serde(rename = "GlobalSecondaryIndexes", default)]
+    pub global_indexes: Vec<IndexSpec>,
+    /// The TTL attribute, when TTL is enabled.
+    #[serde(rename = "TimeToLiveSpecification", default, deserialize_with = "ttl")]
+    pub ttl_attribute: Option<String>,
+    #[serde(rename = "PointInTimeRecoverySpecification", default)]
+    #[serde(deserialize_with = "enabled")]
+    pub point_in_time_recovery: bool,
+    #[serde(rename = "SSESpecification", default, deserialize_with = "enabled")]
+    pub sse: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "Vec<KeyElement>")]
 pub struct KeySchema {
     pub hash: String,
     pub range: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct IndexSpec {
+    #[serde(rename = "IndexName")]
     pub name: String,
+    #[serde(rename = "KeySchema")]
     pub key: KeySchema,
+    /// `ProjectionType` (CloudFormation's default `KEYS_ONLY`).
+    #[serde(rename = "Projection", deserialize_with = "projection_type")]
     pub projection: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableSpec {
-    pub logical_id: String,
-    pub name: String,
-    pub billing_mode: Option<String>,
-    /// Attribute name → type (`S`, `N`, `B`).
-    pub attributes: BTreeMap<String, String>,
-    pub key: KeySchema,
-    pub global_indexes: Vec<IndexSpec>,
-    /// The TTL attribute, when TTL is enabled.
-    pub ttl_attribute: Option<String>,
-    pub point_in_time_recovery: bool,
-    pub sse: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct TopicSpec {
+    #[serde(skip)]
     pub logical_id: String,
+    #[serde(rename = "TopicName")]
     pub name: String,
+    #[serde(skip)]
     pub arn: String,
     /// SNS topic attributes as the API names them (`DisplayName`, …).
+    #[serde(flatten, deserialize_with = "attributes")]
     pub attributes: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedriveAllowPolicy {
-    pub redrive_permission: String,
-    pub source_queue_arns: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct QueueSpec {
+    #[serde(skip)]
     pub logical_id: String,
+    #[serde(rename = "QueueName")]
     pub name: String,
+    #[serde(skip)]
     pub arn: String,
     /// Scalar SQS attributes as the API names them (`VisibilityTimeout`, …).
+    #[serde(flatten, deserialize_with = "attributes")]
     pub attributes: BTreeMap<String, String>,
+    #[serde(rename = "RedrivePolicy", default, deserialize_with = "policy")]
     pub redrive: Option<RedrivePolicy>,
+    #[serde(rename = "RedriveAllowPolicy", default, deserialize_with = "policy")]
     pub redrive_allow: Option<RedriveAllowPolicy>,
     /// The access policy from the `AWS::SQS::QueuePolicy` naming this queue.
+    #[serde(skip)]
     pub policy: Option<Json>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedriveAllowPolicy {
+    pub redrive_permission: String,
+    #[serde(default)]
+    pub source_queue_arns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct SubscriptionSpec {
+    #[serde(skip)]
     pub logical_id: String,
     pub topic_arn: String,
     pub protocol: String,
     pub endpoint: String,
     /// Subscription attributes as the API names them (`RawMessageDelivery`, …).
+    #[serde(flatten, deserialize_with = "attributes")]
     pub attributes: BTreeMap<String, String>,
 }
 
-/// An `AWS::Lambda::Function`: what Lambda would give its binary.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A serverless function: what Lambda would give its binary.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct FunctionSpec {
+    #[serde(skip)]
     pub logical_id: String,
-    /// `FunctionName`.
+    #[serde(rename = "FunctionName")]
     pub name: String,
     /// `MemorySize` in MB (Lambda's default 128).
+    #[serde(rename = "MemorySize", default = "lambda_default_memory")]
     pub memory_size: u64,
     /// `Environment.Variables`, resolved, by name.
+    #[serde(rename = "Environment", default, deserialize_with = "variables")]
     pub variables: Vec<(String, String)>,
 }
 
@@ -125,4 +164,137 @@ impl Template {
     pub fn function(&self, logical_id: &str) -> Option<&FunctionSpec> {
         self.functions.iter().find(|f| f.logical_id == logical_id)
     }
+}
+
+impl QueueSpec {
+    /// Every attribute as `SetQueueAttributes` takes it: the scalars, and the
+    /// redrive, redrive-allow and access policies as JSON text.
+    pub fn all_attributes(&self) -> BTreeMap<String, String> {
+        let mut all = self.attributes.clone();
+        if let Some(redrive) = &self.redrive {
+            all.insert("RedrivePolicy".to_owned(), redrive.to_attribute());
+        }
+        if let Some(allow) = &self.redrive_allow {
+            all.insert("RedriveAllowPolicy".to_owned(), json!(allow).to_string());
+        }
+        if let Some(policy) = &self.policy {
+            all.insert("Policy".to_owned(), policy.to_string());
+        }
+        all
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyElement {
+    attribute_name: String,
+    key_type: String,
+}
+
+impl TryFrom<Vec<KeyElement>> for KeySchema {
+    type Error = String;
+
+    fn try_from(keys: Vec<KeyElement>) -> Result<KeySchema, String> {
+        let find = |kind: &str| keys.iter().find(|k| k.key_type == kind);
+        let name = |k: &KeyElement| k.attribute_name.clone();
+        let hash = find("HASH").map(name).ok_or("no HASH key")?;
+        let range = find("RANGE").map(name);
+        Ok(KeySchema { hash, range })
+    }
+}
+
+fn attribute_types<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Definition {
+        attribute_name: String,
+        attribute_type: String,
+    }
+    let definitions = Vec::<Definition>::deserialize(d)?.into_iter();
+    Ok(definitions
+        .map(|a| (a.attribute_name, a.attribute_type))
+        .collect())
+}
+
+fn projection_type<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    struct Projection {
+        #[serde(rename = "ProjectionType")]
+        kind: Option<String>,
+    }
+    let kind = Projection::deserialize(d)?.kind;
+    Ok(kind.unwrap_or_else(|| "KEYS_ONLY".to_owned()))
+}
+
+fn ttl<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Ttl {
+        attribute_name: String,
+        enabled: bool,
+    }
+    let ttl = Ttl::deserialize(d)?;
+    Ok(ttl.enabled.then_some(ttl.attribute_name))
+}
+
+/// A specification's `…Enabled` switch: `PointInTimeRecoveryEnabled`, `SSEEnabled`.
+fn enabled<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let specification = BTreeMap::<String, Json>::deserialize(d)?;
+    match specification
+        .into_iter()
+        .find(|(key, _)| key.ends_with("Enabled"))
+    {
+        Some((_, Json::Bool(on))) => Ok(on),
+        Some((key, other)) => Err(D::Error::custom(format!("{key} is not a boolean: {other}"))),
+        None => Ok(false),
+    }
+}
+
+/// CloudFormation accepts a policy as a mapping or as a JSON string.
+fn policy<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    let policy = match Json::deserialize(d)? {
+        Json::String(text) => serde_json::from_str(&text).map_err(D::Error::custom)?,
+        policy => policy,
+    };
+    serde_json::from_value(policy)
+        .map(Some)
+        .map_err(D::Error::custom)
+}
+
+/// The other properties as API attributes: `true`, `360`, or JSON text (as
+/// SNS takes a subscription's `RedrivePolicy`). `Tags` are for the bill and
+/// the console, not the resource's behaviour, and a subscription's `Region`
+/// is where it is made: both left off.
+fn attributes<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    let mut out = BTreeMap::new();
+    for (key, value) in BTreeMap::<String, Json>::deserialize(d)? {
+        match (key.as_str(), value) {
+            ("Tags" | "Region", _) => {}
+            ("Subscription", _) => {
+                let message = "an inline Subscription is not supported; use AWS::SNS::Subscription";
+                return Err(D::Error::custom(message));
+            }
+            (_, Json::Null) => return Err(D::Error::custom(format!("{key} has no value"))),
+            (_, value) => {
+                out.insert(key, text_of(&value));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn lambda_default_memory() -> u64 {
+    128
+}
+
+fn variables<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    #[derive(Deserialize)]
+    struct Environment {
+        #[serde(rename = "Variables", default)]
+        variables: BTreeMap<String, Json>,
+    }
+    let variables = Environment::deserialize(d)?.variables.into_iter();
+    Ok(variables
+        .map(|(name, value)| (name, text_of(&value)))
+        .collect())
 }

@@ -3,19 +3,27 @@
 //! The template is the one source of truth: names, keys, indexes, queue
 //! attributes, redrive and queue policies, subscriptions all come from here,
 //! with `${Environment}`, `!Ref` and `!GetAtt` resolved to real values. Resource
-//! types the local stack does not build (functions, roles, alarms) are skipped,
-//! so the template can grow into the full production stack; resources whose
+//! types the local stack does not build (roles, alarms, …) are skipped, so the
+//! template can grow into the full production stack; resources whose
 //! `Condition` is false are skipped, as CloudFormation would.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
-use crate::intrinsics::{Resolver, TemplateError};
-use crate::properties::{attributes, function, object, queue, queue_ref, subscription, table};
-use crate::spec::{Params, Template, TopicSpec};
+use crate::globals::with_function_globals;
+use crate::intrinsics::{fail, text_of, Resolver, TemplateError};
+use crate::spec::{
+    FunctionSpec, Params, QueueSpec, SubscriptionSpec, TableSpec, Template, TopicSpec,
+};
 use crate::LocalError;
+
+fn from_json<T: DeserializeOwned>(value: Json, at: &str) -> Result<T, TemplateError> {
+    serde_json::from_value(value).or_else(|e| fail(at, e.to_string()))
+}
 
 impl Template {
     /// Reads and resolves the template at `path`.
@@ -32,206 +40,158 @@ impl Template {
 
     pub fn parse(text: &str, params: &Params) -> Result<Template, TemplateError> {
         let doc: Yaml = serde_yaml_ng::from_str(text)
-            .map_err(|e| TemplateError::new("template", format!("not valid YAML: {e}")))?;
+            .or_else(|e| fail("template", format!("not valid YAML: {e}")))?;
         let empty = Mapping::new();
         let section = |name: &str| doc.get(name).and_then(Yaml::as_mapping).unwrap_or(&empty);
-        let resources = section("Resources");
 
         let mut resolver = Resolver::default();
         resolver.add_ref("AWS::Region", &params.region);
         resolver.add_ref("AWS::AccountId", &params.account_id);
         resolver.add_ref("AWS::Partition", "aws");
         resolver.add_ref("AWS::URLSuffix", "amazonaws.com");
-        let mut sender_email = None;
+        let mut template = Template::default();
         for (name, declared) in section("Parameters") {
             let name = name.as_str().unwrap_or_default();
-            let value = match name {
-                "Environment" => Some(params.environment.clone()),
-                "SenderEmail" => Some(params.sender_email.clone()),
-                _ => declared.get("Default").map(yaml_scalar),
+            let at = format!("Parameters.{name}");
+            let value = match (name, declared.get("Default")) {
+                ("Environment", _) => params.environment.clone(),
+                ("SenderEmail", _) => params.sender_email.clone(),
+                (_, Some(default)) => text_of(&resolver.resolve(default, &at)?),
+                _ => return fail(at, "has no value and no Default"),
             };
-            let value = value.ok_or_else(|| {
-                TemplateError::new(format!("Parameters.{name}"), "has no value and no Default")
-            })?;
             if name == "SenderEmail" {
-                sender_email = Some(value.clone());
+                template.sender_email = Some(value.clone());
             }
             resolver.add_ref(name, value);
         }
-
         for (name, definition) in section("Conditions") {
             resolver.add_condition(name.as_str().unwrap_or_default(), definition);
         }
-        // A resource whose `Condition` is false does not exist, as in CloudFormation.
-        let mut active = Mapping::new();
-        for (id, resource) in resources {
-            let condition = resource.get("Condition").and_then(Yaml::as_str);
-            let at = format!("Resources.{}.Condition", id.as_str().unwrap_or_default());
-            if condition.map_or(Ok(true), |c| resolver.condition(c, &at))? {
-                active.insert(id.clone(), resource.clone());
+
+        // (logical id, type, properties) of every resource that exists: one
+        // whose `Condition` is false does not, as in CloudFormation.
+        let mut resources = Vec::new();
+        for (id, resource) in section("Resources") {
+            let id = id.as_str().unwrap_or_default();
+            let Some(kind) = resource.get("Type").and_then(Yaml::as_str) else {
+                continue;
+            };
+            if let Some(condition) = resource.get("Condition").and_then(Yaml::as_str) {
+                if !resolver.condition(condition, &format!("Resources.{id}.Condition"))? {
+                    continue;
+                }
             }
+            resources.push((id, kind, resource.get("Properties").unwrap_or(&Yaml::Null)));
         }
-        let resources = &active;
 
         // Names first: every ARN, and so every reference, is built from one.
-        let named = |id: &str, props: &Yaml, key: &str| -> Result<String, TemplateError> {
+        // What `Ref` returns differs by type; a queue's is its URL, known only
+        // once it exists: only a QueuePolicy's `Queues` may name a queue, and
+        // `queue_ids` resolves it to the queue's logical id.
+        let mut queue_ids = resolver.clone();
+        let mut arns = BTreeMap::new();
+        for &(id, kind, props) in &resources {
+            let (key, service, prefix) = match kind {
+                "AWS::DynamoDB::Table" => ("TableName", "dynamodb", "table/"),
+                "AWS::SNS::Topic" => ("TopicName", "sns", ""),
+                "AWS::SQS::Queue" => ("QueueName", "sqs", ""),
+                _ => continue,
+            };
             let at = format!("Resources.{id}.Properties.{key}");
-            let value = props.get(key).ok_or_else(|| {
-                TemplateError::new(&at, "missing: the local stack needs explicit names")
-            })?;
-            resolver.string(value, &at)
-        };
-        let mut names = BTreeMap::new();
-        for (id, kind, props) in typed(resources) {
-            let (p, a) = (&params.region, &params.account_id);
+            let Some(name) = props.get(key) else {
+                return fail(at, "missing: the local stack needs explicit names");
+            };
+            let name = resolver.string(name, &at)?;
+            let (region, account) = (&params.region, &params.account_id);
+            let arn = format!("arn:aws:{service}:{region}:{account}:{prefix}{name}");
             match kind {
-                "AWS::DynamoDB::Table" => {
-                    let name = named(id, props, "TableName")?;
-                    let arn = format!("arn:aws:dynamodb:{p}:{a}:table/{name}");
-                    names.insert(id, (name, arn));
-                }
+                "AWS::DynamoDB::Table" => resolver.add_ref(id, &name),
                 "AWS::SNS::Topic" => {
-                    let name = named(id, props, "TopicName")?;
-                    let arn = format!("arn:aws:sns:{p}:{a}:{name}");
-                    names.insert(id, (name, arn));
+                    resolver.add_ref(id, &arn);
+                    resolver.add_attr(id, "TopicArn", &arn);
+                    resolver.add_attr(id, "TopicName", &name);
                 }
-                "AWS::SQS::Queue" => {
-                    let name = named(id, props, "QueueName")?;
-                    let arn = format!("arn:aws:sqs:{p}:{a}:{name}");
-                    names.insert(id, (name, arn));
+                _ => {
+                    resolver.add_attr(id, "QueueName", &name);
+                    queue_ids.add_ref(id, id);
                 }
-                _ => {}
             }
-        }
-        for (id, (name, arn)) in &names {
-            let kind = resources[*id]["Type"].as_str().unwrap_or_default();
-            // What `Ref` returns differs by type; a queue's is its URL, known only
-            // once it exists, so a queue `Ref` is resolved by the QueuePolicy code.
-            match kind {
-                "AWS::DynamoDB::Table" => resolver.add_ref(id, name),
-                "AWS::SNS::Topic" => {
-                    resolver.add_ref(id, arn);
-                    resolver.add_attr(id, "TopicArn", arn);
-                    resolver.add_attr(id, "TopicName", name);
-                }
-                _ => resolver.add_attr(id, "QueueName", name),
-            }
-            resolver.add_attr(id, "Arn", arn);
+            resolver.add_attr(id, "Arn", &arn);
+            arns.insert(id, arn);
         }
 
-        let mut template = Template {
-            tables: Vec::new(),
-            topics: Vec::new(),
-            queues: Vec::new(),
-            subscriptions: Vec::new(),
-            functions: Vec::new(),
-            sender_email,
-        };
-        let mut policies = Vec::new();
-        for (id, kind, props) in typed(resources) {
+        for &(id, kind, props) in &resources {
             let at = format!("Resources.{id}.Properties");
+            let resolved = || resolver.resolve(props, &at);
+            let (logical_id, arn) = (id.to_owned(), arns.get(id).cloned().unwrap_or_default());
             match kind {
-                "AWS::DynamoDB::Table" => {
-                    let props = resolver.resolve(props, &at)?;
-                    template.tables.push(table(id, props, &at)?);
-                }
-                "AWS::SNS::Topic" => {
-                    let (name, arn) = names[id].clone();
-                    let props = object(resolver.resolve(props, &at)?, &at)?;
-                    if props.contains_key("Subscription") {
-                        return Err(TemplateError::new(
-                            &at,
-                            "inline Subscription is not supported; use AWS::SNS::Subscription",
-                        ));
-                    }
-                    let attributes = attributes(props, &["TopicName", "Tags"], &at)?;
-                    let logical_id = id.to_owned();
-                    template.topics.push(TopicSpec {
-                        logical_id,
-                        name,
-                        arn,
-                        attributes,
-                    });
-                }
-                "AWS::SQS::Queue" => {
-                    let (name, arn) = names[id].clone();
-                    let props = resolver.resolve(props, &at)?;
-                    template.queues.push(queue(id, name, arn, props, &at)?);
-                }
-                "AWS::SNS::Subscription" => {
-                    let props = object(resolver.resolve(props, &at)?, &at)?;
-                    template.subscriptions.push(subscription(id, props, &at)?);
-                }
-                "AWS::Lambda::Function" => {
-                    template
-                        .functions
-                        .extend(function(&resolver, id, props, &at)?);
-                }
+                "AWS::DynamoDB::Table" => template.tables.push(TableSpec {
+                    logical_id,
+                    ..from_json(resolved()?, &at)?
+                }),
+                "AWS::SNS::Topic" => template.topics.push(TopicSpec {
+                    logical_id,
+                    arn,
+                    ..from_json(resolved()?, &at)?
+                }),
+                "AWS::SQS::Queue" => template.queues.push(QueueSpec {
+                    logical_id,
+                    arn,
+                    ..from_json(resolved()?, &at)?
+                }),
+                "AWS::SNS::Subscription" => template.subscriptions.push(SubscriptionSpec {
+                    logical_id,
+                    ..from_json(resolved()?, &at)?
+                }),
+                // Only what running its binary needs is resolved: its role, code
+                // and alarms are AWS's business. One without a name is not run.
                 "AWS::Serverless::Function" => {
-                    let props = crate::globals::with_function_globals(&doc, props);
-                    template
-                        .functions
-                        .extend(function(&resolver, id, &props, &at)?);
-                }
-                "AWS::SQS::QueuePolicy" => {
-                    let document = props
-                        .get("PolicyDocument")
-                        .ok_or_else(|| TemplateError::new(&at, "missing PolicyDocument"))?;
-                    let document = resolver.resolve(document, &format!("{at}.PolicyDocument"))?;
-                    for target in props
-                        .get("Queues")
-                        .and_then(Yaml::as_sequence)
-                        .into_iter()
-                        .flatten()
-                    {
-                        policies.push((
-                            queue_ref(target, &format!("{at}.Queues"))?,
-                            document.clone(),
-                        ));
+                    let props = with_function_globals(&doc, props);
+                    let mut needed = Mapping::new();
+                    for key in ["FunctionName", "MemorySize", "Environment"] {
+                        if let Some(value) = props.get(key) {
+                            needed.insert(key.into(), value.clone());
+                        }
+                    }
+                    if needed.contains_key("FunctionName") {
+                        let function = resolver.resolve(&Yaml::Mapping(needed), &at)?;
+                        let function = from_json(function, &at)?;
+                        template.functions.push(FunctionSpec {
+                            logical_id,
+                            ..function
+                        });
                     }
                 }
                 _ => {}
             }
         }
-        for (queue_id, document) in policies {
-            let queue = template
-                .queues
-                .iter_mut()
-                .find(|q| q.logical_id == queue_id);
-            let queue = queue.ok_or_else(|| {
-                TemplateError::new("QueuePolicy", format!("{queue_id} is not a queue"))
-            })?;
-            if queue.policy.replace(document).is_some() {
-                return Err(TemplateError::new(
-                    "QueuePolicy",
-                    format!("{queue_id} is named by two queue policies; SQS keeps only one"),
-                ));
+        // A queue policy lands on the queues it names, wherever it is declared.
+        for &(id, kind, props) in &resources {
+            if kind != "AWS::SQS::QueuePolicy" {
+                continue;
+            }
+            let at = format!("Resources.{id}.Properties");
+            let Some(document) = props.get("PolicyDocument") else {
+                return fail(at, "missing PolicyDocument");
+            };
+            let document = resolver.resolve(document, &format!("{at}.PolicyDocument"))?;
+            let at = format!("{at}.Queues");
+            let queues = queue_ids.resolve(props.get("Queues").unwrap_or(&Yaml::Null), &at)?;
+            for queue_id in queues.as_array().into_iter().flatten().map(text_of) {
+                let queue = template
+                    .queues
+                    .iter_mut()
+                    .find(|q| q.logical_id == queue_id);
+                let Some(queue) = queue else {
+                    return fail(at, format!("{queue_id} is not a queue"));
+                };
+                if queue.policy.replace(document.clone()).is_some() {
+                    let twice = "is named by two queue policies; SQS keeps only one";
+                    return fail(at, format!("{queue_id} {twice}"));
+                }
             }
         }
         Ok(template)
-    }
-}
-
-/// Every resource as (logical id, type, properties).
-fn typed(resources: &Mapping) -> impl Iterator<Item = (&str, &str, &Yaml)> {
-    static NONE: Yaml = Yaml::Null;
-    resources.iter().filter_map(|(id, resource)| {
-        let kind = resource.get("Type")?.as_str()?;
-        Some((
-            id.as_str()?,
-            kind,
-            resource.get("Properties").unwrap_or(&NONE),
-        ))
-    })
-}
-
-fn yaml_scalar(value: &Yaml) -> String {
-    match value {
-        Yaml::String(s) => s.clone(),
-        other => serde_yaml_ng::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
     }
 }
 

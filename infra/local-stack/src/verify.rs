@@ -1,20 +1,47 @@
-//! Reads back what exists and lists every disagreement with the template.
+//! Reads back what exists ([`Observed`]) and lists every disagreement with
+//! the template.
 //!
 //! [`observe`] talks to the endpoint; [`compare`] is pure, so a test can feed it
-//! a doctored [`Observed`] as well as a real one.
+//! a doctored [`Observed`] as well as a real one. `provision` reads through
+//! the same functions to decide what to create.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::types::TimeToLiveStatus;
-use aws_sdk_dynamodb::types::{KeySchemaElement, KeyType, PointInTimeRecoveryStatus, SseStatus};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, GlobalSecondaryIndexDescription, KeySchemaElement, KeyType,
+    PointInTimeRecoveryStatus, SseStatus, TimeToLiveStatus,
+};
 use aws_sdk_ses::types::VerificationStatus;
-use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::operation::get_queue_url::GetQueueUrlError;
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use crate::compare::compare;
-use crate::observed::{Difference, Observed, ObservedSubscription, ObservedTable};
-use crate::spec::{IndexSpec, KeySchema, Template};
-use crate::{aws_error, LocalError};
+use crate::compare::{compare, Difference};
+use crate::spec::{IndexSpec, KeySchema, TableSpec, Template};
+use crate::{LocalError, SdkResult};
+
+/// What the endpoint holds of the template's resources. Absent means missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// Table name → the table as it is, in the template's shape.
+    pub tables: BTreeMap<String, TableSpec>,
+    /// Topic ARN → its attributes.
+    pub topics: BTreeMap<String, BTreeMap<String, String>>,
+    /// Queue name → every attribute `GetQueueAttributes(All)` reports.
+    pub queues: BTreeMap<String, BTreeMap<String, String>>,
+    /// Every subscription of the template's topics.
+    pub subscriptions: Vec<ObservedSubscription>,
+    /// SES identities whose verification succeeded.
+    pub verified_identities: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedSubscription {
+    pub arn: String,
+    pub topic_arn: String,
+    pub protocol: String,
+    pub endpoint: String,
+    pub attributes: BTreeMap<String, String>,
+}
 
 /// [`observe`] then [`compare`].
 pub async fn verify(sdk: &SdkConfig, template: &Template) -> Result<Vec<Difference>, LocalError> {
@@ -24,10 +51,9 @@ pub async fn verify(sdk: &SdkConfig, template: &Template) -> Result<Vec<Differen
 /// Reads the state of every resource the template names.
 pub async fn observe(sdk: &SdkConfig, template: &Template) -> Result<Observed, LocalError> {
     let mut observed = Observed::default();
-
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     for spec in &template.tables {
-        if let Some(table) = observe_table(sdk, &dynamodb, &spec.name).await? {
+        if let Some(table) = table(sdk, &dynamodb, spec).await? {
             observed.tables.insert(spec.name.clone(), table);
         }
     }
@@ -39,74 +65,39 @@ pub async fn observe(sdk: &SdkConfig, template: &Template) -> Result<Observed, L
             .topic_arn(&topic.arn)
             .send()
             .await;
-        match found {
-            Ok(out) => {
-                let attributes = out.attributes.unwrap_or_default().into_iter().collect();
-                observed.topics.insert(topic.arn.clone(), attributes);
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_not_found_exception()) =>
-            {
-                continue
-            }
-            Err(e) => return Err(aws_error(sdk, format!("reading topic {}", topic.name))(e)),
-        }
-        for sub in list_subscriptions(sdk, &sns, &topic.arn).await? {
-            let arn = sub.subscription_arn().unwrap_or_default().to_owned();
-            let attributes = sns
-                .get_subscription_attributes()
-                .subscription_arn(&arn)
-                .send()
-                .await
-                .map_err(aws_error(sdk, format!("reading subscription {arn}")))?
-                .attributes
-                .unwrap_or_default()
-                .into_iter()
-                .collect();
-            observed.subscriptions.push(ObservedSubscription {
-                topic_arn: topic.arn.clone(),
-                protocol: sub.protocol().unwrap_or_default().to_owned(),
-                endpoint: sub.endpoint().unwrap_or_default().to_owned(),
-                arn,
-                attributes,
-            });
-        }
+        let Some(found) = found.or_missing(sdk, format!("reading topic {}", topic.name))? else {
+            continue;
+        };
+        let attributes = found.attributes.unwrap_or_default().into_iter().collect();
+        observed.topics.insert(topic.arn.clone(), attributes);
+        let subscriptions = subscriptions(sdk, &sns, &topic.arn).await?;
+        observed.subscriptions.extend(subscriptions);
     }
 
     let sqs = aws_sdk_sqs::Client::new(sdk);
     for queue in &template.queues {
-        let url = match sqs.get_queue_url().queue_name(&queue.name).send().await {
-            Ok(out) => out.queue_url.unwrap_or_default(),
-            Err(e) if queue_missing(&e) => continue,
-            Err(e) => {
-                return Err(aws_error(sdk, format!("looking up queue {}", queue.name))(
-                    e,
-                ))
-            }
+        let Some(url) = queue_url(sdk, &sqs, &queue.name).await? else {
+            continue;
         };
-        let attributes = sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(QueueAttributeName::All)
-            .send()
-            .await
-            .map_err(aws_error(sdk, format!("reading queue {}", queue.name)))?
-            .attributes
-            .unwrap_or_default()
-            .into_iter()
+        let found = sqs.get_queue_attributes().queue_url(url);
+        let found = found.attribute_names(QueueAttributeName::All).send().await;
+        let found = found.or_fail(sdk, format!("reading queue {}", queue.name))?;
+        let attributes = found.attributes.unwrap_or_default().into_iter();
+        let attributes = attributes
             .map(|(k, v)| (k.as_str().to_owned(), v))
             .collect();
         observed.queues.insert(queue.name.clone(), attributes);
     }
 
     if let Some(sender) = &template.sender_email {
-        let found = aws_sdk_ses::Client::new(sdk)
+        let ses = aws_sdk_ses::Client::new(sdk);
+        let found = ses
             .get_identity_verification_attributes()
-            .identities(sender)
+            .identities(sender);
+        let found = found
             .send()
             .await
-            .map_err(aws_error(sdk, format!("reading SES identity {sender}")))?;
+            .or_fail(sdk, format!("reading SES identity {sender}"))?;
         let status = found.verification_attributes().get(sender);
         if status.is_some_and(|s| s.verification_status() == &VerificationStatus::Success) {
             observed.verified_identities.insert(sender.clone());
@@ -115,127 +106,107 @@ pub async fn observe(sdk: &SdkConfig, template: &Template) -> Result<Observed, L
     Ok(observed)
 }
 
-async fn observe_table(
+/// The table `spec` names as it is, in the template's shape; `None` if missing.
+pub(crate) async fn table(
     sdk: &SdkConfig,
     client: &aws_sdk_dynamodb::Client,
-    name: &str,
-) -> Result<Option<ObservedTable>, LocalError> {
-    let described = match client.describe_table().table_name(name).send().await {
-        Ok(out) => match out.table {
-            Some(table) => table,
-            None => return Ok(None),
-        },
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(aws_error(sdk, format!("describing table {name}"))(e)),
+    spec: &TableSpec,
+) -> Result<Option<TableSpec>, LocalError> {
+    let name = &spec.name;
+    let found = client.describe_table().table_name(name).send().await;
+    let found = found.or_missing(sdk, format!("describing table {name}"))?;
+    let Some(table) = found.and_then(|d| d.table) else {
+        return Ok(None);
     };
-    let ttl = client
-        .describe_time_to_live()
-        .table_name(name)
-        .send()
-        .await
-        .map_err(aws_error(sdk, format!("reading the TTL of {name}")))?;
-    let ttl = ttl.time_to_live_description();
-    let ttl_attribute = ttl
-        .filter(|d| d.time_to_live_status() == Some(&TimeToLiveStatus::Enabled))
-        .and_then(|d| d.attribute_name().map(str::to_owned));
-    let backups = client
-        .describe_continuous_backups()
-        .table_name(name)
-        .send()
-        .await
-        .map_err(aws_error(sdk, format!("reading the backups of {name}")))?;
-    let point_in_time_recovery = backups
-        .continuous_backups_description()
-        .and_then(|d| d.point_in_time_recovery_description())
-        .and_then(|d| d.point_in_time_recovery_status())
-        == Some(&PointInTimeRecoveryStatus::Enabled);
-    Ok(Some(ObservedTable {
-        billing_mode: described
-            .billing_mode_summary()
-            .and_then(|b| b.billing_mode())
-            .map_or("PROVISIONED", |m| m.as_str())
-            .to_owned(),
-        attributes: described
-            .attribute_definitions()
-            .iter()
-            .map(|a| {
-                (
-                    a.attribute_name().to_owned(),
-                    a.attribute_type().as_str().to_owned(),
-                )
-            })
-            .collect(),
-        key: key_schema(described.key_schema()),
-        global_indexes: described
-            .global_secondary_indexes()
-            .iter()
-            .map(|index| IndexSpec {
-                name: index.index_name().unwrap_or_default().to_owned(),
-                key: key_schema(index.key_schema()),
-                projection: index
-                    .projection()
-                    .and_then(|p| p.projection_type())
-                    .map_or("", |p| p.as_str())
-                    .to_owned(),
-            })
-            .collect(),
-        ttl_attribute,
-        point_in_time_recovery,
-        sse: described
-            .sse_description()
-            .and_then(|d| d.status())
-            .is_some_and(|s| matches!(s, SseStatus::Enabled | SseStatus::Enabling)),
+    let ttl = client.describe_time_to_live().table_name(name).send().await;
+    let ttl = ttl.or_fail(sdk, format!("reading the TTL of {name}"))?;
+    let backups = client.describe_continuous_backups().table_name(name);
+    let backups = backups.send().await;
+    let backups = backups.or_fail(sdk, format!("reading the backups of {name}"))?;
+    let pitr = backups
+        .continuous_backups_description
+        .and_then(|d| d.point_in_time_recovery_description)
+        .and_then(|d| d.point_in_time_recovery_status);
+    let billing_mode = table.billing_mode_summary.and_then(|b| b.billing_mode);
+    let sse = table.sse_description.and_then(|d| d.status);
+    let attribute = |a: AttributeDefinition| (a.attribute_name, a.attribute_type.to_string());
+    let index = |index: GlobalSecondaryIndexDescription| IndexSpec {
+        name: index.index_name.unwrap_or_default(),
+        key: key_schema(index.key_schema.unwrap_or_default()),
+        projection: index
+            .projection
+            .and_then(|p| p.projection_type)
+            .map_or_else(String::new, |p| p.to_string()),
+    };
+    let attributes = table.attribute_definitions.unwrap_or_default();
+    let indexes = table.global_secondary_indexes.unwrap_or_default();
+    Ok(Some(TableSpec {
+        logical_id: spec.logical_id.clone(),
+        name: name.clone(),
+        billing_mode: Some(billing_mode.map_or("PROVISIONED".to_owned(), |m| m.to_string())),
+        attributes: attributes.into_iter().map(attribute).collect(),
+        key: key_schema(table.key_schema.unwrap_or_default()),
+        global_indexes: indexes.into_iter().map(index).collect(),
+        ttl_attribute: ttl
+            .time_to_live_description
+            .filter(|d| d.time_to_live_status == Some(TimeToLiveStatus::Enabled))
+            .and_then(|d| d.attribute_name),
+        point_in_time_recovery: pitr == Some(PointInTimeRecoveryStatus::Enabled),
+        sse: matches!(sse, Some(SseStatus::Enabled | SseStatus::Enabling)),
     }))
 }
 
-fn key_schema(elements: &[KeySchemaElement]) -> KeySchema {
+fn key_schema(elements: Vec<KeySchemaElement>) -> KeySchema {
     let find = |kind: KeyType| {
-        elements
-            .iter()
-            .find(|e| e.key_type() == &kind)
-            .map(|e| e.attribute_name().to_owned())
+        let element = elements.iter().find(|e| e.key_type == kind);
+        element.map(|e| e.attribute_name.clone())
     };
+    let hash = find(KeyType::Hash).unwrap_or_default();
     KeySchema {
-        hash: find(KeyType::Hash).unwrap_or_default(),
+        hash,
         range: find(KeyType::Range),
     }
 }
 
-/// Every subscription of `topic_arn`, across pages.
-pub(crate) async fn list_subscriptions(
+/// Every subscription of `topic_arn`, across pages, with its attributes.
+async fn subscriptions(
     sdk: &SdkConfig,
     client: &aws_sdk_sns::Client,
     topic_arn: &str,
-) -> Result<Vec<aws_sdk_sns::types::Subscription>, LocalError> {
+) -> Result<Vec<ObservedSubscription>, LocalError> {
+    let listed = client.list_subscriptions_by_topic().topic_arn(topic_arn);
+    let listed = listed.into_paginator().items().send().try_collect().await;
+    let listed = listed.or_fail(sdk, format!("listing the subscriptions of {topic_arn}"))?;
     let mut all = Vec::new();
-    let mut token = None;
-    loop {
-        let page = client
-            .list_subscriptions_by_topic()
-            .topic_arn(topic_arn)
-            .set_next_token(token)
+    for found in listed {
+        let arn = found.subscription_arn.unwrap_or_default();
+        let attributes = client.get_subscription_attributes().subscription_arn(&arn);
+        let attributes = attributes
             .send()
             .await
-            .map_err(aws_error(
-                sdk,
-                format!("listing the subscriptions of {topic_arn}"),
-            ))?;
-        all.extend(page.subscriptions.unwrap_or_default());
-        token = page.next_token;
-        if token.is_none() {
-            return Ok(all);
-        }
+            .or_fail(sdk, format!("reading {arn}"))?;
+        all.push(ObservedSubscription {
+            topic_arn: topic_arn.to_owned(),
+            protocol: found.protocol.unwrap_or_default(),
+            endpoint: found.endpoint.unwrap_or_default(),
+            arn,
+            attributes: attributes
+                .attributes
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+        });
     }
+    Ok(all)
 }
 
-/// moto names the error by its query-protocol code, real SQS by its JSON one.
-pub(crate) fn queue_missing<R>(e: &SdkError<GetQueueUrlError, R>) -> bool {
-    e.as_service_error().is_some_and(|e| {
-        e.is_queue_does_not_exist() || e.code().is_some_and(|c| c.contains("NonExistentQueue"))
-    })
+/// The URL of the queue `name`; `None` if there is none.
+pub(crate) async fn queue_url(
+    sdk: &SdkConfig,
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+) -> Result<Option<String>, LocalError> {
+    let found = client.get_queue_url().queue_name(name).send().await;
+    let found = found.or_missing(sdk, format!("looking up queue {name}"))?;
+    Ok(found.and_then(|f| f.queue_url))
 }
