@@ -4,79 +4,63 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Args;
-use domain::{iso8601, Money, OrderId};
-use ports::{AuditRecord, OrderRepository};
+use adapters::DynamoDbAuditLog;
+use chrono::{DateTime, Utc};
+use domain::{iso8601, CustomerEmail, CustomerName, Money, OrderId};
+use ports::AuditRecord;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::CtlError;
-use crate::output::{emit, time, Report, Table};
-use crate::target::{order_id_arg, Globals, Target};
+use crate::output::{emit, table, time, Report};
+use crate::target::{Globals, OrderArg, Target};
 
-#[derive(Debug, Args)]
-pub struct AuditArgs {
-    /// The order's id (a UUID, as the API returned it).
-    #[arg(value_parser = order_id_arg)]
-    pub order_id: OrderId,
-}
-
-/// One audit record as the operator reads it.
+/// One audit record as the operator reads it: the record, its order
+/// details inline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditRow {
-    pub timestamp: String,
+    #[serde(with = "iso8601")]
+    pub timestamp: DateTime<Utc>,
     pub event_type: String,
     pub event_id: Uuid,
     pub audit_id: Uuid,
     pub correlation_id: String,
     pub source_message_id: String,
-    pub recorded_at: String,
-    pub customer_name: String,
-    pub customer_email: String,
+    #[serde(with = "iso8601")]
+    pub recorded_at: DateTime<Utc>,
+    pub customer_name: CustomerName,
+    pub customer_email: CustomerEmail,
     pub item_count: u32,
     pub total_amount: Money,
-    #[serde(skip)]
-    record: AuditRecord,
 }
 
 impl From<AuditRecord> for AuditRow {
     fn from(record: AuditRecord) -> Self {
         AuditRow {
-            timestamp: iso8601::format(&record.timestamp),
-            event_type: record.event_type.clone(),
+            timestamp: record.timestamp,
+            event_type: record.event_type,
             event_id: record.event_id,
             audit_id: record.audit_id,
-            correlation_id: record.correlation_id.clone(),
-            source_message_id: record.source_message_id.clone(),
-            recorded_at: iso8601::format(&record.recorded_at),
-            customer_name: record.details.customer_name.as_str().to_owned(),
-            customer_email: record.details.customer_email.as_str().to_owned(),
+            correlation_id: record.correlation_id,
+            source_message_id: record.source_message_id,
+            recorded_at: record.recorded_at,
+            customer_name: record.details.customer_name,
+            customer_email: record.details.customer_email,
             item_count: record.details.item_count,
             total_amount: record.details.total_amount,
-            record,
         }
     }
 }
 
-/// Every audit record of the order, oldest first (the `OrderIdIndex` query).
+/// Every audit record of the order, oldest first.
 pub async fn trail(target: &Target, order_id: OrderId) -> Result<Vec<AuditRow>, CtlError> {
     let table = &target.config.audit_table;
-    let records = target
-        .audit_log()
+    let records = DynamoDbAuditLog::new(target.dynamodb(), table)
         .for_order(order_id)
         .await
-        .map_err(|e| target.endpoint.error(Some(&format!("table {table}")), e))?;
+        .map_err(|e| target.endpoint.table_error(table, e))?;
     Ok(records.into_iter().map(AuditRow::from).collect())
-}
-
-/// Whether the order is in the orders table at all.
-pub async fn order_exists(target: &Target, order_id: OrderId) -> Result<bool, CtlError> {
-    let table = &target.config.orders_table;
-    match target.orders().get(order_id).await {
-        Ok(found) => Ok(found.is_some()),
-        Err(e) => Err(target.endpoint.table_error(table, e)),
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -86,15 +70,12 @@ pub struct AuditReport {
     pub records: Vec<AuditRow>,
 }
 
-pub async fn run(args: AuditArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
+pub async fn run(args: OrderArg, globals: &Globals) -> Result<ExitCode, CtlError> {
     let target = Target::connect(globals).await?;
     let records = trail(&target, args.order_id).await?;
     // An empty trail of an order that never existed is a typo, not news.
-    if records.is_empty() && !order_exists(&target, args.order_id).await? {
-        return Err(CtlError::NoSuchOrder {
-            order_id: args.order_id,
-            table: target.config.orders_table.clone(),
-        });
+    if records.is_empty() {
+        target.order(args.order_id).await?;
     }
     let report = AuditReport {
         order_id: args.order_id,
@@ -111,25 +92,25 @@ pub fn write_trail(rows: &[AuditRow], out: &mut dyn Write) -> std::io::Result<()
             "no audit record yet: is audit-worker running? `orderctl dlq peek audit` shows what failed"
         );
     }
-    let mut table = Table::new(&[
+    let rows = rows.iter().map(|row| {
+        vec![
+            time(&row.timestamp),
+            row.event_type.clone(),
+            row.event_id.to_string(),
+            row.correlation_id.clone(),
+            row.source_message_id.clone(),
+            time(&row.recorded_at),
+        ]
+    });
+    let headers = [
         "TIMESTAMP",
         "EVENT",
         "EVENT ID",
         "CORRELATION ID",
         "SOURCE MESSAGE",
         "RECORDED",
-    ]);
-    for row in rows {
-        table.row(vec![
-            time(&row.record.timestamp),
-            row.event_type.clone(),
-            row.event_id.to_string(),
-            row.correlation_id.clone(),
-            row.source_message_id.clone(),
-            time(&row.record.recorded_at),
-        ]);
-    }
-    table.write(out)
+    ];
+    table(out, &headers, rows)
 }
 
 impl Report for AuditReport {

@@ -24,8 +24,7 @@ pub struct Confirm {
 }
 
 /// Whether to go ahead with `change` (`redrive ~3 message(s) from … to …`)
-/// in `environment`; `always` asks even in `local`. An answer other than
-/// yes is [`CtlError::Declined`]; nobody to answer is [`CtlError::NotConfirmed`].
+/// in `environment`; `always` asks even in `local`.
 pub fn confirm(
     args: Confirm,
     environment: &str,
@@ -52,8 +51,7 @@ pub fn confirm(
     }
 }
 
-/// Writes `question` with `[y/N]` to `out` and reads one line from `input`:
-/// only `y` or `yes` agree, so Enter (or end of input) means no.
+/// Only `y` or `yes` agree, so Enter (or end of input) means no.
 pub fn ask(question: &str, input: &mut dyn BufRead, out: &mut dyn Write) -> std::io::Result<bool> {
     write!(out, "{question} [y/N] ")?;
     out.flush()?;

@@ -3,6 +3,7 @@
 //! endpoint, the environment — and keeps the cause so `main` prints the
 //! whole chain.
 
+use std::error::Error;
 use std::process::ExitCode;
 
 use aws_config::SdkConfig;
@@ -38,7 +39,7 @@ pub enum CtlError {
         action: String,
         hint: &'static str,
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: Box<dyn Error + Send + Sync>,
     },
     #[error("{action} failed at {endpoint}")]
     Aws {
@@ -90,41 +91,28 @@ pub struct Endpoint {
 impl Endpoint {
     pub fn of(sdk: &SdkConfig, env: &str) -> Endpoint {
         let region = sdk.region().map_or("no region", |r| r.as_ref());
+        let url = sdk.endpoint_url();
         Endpoint {
-            label: sdk
-                .endpoint_url()
-                .map_or_else(|| format!("AWS ({region})"), str::to_owned),
+            label: url.map_or_else(|| format!("AWS ({region})"), str::to_owned),
             env: env.to_owned(),
-            local: sdk.endpoint_url().is_some(),
-        }
-    }
-
-    fn hint(&self) -> &'static str {
-        if self.local {
-            "; is the local AWS running? `make dev` starts it"
-        } else {
-            "; check the network, --profile and --region"
+            local: url.is_some(),
         }
     }
 
     /// A failed call: "nobody answers" and "not there" (`what`, if the call
     /// was about one resource) told apart from a refusal.
     pub fn error(&self, what: Option<&str>, err: BackendError) -> CtlError {
+        let endpoint = self.label.clone();
         match (err.fault, what) {
-            (Fault::Unreachable, _) => CtlError::Unreachable {
-                endpoint: self.label.clone(),
-                action: err.operation.to_owned(),
-                hint: self.hint(),
-                source: err.into(),
-            },
+            (Fault::Unreachable, _) => self.unreachable(err.operation.to_owned(), err.into()),
             (Fault::NotFound, Some(what)) => CtlError::Missing {
                 what: what.to_owned(),
-                endpoint: self.label.clone(),
+                endpoint,
                 env: self.env.clone(),
             },
             _ => CtlError::Aws {
                 action: err.operation,
-                endpoint: self.label.clone(),
+                endpoint,
                 source: err,
             },
         }
@@ -138,19 +126,26 @@ impl Endpoint {
                 fault: Fault::Unreachable,
                 source,
                 ..
-            } => CtlError::Unreachable {
-                endpoint: self.label.clone(),
-                action,
-                hint: self.hint(),
-                source,
-            },
+            } => self.unreachable(action, source),
             other => CtlError::Local(other),
         }
     }
 
+    fn unreachable(&self, action: String, source: Box<dyn Error + Send + Sync>) -> CtlError {
+        CtlError::Unreachable {
+            endpoint: self.label.clone(),
+            action,
+            hint: match self.local {
+                true => "; is the local AWS running? `make dev` starts it",
+                false => "; check the network, --profile and --region",
+            },
+            source,
+        }
+    }
+
     /// A call about the table `table` failed.
-    pub fn table_error(&self, table: &str, err: RepositoryError) -> CtlError {
-        let err = match err {
+    pub fn table_error(&self, table: &str, err: impl Into<RepositoryError>) -> CtlError {
+        let err = match err.into() {
             RepositoryError::Backend(err) => err,
             // Reads do not insert; kept whole should it ever happen.
             other => BackendError::new("Orders", false, other),

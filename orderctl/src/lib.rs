@@ -5,31 +5,21 @@
 //!
 //! # Layout
 //!
-//! - [`local`]: `orderctl local up|verify`, the `local-stack` crate (the
-//!   stack of `infra/template.yaml` on moto) behind a command line.
-//! - [`dlq`]: `orderctl dlq list|peek|redrive|purge` — the email, audit and
-//!   delivery DLQs, read without consuming, moved back (the delivery DLQ's:
-//!   published to the topic again) without ever losing a message.
-//! - [`audit`], [`order`]: `orderctl audit <orderId>` (the `OrderIdIndex`
-//!   trail) and `orderctl order <orderId>` (the order, its trail, its DLQ
-//!   messages, and its [`timeline`]: stored, published, emailed, audited,
-//!   dead-lettered, each with when).
-//! - [`status`]: `orderctl status [--watch]` — one screen for "is the
-//!   pipeline healthy right now?": the queues and DLQs, the outbox's backlog,
-//!   the alarms in ALARM, and what needs attention first. Only reads.
-//! - [`republish`]: `orderctl republish` — publishes the events of orders stored
-//!   unpublished, through the outbox relay's own code (`ports::outbox`); one
-//!   already published is skipped.
+//! - [`status`]: one screen for "is the pipeline healthy right now?". Only reads.
+//! - [`dlq`]: `list|peek|redrive|purge` the email, audit and delivery DLQs,
+//!   read without consuming, moved back without ever losing a message.
+//! - [`audit`], [`order`]: an order's audit trail; the order, its trail, its
+//!   DLQ messages and its timeline.
+//! - [`republish`]: publishes orders stored unpublished, through the outbox
+//!   relay's own code (`ports::outbox`).
+//! - [`local`]: `local up|verify`, the `local-stack` crate behind a command line.
 //! - [`queues`]: the operator's port on queues (receive without consuming,
-//!   send back, delete, release), on SQS, with `StartMessageMoveTask`, and
-//!   in memory for tests.
-//! - [`target`]: the global options (`--env`, `--profile`, `--region`,
-//!   `--endpoint-url`, `--output`) → endpoint, credentials, resource names,
-//!   the DLQs and the topic; [`error`]: the CLI's one error enum, naming the
-//!   endpoint; [`output`]: tables for people, JSON for scripts;
-//!   [`confirm`]: the question before a redrive, purge or republish.
-//! - [`Cli`] and [`run`]: the command line, and `orderctl completions`;
-//!   `main.rs` only parses and calls `run`.
+//!   send back, delete, release), on SQS and in memory, and SQS's move task.
+//! - [`target`]: the global options → endpoint, credentials, resource names;
+//!   [`error`]: the CLI's one error enum, naming the endpoint; [`output`]:
+//!   tables for people, JSON for scripts; [`confirm`]: the question before a
+//!   change.
+//! - [`Cli`] and [`run`]: the command line; `main.rs` only parses and calls `run`.
 
 pub mod audit;
 pub mod confirm;
@@ -42,7 +32,6 @@ pub mod queues;
 pub mod republish;
 pub mod status;
 pub mod target;
-pub mod timeline;
 
 use std::process::ExitCode;
 
@@ -70,11 +59,12 @@ pub enum Command {
     /// and what needs attention first. Changes nothing.
     Status(status::StatusArgs),
     /// The dead-letter queues: list, peek, redrive, purge.
-    Dlq(dlq::DlqArgs),
+    #[command(subcommand)]
+    Dlq(dlq::DlqCommand),
     /// An order's audit trail, oldest first.
-    Audit(audit::AuditArgs),
+    Audit(target::OrderArg),
     /// An order: as stored, its audit trail, and whether a DLQ holds it.
-    Order(order::OrderArgs),
+    Order(target::OrderArg),
     /// Publish the events of orders stored unpublished (order-api answered 500).
     Republish(republish::RepublishArgs),
     /// Print the completion script for bash, zsh, fish, powershell or elvish.

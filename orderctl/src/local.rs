@@ -5,14 +5,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use aws_config::SdkConfig;
 use clap::{Args, Subcommand};
+use local_stack::{compare, load, observe, provision, unchecked, verify, ProvisionOptions};
 
 use crate::error::{CtlError, Endpoint};
 use crate::target::Globals;
-use local_stack::{
-    compare, load, observe, provision, unchecked, verify, LocalError, ProvisionOptions, Template,
-};
 
 #[derive(Debug, Subcommand)]
 pub enum LocalCommand {
@@ -48,79 +45,57 @@ pub async fn run(command: LocalCommand, globals: &Globals) -> Result<ExitCode, C
     let sdk = globals.local_sdk_config().await?;
     let environment = &globals.environment;
     let failed = |e| Endpoint::of(&sdk, environment).local_error(e);
+    let (stack, visibility_timeout) = match &command {
+        LocalCommand::Up(args) => (&args.stack, args.visibility_timeout),
+        LocalCommand::Verify(stack) => (stack, None),
+    };
+    let path = stack.template.display();
+    let template = load(&sdk, &stack.template, environment, &stack.sender).await;
+    let template = template.map_err(failed)?;
     let mut out = std::io::stdout().lock();
-    match command {
-        LocalCommand::Up(args) => {
-            let template = template(&sdk, &args.stack, environment)
-                .await
-                .map_err(failed)?;
-            let options = ProvisionOptions {
-                visibility_timeout: args.visibility_timeout,
-            };
-            let provisioned = provision(&sdk, &template, &options).await.map_err(failed)?;
-            let differences = verify(&sdk, &template).await.map_err(failed)?;
-            if !differences.is_empty() {
-                for difference in &differences {
-                    writeln!(out, "{difference}")?;
-                }
-                writeln!(
-                    out,
-                    "the local stack still differs from {} after `up`: what cannot change in place \
-                     (a table's keys or indexes) needs the resource deleted, or a fresh local AWS",
-                    args.stack.template.display()
-                )?;
-                return Ok(ExitCode::FAILURE);
-            }
-            let endpoint = sdk.endpoint_url().unwrap_or("AWS");
-            writeln!(out, "local stack `{environment}` ready on {endpoint}:")?;
-            for name in provisioned.tables.values() {
-                writeln!(out, "  table  {name}")?;
-            }
-            for arn in provisioned.topics.values() {
-                writeln!(out, "  topic  {arn}")?;
-            }
-            for url in provisioned.queues.values() {
-                writeln!(out, "  queue  {url}")?;
-            }
-            if let Some(sender) = &provisioned.sender_email {
-                writeln!(out, "  sender {sender} (verified)")?;
-            }
-            Ok(ExitCode::SUCCESS)
+    if let LocalCommand::Verify(_) = command {
+        let observed = observe(&sdk, &template).await.map_err(failed)?;
+        let differences = compare(&template, &observed);
+        for difference in &differences {
+            writeln!(out, "{difference}")?;
         }
-        LocalCommand::Verify(args) => {
-            let template = template(&sdk, &args, environment).await.map_err(failed)?;
-            let observed = observe(&sdk, &template).await.map_err(failed)?;
-            let differences = compare(&template, &observed);
-            for difference in &differences {
-                writeln!(out, "{difference}")?;
-            }
-            for note in unchecked(&template, &observed) {
-                writeln!(out, "not checked: {note}")?;
-            }
-            if differences.is_empty() {
-                writeln!(
-                    out,
-                    "the local stack `{environment}` matches {}",
-                    args.template.display()
-                )?;
-                Ok(ExitCode::SUCCESS)
-            } else {
-                writeln!(
-                    out,
-                    "{} difference(s) from {}",
-                    differences.len(),
-                    args.template.display()
-                )?;
-                Ok(ExitCode::FAILURE)
-            }
+        for note in unchecked(&template, &observed) {
+            writeln!(out, "not checked: {note}")?;
         }
+        if differences.is_empty() {
+            writeln!(out, "the local stack `{environment}` matches {path}")?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        writeln!(out, "{} difference(s) from {path}", differences.len())?;
+        return Ok(ExitCode::FAILURE);
     }
-}
-
-async fn template(
-    sdk: &SdkConfig,
-    args: &StackArgs,
-    environment: &str,
-) -> Result<Template, LocalError> {
-    load(sdk, &args.template, environment, &args.sender).await
+    let options = ProvisionOptions { visibility_timeout };
+    let provisioned = provision(&sdk, &template, &options).await.map_err(failed)?;
+    let differences = verify(&sdk, &template).await.map_err(failed)?;
+    if !differences.is_empty() {
+        for difference in &differences {
+            writeln!(out, "{difference}")?;
+        }
+        writeln!(
+            out,
+            "the local stack still differs from {path} after `up`: what cannot change in place \
+             (a table's keys or indexes) needs the resource deleted, or a fresh local AWS"
+        )?;
+        return Ok(ExitCode::FAILURE);
+    }
+    let endpoint = sdk.endpoint_url().unwrap_or("AWS");
+    writeln!(out, "local stack `{environment}` ready on {endpoint}:")?;
+    for name in provisioned.tables.values() {
+        writeln!(out, "  table  {name}")?;
+    }
+    for arn in provisioned.topics.values() {
+        writeln!(out, "  topic  {arn}")?;
+    }
+    for url in provisioned.queues.values() {
+        writeln!(out, "  queue  {url}")?;
+    }
+    if let Some(sender) = &provisioned.sender_email {
+        writeln!(out, "  sender {sender} (verified)")?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

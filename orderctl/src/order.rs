@@ -1,34 +1,33 @@
 //! `orderctl order <orderId>`: everything about one order — as stored
-//! (including whether its event was published), its audit trail, and
-//! whether a DLQ holds a message of it (looked for without consuming).
+//! (including whether its event was published), its audit trail, whether a
+//! DLQ holds a message of it (looked for without consuming), and its
+//! timeline: stored, published, emailed, audited — or dead-lettered — each
+//! with when, read from where each step leaves its mark: the order
+//! (`CreatedAt`, `PublishedAt`), the email's idempotency record
+//! (`CompletedAt`, SES's message id), the audit trail (`recordedAt`) and the
+//! DLQs (`FailedAt`).
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::Args;
-use domain::{Order, OrderId};
-use ports::error_chain;
-use ports::{email_key, IdempotencyStore, OrderRecord, OrderRepository};
+use adapters::DynamoDbIdempotencyStore;
+use chrono::{DateTime, Utc};
+use domain::{iso8601, Order, OrderId};
+use ports::{email_key, error_chain, IdempotencyStore, KeyRecord, OrderRecord};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::audit::{trail, write_trail, AuditRow};
-use crate::dlq::{scan, DeadLetterHit, LetterView};
+use crate::dlq::letter::{DeadLetterHit, LetterView};
+use crate::dlq::scan;
 use crate::error::CtlError;
-use crate::output::{clip, emit, or_dash, time, Report, Table};
-use crate::target::{order_id_arg, Globals, Target, Workflow};
-use crate::timeline::{timeline, write_timeline, Step};
+use crate::output::{clip, emit, exit_code, or_dash, table, time, Report};
+use crate::target::{Globals, OrderArg, Target, Workflow};
 
 /// DLQ messages looked at per queue: enough for an incident, bounded so a
 /// flooded DLQ cannot stall the command (the report says when it stopped).
 const DLQ_SCAN: usize = 500;
-
-#[derive(Debug, Args)]
-pub struct OrderArgs {
-    /// The order's id (a UUID, as the API returned it).
-    #[arg(value_parser = order_id_arg)]
-    pub order_id: OrderId,
-}
 
 /// How far each DLQ was searched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,27 +48,25 @@ pub struct OrderReport {
     pub event_id: Uuid,
     /// Whether SNS accepted the order's event. If not, the workers never saw it.
     pub published: bool,
-    /// Stored, published, emailed, audited, dead-lettered: when each happened.
     pub timeline: Vec<Step>,
     pub audit_trail: Vec<AuditRow>,
     pub dead_letters: Vec<DeadLetterHit>,
     pub dlq_search: Vec<DlqSearch>,
 }
 
-pub async fn run(args: OrderArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
+pub async fn run(args: OrderArg, globals: &Globals) -> Result<ExitCode, CtlError> {
     let target = Target::connect(globals).await?;
-    let record = get(&target, args.order_id).await?;
+    let record = target.order(args.order_id).await?;
     let audit_trail = trail(&target, args.order_id).await?;
     let (dead_letters, dlq_search) = search_dlqs(&target, args.order_id).await;
+    // Only read: how long a record is kept matters to writers alone.
+    let table = &target.config.idempotency_table;
+    let idempotency = DynamoDbIdempotencyStore::new(target.dynamodb(), table, Duration::ZERO);
     // A store that cannot be read leaves the email step unknown, not the command failed.
-    let email = target
-        .idempotency()
-        .lookup(&email_key(record.event_id))
-        .await
-        .unwrap_or_default();
-    let timeline = timeline(&record, email.as_ref(), &audit_trail, &dead_letters);
+    let email = idempotency.lookup(&email_key(record.event_id)).await;
+    let email = email.unwrap_or_default();
     let report = OrderReport {
-        timeline,
+        timeline: timeline(&record, email.as_ref(), &audit_trail, &dead_letters),
         order: record.order,
         event_id: record.event_id,
         published: record.published,
@@ -80,63 +77,142 @@ pub async fn run(args: OrderArgs, globals: &Globals) -> Result<ExitCode, CtlErro
     emit(&report, globals.json())
 }
 
-async fn get(target: &Target, order_id: OrderId) -> Result<OrderRecord, CtlError> {
-    let table = &target.config.orders_table;
-    match target.orders().get(order_id).await {
-        Ok(Some(record)) => Ok(record),
-        Ok(None) => Err(CtlError::NoSuchOrder {
-            order_id,
-            table: table.clone(),
-        }),
-        Err(e) => Err(target.endpoint.table_error(table, e)),
-    }
-}
-
 /// The order's messages in any DLQ. A DLQ that cannot be searched is
 /// reported, not fatal: the order and its trail are still worth showing.
 async fn search_dlqs(target: &Target, order_id: OrderId) -> (Vec<DeadLetterHit>, Vec<DlqSearch>) {
     let queues = target.queues();
-    let mut hits = Vec::new();
-    let mut searches = Vec::new();
+    let (mut hits, mut searches) = (Vec::new(), Vec::new());
     for workflow in Workflow::ALL {
         let found = async {
             let dlq = target.resolve(workflow).await?;
-            let scan = scan::peek(&queues, &dlq.queue.url, DLQ_SCAN)
-                .await
-                .map_err(|e| target.endpoint.error(None, e))?;
-            Ok::<_, CtlError>((dlq.queue.name, scan))
-        }
-        .await;
-        match found {
-            Ok((queue, scan)) => {
-                hits.extend(
-                    scan.letters
-                        .iter()
-                        .filter(|l| l.order_id() == Some(order_id))
-                        .map(|l| DeadLetterHit {
-                            workflow,
-                            queue: queue.clone(),
-                            message: LetterView::of(l),
-                        }),
-                );
+            let scan = scan::peek(&queues, &dlq.queue.url, DLQ_SCAN).await;
+            Ok::<_, CtlError>((dlq.queue.name, scan.map_err(|e| target.failed(e))?))
+        };
+        let (queue, scan) = match found.await {
+            Ok(found) => found,
+            Err(error) => {
                 searches.push(DlqSearch {
                     workflow,
-                    queue: Some(queue),
-                    scanned: scan.letters.len(),
-                    complete: scan.complete,
-                    error: None,
+                    queue: None,
+                    scanned: 0,
+                    complete: false,
+                    error: Some(error_chain(&error)),
                 });
+                continue;
             }
-            Err(error) => searches.push(DlqSearch {
-                workflow,
-                queue: None,
-                scanned: 0,
-                complete: false,
-                error: Some(error_chain(&error)),
-            }),
-        }
+        };
+        let of_order = scan
+            .letters
+            .iter()
+            .filter(|l| l.order_id() == Some(order_id));
+        hits.extend(of_order.map(|l| DeadLetterHit {
+            workflow,
+            queue: queue.clone(),
+            message: LetterView::of(l),
+        }));
+        searches.push(DlqSearch {
+            workflow,
+            queue: Some(queue),
+            scanned: scan.letters.len(),
+            complete: scan.complete,
+            error: None,
+        });
     }
     (hits, searches)
+}
+
+/// One step: what, when (ISO 8601, if known), and what it left behind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    pub step: &'static str,
+    /// `done`, `pending` or `failed`.
+    pub state: &'static str,
+    pub at: Option<String>,
+    pub detail: String,
+}
+
+/// The order's steps, in the order they happen.
+pub fn timeline(
+    record: &OrderRecord,
+    email: Option<&KeyRecord>,
+    trail: &[AuditRow],
+    dead_letters: &[DeadLetterHit],
+) -> Vec<Step> {
+    let at = |time: Option<&DateTime<Utc>>| time.map(iso8601::format);
+    let not_done = |workflow: Workflow| match dead_letters.iter().any(|h| h.workflow == workflow) {
+        true => {
+            let dlq = workflow.name();
+            (
+                "failed",
+                None,
+                format!("no: its message is in the {dlq} DLQ (below)"),
+            )
+        }
+        false => ("pending", None, "not yet".to_owned()),
+    };
+    let stored = format!("event {}", record.event_id);
+    let stored = ("done", at(Some(&record.order.created_at)), stored);
+    let published = match record.published {
+        true => (
+            "done",
+            at(record.published_at.as_ref()),
+            "SNS accepted the event".into(),
+        ),
+        false => (
+            "pending",
+            None,
+            "not yet: the outbox relay publishes it within a minute \
+                                    (`orderctl republish` by hand)"
+                .into(),
+        ),
+    };
+    let emailed = match email.and_then(|e| Some((e.completed_at.as_ref(), e.result.as_ref()?))) {
+        Some((completed, ses_id)) => ("done", at(completed), format!("SES message {ses_id}")),
+        None => not_done(Workflow::Email),
+    };
+    let audited = match trail.first() {
+        Some(first) => {
+            let records = format!("{} audit record(s)", trail.len());
+            ("done", at(Some(&first.recorded_at)), records)
+        }
+        None => not_done(Workflow::Audit),
+    };
+    let dead_lettered = dead_letters.iter().map(|hit| {
+        let message = &hit.message;
+        let at = message
+            .failed_at
+            .clone()
+            .or_else(|| message.sent_at.clone());
+        let detail = format!("{}: {}", hit.queue, message.reason());
+        ("dead-lettered", ("failed", at, detail))
+    });
+    let steps = [
+        ("stored", stored),
+        ("published", published),
+        ("emailed", emailed),
+        ("audited", audited),
+    ];
+    let steps = steps.into_iter().chain(dead_lettered);
+    let step = |(step, (state, at, detail))| Step {
+        step,
+        state,
+        at,
+        detail,
+    };
+    steps.map(step).collect()
+}
+
+pub fn write_timeline(steps: &[Step], out: &mut dyn Write) -> std::io::Result<()> {
+    let rows = steps.iter().map(|step| {
+        vec![
+            step.step.to_owned(),
+            step.state.to_owned(),
+            or_dash(step.at.as_deref().map(|t| t.replacen('T', " ", 1))),
+            clip(&step.detail, 90),
+        ]
+    });
+    table(out, &["STEP", "STATE", "AT", "DETAIL"], rows)
 }
 
 impl Report for OrderReport {
@@ -170,17 +246,16 @@ impl Report for OrderReport {
         writeln!(out, "\ntimeline")?;
         write_timeline(&self.timeline, out)?;
         writeln!(out)?;
-        let mut items = Table::new(&["PRODUCT", "NAME", "QTY", "PRICE", "SUBTOTAL"]);
-        for line in &order.items {
-            items.row(vec![
+        let items = order.items.iter().map(|line| {
+            vec![
                 line.product_id.clone(),
                 or_dash(line.product_name.as_deref()),
                 line.quantity.get().to_string(),
                 line.price.to_display_string(),
                 line.subtotal.to_display_string(),
-            ]);
-        }
-        items.write(out)?;
+            ]
+        });
+        table(out, &["PRODUCT", "NAME", "QTY", "PRICE", "SUBTOTAL"], items)?;
         writeln!(out, "\naudit trail ({} record(s))", self.audit_trail.len())?;
         write_trail(&self.audit_trail, out)?;
         writeln!(out, "\ndead-letter queues")?;
@@ -201,16 +276,15 @@ impl Report for OrderReport {
         if self.dead_letters.is_empty() {
             return writeln!(out, "no DLQ message of this order found");
         }
-        let mut table = Table::new(&["QUEUE", "MESSAGE ID", "FAILED AT", "REASON"]);
-        for hit in &self.dead_letters {
-            table.row(vec![
+        let rows = self.dead_letters.iter().map(|hit| {
+            vec![
                 hit.queue.clone(),
                 hit.message.message_id.clone(),
                 or_dash(hit.message.failed_at.as_deref()),
                 clip(&hit.message.reason(), 80),
-            ]);
-        }
-        table.write(out)?;
+            ]
+        });
+        table(out, &["QUEUE", "MESSAGE ID", "FAILED AT", "REASON"], rows)?;
         writeln!(
             out,
             "`orderctl dlq redrive <queue> --message-id <id>` moves one back"
@@ -218,10 +292,6 @@ impl Report for OrderReport {
     }
 
     fn exit_code(&self) -> ExitCode {
-        if self.dlq_search.iter().any(|s| s.error.is_some()) {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        }
+        exit_code(self.dlq_search.iter().all(|s| s.error.is_none()))
     }
 }

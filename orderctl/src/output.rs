@@ -12,7 +12,6 @@ use crate::error::CtlError;
 
 /// A command's result, printable either way.
 pub trait Report: Serialize {
-    /// The human form.
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()>;
 
     /// Whether the command did all it was asked to (redrive failures do not).
@@ -34,59 +33,40 @@ pub fn emit(report: &impl Report, json: bool) -> Result<ExitCode, CtlError> {
     Ok(report.exit_code())
 }
 
-/// Columns padded to their widest cell; the last column is not padded.
-#[derive(Debug, Clone)]
-pub struct Table {
-    headers: Vec<&'static str>,
-    rows: Vec<Vec<String>>,
+pub fn exit_code(clean: bool) -> ExitCode {
+    if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
-impl Table {
-    pub fn new(headers: &[&'static str]) -> Table {
-        Table {
-            headers: headers.to_vec(),
-            rows: Vec::new(),
-        }
+/// Writes `rows` under `headers`, each column padded to its widest cell (the
+/// last one not padded).
+pub fn table(
+    out: &mut dyn Write,
+    headers: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> std::io::Result<()> {
+    let header = headers.iter().map(|h| h.to_string()).collect();
+    let rows: Vec<Vec<String>> = std::iter::once(header).chain(rows).collect();
+    let width = |i: usize| {
+        rows.iter()
+            .filter_map(move |row| row.get(i))
+            .map(|c| c.chars().count())
+    };
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| width(i).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let line: String = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}  "))
+            .collect();
+        writeln!(out, "{}", line.trim_end())?;
     }
-
-    pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    pub fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let width = |i: usize| {
-            self.rows
-                .iter()
-                .filter_map(|row| row.get(i))
-                .map(|cell| cell.chars().count())
-                .chain([self.headers[i].len()])
-                .max()
-                .unwrap_or(0)
-        };
-        let widths: Vec<usize> = (0..self.headers.len()).map(width).collect();
-        let line = |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| {
-            let mut text = String::new();
-            for (i, cell) in cells.enumerate() {
-                if i + 1 == widths.len() {
-                    text.push_str(cell);
-                } else {
-                    let pad = widths[i].saturating_sub(cell.chars().count());
-                    text.push_str(cell);
-                    text.push_str(&" ".repeat(pad + 2));
-                }
-            }
-            writeln!(out, "{}", text.trim_end())
-        };
-        line(out, &mut self.headers.iter().copied())?;
-        for row in &self.rows {
-            line(out, &mut row.iter().map(String::as_str))?;
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// `2024-01-15 10:30:00Z`: seconds are enough on a terminal.
@@ -127,11 +107,12 @@ mod tests {
 
     #[test]
     fn columns_are_as_wide_as_their_widest_cell() {
-        let mut table = Table::new(&["QUEUE", "DEPTH", "NOTE"]);
-        table.row(vec!["local-OrderEmailDLQ".into(), "3".into(), "x".into()]);
-        table.row(vec!["q".into(), "12".into(), "".into()]);
+        let rows = [
+            vec!["local-OrderEmailDLQ".into(), "3".into(), "x".into()],
+            vec!["q".into(), "12".into(), "".into()],
+        ];
         let mut out = Vec::new();
-        table.write(&mut out).expect("written");
+        table(&mut out, &["QUEUE", "DEPTH", "NOTE"], rows).expect("written");
         assert_eq!(
             String::from_utf8(out).expect("utf-8"),
             "QUEUE                DEPTH  NOTE\nlocal-OrderEmailDLQ  3      x\nq                    12\n"

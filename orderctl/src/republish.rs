@@ -20,14 +20,14 @@ use adapters::SnsEventPublisher;
 use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args};
 use domain::{iso8601, OrderId};
-use ports::outbox::{OutboxRelay, RelaySettings, Relayed};
+use ports::outbox::{OutboxRelay, RelaySettings, Relayed, RelayedOrder};
 use ports::{backlog_shards, EventPublisher, Outbox, Pending, RepositoryError, MAX_PUBLISH_BATCH};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::confirm::{confirm, some_of, Confirm};
 use crate::error::CtlError;
-use crate::output::{clip, emit, or_dash, time, Report, Table};
+use crate::output::{clip, emit, exit_code, or_dash, table, time, Report};
 use crate::target::{order_id_arg, Globals, Target};
 
 #[derive(Debug, Args)]
@@ -83,11 +83,10 @@ pub struct OrderOutcome {
     pub outcome: Outcome,
     /// The order's one event id, once the order was read.
     pub event_id: Option<Uuid>,
-    pub created_at: Option<String>,
+    #[serde(with = "iso8601::optional")]
+    pub created_at: Option<DateTime<Utc>>,
     /// What went wrong, or why nothing was done.
     pub note: Option<String>,
-    #[serde(skip)]
-    created: Option<DateTime<Utc>>,
 }
 
 impl OrderOutcome {
@@ -98,7 +97,30 @@ impl OrderOutcome {
             event_id: None,
             created_at: None,
             note,
-            created: None,
+        }
+    }
+}
+
+impl From<RelayedOrder> for OrderOutcome {
+    fn from(relayed: RelayedOrder) -> OrderOutcome {
+        let (outcome, note) = match relayed.outcome {
+            Relayed::Published => (Outcome::Published, None),
+            Relayed::WouldPublish => (Outcome::WouldPublish, None),
+            Relayed::AlreadyPublished => (
+                Outcome::Skipped,
+                Some("already published; not sent again".into()),
+            ),
+            Relayed::NotFound => (Outcome::NotFound, None),
+            Relayed::Unreadable(why) => (
+                Outcome::Failed,
+                Some(format!("stored, but not readable as an order: {why}")),
+            ),
+            Relayed::Failed(reason) => (Outcome::Failed, Some(reason)),
+        };
+        OrderOutcome {
+            event_id: relayed.event_id,
+            created_at: relayed.created_at,
+            ..OrderOutcome::unread(relayed.order_id, outcome, note)
         }
     }
 }
@@ -154,23 +176,19 @@ impl RepublishReport {
     fn problems(&self) -> Vec<String> {
         let mut lines: Vec<String> = self.topic_error.iter().cloned().collect();
         for order in &self.orders {
+            let (id, table) = (order.order_id, &self.table);
+            let note = order.note.as_deref().unwrap_or("unknown error");
             match order.outcome {
-                Outcome::NotFound => {
-                    lines.push(format!("no order {} in {}", order.order_id, self.table))
-                }
-                Outcome::Failed => lines.push(format!(
-                    "order {} was not published: {}",
-                    order.order_id,
-                    order.note.as_deref().unwrap_or("unknown error")
-                )),
+                Outcome::NotFound => lines.push(format!("no order {id} in {table}")),
+                Outcome::Failed => lines.push(format!("order {id} was not published: {note}")),
                 _ => {}
             }
         }
         if self.not_attempted > 0 {
-            lines.push(format!(
-                "{} order(s) not attempted after the failure; run again once it is fixed",
-                self.not_attempted
-            ));
+            let n = self.not_attempted;
+            let line =
+                format!("{n} order(s) not attempted after the failure; run again once it is fixed");
+            lines.push(line);
         }
         lines
     }
@@ -187,9 +205,8 @@ pub async fn run(args: RepublishArgs, globals: &Globals) -> Result<ExitCode, Ctl
     let table = &target.config.orders_table;
     let orders = target.orders();
     let ids = if args.all_unpublished {
-        unpublished(&orders)
-            .await
-            .map_err(|e| target.endpoint.table_error(table, e))?
+        let ids = unpublished(&orders).await;
+        ids.map_err(|e| target.endpoint.table_error(table, e))?
     } else {
         let mut seen = HashSet::new();
         args.order_ids
@@ -240,39 +257,13 @@ pub async fn republish<R: Outbox, P: EventPublisher>(
         let failed = relayed
             .iter()
             .any(|r| matches!(r.outcome, Relayed::Failed(_)));
-        outcomes.extend(relayed.into_iter().map(|r| {
-            let (outcome, note) = match r.outcome {
-                Relayed::Published => (Outcome::Published, None),
-                Relayed::WouldPublish => (Outcome::WouldPublish, None),
-                Relayed::AlreadyPublished => (
-                    Outcome::Skipped,
-                    Some("already published; not sent again".to_owned()),
-                ),
-                Relayed::NotFound => (Outcome::NotFound, None),
-                Relayed::Unreadable(reason) => (
-                    Outcome::Failed,
-                    Some(format!("stored, but not readable as an order: {reason}")),
-                ),
-                Relayed::Failed(reason) => (Outcome::Failed, Some(reason)),
-            };
-            OrderOutcome {
-                order_id: r.order_id,
-                outcome,
-                event_id: r.event_id,
-                created_at: r.created_at.as_ref().map(iso8601::format),
-                note,
-                created: r.created_at,
-            }
-        }));
+        outcomes.extend(relayed.into_iter().map(OrderOutcome::from));
         if failed {
             break;
         }
     }
-    outcomes.extend(
-        batches
-            .flatten()
-            .map(|id| OrderOutcome::unread(*id, Outcome::NotAttempted, None)),
-    );
+    let rest = batches.flatten();
+    outcomes.extend(rest.map(|id| OrderOutcome::unread(*id, Outcome::NotAttempted, None)));
     outcomes
 }
 
@@ -280,12 +271,11 @@ pub async fn republish<R: Outbox, P: EventPublisher>(
 /// (oldest first within each). An entry that is not an order is named on
 /// stderr and left alone.
 async fn unpublished<R: Outbox>(orders: &R) -> Result<Vec<OrderId>, RepositoryError> {
-    const PAGE: usize = 100;
     let mut ids = Vec::new();
     for shard in backlog_shards() {
         let mut page = None;
         loop {
-            let listed = orders.unpublished(shard, page.as_ref(), PAGE).await?;
+            let listed = orders.unpublished(shard, page.as_ref(), 100).await?;
             for entry in listed.entries {
                 match entry {
                     Pending::Order(pending) => ids.push(pending.order_id),
@@ -294,9 +284,9 @@ async fn unpublished<R: Outbox>(orders: &R) -> Result<Vec<OrderId>, RepositoryEr
                     }
                 }
             }
-            match listed.next {
-                Some(next) => page = Some(next),
-                None => break,
+            page = listed.next;
+            if page.is_none() {
+                break;
             }
         }
     }
@@ -311,27 +301,26 @@ impl Report for RepublishReport {
         if self.orders.is_empty() {
             writeln!(out, "no unpublished order in {}", self.table)?;
         } else {
-            let mut table = Table::new(&["ORDER ID", "CREATED", "EVENT ID", "RESULT", "NOTE"]);
-            for order in &self.orders {
-                table.row(vec![
+            let rows = self.orders.iter().map(|order| {
+                vec![
                     order.order_id.to_string(),
-                    or_dash(order.created.as_ref().map(time)),
+                    or_dash(order.created_at.as_ref().map(time)),
                     or_dash(order.event_id),
                     order.outcome.label().to_owned(),
                     clip(order.note.as_deref().unwrap_or_default(), 80),
-                ]);
-            }
-            table.write(out)?;
+                ]
+            });
+            let headers = ["ORDER ID", "CREATED", "EVENT ID", "RESULT", "NOTE"];
+            table(out, &headers, rows)?;
         }
-        if self.dry_run {
-            write!(out, "would publish {}", self.would_publish)?;
-        } else {
-            write!(out, "published {}", self.published)?;
-        }
+        let done = match self.dry_run {
+            true => format!("would publish {}", self.would_publish),
+            false => format!("published {}", self.published),
+        };
+        let (skipped, not_found, failed) = (self.skipped, self.not_found, self.failed);
         write!(
             out,
-            ", skipped {}, not found {}, failed {}",
-            self.skipped, self.not_found, self.failed
+            "{done}, skipped {skipped}, not found {not_found}, failed {failed}"
         )?;
         if self.not_attempted > 0 {
             write!(out, ", not attempted {}", self.not_attempted)?;
@@ -344,11 +333,8 @@ impl Report for RepublishReport {
     }
 
     fn exit_code(&self) -> ExitCode {
-        if self.topic_error.is_some() || self.not_found + self.failed + self.not_attempted > 0 {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        }
+        let unfinished = self.not_found + self.failed + self.not_attempted;
+        exit_code(self.topic_error.is_none() && unfinished == 0)
     }
 }
 

@@ -3,29 +3,23 @@
 //! `--env local` (the default) is the local AWS: `--endpoint-url`, or the
 //! moto of `make dev`, with dummy credentials — the same settings as
 //! `orderctl local`. Any other environment is the endpoint `--endpoint-url`
-//! names (a test stack) with the fleet's own settings, or else real AWS
-//! through the standard chain (`--profile`, `--region`, SSO, roles). Each
-//! option stands for its variable (`AWS_ENDPOINT_URL`, `AWS_PROFILE`, …), so
-//! [`Globals::env_as`] hands them to the adapters' environment reader as variables.
-//! Resource names are read as the binaries read theirs ([`Names`], from
-//! the adapters' environment reader), so `EMAIL_QUEUE`, … override them exactly
-//! as they do for the workers.
-
-use aws_config::SdkConfig;
-use clap::{Args, ValueEnum};
-use serde::{Deserialize, Serialize};
-use std::time::Duration;
+//! names (a test stack), or else real AWS through the standard chain
+//! (`--profile`, `--region`, SSO, roles). Each option stands for its variable
+//! (`AWS_ENDPOINT_URL`, `AWS_PROFILE`, …), and resource names are read as the
+//! binaries read theirs, so `EMAIL_QUEUE`, … override them exactly as they do
+//! for the workers.
 
 use adapters::{
-    DynamoDbAuditLog, DynamoDbIdempotencyStore, DynamoDbOrderRepository, QueueAddress,
-    SnsEventPublisher, SqsQueue,
+    AwsSettings, DynamoDbOrderRepository, Env, QueueAddress, SnsEventPublisher, SqsQueue,
 };
-
-use crate::queues::SqsQueues;
-use adapters::{AwsSettings, Env};
-use ports::Fault;
+use aws_config::SdkConfig;
+use clap::{Args, ValueEnum};
+use domain::OrderId;
+use ports::{BackendError, Fault, OrderRecord, OrderRepository};
+use serde::Serialize;
 
 use crate::error::{CtlError, Endpoint};
+use crate::queues::SqsQueues;
 
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,6 +119,16 @@ impl Names {
             max_receive_count: env.count("MAX_RECEIVE_COUNT", 3)?,
         })
     }
+
+    /// The queue whose DLQ it is (none for the delivery DLQ), and the DLQ by
+    /// name (a source queue's redrive policy wins over it).
+    pub fn of(&self, workflow: Workflow) -> (Option<&str>, String) {
+        match workflow {
+            Workflow::Email => (Some(&self.email_queue), self.email_dlq.clone()),
+            Workflow::Audit => (Some(&self.audit_queue), self.audit_dlq.clone()),
+            Workflow::Delivery => (None, format!("{}-OrderEventsDeliveryDLQ", self.environment)),
+        }
+    }
 }
 
 /// The settings of one run: resource names, SDK settings, and where they lead.
@@ -173,37 +177,39 @@ impl Target {
         DynamoDbOrderRepository::new(self.dynamodb(), &self.config.orders_table)
     }
 
-    /// The idempotency table, read only: what the email worker recorded.
-    pub fn idempotency(&self) -> DynamoDbIdempotencyStore {
-        // Only read: how long a record is kept matters to writers alone.
-        DynamoDbIdempotencyStore::new(
-            self.dynamodb(),
-            &self.config.idempotency_table,
-            Duration::ZERO,
-        )
-    }
-
-    pub fn audit_log(&self) -> DynamoDbAuditLog {
-        DynamoDbAuditLog::new(self.dynamodb(), &self.config.audit_table)
-    }
-
     pub fn queues(&self) -> SqsQueues {
         SqsQueues::new(self.sqs())
     }
 
-    /// `email`, `audit`, `delivery`, or the name of one of their queues.
-    pub fn workflow(&self, given: &str) -> Result<Workflow, CtlError> {
-        Workflow::ALL
-            .into_iter()
-            .find(|w| {
-                given.eq_ignore_ascii_case(w.name())
-                    || w.source_queue(self).is_some_and(|q| q == given)
-                    || given == w.fallback_dlq(self)
-            })
-            .ok_or_else(|| CtlError::UnknownQueue {
+    /// A failed call about no resource in particular.
+    pub fn failed(&self, err: BackendError) -> CtlError {
+        self.endpoint.error(None, err)
+    }
+
+    /// The order as stored; [`CtlError::NoSuchOrder`] if there is none.
+    pub async fn order(&self, order_id: OrderId) -> Result<OrderRecord, CtlError> {
+        let table = &self.config.orders_table;
+        let found = self.orders().get(order_id).await;
+        let found = found.map_err(|e| self.endpoint.table_error(table, e))?;
+        let table = table.clone();
+        found.ok_or(CtlError::NoSuchOrder { order_id, table })
+    }
+
+    /// The DLQ `given` names (`email`, `audit`, `delivery`, or the name of
+    /// one of their queues), resolved.
+    pub async fn dlq(&self, given: &str) -> Result<Dlq, CtlError> {
+        let names = |w| self.config.of(w);
+        let named = |w: &Workflow| {
+            let (source, dlq) = names(*w);
+            given.eq_ignore_ascii_case(w.name()) || source == Some(given) || given == dlq
+        };
+        match Workflow::ALL.iter().find(|w| named(w)) {
+            Some(workflow) => self.resolve(*workflow).await,
+            None => Err(CtlError::UnknownQueue {
                 given: given.to_owned(),
-                known: Workflow::ALL.iter().map(|w| w.fallback_dlq(self)).collect(),
-            })
+                known: Workflow::ALL.iter().map(|w| names(*w).1).collect(),
+            }),
+        }
     }
 
     /// The workflow's DLQ and, for a queue's DLQ, that queue: the DLQ its
@@ -211,19 +217,19 @@ impl Target {
     /// configured name when the queue has no policy.
     pub async fn resolve(&self, workflow: Workflow) -> Result<Dlq, CtlError> {
         let sqs = self.sqs();
-        let Some(source) = workflow.source_queue(self) else {
-            let name = workflow.fallback_dlq(self);
-            let queue = QueueAddress::lookup(&sqs, &name)
-                .await
-                .map_err(|e| self.endpoint.error(Some(&format!("queue {name}")), e))?;
+        let (source, fallback) = self.config.of(workflow);
+        let Some(source) = source else {
+            let queue = QueueAddress::lookup(&sqs, &fallback).await;
+            let missing = format!("queue {fallback}");
+            let queue = queue.map_err(|e| self.endpoint.error(Some(&missing), e))?;
             return Ok(Dlq {
                 workflow,
                 queue,
                 source: None,
             });
         };
-        let fallback = workflow.fallback_dlq(self);
-        match SqsQueue::resolve(&sqs, &source, &fallback, self.config.max_receive_count).await {
+        let max_receive_count = self.config.max_receive_count;
+        match SqsQueue::resolve(&sqs, source, &fallback, max_receive_count).await {
             Ok(resolved) => Ok(Dlq {
                 workflow,
                 queue: resolved.dead_letter,
@@ -235,37 +241,34 @@ impl Target {
             }),
             Err(e) if e.fault == Fault::NotFound => {
                 // Which one is missing: the queue, or the DLQ it names?
-                let missing = match QueueAddress::lookup(&sqs, &source).await {
+                let missing = match QueueAddress::lookup(&sqs, source).await {
                     Ok(_) => format!("the DLQ of queue {source}"),
                     Err(_) => format!("queue {source}"),
                 };
                 Err(self.endpoint.error(Some(&missing), e))
             }
-            Err(e) => Err(self.endpoint.error(None, e)),
+            Err(e) => Err(self.failed(e)),
         }
     }
 
     /// `ORDER_TOPIC_ARN` if given, else the topic the template names
     /// `<env>-OrderEvents`, found by name.
     pub async fn topic_arn(&self) -> Result<String, CtlError> {
-        if let Some(arn) = std::env::var("ORDER_TOPIC_ARN")
-            .ok()
-            .filter(|a| !a.is_empty())
-        {
+        let given = std::env::var("ORDER_TOPIC_ARN").ok();
+        if let Some(arn) = given.filter(|a| !a.is_empty()) {
             return Ok(arn);
         }
         let name = format!("{}-OrderEvents", self.config.environment);
         let sns = aws_sdk_sns::Client::new(&self.sdk);
-        SnsEventPublisher::find_topic(&sns, &name)
-            .await
-            .map_err(|e| self.endpoint.error(None, e))?
-            .ok_or_else(|| self.endpoint.no_such_topic(&name))
+        let found = SnsEventPublisher::find_topic(&sns, &name).await;
+        let found = found.map_err(|e| self.failed(e))?;
+        found.ok_or_else(|| self.endpoint.no_such_topic(&name))
     }
 }
 
 /// A dead-letter queue of the fleet: one per consumer of the order events,
 /// and the one for what SNS could not deliver to either.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Workflow {
     Email,
@@ -285,24 +288,6 @@ impl Workflow {
             Workflow::Delivery => "delivery",
         }
     }
-
-    /// The queue whose DLQ it is; none for the delivery DLQ.
-    pub fn source_queue(&self, target: &Target) -> Option<String> {
-        match self {
-            Workflow::Email => Some(target.config.email_queue.clone()),
-            Workflow::Audit => Some(target.config.audit_queue.clone()),
-            Workflow::Delivery => None,
-        }
-    }
-
-    /// The DLQ by name; a source queue's redrive policy wins over it.
-    pub fn fallback_dlq(&self, target: &Target) -> String {
-        match self {
-            Workflow::Email => target.config.email_dlq.clone(),
-            Workflow::Audit => target.config.audit_dlq.clone(),
-            Workflow::Delivery => format!("{}-OrderEventsDeliveryDLQ", target.config.environment),
-        }
-    }
 }
 
 /// A DLQ, looked up, and the queue its messages came from.
@@ -314,9 +299,17 @@ pub struct Dlq {
     pub source: Option<QueueAddress>,
 }
 
+/// An order, by its id (`audit`, `order`).
+#[derive(Debug, Args)]
+pub struct OrderArg {
+    /// The order's id (a UUID, as the API returned it).
+    #[arg(value_parser = order_id_arg)]
+    pub order_id: OrderId,
+}
+
 /// Parses an order id where it is typed, so that a malformed one is refused
 /// before anything is asked of AWS.
-pub fn order_id_arg(text: &str) -> Result<domain::OrderId, String> {
+pub fn order_id_arg(text: &str) -> Result<OrderId, String> {
     text.trim().parse().map_err(|_| {
         "not an order id: order ids are UUIDs, like 4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10".to_owned()
     })

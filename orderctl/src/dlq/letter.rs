@@ -1,14 +1,17 @@
 //! A dead-letter message as an operator reads it: `peek`, `order` and
-//! `redrive --dry-run` show [`LetterView`]s of [`Letter`]s;
-//! `redrive` and `purge` name the ones they could not handle with a
-//! [`LetterFailure`].
+//! `redrive --dry-run` show [`LetterView`]s; `redrive` and `purge` name the
+//! ones they could not handle with a [`LetterFailure`].
 
-use crate::queues::Letter;
+use std::io::Write;
+
 use adapters::failure_attributes as note;
 use domain::{iso8601, OrderId};
 use serde::Serialize;
 
-/// A DLQ message as `peek`, `order` and `redrive --dry-run` show it.
+use crate::output::{clip, or_dash, table};
+use crate::queues::Letter;
+use crate::target::Workflow;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LetterView {
@@ -47,26 +50,23 @@ impl LetterView {
     }
 
     pub fn of(letter: &Letter) -> LetterView {
-        let this = letter;
-        let body_preview = match this.order_id() {
-            Some(_) => None,
-            None => Some(crate::output::clip(&this.body, 200)),
-        };
+        let text = |name| letter.text(name).map(str::to_owned);
+        let order_id = letter.order_id();
         LetterView {
-            message_id: this.message_id.clone(),
-            order_id: this.order_id(),
-            event_type: this.event_type(),
-            receive_count: this.receive_count(),
-            approximate_receive_count: this.approximate_receive_count,
-            sent_at: this.sent_at.as_ref().map(iso8601::format),
-            failed_at: this.text(note::FAILED_AT).map(str::to_owned),
-            failure_kind: this.text(note::FAILURE_KIND).map(str::to_owned),
-            failure_reason: this.text(note::FAILURE_REASON).map(str::to_owned),
-            source_queue: this.text(note::SOURCE_QUEUE).map(str::to_owned),
-            source_message_id: this.text(note::SOURCE_MESSAGE_ID).map(str::to_owned),
-            component: this.text(note::COMPONENT).map(str::to_owned),
-            moved_by_sqs: this.text(note::FAILURE_REASON).is_none(),
-            body_preview,
+            message_id: letter.message_id.clone(),
+            order_id,
+            event_type: letter.event_field("eventType"),
+            receive_count: letter.receive_count(),
+            approximate_receive_count: letter.approximate_receive_count,
+            sent_at: letter.sent_at.as_ref().map(iso8601::format),
+            failed_at: text(note::FAILED_AT),
+            failure_kind: text(note::FAILURE_KIND),
+            failure_reason: text(note::FAILURE_REASON),
+            source_queue: text(note::SOURCE_QUEUE),
+            source_message_id: text(note::SOURCE_MESSAGE_ID),
+            component: text(note::COMPONENT),
+            moved_by_sqs: letter.text(note::FAILURE_REASON).is_none(),
+            body_preview: order_id.is_none().then(|| clip(&letter.body, 200)),
         }
     }
 }
@@ -90,11 +90,23 @@ impl LetterFailure {
     }
 }
 
+/// The failures of a redrive or a purge, as a table; nothing if none.
+pub fn write_failures(out: &mut dyn Write, failures: &[LetterFailure]) -> std::io::Result<()> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let rows = failures.iter().map(|f| {
+        let order = or_dash(f.order_id);
+        vec![f.message_id.clone(), order, f.reason.clone()]
+    });
+    table(out, &["FAILED MESSAGE", "ORDER ID", "WHY"], rows)
+}
+
 /// A DLQ message found for an order (`orderctl order`), and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeadLetterHit {
-    pub workflow: crate::target::Workflow,
+    pub workflow: Workflow,
     pub queue: String,
     pub message: LetterView,
 }

@@ -4,19 +4,22 @@
 //! SQS has no "age of the oldest message" attribute (it is a CloudWatch
 //! metric, and the local AWS has none), so the age comes from the
 //! `SentTimestamp` of the messages themselves, peeked without consuming
-//! them. The report says how many it looked at.
+//! them. The report says how many it looked at. `status` reads the DLQs
+//! this way too ([`read_dlqs`]).
 
+use std::collections::HashMap;
 use std::io::Write;
 
-use crate::queues::{QueueDepth, SqsQueues};
 use chrono::{DateTime, Utc};
+use domain::iso8601;
 use ports::BackendError;
 use serde::Serialize;
 
 use super::scan;
 use crate::error::CtlError;
-use crate::output::{age, or_dash, time, Report, Table};
-use crate::target::{Target, Workflow};
+use crate::output::{age, or_dash, table, time, Report};
+use crate::queues::{QueueDepth, SqsQueues};
+use crate::target::{Dlq, Target, Workflow};
 
 /// Messages peeked per DLQ for the oldest one's age.
 const AGE_SCAN: usize = 100;
@@ -32,15 +35,9 @@ pub struct DlqRow {
     pub depth: u64,
     #[serde(flatten)]
     pub counts: QueueDepth,
-    #[serde(skip)]
-    pub oldest: Option<DateTime<Utc>>,
-    pub oldest_sent_at: Option<String>,
     pub oldest_age_seconds: Option<i64>,
-    /// Where the age comes from, and whether it may be more.
-    pub age_from: String,
-    /// Not every visible message was peeked: the oldest may be older.
-    #[serde(skip)]
-    pub partial: bool,
+    #[serde(flatten)]
+    pub oldest: OldestMessage,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,47 +47,66 @@ pub struct ListReport {
 }
 
 pub async fn run(target: &Target) -> Result<ListReport, CtlError> {
-    let queues = target.queues();
-    let failed = |e| target.endpoint.error(None, e);
-    let mut rows = Vec::new();
-    for workflow in Workflow::ALL {
-        let dlq = target.resolve(workflow).await?;
-        let counts = queues.depth(&dlq.queue.url).await.map_err(failed)?;
-        let oldest = oldest_message(&queues, &dlq.queue.url, counts)
-            .await
-            .map_err(failed)?;
-        rows.push(DlqRow {
-            workflow,
-            queue: dlq.queue.name,
-            source_queue: dlq.source.map(|q| q.name),
-            depth: counts.total(),
-            counts,
-            oldest: oldest.sent_at,
-            oldest_sent_at: oldest.sent_at.as_ref().map(domain::iso8601::format),
-            oldest_age_seconds: oldest.sent_at.map(|at| (Utc::now() - at).num_seconds()),
-            partial: oldest.partial,
-            age_from: oldest.from,
-        });
-    }
+    let read = read_dlqs(target, &target.queues(), &mut Peeked::new()).await?;
+    let rows = read.into_iter().map(|(dlq, counts, oldest)| DlqRow {
+        workflow: dlq.workflow,
+        queue: dlq.queue.name,
+        source_queue: dlq.source.map(|q| q.name),
+        depth: counts.total(),
+        counts,
+        oldest_age_seconds: oldest.sent_at.map(|at| (Utc::now() - at).num_seconds()),
+        oldest,
+    });
     Ok(ListReport {
-        dead_letter_queues: rows,
+        dead_letter_queues: rows.collect(),
     })
 }
 
+/// By DLQ URL: the counts when it was last peeked, and what the peek found.
+pub type Peeked = HashMap<String, (QueueDepth, OldestMessage)>;
+
+/// Each DLQ with its counts and its oldest message. A DLQ whose counts are
+/// those of its last peek in `peeked` is not peeked again (nothing came or
+/// went, most likely), so that `status --watch` does not raise its
+/// messages' receive counts every few seconds.
+pub async fn read_dlqs(
+    target: &Target,
+    queues: &SqsQueues,
+    peeked: &mut Peeked,
+) -> Result<Vec<(Dlq, QueueDepth, OldestMessage)>, CtlError> {
+    let mut read = Vec::new();
+    for workflow in Workflow::ALL {
+        let dlq = target.resolve(workflow).await?;
+        let url = &dlq.queue.url;
+        let counts = queues.depth(url).await.map_err(|e| target.failed(e))?;
+        let oldest = match peeked.get(url) {
+            Some((seen, oldest)) if *seen == counts => oldest.clone(),
+            _ => oldest_message(queues, url, counts)
+                .await
+                .map_err(|e| target.failed(e))?,
+        };
+        peeked.insert(url.clone(), (counts, oldest.clone()));
+        read.push((dlq, counts, oldest));
+    }
+    Ok(read)
+}
+
 /// A queue's oldest message as far as a peek can tell.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OldestMessage {
+    #[serde(rename = "oldestSentAt", with = "iso8601::optional")]
     pub sent_at: Option<DateTime<Utc>>,
     /// Where the time comes from, or why there is none.
+    #[serde(rename = "ageFrom")]
     pub from: String,
     /// Not every visible message was looked at: the oldest may be older.
+    #[serde(skip)]
     pub partial: bool,
 }
 
 /// When the oldest of a DLQ's messages was sent: the `SentTimestamp` of up
-/// to `AGE_SCAN` visible messages, peeked without consuming them (`status`
-/// reads the DLQs' ages this way too).
-pub async fn oldest_message(
+/// to `AGE_SCAN` visible messages, peeked without consuming them.
+async fn oldest_message(
     queues: &SqsQueues,
     queue_url: &str,
     counts: QueueDepth,
@@ -107,7 +123,6 @@ pub async fn oldest_message(
         });
     }
     let scan = scan::peek(queues, queue_url, AGE_SCAN).await?;
-    let sent_at = scan.letters.iter().filter_map(|l| l.sent_at).min();
     let n = scan.letters.len();
     let from = if scan.complete {
         format!("SentTimestamp of all {n} visible message(s)")
@@ -118,37 +133,46 @@ pub async fn oldest_message(
         )
     };
     Ok(OldestMessage {
-        sent_at,
+        sent_at: scan.letters.iter().filter_map(|l| l.sent_at).min(),
         from,
         partial: !scan.complete,
     })
 }
 
+/// `≥ ` before an age that may be more.
+pub fn at_least(partial: bool) -> &'static str {
+    if partial {
+        "≥ "
+    } else {
+        ""
+    }
+}
+
 impl Report for ListReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let mut table = Table::new(&[
+        let rows = self.dead_letter_queues.iter().map(|row| {
+            vec![
+                format!("{} ({})", row.queue, row.workflow.name()),
+                row.source_queue
+                    .clone()
+                    .unwrap_or_else(|| "- (SNS deliveries)".into()),
+                row.depth.to_string(),
+                row.counts.in_flight.to_string(),
+                or_dash(
+                    row.oldest_age_seconds
+                        .map(|s| format!("{}{}", at_least(row.oldest.partial), age(s))),
+                ),
+                or_dash(row.oldest.sent_at.as_ref().map(time)),
+            ]
+        });
+        let headers = [
             "DLQ",
             "SOURCE QUEUE",
             "DEPTH",
             "IN FLIGHT",
             "OLDEST",
             "SENT",
-        ]);
-        for row in &self.dead_letter_queues {
-            let partial = row.partial;
-            table.row(vec![
-                format!("{} ({})", row.queue, row.workflow.name()),
-                row.source_queue
-                    .clone()
-                    .unwrap_or_else(|| "- (SNS deliveries)".to_owned()),
-                row.depth.to_string(),
-                row.counts.in_flight.to_string(),
-                row.oldest_age_seconds
-                    .map(|s| format!("{}{}", if partial { "≥ " } else { "" }, age(s)))
-                    .unwrap_or_else(|| "-".to_owned()),
-                or_dash(row.oldest.as_ref().map(time)),
-            ]);
-        }
-        table.write(out)
+        ];
+        table(out, &headers, rows)
     }
 }

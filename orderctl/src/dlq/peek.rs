@@ -5,12 +5,11 @@ use std::io::Write;
 use clap::Args;
 use serde::Serialize;
 
-use crate::queues::QueueDepth;
-
 use super::letter::LetterView;
 use super::scan;
 use crate::error::CtlError;
-use crate::output::{clip, or_dash, Report, Table};
+use crate::output::{clip, or_dash, table, Report};
+use crate::queues::QueueDepth;
 use crate::target::Target;
 
 #[derive(Debug, Clone, Args)]
@@ -34,14 +33,13 @@ pub struct PeekReport {
 }
 
 pub async fn run(target: &Target, args: &PeekArgs) -> Result<PeekReport, CtlError> {
-    let dlq = target.resolve(target.workflow(&args.queue)?).await?;
+    let dlq = target.dlq(&args.queue).await?;
     let queues = target.queues();
-    let failed = |e| target.endpoint.error(None, e);
-    let scan = scan::peek(&queues, &dlq.queue.url, args.max as usize)
-        .await
-        .map_err(failed)?;
+    let scan = scan::peek(&queues, &dlq.queue.url, args.max as usize).await;
+    let scan = scan.map_err(|e| target.failed(e))?;
     // Counted after the scan released what it held, so that it counts them as visible.
-    let depth = queues.depth(&dlq.queue.url).await.map_err(failed)?;
+    let depth = queues.depth(&dlq.queue.url).await;
+    let depth = depth.map_err(|e| target.failed(e))?;
     Ok(PeekReport {
         queue: dlq.queue.name,
         source_queue: dlq.source.map(|q| q.name),
@@ -68,30 +66,30 @@ impl Report for PeekReport {
         if shown == 0 {
             return Ok(());
         }
-        let mut table = Table::new(&[
-            "MESSAGE ID",
-            "ORDER ID",
-            "RECEIVES",
-            "SENT",
-            "KIND",
-            "REASON",
-        ]);
-        for m in &self.messages {
+        let rows = self.messages.iter().map(|m| {
             let order = match (&m.order_id, &m.body_preview) {
                 (Some(id), _) => id.to_string(),
                 (None, Some(body)) => format!("(not an order: {})", clip(body, 24)),
                 (None, None) => "-".to_owned(),
             };
-            table.row(vec![
+            vec![
                 m.message_id.clone(),
                 order,
                 or_dash(m.receive_count),
                 or_dash(m.sent_at.as_deref().map(|t| t.replacen('T', " ", 1))),
                 or_dash(m.failure_kind.as_deref()),
                 clip(&m.reason(), 80),
-            ]);
-        }
-        table.write(out)?;
+            ]
+        });
+        let headers = [
+            "MESSAGE ID",
+            "ORDER ID",
+            "RECEIVES",
+            "SENT",
+            "KIND",
+            "REASON",
+        ];
+        table(out, &headers, rows)?;
         if !self.complete {
             writeln!(out, "(more in the queue: --max shows more)")?;
         }

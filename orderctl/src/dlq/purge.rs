@@ -5,8 +5,8 @@
 //! Not with SQS's `PurgeQueue`: that may also delete messages sent up to 60
 //! seconds after the call, and a letter dead-lettered in that minute would
 //! be gone without anyone having seen it. Instead the moment the purge is
-//! confirmed is its cut-off, and the DLQ is scanned as the safe move scans it
-//! ([`super::scan::Scanner`]): each message that entered it at or before the
+//! confirmed is its cut-off, and the DLQ goes through the safe move to
+//! nowhere ([`Discard`]): each message that entered it at or before the
 //! cut-off (SQS's `SentTimestamp`) is deleted, each later one is held until
 //! the end and then made visible again. The cut-off is read from this
 //! machine's clock and `SentTimestamp` from SQS's: a clock running ahead of
@@ -15,28 +15,20 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
 use domain::iso8601;
 use indicatif::ProgressBar;
-use ports::BackendError;
 use serde::Serialize;
 
-use crate::queues::{Queues, MAX_BATCH};
-use ports::error_chain;
-
-use super::letter::LetterFailure;
-use super::scan::Scanner;
+use super::letter::{write_failures, LetterFailure};
+use super::safe_move::{safe_move, Discard, MovePlan, MoveTally};
 use crate::confirm::{confirm, Confirm};
 use crate::error::CtlError;
-use crate::output::{or_dash, time, Report, Table};
+use crate::output::{exit_code, time, Report};
+use crate::queues::Queues;
 use crate::target::Target;
-
-/// How long a received message stays hidden: far longer than its delete
-/// takes. The ones left (newer than the cut-off) stay hidden until the end.
-const PURGE_HOLD: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Args)]
 pub struct PurgeArgs {
@@ -66,22 +58,11 @@ pub struct PurgeReport {
     pub aborted: Option<String>,
 }
 
-/// What deleting up to the cut-off did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PurgeTally {
-    pub deleted: u64,
-    pub arrived_after_cutoff: u64,
-    /// Deletes that failed: those messages are still in the DLQ.
-    pub failures: Vec<LetterFailure>,
-    /// Why the purge stopped early, if it did.
-    pub aborted: Option<String>,
-}
-
 pub async fn run(target: &Target, args: &PurgeArgs, json: bool) -> Result<PurgeReport, CtlError> {
-    let dlq = target.resolve(target.workflow(&args.queue)?).await?;
+    let dlq = target.dlq(&args.queue).await?;
     let queues = target.queues();
-    let failed = |e| target.endpoint.error(None, e);
-    let count = queues.depth(&dlq.queue.url).await.map_err(failed)?.total();
+    let count = queues.depth(&dlq.queue.url).await;
+    let count = count.map_err(|e| target.failed(e))?.total();
     let change = format!(
         "purge {}, deleting all ~{count} message(s) for good",
         dlq.queue.name
@@ -95,8 +76,8 @@ pub async fn run(target: &Target, args: &PurgeArgs, json: bool) -> Result<PurgeR
         queue: dlq.queue.name,
         approximate_messages: count,
         cutoff,
-        deleted: tally.deleted,
-        arrived_after_cutoff: tally.arrived_after_cutoff,
+        deleted: tally.moved,
+        arrived_after_cutoff: tally.skipped,
         failed: tally.failures.len() as u64,
         failures: tally.failures,
         aborted: tally.aborted,
@@ -104,50 +85,20 @@ pub async fn run(target: &Target, args: &PurgeArgs, json: bool) -> Result<PurgeR
 }
 
 /// Deletes every message of the queue `dlq_url` that entered it at or before
-/// `cutoff`, and leaves the later ones, visible again at the end. Never fails
-/// as a whole — what went wrong is in the tally.
+/// `cutoff` (`moved` in the tally), and leaves the later ones (`skipped`),
+/// visible again at the end.
 pub async fn purge<Q: Queues>(
     queues: &Q,
     dlq_url: &str,
     cutoff: DateTime<Utc>,
     progress: &ProgressBar,
-) -> PurgeTally {
-    let mut scanner = Scanner::new(queues, dlq_url, PURGE_HOLD).until(cutoff);
-    let mut tally = PurgeTally::default();
-    if let Err(error) = delete_older(queues, dlq_url, &mut scanner, &mut tally, progress).await {
-        tally.aborted = Some(error_chain(&error));
-    }
-    scanner.release().await;
-    tally
-}
-
-async fn delete_older<Q: Queues>(
-    queues: &Q,
-    dlq_url: &str,
-    scanner: &mut Scanner<'_, Q>,
-    tally: &mut PurgeTally,
-    progress: &ProgressBar,
-) -> Result<(), BackendError> {
-    // None: nothing older than the cut-off left that we have not looked at.
-    while let Some(batch) = scanner.next_batch(MAX_BATCH).await? {
-        for letter in batch {
-            if scanner.is_newer(&letter) {
-                tally.arrived_after_cutoff += 1;
-                scanner.leave(&letter);
-                continue;
-            }
-            match queues.delete(dlq_url, &letter.receipt_handle).await {
-                Ok(()) => tally.deleted += 1,
-                Err(error) => {
-                    let reason = format!("not deleted, still in the DLQ: {}", error_chain(&error));
-                    tally.failures.push(LetterFailure::of(&letter, reason));
-                    scanner.leave(&letter);
-                }
-            }
-            progress.inc(1);
-        }
-    }
-    Ok(())
+) -> MoveTally {
+    let plan = MovePlan {
+        dlq_url: dlq_url.to_owned(),
+        cutoff,
+        ..MovePlan::default()
+    };
+    safe_move(queues, &Discard, &plan, progress).await
 }
 
 impl Report for PurgeReport {
@@ -160,17 +111,7 @@ impl Report for PurgeReport {
             self.approximate_messages,
             time(&self.cutoff)
         )?;
-        if !self.failures.is_empty() {
-            let mut table = Table::new(&["FAILED MESSAGE", "ORDER ID", "WHY"]);
-            for failure in &self.failures {
-                table.row(vec![
-                    failure.message_id.clone(),
-                    or_dash(failure.order_id),
-                    failure.reason.clone(),
-                ]);
-            }
-            table.write(out)?;
-        }
+        write_failures(out, &self.failures)?;
         if let Some(reason) = &self.aborted {
             writeln!(out, "stopped early: {reason}")?;
         }
@@ -182,17 +123,16 @@ impl Report for PurgeReport {
     }
 
     fn exit_code(&self) -> ExitCode {
-        if self.failed == 0 && self.aborted.is_none() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }
+        exit_code(self.failed == 0 && self.aborted.is_none())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+    use std::time::Duration;
+
+    use ports::BackendError;
 
     use crate::queues::in_memory::InMemoryQueues;
     use crate::queues::Letter;
@@ -279,7 +219,7 @@ mod tests {
 
         let tally = purge(&queues, DLQ, cutoff, &ProgressBar::hidden()).await;
 
-        assert_eq!((tally.deleted, tally.arrived_after_cutoff), (25, 1));
+        assert_eq!((tally.moved, tally.skipped), (25, 1));
         assert!(tally.failures.is_empty() && tally.aborted.is_none());
         assert_eq!(queues.bodies(DLQ), ["body of late"]);
         assert!(queues.all_visible(DLQ));
@@ -293,7 +233,7 @@ mod tests {
 
         let tally = purge(&queues, DLQ, cutoff, &ProgressBar::hidden()).await;
 
-        assert_eq!((tally.deleted, tally.arrived_after_cutoff), (1, 0));
+        assert_eq!((tally.moved, tally.skipped), (1, 0));
         assert!(queues.bodies(DLQ).is_empty());
     }
 
@@ -308,7 +248,7 @@ mod tests {
 
         let tally = purge(&queues, DLQ, cutoff, &ProgressBar::hidden()).await;
 
-        assert_eq!((tally.deleted, tally.arrived_after_cutoff), (2, 1));
+        assert_eq!((tally.moved, tally.skipped), (2, 1));
         assert_eq!(tally.failures.len(), 1);
         assert_eq!(tally.failures[0].message_id, "m-2");
         assert!(tally.failures[0].reason.contains("throttled"));
@@ -331,10 +271,10 @@ mod tests {
             .await
             .expect("the purge ends");
 
-        assert_eq!(tally.deleted, 12);
+        assert_eq!(tally.moved, 12);
         let arrived = queues.arrived.load(std::sync::atomic::Ordering::SeqCst);
         // Each was received once and left, as was the one there before the purge.
-        assert_eq!(tally.arrived_after_cutoff as usize, arrived + 1);
+        assert_eq!(tally.skipped as usize, arrived + 1);
         assert!(queues
             .queues
             .letters(DLQ)

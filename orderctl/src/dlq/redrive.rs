@@ -3,27 +3,28 @@
 //! The whole DLQ goes with SQS's own move task where the endpoint has one; a
 //! selection (`--max`, `--message-id`), a dry run, and any endpoint without
 //! move tasks go message by message with the safe move. The delivery DLQ has
-//! no source queue: its messages are published to the topic again.
+//! no source queue: its messages are published to the topic again, as
+//! `republish` publishes.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::queues::move_task::{self as sqs_move_task, NativeError, TaskReport};
-use crate::queues::SqsQueues;
+use adapters::SnsEventPublisher;
 use aws_sdk_sqs::Client;
 use chrono::Utc;
 use clap::Args;
 use indicatif::ProgressBar;
-use ports::EventPublisher;
 use serde::Serialize;
 
-use super::letter::{LetterFailure, LetterView};
-use super::safe_move::{safe_move, Destination, MovePlan, MoveTally, ToQueue, ToTopic};
-use crate::confirm::Confirm;
+use super::letter::{write_failures, LetterFailure, LetterView};
+use super::safe_move::{safe_move, MovePlan, MoveTally, ToQueue, ToTopic};
+use crate::confirm::{confirm, Confirm};
 use crate::error::{CtlError, Endpoint};
-use crate::output::{clip, or_dash, Report, Table};
-use crate::target::Dlq;
+use crate::output::{clip, exit_code, or_dash, table, Report};
+use crate::queues::move_task::{self, NativeError, TaskReport};
+use crate::queues::SqsQueues;
+use crate::target::{Dlq, Target};
 
 #[derive(Debug, Clone, Args)]
 pub struct RedriveArgs {
@@ -47,17 +48,18 @@ pub struct RedriveArgs {
 }
 
 /// How a redrive went about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// SQS's move task.
     Native,
     /// Receive, send (or publish), then delete, message by message.
+    #[default]
     SafeMove,
 }
 
 /// A redrive's outcome: `moved`, `skipped` and `failed` are the summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RedriveReport {
     pub queue: String,
@@ -78,6 +80,55 @@ pub struct RedriveReport {
     pub not_found: Vec<String>,
     /// Why the move stopped early, if it did.
     pub aborted: Option<String>,
+}
+
+pub async fn run(
+    target: &Target,
+    args: &RedriveArgs,
+    json: bool,
+) -> Result<RedriveReport, CtlError> {
+    let dlq = target.dlq(&args.queue).await?;
+    let queues = target.queues();
+    let (expected, about) = match (args.message_ids.len(), args.max) {
+        (0, max) => {
+            let depth = queues.depth(&dlq.queue.url).await;
+            let visible = depth.map_err(|e| target.failed(e))?.visible;
+            (max.map_or(visible, |max| max.min(visible)), "~")
+        }
+        (named, _) => (named as u64, ""),
+    };
+    let (topic, destination) = match &dlq.source {
+        Some(source) => (None, source.name.clone()),
+        None => {
+            let arn = target.topic_arn().await?;
+            (Some(arn.clone()), arn)
+        }
+    };
+    if !args.dry_run {
+        let from = &dlq.queue.name;
+        let change = format!("redrive {about}{expected} message(s) from {from} to {destination}");
+        confirm(args.confirm, &target.config.environment, &change, false)?;
+    }
+    let progress = super::progress_bar(expected, json);
+    let report = if let Some(topic) = topic {
+        let events = SnsEventPublisher::new(aws_sdk_sns::Client::new(&target.sdk), &topic);
+        let to_topic = ToTopic { events: &events };
+        let tally = safe_move(&queues, &to_topic, &plan(&dlq, args), &progress).await;
+        Ok(safe_report(&dlq, &topic, args, tally))
+    } else {
+        let poll_every = move_task::POLL_EVERY;
+        redrive(
+            &target.sqs(),
+            &target.endpoint,
+            &dlq,
+            args,
+            poll_every,
+            &progress,
+        )
+        .await
+    };
+    progress.finish_and_clear();
+    report
 }
 
 /// Redrives `dlq` into its source queue as `args` ask.
@@ -104,14 +155,8 @@ pub async fn redrive(
             }
             progress.set_position(moved);
         };
-        let task = sqs_move_task::move_messages(
-            client,
-            &dlq.queue.arn,
-            &source.arn,
-            args.rate,
-            poll_every,
-            &show,
-        );
+        let (from, to) = (&dlq.queue.arn, &source.arn);
+        let task = move_task::move_messages(client, from, to, args.rate, poll_every, &show);
         match task.await {
             Ok(task) => return Ok(native_report(dlq, &source.name, task)),
             Err(NativeError::Unsupported(reason)) => {
@@ -123,67 +168,46 @@ pub async fn redrive(
         }
     }
     let queues = SqsQueues::new(client.clone());
-    let destination = ToQueue {
+    let to_queue = ToQueue {
         queues: &queues,
         url: source.url.clone(),
     };
-    let tally = move_safely(&queues, &destination, dlq, args, progress).await;
-    Ok(safe_report(dlq, &source.name, args, fallback_reason, tally))
+    let tally = safe_move(&queues, &to_queue, &plan(dlq, args), progress).await;
+    Ok(RedriveReport {
+        fallback_reason,
+        ..safe_report(dlq, &source.name, args, tally)
+    })
 }
 
-/// Redrives the delivery DLQ: each message's event published to the topic
-/// `topic` through `events` again, then deleted.
-pub async fn redrive_to_topic<P: EventPublisher>(
-    queues: &SqsQueues,
-    events: &P,
-    topic: &str,
-    dlq: &Dlq,
-    args: &RedriveArgs,
-    progress: &ProgressBar,
-) -> RedriveReport {
-    let tally = move_safely(queues, &ToTopic { events }, dlq, args, progress).await;
-    safe_report(dlq, topic, args, None, tally)
-}
-
-async fn move_safely<D: Destination>(
-    queues: &SqsQueues,
-    destination: &D,
-    dlq: &Dlq,
-    args: &RedriveArgs,
-    progress: &ProgressBar,
-) -> MoveTally {
-    let plan = MovePlan {
+fn plan(dlq: &Dlq, args: &RedriveArgs) -> MovePlan {
+    MovePlan {
         dlq_url: dlq.queue.url.clone(),
         max: args.max,
         message_ids: args.message_ids.clone(),
         dry_run: args.dry_run,
         rate: args.rate,
         cutoff: Utc::now(),
-    };
-    safe_move(queues, destination, &plan, progress).await
+    }
 }
 
 fn safe_report(
     dlq: &Dlq,
     destination: &str,
     args: &RedriveArgs,
-    fallback_reason: Option<String>,
     tally: MoveTally,
 ) -> RedriveReport {
     RedriveReport {
         queue: dlq.queue.name.clone(),
         destination: destination.to_owned(),
-        method: Method::SafeMove,
         dry_run: args.dry_run,
-        fallback_reason,
         moved: tally.moved,
         skipped: tally.skipped,
         failed: tally.failures.len() as u64,
-        task: None,
         failures: tally.failures,
         would_move: tally.would_move,
         not_found: tally.not_found,
         aborted: tally.aborted,
+        ..RedriveReport::default()
     }
 }
 
@@ -199,97 +223,62 @@ fn native_report(dlq: &Dlq, destination: &str, task: TaskReport) -> RedriveRepor
         queue: dlq.queue.name.clone(),
         destination: destination.to_owned(),
         method: Method::Native,
-        dry_run: false,
-        fallback_reason: None,
         moved,
-        skipped: 0,
         failed,
         task: Some(task),
-        failures: Vec::new(),
-        would_move: Vec::new(),
-        not_found: Vec::new(),
-        aborted: None,
+        ..RedriveReport::default()
     }
 }
 
 impl Report for RedriveReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let how = match self.method {
-            Method::Native => "SQS move task".to_owned(),
-            Method::SafeMove => "message by message: send, then delete".to_owned(),
+            Method::Native => "SQS move task",
+            Method::SafeMove => "message by message: send, then delete",
         };
         writeln!(out, "{} → {} ({how})", self.queue, self.destination)?;
         if let Some(reason) = &self.fallback_reason {
             writeln!(out, "note: {reason}")?;
         }
         if let Some(task) = &self.task {
-            writeln!(
-                out,
-                "move task {}: {}{}{}",
-                or_dash(task.task_handle.as_deref()),
-                task.status,
-                if task.already_running {
-                    " (was already running; followed it)"
-                } else {
-                    ""
-                },
-                task.failure_reason
-                    .as_deref()
-                    .map(|r| format!(": {r}"))
-                    .unwrap_or_default()
-            )?;
+            let followed = match task.already_running {
+                true => " (was already running; followed it)",
+                false => "",
+            };
+            let why = task.failure_reason.as_deref().map(|r| format!(": {r}"));
+            let handle = or_dash(task.task_handle.as_deref());
+            let status = &task.status;
+            let why = why.unwrap_or_default();
+            writeln!(out, "move task {handle}: {status}{followed}{why}")?;
         }
         if self.dry_run {
-            writeln!(
-                out,
-                "dry run: {} message(s) would move; nothing was moved",
-                self.would_move.len()
-            )?;
-            let mut table = Table::new(&["MESSAGE ID", "ORDER ID", "REASON"]);
-            for letter in &self.would_move {
-                table.row(vec![
-                    letter.message_id.clone(),
-                    or_dash(letter.order_id),
-                    clip(&letter.reason(), 70),
-                ]);
-            }
-            if !table.is_empty() {
-                table.write(out)?;
+            let n = self.would_move.len();
+            writeln!(out, "dry run: {n} message(s) would move; nothing was moved")?;
+            if n > 0 {
+                let rows = self.would_move.iter().map(|letter| {
+                    let order = or_dash(letter.order_id);
+                    vec![letter.message_id.clone(), order, clip(&letter.reason(), 70)]
+                });
+                table(out, &["MESSAGE ID", "ORDER ID", "REASON"], rows)?;
             }
         }
-        if !self.failures.is_empty() {
-            let mut table = Table::new(&["FAILED MESSAGE", "ORDER ID", "WHY"]);
-            for failure in &self.failures {
-                table.row(vec![
-                    failure.message_id.clone(),
-                    or_dash(failure.order_id),
-                    failure.reason.clone(),
-                ]);
-            }
-            table.write(out)?;
-        }
+        write_failures(out, &self.failures)?;
         if !self.not_found.is_empty() {
             writeln!(out, "not in the DLQ: {}", self.not_found.join(", "))?;
         }
         if let Some(reason) = &self.aborted {
             writeln!(out, "stopped early: {reason}")?;
         }
-        writeln!(
-            out,
-            "moved {}, skipped {}, failed {}",
-            self.moved, self.skipped, self.failed
-        )
+        let (moved, skipped, failed) = (self.moved, self.skipped, self.failed);
+        writeln!(out, "moved {moved}, skipped {skipped}, failed {failed}")
     }
 
     fn exit_code(&self) -> ExitCode {
-        let clean = self.failed == 0
-            && self.not_found.is_empty()
-            && self.aborted.is_none()
-            && self.task.as_ref().is_none_or(|t| t.status == "COMPLETED");
-        if clean {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }
+        exit_code(
+            self.failed == 0
+                && self.not_found.is_empty()
+                && self.aborted.is_none()
+                && self.task.as_ref().is_none_or(|t| t.status == "COMPLETED"),
+        )
     }
 }

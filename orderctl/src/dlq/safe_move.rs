@@ -1,11 +1,12 @@
 //! The safe move: receive from the DLQ, put the message where it goes back
 //! to (its source queue, or the topic for the delivery DLQ), and only once
-//! that succeeded delete it from the DLQ.
+//! that succeeded delete it from the DLQ. A purge is the same move to
+//! nowhere ([`Discard`]).
 //!
 //! A crash between send and delete leaves the message in both queues — it is
 //! delivered twice, which the workers are built for (idempotent by event
-//! id) — but no step can lose one. A message whose send failed is never
-//! deleted; it is made visible in the DLQ again.
+//! id) — but no step can lose one. A message whose send or delete failed
+//! stays in the DLQ, visible again when the move ends.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -14,14 +15,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use ports::event::OrderCreated;
-use ports::{BackendError, EventPublisher};
-
-use crate::queues::{Letter, Queues, MAX_BATCH};
-use ports::error_chain;
-use tokio::time::Instant;
+use ports::{error_chain, BackendError, EventPublisher};
+use tokio::time::MissedTickBehavior;
 
 use super::letter::{LetterFailure, LetterView};
 use super::scan::Scanner;
+use crate::queues::{Letter, Queues, MAX_BATCH};
 
 /// How long a message being moved stays hidden: far longer than one send
 /// and one delete take, so that nobody else moves it meanwhile.
@@ -29,6 +28,10 @@ const MOVE_HOLD: Duration = Duration::from_secs(60);
 
 /// Where a moved message goes back to.
 pub trait Destination: Send + Sync {
+    /// Why a message put there but not deleted from the DLQ is a failure.
+    const UNDELETED: &'static str = "put back but still in the DLQ (it will be delivered twice; \
+                                     the workers ignore the second)";
+
     fn put(&self, letter: &Letter) -> impl Future<Output = Result<(), BackendError>> + Send;
 }
 
@@ -62,11 +65,22 @@ impl<P: EventPublisher> Destination for ToTopic<'_, P> {
     }
 }
 
+/// Nowhere: what a purge moves is only deleted.
+#[derive(Debug)]
+pub struct Discard;
+
+impl Destination for Discard {
+    const UNDELETED: &'static str = "not deleted, still in the DLQ";
+
+    async fn put(&self, _: &Letter) -> Result<(), BackendError> {
+        Ok(())
+    }
+}
+
 /// What to move.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MovePlan {
     pub dlq_url: String,
-    /// Move at most this many.
     pub max: Option<u64>,
     /// Move only these (DLQ message ids, or the ids in the source queue).
     pub message_ids: Vec<String>,
@@ -94,31 +108,10 @@ pub struct MoveTally {
     pub aborted: Option<String>,
 }
 
-/// Spaces calls `1/rate` seconds apart; no limit without a rate.
-#[derive(Debug)]
-pub struct Pacer {
-    interval: Option<Duration>,
-    next: Option<Instant>,
-}
-
-impl Pacer {
-    pub fn new(per_second: Option<u32>) -> Pacer {
-        Pacer {
-            interval: per_second
-                .filter(|r| *r > 0)
-                .map(|r| Duration::from_secs(1) / r),
-            next: None,
-        }
-    }
-
-    pub async fn wait(&mut self) {
-        let Some(interval) = self.interval else {
-            return;
-        };
-        let now = Instant::now();
-        let at = self.next.filter(|t| *t > now).unwrap_or(now);
-        tokio::time::sleep_until(at).await;
-        self.next = Some(at + interval);
+impl MoveTally {
+    /// Messages moved, failed or listed: what `--max` counts.
+    fn taken(&self) -> u64 {
+        self.moved + self.failures.len() as u64 + self.would_move.len() as u64
     }
 }
 
@@ -130,128 +123,88 @@ pub async fn safe_move<Q: Queues, D: Destination>(
     plan: &MovePlan,
     progress: &ProgressBar,
 ) -> MoveTally {
-    let mut run = Run {
-        queues,
-        destination,
-        plan,
-        progress,
-        tally: MoveTally::default(),
-        pacer: Pacer::new(plan.rate),
-        scanner: Scanner::new(queues, &plan.dlq_url, MOVE_HOLD).until(plan.cutoff),
-        wanted: plan.message_ids.iter().cloned().collect(),
+    let mut tally = MoveTally::default();
+    let mut scanner = Scanner::new(queues, &plan.dlq_url, MOVE_HOLD, Some(plan.cutoff));
+    // Asked-for ids not met yet.
+    let mut wanted: HashSet<&String> = plan.message_ids.iter().collect();
+    let selective = !wanted.is_empty();
+    let mut pacer = plan.rate.filter(|r| *r > 0).map(|r| {
+        let mut pacer = tokio::time::interval(Duration::from_secs(1) / r);
+        pacer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        pacer
+    });
+    let done = |tally: &MoveTally, wanted: &HashSet<_>| {
+        plan.max.is_some_and(|max| tally.taken() >= max) || (selective && wanted.is_empty())
     };
-    if let Err(error) = run.pass().await {
-        run.tally.aborted = Some(error_chain(&error));
-    }
-    run.scanner.release().await;
-    let mut not_found: Vec<String> = run.wanted.into_iter().collect();
-    not_found.sort();
-    run.tally.not_found = not_found;
-    run.tally
-}
-
-struct Run<'a, Q, D> {
-    queues: &'a Q,
-    destination: &'a D,
-    plan: &'a MovePlan,
-    progress: &'a ProgressBar,
-    tally: MoveTally,
-    pacer: Pacer,
-    /// The DLQ, batch by batch; what stays in it is held until the end.
-    scanner: Scanner<'a, Q>,
-    /// Asked-for ids not met yet.
-    wanted: HashSet<String>,
-}
-
-impl<Q: Queues, D: Destination> Run<'_, Q, D> {
-    /// Messages moved, failed or listed: what `--max` counts.
-    fn taken(&self) -> u64 {
-        self.tally.moved + self.tally.failures.len() as u64 + self.tally.would_move.len() as u64
-    }
-
-    fn done(&self) -> bool {
-        let selective = !self.plan.message_ids.is_empty();
-        self.plan.max.is_some_and(|max| self.taken() >= max)
-            || (selective && self.wanted.is_empty())
-    }
-
-    async fn pass(&mut self) -> Result<(), BackendError> {
-        while !self.done() {
-            let room = self
-                .plan
-                .max
-                .map_or(MAX_BATCH as u64, |max| max - self.taken());
-            let batch = self
-                .scanner
-                .next_batch(room.min(MAX_BATCH as u64) as usize)
-                .await?;
+    let passed: Result<(), BackendError> = async {
+        while !done(&tally, &wanted) {
+            let room = plan.max.map_or(MAX_BATCH as u64, |max| max - tally.taken());
+            let room = room.min(MAX_BATCH as u64) as usize;
             // None: nothing older than the move left that we have not looked at.
-            let Some(batch) = batch else {
+            let Some(batch) = scanner.next_batch(room).await? else {
                 break;
             };
             for letter in batch {
-                self.consider(letter).await;
+                if done(&tally, &wanted) {
+                    // The rest of a batch received before the last wanted one.
+                    scanner.leave(&letter);
+                    continue;
+                }
+                let named: Vec<&String> = plan
+                    .message_ids
+                    .iter()
+                    .filter(|id| letter.is_named(id))
+                    .collect();
+                // A named message moves however new it is: each name moves
+                // once, so it cannot keep the move going.
+                if (selective && named.is_empty()) || (!selective && scanner.is_newer(&letter)) {
+                    tally.skipped += 1;
+                    scanner.leave(&letter);
+                    continue;
+                }
+                for id in named {
+                    wanted.remove(id);
+                }
+                if plan.dry_run {
+                    tally.would_move.push(LetterView::of(&letter));
+                    scanner.leave(&letter);
+                } else {
+                    if let Some(pacer) = &mut pacer {
+                        pacer.tick().await;
+                    }
+                    match move_one(queues, destination, &plan.dlq_url, &letter).await {
+                        Ok(()) => tally.moved += 1,
+                        Err(reason) => {
+                            tally.failures.push(LetterFailure::of(&letter, reason));
+                            scanner.leave(&letter);
+                        }
+                    }
+                }
+                progress.inc(1);
             }
         }
         Ok(())
     }
-
-    async fn consider(&mut self, letter: Letter) {
-        if self.done() {
-            // The rest of a batch received before the last wanted one.
-            self.scanner.leave(&letter);
-            return;
-        }
-        let selective = !self.plan.message_ids.is_empty();
-        let named: Vec<&String> = self
-            .plan
-            .message_ids
-            .iter()
-            .filter(|id| letter.is_named(id))
-            .collect();
-        // A named message moves however new it is: each name moves once,
-        // so it cannot keep the move going.
-        let newer = !selective && self.scanner.is_newer(&letter);
-        if (selective && named.is_empty()) || newer {
-            self.tally.skipped += 1;
-            self.scanner.leave(&letter);
-            return;
-        }
-        for id in named {
-            self.wanted.remove(id);
-        }
-        if self.plan.dry_run {
-            self.tally.would_move.push(LetterView::of(&letter));
-            self.scanner.leave(&letter);
-        } else {
-            self.pacer.wait().await;
-            self.move_one(letter).await;
-        }
-        self.progress.inc(1);
+    .await;
+    if let Err(error) = passed {
+        tally.aborted = Some(error_chain(&error));
     }
+    scanner.release().await;
+    tally.not_found = wanted.into_iter().cloned().collect();
+    tally.not_found.sort();
+    tally
+}
 
-    async fn move_one(&mut self, letter: Letter) {
-        let failure = |reason: String| LetterFailure::of(&letter, reason);
-        if let Err(error) = self.destination.put(&letter).await {
-            let reason = format!("not sent, left in the DLQ: {}", error_chain(&error));
-            self.tally.failures.push(failure(reason));
-            self.scanner.leave(&letter);
-            return;
-        }
-        match self
-            .queues
-            .delete(&self.plan.dlq_url, &letter.receipt_handle)
-            .await
-        {
-            Ok(()) => self.tally.moved += 1,
-            Err(error) => {
-                let reason = format!(
-                    "put back but still in the DLQ (it will be delivered twice; \
-                     the workers ignore the second): {}",
-                    error_chain(&error)
-                );
-                self.tally.failures.push(failure(reason));
-            }
-        }
-    }
+/// Puts `letter` to `destination`, then deletes it from the DLQ; why not,
+/// if either failed.
+async fn move_one<Q: Queues, D: Destination>(
+    queues: &Q,
+    destination: &D,
+    dlq_url: &str,
+    letter: &Letter,
+) -> Result<(), String> {
+    let put = destination.put(letter).await;
+    put.map_err(|e| format!("not sent, left in the DLQ: {}", error_chain(&e)))?;
+    let deleted = queues.delete(dlq_url, &letter.receipt_handle).await;
+    deleted.map_err(|e| format!("{}: {}", D::UNDELETED, error_chain(&e)))
 }

@@ -8,18 +8,17 @@
 //! done — whatever happened. If orderctl dies mid-scan, the hold simply runs
 //! out.
 //!
-//! [`peek`] leaves every message in the queue; the safe move and the purge
-//! delete some as they go, and with a cut-off leave what entered the queue
-//! after it.
+//! [`peek`] leaves every message in the queue; the safe move (and so the
+//! purge) deletes some as it goes, and with a cut-off leaves what entered
+//! the queue after it.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ports::BackendError;
+use ports::{error_chain, BackendError};
 
 use crate::queues::{Letter, Queues, MAX_BATCH};
-use ports::error_chain;
 
 /// Long enough to page through a few hundred messages without meeting the
 /// first ones again; short enough that a crashed scan delays nothing much.
@@ -50,29 +49,25 @@ pub struct Scanner<'a, Q> {
 }
 
 impl<'a, Q: Queues> Scanner<'a, Q> {
-    /// A scan that hides what it receives for `hold`, and ends at the first
-    /// receive that brings no message it has not seen.
-    pub fn new(queues: &'a Q, queue_url: &'a str, hold: Duration) -> Self {
+    /// A scan that hides what it receives for `hold`. Without a `cutoff` it
+    /// ends at the first receive that brings no message it has not seen;
+    /// with one, once a few receives in a row (`PATIENCE`) brought none that
+    /// entered the queue at or before it.
+    pub fn new(
+        queues: &'a Q,
+        queue_url: &'a str,
+        hold: Duration,
+        cutoff: Option<DateTime<Utc>>,
+    ) -> Self {
         Scanner {
             queues,
             queue_url,
             hold,
-            cutoff: None,
-            patience: 1,
+            cutoff,
+            patience: if cutoff.is_some() { PATIENCE } else { 1 },
             quiet: 0,
             seen: HashSet::new(),
             held: HashMap::new(),
-        }
-    }
-
-    /// The same scan for the messages that entered the queue at or before
-    /// `cutoff`: it ends once a few receives in a row (`PATIENCE`) brought
-    /// none of them that it had not seen.
-    pub fn until(self, cutoff: DateTime<Utc>) -> Self {
-        Scanner {
-            cutoff: Some(cutoff),
-            patience: PATIENCE,
-            ..self
         }
     }
 
@@ -83,10 +78,8 @@ impl<'a, Q: Queues> Scanner<'a, Q> {
             .is_some_and(|cutoff| letter.sent_at.is_some_and(|at| at > cutoff))
     }
 
-    /// Up to `max` (at most 10) messages not received before — none when a
-    /// receive brought only messages seen already — or `None` once the scan
-    /// is over. Each is hidden for the hold; [`Scanner::leave`] the ones that
-    /// stay in the queue.
+    /// Up to `max` (at most 10) messages not received before, or `None` once
+    /// the scan is over. [`Scanner::leave`] the ones that stay in the queue.
     pub async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<Letter>>, BackendError> {
         if self.quiet >= self.patience {
             return Ok(None);
@@ -145,28 +138,23 @@ pub async fn peek<Q: Queues>(
     queue_url: &str,
     max: usize,
 ) -> Result<Scan, BackendError> {
-    let mut scanner = Scanner::new(queues, queue_url, PEEK_HOLD);
+    let mut scanner = Scanner::new(queues, queue_url, PEEK_HOLD, None);
     let mut letters: Vec<Letter> = Vec::new();
-    let scanned = page(&mut scanner, max, &mut letters).await;
+    let scanned: Result<bool, BackendError> = async {
+        while letters.len() < max {
+            // None: nothing visible that the scan has not seen.
+            let Some(batch) = scanner.next_batch(max - letters.len()).await? else {
+                return Ok(true);
+            };
+            for letter in batch {
+                scanner.leave(&letter);
+                letters.push(letter);
+            }
+        }
+        Ok(false)
+    }
+    .await;
     scanner.release().await;
     let complete = scanned?;
     Ok(Scan { letters, complete })
-}
-
-async fn page<Q: Queues>(
-    scanner: &mut Scanner<'_, Q>,
-    max: usize,
-    letters: &mut Vec<Letter>,
-) -> Result<bool, BackendError> {
-    while letters.len() < max {
-        // None: nothing visible that the scan has not seen.
-        let Some(batch) = scanner.next_batch(max - letters.len()).await? else {
-            return Ok(true);
-        };
-        for letter in batch {
-            scanner.leave(&letter);
-            letters.push(letter);
-        }
-    }
-    Ok(false)
 }

@@ -3,9 +3,9 @@
 //! redriving a dead-letter queue need.
 //!
 //! The workers dead-letter a message themselves with the reason attached as
-//! message attributes ([`super::failure_attributes`]); a message SQS
-//! moved by its redrive policy carries none of them, so every field of a
-//! [`Letter`] but the id may be unknown.
+//! message attributes ([`note`]); a message SQS moved by its redrive policy
+//! carries none of them, so every field of a [`Letter`] but the id may be
+//! unknown.
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod in_memory;
@@ -57,7 +57,6 @@ pub struct Letter {
 }
 
 impl Letter {
-    /// A message attribute's text.
     pub fn text(&self, name: &str) -> Option<&str> {
         self.attributes.get(name).and_then(|v| v.string_value())
     }
@@ -68,12 +67,7 @@ impl Letter {
         self.event_field("orderId")?.parse().ok()
     }
 
-    /// The event's type as the body says, for messages that are not orders.
-    pub fn event_type(&self) -> Option<String> {
-        self.event_field("eventType")
-    }
-
-    fn event_field(&self, name: &str) -> Option<String> {
+    pub fn event_field(&self, name: &str) -> Option<String> {
         let body = ports::event::event_body(&self.body);
         let value: serde_json::Value = serde_json::from_str(&body).ok()?;
         Some(value.get(name)?.as_str()?.to_owned())
@@ -95,11 +89,9 @@ impl Letter {
 
     /// The attributes to send back to the source queue: the original ones.
     pub fn attributes_for_redrive(&self) -> HashMap<String, MessageAttributeValue> {
-        self.attributes
-            .iter()
-            .filter(|(name, _)| !FAILURE_ATTRIBUTES.contains(&name.as_str()))
-            .map(|(name, value)| (name.clone(), value.clone()))
-            .collect()
+        let original = self.attributes.iter();
+        let original = original.filter(|(name, _)| !FAILURE_ATTRIBUTES.contains(&name.as_str()));
+        original.map(|(n, v)| (n.clone(), v.clone())).collect()
     }
 }
 

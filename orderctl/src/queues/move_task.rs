@@ -17,6 +17,7 @@ use serde::Serialize;
 use adapters::sdk_error::{backend_error, DetailedSdkError};
 use ports::BackendError;
 
+const LIST: &str = "SQS.ListMessageMoveTasks";
 /// How often a running task is asked about.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
 /// Answers without our task in a row before giving up on following it.
@@ -53,25 +54,22 @@ pub enum NativeError {
     Failed(BackendError),
 }
 
-/// Whether an error means the endpoint lacks the operation. A server error
-/// counts: moto answers 500 for an operation it does not implement, and if
-/// AWS itself failed, the safe move is still correct — only slower.
-pub fn is_unsupported<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
-    let server_error = err
-        .raw_response()
-        .is_some_and(|response| response.status().is_server_error());
-    let code = match err {
-        SdkError::ServiceError(service) => service.err().code(),
-        _ => None,
-    };
-    server_error || code.is_some_and(|c| UNSUPPORTED_CODES.contains(&c))
-}
-
+/// "Unsupported" where the error means the endpoint lacks the operation. A
+/// server error counts: moto answers 500 for an operation it does not
+/// implement, and if AWS itself failed, the safe move is still correct —
+/// only slower.
 fn classify<E>(action: &'static str, err: SdkError<E, HttpResponse>) -> NativeError
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
-    if is_unsupported(&err) {
+    let server_error = err
+        .raw_response()
+        .is_some_and(|r| r.status().is_server_error());
+    let code = match &err {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    };
+    if server_error || code.is_some_and(|c| UNSUPPORTED_CODES.contains(&c)) {
         NativeError::Unsupported(format!("{action}: {}", DetailedSdkError(err)))
     } else {
         NativeError::Failed(backend_error(action, err))
@@ -89,17 +87,21 @@ pub async fn move_messages(
     poll_every: Duration,
     progress: &(dyn Fn(u64, Option<u64>) + Send + Sync),
 ) -> Result<TaskReport, NativeError> {
+    let list = || {
+        client
+            .list_message_move_tasks()
+            .source_arn(dlq_arn)
+            .max_results(1)
+    };
     // The first two calls only probe: a retried 500 would just delay the fallback.
     let probe = aws_sdk_sqs::config::Builder::default().retry_config(RetryConfig::disabled());
-    let latest = client
-        .list_message_move_tasks()
-        .source_arn(dlq_arn)
-        .max_results(1)
+    let latest = list()
         .customize()
         .config_override(probe.clone())
         .send()
-        .await
-        .map_err(|e| classify("SQS.ListMessageMoveTasks", e))?
+        .await;
+    let latest = latest
+        .map_err(|e| classify(LIST, e))?
         .results
         .unwrap_or_default();
     let running = latest
@@ -126,44 +128,30 @@ pub async fn move_messages(
     let mut missing = 0;
     loop {
         tokio::time::sleep(poll_every).await;
-        let tasks = client
-            .list_message_move_tasks()
-            .source_arn(dlq_arn)
-            .max_results(1)
-            .send()
-            .await
-            .map_err(|e| NativeError::Failed(backend_error("SQS.ListMessageMoveTasks", e)))?
-            .results
-            .unwrap_or_default();
+        let tasks = list().send().await;
+        let tasks = tasks.map_err(|e| NativeError::Failed(backend_error(LIST, e)))?;
         // The newest task is ours: a finished task no longer shows its handle.
-        let Some(task) = tasks.into_iter().next() else {
+        let Some(task) = tasks.results.unwrap_or_default().into_iter().next() else {
             missing += 1;
             if missing >= MISSING_TASK_LIMIT {
-                return Err(NativeError::Failed(BackendError::new(
-                    "SQS.ListMessageMoveTasks",
-                    false,
-                    format!("the move task on {dlq_arn} is no longer listed"),
-                )));
+                let gone = format!("the move task on {dlq_arn} is no longer listed");
+                return Err(NativeError::Failed(BackendError::new(LIST, false, gone)));
             }
             continue;
         };
-        progress(
-            task.approximate_number_of_messages_moved.max(0) as u64,
-            task.approximate_number_of_messages_to_move
-                .map(|n| n.max(0) as u64),
-        );
-        match task.status() {
-            Some("RUNNING") | Some("CANCELLING") => continue,
-            status => {
-                return Ok(TaskReport {
-                    task_handle: task_handle.or(task.task_handle.clone()),
-                    status: status.unwrap_or("UNKNOWN").to_owned(),
-                    moved: task.approximate_number_of_messages_moved,
-                    to_move: task.approximate_number_of_messages_to_move,
-                    failure_reason: task.failure_reason,
-                    already_running,
-                })
-            }
+        let to_move = task.approximate_number_of_messages_to_move;
+        let moved = task.approximate_number_of_messages_moved;
+        progress(moved.max(0) as u64, to_move.map(|n| n.max(0) as u64));
+        if let Some("RUNNING" | "CANCELLING") = task.status() {
+            continue;
         }
+        return Ok(TaskReport {
+            task_handle: task_handle.or(task.task_handle.clone()),
+            status: task.status().unwrap_or("UNKNOWN").to_owned(),
+            moved,
+            to_move,
+            failure_reason: task.failure_reason,
+            already_running,
+        });
     }
 }

@@ -1,5 +1,4 @@
-//! [`Queues`] on SQS, and what else an operator asks of a dead-letter
-//! queue: its depth, and purging it.
+//! [`Queues`] on SQS, and a queue's depth.
 
 use std::time::Duration;
 
@@ -71,24 +70,6 @@ impl SqsQueues {
             in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
             delayed: count(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
         })
-    }
-
-    /// Deletes every message of the queue; SQS allows one purge a minute.
-    pub async fn purge(&self, url: &str) -> Result<(), BackendError> {
-        match self.client.purge_queue().queue_url(url).send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_purge_queue_in_progress()) =>
-            {
-                Err(BackendError::new(
-                    "SQS.PurgeQueue",
-                    true,
-                    "the queue is being purged already; SQS allows one purge per 60 seconds",
-                ))
-            }
-            Err(e) => Err(backend_error("SQS.PurgeQueue", e)),
-        }
     }
 }
 
@@ -169,32 +150,27 @@ impl Queues for SqsQueues {
     ) -> Result<(), BackendError> {
         let mut failed: Vec<String> = Vec::new();
         for chunk in receipt_handles.chunks(MAX_BATCH) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, handle)| {
-                    ChangeMessageVisibilityBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .receipt_handle(handle)
-                        .visibility_timeout(0)
-                        .build()
-                        .map_err(|e| BackendError::new(RELEASE, false, e))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let entries = chunk.iter().enumerate().map(|(i, handle)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .build()
+                    .map_err(|e| BackendError::new(RELEASE, false, e))
+            });
             let output = self
                 .client
                 .change_message_visibility_batch()
                 .queue_url(queue_url)
-                .set_entries(Some(entries))
+                .set_entries(Some(entries.collect::<Result<_, _>>()?))
                 .send()
                 .await
                 .map_err(|e| backend_error(RELEASE, e))?;
-            failed.extend(
-                output
-                    .failed
-                    .into_iter()
-                    .map(|entry| entry.message.unwrap_or(entry.code)),
-            );
+            let reasons = output
+                .failed
+                .into_iter()
+                .map(|f| f.message.unwrap_or(f.code));
+            failed.extend(reasons);
         }
         match failed.first() {
             None => Ok(()),

@@ -1,19 +1,8 @@
 //! "What needs attention first": the numbers turned into a short list, the
-//! most urgent first. The rules, in this order:
-//!
-//! 1. **dead-letters**: any message in a DLQ (visible, in flight or
-//!    delayed), one line per DLQ: an order that no worker will finish until
-//!    an operator acts.
-//! 2. **alarm**: an alarm of the environment in ALARM, oldest first.
-//! 3. **outbox-backlog**: an unpublished order older than
-//!    [`OUTBOX_AGE_LIMIT`] (5 minutes). The relay publishes within a minute,
-//!    so one that waits longer means it cannot, or is not running.
-//! 4. **queue-age**: a work queue whose oldest message is older than
-//!    [`QUEUE_AGE_LIMIT`] (15 minutes, the threshold of the template's
-//!    queue-age alarms): its worker is not keeping up, or not running.
-//! 5. **queue-depth**: a work queue with [`QUEUE_DEPTH_LIMIT`] (1,000) or
-//!    more visible messages: a backlog building up.
-//!
+//! most urgent first. The rules and their order are `status --help`'s
+//! (`AFTER_HELP`): dead letters (an order no worker will finish until an
+//! operator acts), alarms in ALARM (oldest first), an old outbox backlog,
+//! then work queues whose oldest message is old or whose backlog is deep.
 //! Within a rule, the screen's order. No line at all: the pipeline is healthy.
 
 use serde::Serialize;
@@ -21,11 +10,15 @@ use serde::Serialize;
 use super::cloudwatch::Alarms;
 use super::outbox::Backlog;
 use super::queues::{QueueKind, QueueStatus};
+use crate::dlq::list::at_least;
 use crate::output::{age, time};
 
-/// Seconds an order may wait for its event before it needs an operator.
+/// Seconds an order may wait for its event before it needs an operator: the
+/// relay publishes within a minute, so one that waits longer means it
+/// cannot, or is not running.
 pub const OUTBOX_AGE_LIMIT: i64 = 5 * 60;
-/// Seconds a work queue's oldest message may wait.
+/// Seconds a work queue's oldest message may wait: the threshold of the
+/// template's queue-age alarms.
 pub const QUEUE_AGE_LIMIT: i64 = 15 * 60;
 /// Visible messages in a work queue that make a backlog worth a look.
 pub const QUEUE_DEPTH_LIMIT: u64 = 1_000;
@@ -61,51 +54,56 @@ pub fn attention(
     outbox: &Backlog,
     alarms: &Alarms,
 ) -> Vec<Concern> {
-    let orderctl = |args: &str| match environment {
+    let orderctl = |args: String| match environment {
         "local" => format!("`orderctl {args}`"),
         env => format!("`orderctl --env {env} {args}`"),
     };
     let mut concerns = Vec::new();
+    let mut raise = |rule, subject: &str, problem, next_step| {
+        let subject = subject.to_owned();
+        concerns.push(Concern {
+            rule,
+            subject,
+            problem,
+            next_step,
+        });
+    };
     for dlq in queues.iter().filter(|q| q.kind == QueueKind::Dlq) {
         let n = dlq.counts.total();
         if n == 0 {
             continue;
         }
-        let oldest = dlq
-            .oldest_age_seconds
-            .map(|s| format!(", the oldest {}{}", at_least(dlq), age(s)))
-            .unwrap_or_default();
+        let oldest = dlq.oldest_age_seconds;
+        let oldest =
+            oldest.map(|s| format!(", the oldest {}{}", at_least(dlq.age_at_least), age(s)));
+        let problem = format!(
+            "{n} message(s) in the {}{}",
+            dlq.label(),
+            oldest.unwrap_or_default()
+        );
         let workflow = dlq.workflow.name();
-        concerns.push(Concern {
-            rule: Rule::DeadLetters,
-            subject: dlq.queue.clone(),
-            problem: format!("{n} message(s) in the {}{oldest}", dlq.label()),
-            next_step: format!(
-                "{} shows each one's order and failure reason; fix the cause, then {}",
-                orderctl(&format!("dlq peek {workflow}")),
-                orderctl(&format!("dlq redrive {workflow}"))
-            ),
-        });
+        let peek = orderctl(format!("dlq peek {workflow}"));
+        let redrive = orderctl(format!("dlq redrive {workflow}"));
+        let next = format!(
+            "{peek} shows each one's order and failure reason; fix the cause, then {redrive}"
+        );
+        raise(Rule::DeadLetters, &dlq.queue, problem, next);
     }
     for alarm in &alarms.in_alarm {
         let since = alarm
-            .since_at
+            .since
             .as_ref()
-            .map(|at| format!(" since {}", time(at)))
-            .unwrap_or_default();
-        let reason = alarm
-            .reason
-            .as_deref()
-            .map(|r| format!(": {r}"))
-            .unwrap_or_default();
-        concerns.push(Concern {
-            rule: Rule::Alarm,
-            subject: alarm.name.clone(),
-            problem: format!("in ALARM{since}{reason}"),
-            next_step: alarm.description.clone().unwrap_or_else(|| {
-                "infra/README.md, \"Reading the alarms\", says what to do".to_owned()
-            }),
-        });
+            .map(|at| format!(" since {}", time(at)));
+        let reason = alarm.reason.as_deref().map(|r| format!(": {r}"));
+        let problem = format!(
+            "in ALARM{}{}",
+            since.unwrap_or_default(),
+            reason.unwrap_or_default()
+        );
+        let next = alarm.description.clone();
+        let next = next
+            .unwrap_or_else(|| "infra/README.md, \"Reading the alarms\", says what to do".into());
+        raise(Rule::Alarm, &alarm.name, problem, next);
     }
     if let Some(waited) = outbox.oldest_age_seconds.filter(|s| *s > OUTBOX_AGE_LIMIT) {
         let order = outbox.oldest_order_id.as_deref().unwrap_or("?");
@@ -116,66 +114,41 @@ pub fn attention(
                  index was sharded, which the relay reads after the shards"
             ),
         };
-        concerns.push(Concern {
-            rule: Rule::OutboxBacklog,
-            subject: outbox.table.clone(),
-            problem: format!(
-                "{} order(s) unpublished, the oldest waiting {} (order {order}); \
-                 the relay publishes within a minute",
-                outbox.unpublished,
-                age(waited)
-            ),
-            next_step: format!(
-                "the outbox relay's log says why it cannot publish; {} lists them{legacy}",
-                orderctl("republish --all-unpublished --dry-run")
-            ),
-        });
+        let problem = format!(
+            "{} order(s) unpublished, the oldest waiting {} (order {order}); \
+             the relay publishes within a minute",
+            outbox.unpublished,
+            age(waited)
+        );
+        let list = orderctl("republish --all-unpublished --dry-run".into());
+        let next =
+            format!("the outbox relay's log says why it cannot publish; {list} lists them{legacy}");
+        raise(Rule::OutboxBacklog, &outbox.table, problem, next);
     }
     let work = || queues.iter().filter(|q| q.kind == QueueKind::Work);
+    let worker_step = |queue: &QueueStatus| {
+        let worker = queue.workflow.name();
+        format!("is the {worker} worker running and keeping up? Its log, its errors and throttles")
+    };
     for queue in work() {
         if let Some(waited) = queue.oldest_age_seconds.filter(|s| *s > QUEUE_AGE_LIMIT) {
-            concerns.push(Concern {
-                rule: Rule::QueueAge,
-                subject: queue.queue.clone(),
-                problem: format!(
-                    "the oldest message of the {} has waited {}",
-                    queue.label(),
-                    age(waited)
-                ),
-                next_step: worker_step(queue),
-            });
+            let problem = format!(
+                "the oldest message of the {} has waited {}",
+                queue.label(),
+                age(waited)
+            );
+            raise(Rule::QueueAge, &queue.queue, problem, worker_step(queue));
         }
     }
-    for queue in work() {
-        if queue.counts.visible >= QUEUE_DEPTH_LIMIT {
-            concerns.push(Concern {
-                rule: Rule::QueueDepth,
-                subject: queue.queue.clone(),
-                problem: format!(
-                    "{} messages waiting in the {}",
-                    queue.counts.visible,
-                    queue.label()
-                ),
-                next_step: worker_step(queue),
-            });
-        }
+    for queue in work().filter(|q| q.counts.visible >= QUEUE_DEPTH_LIMIT) {
+        let problem = format!(
+            "{} messages waiting in the {}",
+            queue.counts.visible,
+            queue.label()
+        );
+        raise(Rule::QueueDepth, &queue.queue, problem, worker_step(queue));
     }
     concerns
-}
-
-fn worker_step(queue: &QueueStatus) -> String {
-    format!(
-        "is the {} worker running and keeping up? Its log, its errors and throttles",
-        queue.workflow.name()
-    )
-}
-
-fn at_least(queue: &QueueStatus) -> &'static str {
-    if queue.age_at_least {
-        "≥ "
-    } else {
-        ""
-    }
 }
 
 #[cfg(test)]
@@ -229,7 +202,6 @@ pub(crate) mod tests {
             oldest_order_id: None,
             oldest_created_at: None,
             oldest_age_seconds: None,
-            oldest_created: None,
         }
     }
 
@@ -276,8 +248,7 @@ pub(crate) mod tests {
                 name: "t-Outbox-backlog-age".into(),
                 description: Some("See the relay's log.".into()),
                 reason: Some("Threshold Crossed".into()),
-                since: Some("2026-01-02T03:04:05.000Z".into()),
-                since_at: chrono::DateTime::from_timestamp(1_767_323_045, 0),
+                since: chrono::DateTime::from_timestamp(1_767_323_045, 0),
             }],
             ..no_alarms()
         };

@@ -45,9 +45,8 @@ pub struct Alarm {
     pub description: Option<String>,
     pub reason: Option<String>,
     /// When it went into ALARM.
-    pub since: Option<String>,
-    #[serde(skip)]
-    pub since_at: Option<DateTime<Utc>>,
+    #[serde(with = "iso8601::optional")]
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// A queue's `ApproximateAgeOfOldestMessage`: its latest minute.
@@ -57,165 +56,107 @@ pub struct MetricAge {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
-pub struct CloudWatch {
-    client: Client,
+/// The alarms named `<name_prefix>…` that are in ALARM, oldest first.
+pub async fn alarms_in_alarm(client: &Client, name_prefix: &str) -> Alarms {
+    let read = describe_in_alarm(client, name_prefix).await;
+    Alarms {
+        name_prefix: name_prefix.to_owned(),
+        available: read.is_ok(),
+        in_alarm: read.as_ref().cloned().unwrap_or_default(),
+        unavailable: read.err(),
+    }
 }
 
-impl CloudWatch {
-    pub fn new(client: Client) -> CloudWatch {
-        CloudWatch { client }
-    }
-
-    /// The alarms named `<name_prefix>…` that are in ALARM, oldest first.
-    pub async fn alarms_in_alarm(&self, name_prefix: &str) -> Alarms {
-        match self.describe_in_alarm(name_prefix).await {
-            Ok(in_alarm) => Alarms {
-                name_prefix: name_prefix.to_owned(),
-                available: true,
-                unavailable: None,
-                in_alarm,
-            },
-            Err(reason) => Alarms {
-                name_prefix: name_prefix.to_owned(),
-                available: false,
-                unavailable: Some(reason),
-                in_alarm: Vec::new(),
-            },
-        }
-    }
-
-    async fn describe_in_alarm(&self, name_prefix: &str) -> Result<Vec<Alarm>, String> {
-        let mut alarms = Vec::new();
-        let mut next_token = None;
-        loop {
-            let page = self
-                .client
-                .describe_alarms()
-                .alarm_name_prefix(name_prefix)
-                .state_value(StateValue::Alarm)
-                // Without them, AWS answers with metric alarms only.
-                .alarm_types(AlarmType::MetricAlarm)
-                .alarm_types(AlarmType::CompositeAlarm)
-                .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(|e| error_chain(&backend_error("CloudWatch.DescribeAlarms", e)))?;
-            // The state is checked again: moto answers a prefix with every
-            // state, whatever `StateValue` asked.
-            for alarm in page.metric_alarms() {
-                if alarm.state_value() == Some(&StateValue::Alarm) {
-                    alarms.push(Alarm::of(
-                        alarm.alarm_name(),
-                        alarm.alarm_description(),
-                        alarm.state_reason(),
-                        alarm.state_updated_timestamp(),
-                    ));
-                }
-            }
-            for alarm in page.composite_alarms() {
-                if alarm.state_value() == Some(&StateValue::Alarm) {
-                    alarms.push(Alarm::of(
-                        alarm.alarm_name(),
-                        alarm.alarm_description(),
-                        alarm.state_reason(),
-                        alarm.state_updated_timestamp(),
-                    ));
-                }
-            }
-            next_token = page.next_token;
-            if next_token.is_none() {
-                break;
-            }
-        }
-        alarms.sort_by(|a, b| (a.since_at, &a.name).cmp(&(b.since_at, &b.name)));
-        Ok(alarms)
-    }
-
-    /// The latest `ApproximateAgeOfOldestMessage` of each queue named, from
-    /// the last 15 minutes; a queue without one is left out. `Err` says why
-    /// CloudWatch could not be read.
-    pub async fn oldest_message_ages(
-        &self,
-        queue_names: &[String],
-        now: DateTime<Utc>,
-    ) -> Result<HashMap<String, MetricAge>, String> {
-        if queue_names.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let queries = queue_names.iter().enumerate().map(|(i, name)| {
-            let metric = Metric::builder()
-                .namespace("AWS/SQS")
-                .metric_name("ApproximateAgeOfOldestMessage")
-                .dimensions(Dimension::builder().name("QueueName").value(name).build())
-                .build();
-            let stat = MetricStat::builder()
-                .metric(metric)
-                .period(60)
-                .stat("Maximum")
-                .build();
-            MetricDataQuery::builder()
-                .id(format!("q{i}"))
-                .metric_stat(stat)
-                .return_data(true)
-                .build()
+async fn describe_in_alarm(client: &Client, name_prefix: &str) -> Result<Vec<Alarm>, String> {
+    let mut pages = client
+        .describe_alarms()
+        .alarm_name_prefix(name_prefix)
+        .state_value(StateValue::Alarm)
+        // Without them, AWS answers with metric alarms only.
+        .alarm_types(AlarmType::MetricAlarm)
+        .alarm_types(AlarmType::CompositeAlarm)
+        .into_paginator()
+        .send();
+    let mut alarms = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| error_chain(&backend_error("CloudWatch.DescribeAlarms", e)))?;
+        let metric = page.metric_alarms().iter().map(|a| {
+            let fields = (a.alarm_name(), a.alarm_description(), a.state_reason());
+            (a.state_value(), fields, a.state_updated_timestamp())
         });
-        let start = now - Duration::minutes(METRIC_WINDOW_MINUTES);
-        let output = self
-            .client
-            .get_metric_data()
-            .set_metric_data_queries(Some(queries.collect()))
-            .start_time(aws_time(start))
-            .end_time(aws_time(now))
-            .scan_by(ScanBy::TimestampDescending)
-            .send()
-            .await
-            .map_err(|e| error_chain(&backend_error("CloudWatch.GetMetricData", e)))?;
-        let mut ages = HashMap::new();
-        for result in output.metric_data_results() {
-            let Some(i) = result
-                .id()
-                .and_then(|id| id.strip_prefix('q'))
-                .and_then(|i| i.parse::<usize>().ok())
-            else {
-                continue;
-            };
-            // Newest first: the first point is the latest minute.
-            let latest = result.values().iter().zip(result.timestamps()).next();
-            if let (Some(name), Some((value, at))) = (queue_names.get(i), latest) {
-                ages.insert(
-                    name.clone(),
-                    MetricAge {
-                        seconds: value.round() as i64,
-                        at: chrono_time(at).unwrap_or(now),
-                    },
-                );
+        let composite = page.composite_alarms().iter().map(|a| {
+            let fields = (a.alarm_name(), a.alarm_description(), a.state_reason());
+            (a.state_value(), fields, a.state_updated_timestamp())
+        });
+        // The state is checked again: moto answers a prefix with every
+        // state, whatever `StateValue` asked.
+        for (state, (name, description, reason), since) in metric.chain(composite) {
+            if state == Some(&StateValue::Alarm) {
+                alarms.push(Alarm {
+                    name: name.unwrap_or("(unnamed)").to_owned(),
+                    description: description.map(str::to_owned),
+                    reason: reason.map(str::to_owned),
+                    since: since.and_then(chrono_time),
+                });
             }
         }
-        Ok(ages)
     }
+    alarms.sort_by(|a, b| (a.since, &a.name).cmp(&(b.since, &b.name)));
+    Ok(alarms)
 }
 
-impl Alarm {
-    fn of(
-        name: Option<&str>,
-        description: Option<&str>,
-        reason: Option<&str>,
-        since: Option<&AwsTime>,
-    ) -> Alarm {
-        let since_at = since.and_then(chrono_time);
-        Alarm {
-            name: name.unwrap_or("(unnamed)").to_owned(),
-            description: description.map(str::to_owned),
-            reason: reason.map(str::to_owned),
-            since: since_at.as_ref().map(iso8601::format),
-            since_at,
+/// The latest `ApproximateAgeOfOldestMessage` of each queue named, from
+/// the last 15 minutes; a queue without one is left out. `Err` says why
+/// CloudWatch could not be read.
+pub async fn oldest_message_ages(
+    client: &Client,
+    queue_names: &[String],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, MetricAge>, String> {
+    if queue_names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let queries = queue_names.iter().enumerate().map(|(i, name)| {
+        let metric = Metric::builder()
+            .namespace("AWS/SQS")
+            .metric_name("ApproximateAgeOfOldestMessage")
+            .dimensions(Dimension::builder().name("QueueName").value(name).build())
+            .build();
+        let stat = MetricStat::builder()
+            .metric(metric)
+            .period(60)
+            .stat("Maximum")
+            .build();
+        MetricDataQuery::builder()
+            .id(format!("q{i}"))
+            .metric_stat(stat)
+            .return_data(true)
+            .build()
+    });
+    let start = now - Duration::minutes(METRIC_WINDOW_MINUTES);
+    let output = client
+        .get_metric_data()
+        .set_metric_data_queries(Some(queries.collect()))
+        .start_time(AwsTime::from(SystemTime::from(start)))
+        .end_time(AwsTime::from(SystemTime::from(now)))
+        .scan_by(ScanBy::TimestampDescending)
+        .send()
+        .await
+        .map_err(|e| error_chain(&backend_error("CloudWatch.GetMetricData", e)))?;
+    let mut ages = HashMap::new();
+    for result in output.metric_data_results() {
+        let i = result
+            .id()
+            .and_then(|id| id.strip_prefix('q')?.parse::<usize>().ok());
+        // Newest first: the first point is the latest minute.
+        let latest = result.values().iter().zip(result.timestamps()).next();
+        if let (Some(name), Some((value, at))) = (i.and_then(|i| queue_names.get(i)), latest) {
+            let at = chrono_time(at).unwrap_or(now);
+            let seconds = value.round() as i64;
+            ages.insert(name.clone(), MetricAge { seconds, at });
         }
     }
-}
-
-fn aws_time(at: DateTime<Utc>) -> AwsTime {
-    AwsTime::from(SystemTime::from(at))
+    Ok(ages)
 }
 
 fn chrono_time(at: &AwsTime) -> Option<DateTime<Utc>> {

@@ -27,11 +27,11 @@ use chrono::Utc;
 use clap::Args;
 use ports::error_chain;
 
+use crate::dlq::list::Peeked;
 use crate::error::CtlError;
 use crate::output::{emit, Report};
 use crate::target::{Globals, Target};
-use cloudwatch::CloudWatch;
-use queues::QueueReader;
+use queues::read_queues;
 pub use report::StatusReport;
 
 /// Clears a terminal and puts the cursor top left (ANSI).
@@ -82,102 +82,67 @@ Needs attention first (in this order):
 
 The exit code is 0 whenever the numbers could be read, healthy or not.";
 
-/// Reads every number of one draw; keeps what a watch reuses.
-#[derive(Debug)]
-struct StatusReader<'a> {
-    target: &'a Target,
-    queues: QueueReader,
-    cloudwatch: CloudWatch,
-    dynamodb: aws_sdk_dynamodb::Client,
-}
-
-impl StatusReader<'_> {
-    fn new(target: &Target) -> StatusReader<'_> {
-        StatusReader {
-            target,
-            queues: QueueReader::new(target.queues()),
-            cloudwatch: CloudWatch::new(aws_sdk_cloudwatch::Client::new(&target.sdk)),
-            dynamodb: target.dynamodb(),
-        }
-    }
-
-    async fn read(&mut self) -> Result<StatusReport, CtlError> {
-        let target = self.target;
+/// Draws once, or until Ctrl-C with `--watch`: over the last draw on a
+/// terminal, after it elsewhere. A draw that fails after the first is
+/// reported on stderr and the watch goes on: a blip should not end it.
+pub async fn run(args: StatusArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
+    let json = globals.json();
+    let target = Target::connect(globals).await?;
+    let (queues, mut peeked) = (target.queues(), Peeked::new());
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&target.sdk);
+    let dynamodb = target.dynamodb();
+    let (environment, table) = (&target.config.environment, &target.config.orders_table);
+    // One draw's numbers; what a watch reuses is captured.
+    let mut read = async || -> Result<StatusReport, CtlError> {
         let now = Utc::now();
-        let queues = self.queues.read(target, &self.cloudwatch, now).await?;
-        let table = &target.config.orders_table;
-        let outbox = outbox::unpublished_backlog(&self.dynamodb, table, now)
-            .await
-            .map_err(|e| target.endpoint.error(Some(&format!("table {table}")), e))?;
-        let environment = &target.config.environment;
-        let alarms = self
-            .cloudwatch
-            .alarms_in_alarm(&format!("{environment}-"))
-            .await;
+        let queues = read_queues(&target, &queues, &mut peeked, &cloudwatch, now).await?;
+        let outbox = outbox::unpublished_backlog(&dynamodb, table, now).await;
+        let outbox = outbox.map_err(|e| target.endpoint.table_error(table, e))?;
+        let alarms = cloudwatch::alarms_in_alarm(&cloudwatch, &format!("{environment}-")).await;
+        let endpoint = &target.endpoint.label;
         Ok(StatusReport::new(
             environment,
-            &target.endpoint.label,
+            endpoint,
             now,
             queues,
             outbox,
             alarms,
         ))
-    }
-}
-
-pub async fn run(args: StatusArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
-    let json = globals.json();
-    let target = Target::connect(globals).await?;
-    let mut reader = StatusReader::new(&target);
+    };
     if !args.watch {
-        return emit(&reader.read().await?, json);
+        return emit(&read().await?, json);
     }
-    watch(&mut reader, Duration::from_secs(args.interval), json).await
-}
-
-/// Draws until Ctrl-C. A draw that fails after the first is reported on
-/// stderr and the watch goes on: a blip should not end it.
-async fn watch(
-    reader: &mut StatusReader<'_>,
-    every: Duration,
-    json: bool,
-) -> Result<ExitCode, CtlError> {
+    let every = Duration::from_secs(args.interval);
     let terminal = !json && std::io::stdout().is_terminal();
     // Listening from the start, so that a Ctrl-C during a read ends the watch after it.
     let mut stop = tokio::spawn(tokio::signal::ctrl_c());
-    let mut first = true;
-    loop {
-        match reader.read().await {
-            Ok(report) => draw(&report, json, terminal, first)?,
-            Err(error) if first => return Err(error),
-            Err(error) => eprintln!(
-                "error: {} (trying again in {}s)",
-                error_chain(&error),
-                every.as_secs()
-            ),
+    for draw in 0.. {
+        match read().await {
+            Ok(report) => {
+                let mut out = std::io::stdout().lock();
+                if json {
+                    serde_json::to_writer(&mut out, &report).map_err(std::io::Error::other)?;
+                    writeln!(out)?;
+                } else {
+                    if terminal {
+                        write!(out, "{CLEAR_SCREEN}")?;
+                    } else if draw > 0 {
+                        writeln!(out)?;
+                    }
+                    report.write_text(&mut out)?;
+                }
+                out.flush()?;
+            }
+            Err(error) if draw == 0 => return Err(error),
+            Err(error) => {
+                let (error, every) = (error_chain(&error), every.as_secs());
+                eprintln!("error: {error} (trying again in {every}s)");
+            }
         }
-        first = false;
         tokio::select! {
-            _ = &mut stop => return Ok(ExitCode::SUCCESS),
+            _ = &mut stop => break,
             () = tokio::time::sleep(every) => {}
         }
     }
-}
-
-/// One draw of a watch: over the last one on a terminal, after it elsewhere.
-fn draw(report: &StatusReport, json: bool, terminal: bool, first: bool) -> Result<(), CtlError> {
-    let mut out = std::io::stdout().lock();
-    if json {
-        serde_json::to_writer(&mut out, report).map_err(std::io::Error::other)?;
-        writeln!(out)?;
-    } else {
-        if terminal {
-            write!(out, "{CLEAR_SCREEN}")?;
-        } else if !first {
-            writeln!(out)?;
-        }
-        report.write_text(&mut out)?;
-    }
-    out.flush()?;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

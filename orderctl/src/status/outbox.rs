@@ -12,19 +12,16 @@
 //! reader, so that it can move behind a port in one piece.
 
 use adapters::sdk_error::backend_error;
-use adapters::UNPUBLISHED_INDEX;
+use adapters::{outbox_partition, UNPUBLISHED_INDEX};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use domain::iso8601;
-use ports::{BackendError, OUTBOX_SHARDS};
+use ports::{backlog_shards, BackendError, LEGACY_SHARD};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-/// The index key every unpublished order had before the index was sharded.
-const LEGACY_KEY: &str = "PENDING";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Backlog {
     pub table: String,
@@ -34,18 +31,9 @@ pub struct Backlog {
     /// index was sharded).
     pub legacy_key: u64,
     pub oldest_order_id: Option<String>,
-    pub oldest_created_at: Option<String>,
+    #[serde(with = "iso8601::optional")]
+    pub oldest_created_at: Option<DateTime<Utc>>,
     pub oldest_age_seconds: Option<i64>,
-    #[serde(skip)]
-    pub oldest_created: Option<DateTime<Utc>>,
-}
-
-/// What one index key holds.
-#[derive(Debug, Default)]
-struct KeyBacklog {
-    count: u64,
-    /// The first entry's `CreatedAt` and `OrderId`.
-    oldest: Option<(DateTime<Utc>, String)>,
 }
 
 /// Counts the backlog under every key (`PENDING` and `PENDING#0..31`, read
@@ -56,53 +44,43 @@ pub async fn unpublished_backlog(
     table: &str,
     now: DateTime<Utc>,
 ) -> Result<Backlog, BackendError> {
-    let keys = std::iter::once(LEGACY_KEY.to_owned()).chain((0..OUTBOX_SHARDS).map(shard_key));
     let mut reads = JoinSet::new();
-    for key in keys {
+    for shard in backlog_shards() {
         let (client, table) = (client.clone(), table.to_owned());
         reads.spawn(async move {
-            let backlog = read_key(&client, &table, &key).await;
-            (key, backlog)
+            let read = read_key(&client, &table, &outbox_partition(shard)).await;
+            (shard, read)
         });
     }
     let mut backlog = Backlog {
         table: table.to_owned(),
-        unpublished: 0,
-        legacy_key: 0,
-        oldest_order_id: None,
-        oldest_created_at: None,
-        oldest_age_seconds: None,
-        oldest_created: None,
+        ..Backlog::default()
     };
     let mut oldest: Option<(DateTime<Utc>, String)> = None;
     while let Some(joined) = reads.join_next().await {
-        let (key, read) = joined.map_err(|e| BackendError::new("Orders.Query", false, e))?;
-        let read = read?;
-        backlog.unpublished += read.count;
-        if key == LEGACY_KEY {
-            backlog.legacy_key = read.count;
+        let (shard, read) = joined.map_err(|e| BackendError::new("Orders.Query", false, e))?;
+        let (count, first) = read?;
+        backlog.unpublished += count;
+        if shard == LEGACY_SHARD {
+            backlog.legacy_key = count;
         }
-        if let Some(first) = read.oldest {
-            if oldest.as_ref().is_none_or(|o| first < *o) {
-                oldest = Some(first);
-            }
-        }
+        oldest = oldest.into_iter().chain(first).min();
     }
     if let Some((created_at, order_id)) = oldest {
         backlog.oldest_order_id = Some(order_id);
-        backlog.oldest_created_at = Some(iso8601::format(&created_at));
+        backlog.oldest_created_at = Some(created_at);
         backlog.oldest_age_seconds = Some((now - created_at).num_seconds());
-        backlog.oldest_created = Some(created_at);
     }
     Ok(backlog)
 }
 
-/// A shard's key, as the DynamoDB adapter writes it (`adapters::outbox_partition`).
-fn shard_key(shard: u32) -> String {
-    format!("PENDING#{shard}")
-}
-
-async fn read_key(client: &Client, table: &str, key: &str) -> Result<KeyBacklog, BackendError> {
+/// How many entries one index key holds, and the first one's `CreatedAt`
+/// and `OrderId`.
+async fn read_key(
+    client: &Client,
+    table: &str,
+    key: &str,
+) -> Result<(u64, Option<(DateTime<Utc>, String)>), BackendError> {
     let query = || {
         client
             .query()
@@ -111,24 +89,15 @@ async fn read_key(client: &Client, table: &str, key: &str) -> Result<KeyBacklog,
             .key_condition_expression("OutboxPending = :key")
             .expression_attribute_values(":key", AttributeValue::S(key.to_owned()))
     };
+    // A page of a count reads up to 1 MB of keys: a large backlog takes several.
+    let mut pages = query().select(Select::Count).into_paginator().send();
     let mut count = 0;
-    let mut start = None;
-    loop {
-        // A page of a count reads up to 1 MB of keys: a large backlog takes several.
-        let page = query()
-            .select(Select::Count)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| backend_error("Orders.Query", e))?;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| backend_error("Orders.Query", e))?;
         count += u64::try_from(page.count).unwrap_or(0);
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            break;
-        }
     }
     if count == 0 {
-        return Ok(KeyBacklog::default());
+        return Ok((0, None));
     }
     let first = query()
         .scan_index_forward(true)
@@ -141,5 +110,5 @@ async fn read_key(client: &Client, table: &str, key: &str) -> Result<KeyBacklog,
         let created_at = DateTime::parse_from_rfc3339(text("CreatedAt")?).ok()?;
         Some((created_at.with_timezone(&Utc), text("OrderId")?.clone()))
     });
-    Ok(KeyBacklog { count, oldest })
+    Ok((count, oldest))
 }

@@ -1,31 +1,20 @@
 //! Each queue of the environment as `status` shows it: SQS's counts, and the
-//! age of its oldest message where that can be had without disturbing it.
-//!
-//! SQS counts messages (`GetQueueAttributes`) but gives no age; on AWS the
-//! age is CloudWatch's `ApproximateAgeOfOldestMessage`. The two kinds of
-//! queue get it differently:
-//!
-//! - a DLQ is peeked as `dlq list` peeks it (the `SentTimestamp` of up to 100
-//!   messages, received and made visible again at once). Nothing consumes a
-//!   DLQ, so hiding its messages for a moment and raising their receive count
-//!   harms nobody. Under `--watch` a DLQ is peeked again only when its counts
-//!   changed, so that a watch does not raise its messages' receive counts
-//!   every few seconds;
-//! - a work queue is never received from: a receive hides the message from
-//!   its worker and counts toward `maxReceiveCount`, so a peek could itself
-//!   send an order to the DLQ. Its age is CloudWatch's metric (on AWS, a
-//!   minute or a few behind), or `-` where there is none (the local AWS).
+//! age of its oldest message where that can be had without disturbing it —
+//! a DLQ peeked as `dlq list` peeks it ([`read_dlqs`]), a work queue never
+//! received from (a receive would hide the message from its worker and count
+//! toward `maxReceiveCount`), its age CloudWatch's metric or `-`.
 
 use std::collections::HashMap;
 
-use crate::queues::{QueueDepth, SqsQueues};
+use aws_sdk_cloudwatch::Client as CloudWatch;
 use chrono::{DateTime, Utc};
-use ports::BackendError;
 use serde::Serialize;
 
-use super::cloudwatch::{CloudWatch, MetricAge};
-use crate::dlq::list::{oldest_message, OldestMessage};
+use super::cloudwatch::{oldest_message_ages, MetricAge};
+use crate::dlq::list::{read_dlqs, Peeked};
 use crate::error::CtlError;
+use crate::output::time;
+use crate::queues::{QueueDepth, SqsQueues};
 use crate::target::{Target, Workflow};
 
 /// A worker's queue, or a dead-letter queue.
@@ -43,7 +32,6 @@ pub struct QueueStatus {
     pub queue: String,
     pub workflow: Workflow,
     pub kind: QueueKind,
-    /// `visible`, `inFlight`, `delayed`: SQS's approximate counts.
     #[serde(flatten)]
     pub counts: QueueDepth,
     pub oldest_age_seconds: Option<i64>,
@@ -64,96 +52,52 @@ impl QueueStatus {
     }
 }
 
-/// Reads the queues, remembering each DLQ's oldest message between draws.
-#[derive(Debug)]
-pub struct QueueReader {
-    queues: SqsQueues,
-    /// By DLQ URL: the counts when it was last peeked, and what the peek found.
-    peeked: HashMap<String, (QueueDepth, OldestMessage)>,
-}
-
-impl QueueReader {
-    pub fn new(queues: SqsQueues) -> QueueReader {
-        QueueReader {
-            queues,
-            peeked: HashMap::new(),
-        }
-    }
-
-    /// Every work queue and DLQ of the environment, each work queue before
-    /// its DLQ, the delivery DLQ last.
-    pub async fn read(
-        &mut self,
-        target: &Target,
-        cloudwatch: &CloudWatch,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<QueueStatus>, CtlError> {
-        let failed = |e| target.endpoint.error(None, e);
-        let mut rows = Vec::new();
-        let mut work = Vec::new();
-        for workflow in Workflow::ALL {
-            let dlq = target.resolve(workflow).await?;
-            if let Some(source) = &dlq.source {
-                let counts = self.queues.depth(&source.url).await.map_err(failed)?;
-                work.push(rows.len());
-                rows.push(QueueStatus {
-                    queue: source.name.clone(),
-                    workflow,
-                    kind: QueueKind::Work,
-                    counts,
-                    oldest_age_seconds: None,
-                    age_at_least: false,
-                    age_from: String::new(),
-                });
-            }
-            let counts = self.queues.depth(&dlq.queue.url).await.map_err(failed)?;
-            let oldest = self
-                .oldest_dead_letter(&dlq.queue.url, counts)
-                .await
-                .map_err(failed)?;
+/// Every work queue and DLQ of the environment, each work queue before its
+/// DLQ, the delivery DLQ last.
+pub async fn read_queues(
+    target: &Target,
+    queues: &SqsQueues,
+    peeked: &mut Peeked,
+    cloudwatch: &CloudWatch,
+    now: DateTime<Utc>,
+) -> Result<Vec<QueueStatus>, CtlError> {
+    let mut rows = Vec::new();
+    for (dlq, counts, oldest) in read_dlqs(target, queues, peeked).await? {
+        let workflow = dlq.workflow;
+        if let Some(source) = dlq.source {
+            let counts = queues.depth(&source.url).await;
             rows.push(QueueStatus {
-                queue: dlq.queue.name,
+                queue: source.name,
                 workflow,
-                kind: QueueKind::Dlq,
-                counts,
-                oldest_age_seconds: oldest.sent_at.map(|at| (now - at).num_seconds()),
-                age_at_least: oldest.partial,
-                age_from: oldest.from,
+                kind: QueueKind::Work,
+                counts: counts.map_err(|e| target.failed(e))?,
+                oldest_age_seconds: None,
+                age_at_least: false,
+                age_from: String::new(),
             });
         }
-        // CloudWatch is asked only about queues that hold something.
-        let names: Vec<String> = work
-            .iter()
-            .map(|&i| &rows[i])
-            .filter(|row| row.counts.total() > 0)
-            .map(|row| row.queue.clone())
-            .collect();
-        let ages = cloudwatch.oldest_message_ages(&names, now).await;
-        for i in work {
-            let row = &mut rows[i];
-            let (age, from) = work_queue_age(row.counts, &row.queue, &ages);
-            row.oldest_age_seconds = age;
-            row.age_from = from;
-        }
-        Ok(rows)
+        rows.push(QueueStatus {
+            queue: dlq.queue.name,
+            workflow,
+            kind: QueueKind::Dlq,
+            counts,
+            oldest_age_seconds: oldest.sent_at.map(|at| (now - at).num_seconds()),
+            age_at_least: oldest.partial,
+            age_from: oldest.from,
+        });
     }
-
-    /// The DLQ's oldest message: peeked, unless the counts are those of the
-    /// last peek (then nothing came or went, most likely).
-    async fn oldest_dead_letter(
-        &mut self,
-        url: &str,
-        counts: QueueDepth,
-    ) -> Result<OldestMessage, BackendError> {
-        if let Some((seen, oldest)) = self.peeked.get(url) {
-            if *seen == counts {
-                return Ok(oldest.clone());
-            }
-        }
-        let oldest = oldest_message(&self.queues, url, counts).await?;
-        self.peeked.insert(url.to_owned(), (counts, oldest.clone()));
-        Ok(oldest)
+    let work = |row: &&mut QueueStatus| row.kind == QueueKind::Work;
+    // CloudWatch is asked only about queues that hold something.
+    let busy = rows
+        .iter_mut()
+        .filter(work)
+        .filter(|r| r.counts.total() > 0);
+    let names: Vec<String> = busy.map(|row| row.queue.clone()).collect();
+    let ages = oldest_message_ages(cloudwatch, &names, now).await;
+    for row in rows.iter_mut().filter(work) {
+        (row.oldest_age_seconds, row.age_from) = work_queue_age(row.counts, &row.queue, &ages);
     }
+    Ok(rows)
 }
 
 /// A work queue's age from CloudWatch's metric, or why there is none.
@@ -162,26 +106,20 @@ fn work_queue_age(
     queue: &str,
     ages: &Result<HashMap<String, MetricAge>, String>,
 ) -> (Option<i64>, String) {
-    if counts.total() == 0 {
-        return (None, "empty".to_owned());
-    }
-    match ages {
-        Ok(ages) => match ages.get(queue) {
-            Some(metric) => (
-                Some(metric.seconds),
-                format!(
-                    "CloudWatch ApproximateAgeOfOldestMessage at {}",
-                    crate::output::time(&metric.at)
-                ),
-            ),
-            None => (
-                None,
-                "unknown: CloudWatch has no ApproximateAgeOfOldestMessage for it \
-                 in the last 15 minutes, and a work queue is not peeked"
-                    .to_owned(),
-            ),
-        },
-        Err(reason) => (
+    match (counts.total(), ages.as_ref().map(|ages| ages.get(queue))) {
+        (0, _) => (None, "empty".to_owned()),
+        (_, Ok(Some(metric))) => {
+            let at = time(&metric.at);
+            let from = format!("CloudWatch ApproximateAgeOfOldestMessage at {at}");
+            (Some(metric.seconds), from)
+        }
+        (_, Ok(None)) => (
+            None,
+            "unknown: CloudWatch has no ApproximateAgeOfOldestMessage for it \
+             in the last 15 minutes, and a work queue is not peeked"
+                .to_owned(),
+        ),
+        (_, Err(reason)) => (
             None,
             format!("unknown: a work queue is not peeked, and CloudWatch: {reason}"),
         ),

@@ -11,7 +11,8 @@ use super::attention::{attention, Concern};
 use super::cloudwatch::Alarms;
 use super::outbox::Backlog;
 use super::queues::{QueueKind, QueueStatus};
-use crate::output::{age, clip, or_dash, time, Report, Table};
+use crate::dlq::list::at_least;
+use crate::output::{age, clip, or_dash, table, time, Report};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -19,7 +20,8 @@ pub struct StatusReport {
     pub environment: String,
     pub endpoint: String,
     /// When the numbers were read.
-    pub read_at: String,
+    #[serde(with = "iso8601")]
+    pub read_at: DateTime<Utc>,
     /// Nothing needs attention.
     pub healthy: bool,
     /// The most urgent first; empty when healthy.
@@ -27,8 +29,6 @@ pub struct StatusReport {
     pub queues: Vec<QueueStatus>,
     pub outbox: Backlog,
     pub alarms: Alarms,
-    #[serde(skip)]
-    pub read: DateTime<Utc>,
 }
 
 impl StatusReport {
@@ -36,7 +36,7 @@ impl StatusReport {
     pub fn new(
         environment: &str,
         endpoint: &str,
-        read: DateTime<Utc>,
+        read_at: DateTime<Utc>,
         queues: Vec<QueueStatus>,
         outbox: Backlog,
         alarms: Alarms,
@@ -45,34 +45,30 @@ impl StatusReport {
         StatusReport {
             environment: environment.to_owned(),
             endpoint: endpoint.to_owned(),
-            read_at: iso8601::format(&read),
+            read_at,
             healthy: attention.is_empty(),
             attention,
             queues,
             outbox,
             alarms,
-            read,
         }
     }
 
     fn write_queues(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let mut table = Table::new(&["QUEUE", "WHAT", "VISIBLE", "IN FLIGHT", "DELAYED", "OLDEST"]);
-        for queue in &self.queues {
-            let at_least = if queue.age_at_least { "≥ " } else { "" };
-            table.row(vec![
+        let rows = self.queues.iter().map(|queue| {
+            let oldest = queue.oldest_age_seconds;
+            let oldest = oldest.map(|s| format!("{}{}", at_least(queue.age_at_least), age(s)));
+            vec![
                 queue.queue.clone(),
                 queue.label(),
                 queue.counts.visible.to_string(),
                 queue.counts.in_flight.to_string(),
                 queue.counts.delayed.to_string(),
-                or_dash(
-                    queue
-                        .oldest_age_seconds
-                        .map(|s| format!("{at_least}{}", age(s))),
-                ),
-            ]);
-        }
-        table.write(out)?;
+                or_dash(oldest),
+            ]
+        });
+        let headers = ["QUEUE", "WHAT", "VISIBLE", "IN FLIGHT", "DELAYED", "OLDEST"];
+        table(out, &headers, rows)?;
         let unknown = self.queues.iter().any(|q| {
             q.kind == QueueKind::Work && q.counts.total() > 0 && q.oldest_age_seconds.is_none()
         });
@@ -95,7 +91,7 @@ impl StatusReport {
             (Some(waited), Some(order)) => format!(
                 ", the oldest waiting {} (order {order}, created {})",
                 age(waited),
-                or_dash(outbox.oldest_created.as_ref().map(time))
+                or_dash(outbox.oldest_created_at.as_ref().map(time))
             ),
             _ => String::new(),
         };
@@ -103,11 +99,8 @@ impl StatusReport {
             0 => String::new(),
             n => format!("; {n} under the unsharded key PENDING"),
         };
-        writeln!(
-            out,
-            "outbox   {} unpublished order(s){oldest}{legacy}",
-            outbox.unpublished
-        )
+        let n = outbox.unpublished;
+        writeln!(out, "outbox   {n} unpublished order(s){oldest}{legacy}")
     }
 
     fn write_alarms(&self, out: &mut dyn Write) -> std::io::Result<()> {
@@ -120,15 +113,14 @@ impl StatusReport {
             return writeln!(out, "alarms   none in ALARM {named}");
         }
         writeln!(out, "alarms   {} in ALARM {named}", alarms.in_alarm.len())?;
-        let mut table = Table::new(&["ALARM", "SINCE", "REASON"]);
-        for alarm in &alarms.in_alarm {
-            table.row(vec![
+        let rows = alarms.in_alarm.iter().map(|alarm| {
+            vec![
                 alarm.name.clone(),
-                or_dash(alarm.since_at.as_ref().map(time)),
+                or_dash(alarm.since.as_ref().map(time)),
                 clip(alarm.reason.as_deref().unwrap_or("-"), 80),
-            ]);
-        }
-        table.write(out)
+            ]
+        });
+        table(out, &["ALARM", "SINCE", "REASON"], rows)
     }
 
     fn write_attention(&self, out: &mut dyn Write) -> std::io::Result<()> {
@@ -137,13 +129,8 @@ impl StatusReport {
         }
         writeln!(out, "needs attention first")?;
         for (i, concern) in self.attention.iter().enumerate() {
-            writeln!(
-                out,
-                "{:>2}. {}: {}",
-                i + 1,
-                concern.subject,
-                concern.problem
-            )?;
+            let (subject, problem) = (&concern.subject, &concern.problem);
+            writeln!(out, "{:>2}. {subject}: {problem}", i + 1)?;
             writeln!(out, "    → {}", concern.next_step)?;
         }
         Ok(())
@@ -152,12 +139,11 @@ impl StatusReport {
 
 impl Report for StatusReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let (environment, endpoint) = (&self.environment, &self.endpoint);
+        let read = time(&self.read_at);
         writeln!(
             out,
-            "environment {} at {}, read {}\n",
-            self.environment,
-            self.endpoint,
-            time(&self.read)
+            "environment {environment} at {endpoint}, read {read}\n"
         )?;
         self.write_queues(out)?;
         writeln!(out)?;
@@ -198,9 +184,8 @@ mod tests {
             unpublished: 2,
             legacy_key: 1,
             oldest_order_id: Some("4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10".into()),
-            oldest_created_at: Some("2026-01-02T02:54:00.000Z".into()),
+            oldest_created_at: Some(at(2, 54, 0)),
             oldest_age_seconds: Some(600),
-            oldest_created: Some(at(2, 54, 0)),
             ..empty_outbox()
         };
         let alarms = Alarms {
@@ -208,8 +193,7 @@ mod tests {
                 name: "t-OrderEmailDLQ-not-empty".into(),
                 description: Some("Run `orderctl dlq peek email`.".into()),
                 reason: Some("Threshold Crossed".into()),
-                since: Some("2026-01-02T03:00:00.000Z".into()),
-                since_at: Some(at(3, 0, 0)),
+                since: Some(at(3, 0, 0)),
             }],
             ..no_alarms()
         };
