@@ -150,11 +150,7 @@ impl Endpoint {
 
     /// A call about the table `table` failed.
     pub fn table_error(&self, table: &str, err: RepositoryError) -> CtlError {
-        let err = match err {
-            RepositoryError::Backend(err) => err,
-            // Reads do not insert; kept whole should it ever happen.
-            other => BackendError::new("Orders", false, other),
-        };
+        let RepositoryError::Backend(err) = err;
         self.error(Some(&format!("table {table}")), err)
     }
 
