@@ -9,9 +9,11 @@ use uuid::Uuid;
 
 use super::{CustomerEmail, CustomerName, Money};
 
-/// The identifier the API gives an order: a random UUID. It has no
-/// `Default`: an id is made on purpose ([`OrderId::random`]) or parsed, never
-/// made up where one is missing.
+/// The identifier the API gives an order: a UUID, random for an order placed
+/// without an Idempotency-Key, named by the key otherwise (order-api's
+/// `IdempotencyKey::order_id`). It has no `Default`: an id is made on purpose
+/// ([`OrderId::random`], or from a UUID chosen for it) or parsed, never made up
+/// where one is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct OrderId(Uuid);
@@ -24,6 +26,12 @@ impl OrderId {
 
     pub fn as_uuid(&self) -> Uuid {
         self.0
+    }
+}
+
+impl From<Uuid> for OrderId {
+    fn from(uuid: Uuid) -> OrderId {
+        OrderId(uuid)
     }
 }
 

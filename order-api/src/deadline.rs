@@ -1,7 +1,7 @@
 //! When a request's time is up: the Lambda invocation's deadline, or the
-//! local server's budget. An Idempotency-Key claim holds until then and no
-//! longer, and the work is cut off just before it so the client always gets
-//! our answer rather than a gateway timeout.
+//! local server's budget. The work is cut off just before it so the client
+//! always gets our answer rather than a gateway timeout, and the publish
+//! never waits past it.
 
 use std::convert::Infallible;
 use std::time::Duration;

@@ -29,8 +29,6 @@ pub enum ApiError {
     InvalidIdempotencyKey(&'static str),
     #[error("This Idempotency-Key was already used with a different request body")]
     IdempotencyKeyReused,
-    #[error("A request with this Idempotency-Key is still being processed; retry shortly")]
-    RequestInProgress,
     #[error("Sign-in is required")]
     Unauthorized,
     #[error("{0}")]
@@ -57,7 +55,6 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RequestInProgress => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -76,7 +73,6 @@ impl ApiError {
             ApiError::UnreadableBody(_) => "Bad request",
             ApiError::InvalidIdempotencyKey(_) => "Invalid Idempotency-Key",
             ApiError::IdempotencyKeyReused => "Idempotency key reused",
-            ApiError::RequestInProgress => "Request in progress",
             ApiError::Unauthorized => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound => "Not found",

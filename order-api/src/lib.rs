@@ -5,9 +5,10 @@
 //! - [`router`]: the axum router — the same one behind API Gateway (Lambda
 //!   mode) and on `127.0.0.1:3000` (local mode).
 //! - `routes`: the handler and the answers for other paths and methods.
-//! - `place_order`: the use case — idempotency, persist, publish — over the
-//!   ports of `shared`, so it is tested with fakes.
-//! - `idempotency_key`, `request_id`: the two headers we give meaning to.
+//! - `place_order`: the use case — persist once, publish — over the ports of
+//!   `shared`, so it is tested with fakes.
+//! - `idempotency_key`, `request_id`: the two headers we give meaning to
+//!   (an Idempotency-Key names the order it places).
 //! - `caller`: the signed-in customer from the Cognito authorizer's claims
 //!   (`AUTH_MODE=cognito`): their own id and verified address only.
 //! - `deadline`: when a request's time is up (Lambda's deadline, or locally a budget).
@@ -38,13 +39,13 @@ use axum::routing::post;
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
+use adapters::{DynamoDbOrderRepository, SnsEventPublisher};
 pub use caller::{AuthMode, Caller, CallerError};
 pub use deadline::Deadline;
 pub use error::ApiError;
 pub use idempotency_key::IdempotencyKey;
 pub use place_order::{fingerprint, OrderConfirmation, OrderService, PlaceError, Placed};
-use ports::{EventPublisher, IdempotencyStore, OrderRepository};
+use ports::{EventPublisher, OrderRepository};
 pub use request_id::RequestId;
 pub use settings::{ApiSettings, RelayProcessSettings};
 
@@ -55,26 +56,24 @@ pub const DOCUMENT: &str = include_str!("../openapi.json");
 /// The contract's limit on a request body: 10 KB.
 pub const MAX_BODY_BYTES: usize = 10 * 1024;
 
-/// The service as deployed: orders and keys in DynamoDB, events to SNS.
-pub type LiveOrderService =
-    OrderService<DynamoDbOrderRepository, SnsEventPublisher, DynamoDbIdempotencyStore>;
+/// The service as deployed: orders in DynamoDB, events to SNS.
+pub type LiveOrderService = OrderService<DynamoDbOrderRepository, SnsEventPublisher>;
 
 /// The application: routes, request ids, CORS for `allowed_origins` (`*`
 /// for any), and `auth` deciding whose orders a caller may place.
-pub fn router<R, P, I>(
-    service: OrderService<R, P, I>,
+pub fn router<R, P>(
+    service: OrderService<R, P>,
     allowed_origins: &[String],
     auth: AuthMode,
 ) -> Router
 where
     R: OrderRepository + 'static,
     P: EventPublisher + 'static,
-    I: IdempotencyStore + 'static,
 {
     Router::new()
         .route(
             "/order",
-            post(routes::post_order::<R, P, I>).options(routes::options_order),
+            post(routes::post_order::<R, P>).options(routes::options_order),
         )
         .route(
             "/openapi.json",

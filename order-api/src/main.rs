@@ -8,7 +8,7 @@ use tower::ServiceExt;
 
 use adapters::config::{clients, CallBudget};
 use adapters::Env;
-use adapters::{DynamoDbIdempotencyStore, DynamoDbOrderRepository, SnsEventPublisher};
+use adapters::{DynamoDbOrderRepository, SnsEventPublisher};
 use order_api::ApiSettings;
 
 /// How often the local server logs its metrics.
@@ -19,14 +19,15 @@ const METRICS_EVERY: Duration = Duration::from_secs(10);
 /// (with its requestId) before the function's 10 s timeout cuts it off.
 fn app(config: &ApiSettings) -> Router {
     let aws = config.aws.function();
-    let dynamodb = clients::dynamodb(&aws, CallBudget::REQUEST);
     let service: order_api::LiveOrderService = order_api::OrderService::new(
-        DynamoDbOrderRepository::new(dynamodb.clone(), &config.orders_table),
+        DynamoDbOrderRepository::new(
+            clients::dynamodb(&aws, CallBudget::REQUEST),
+            &config.orders_table,
+        ),
         SnsEventPublisher::new(
             clients::sns(&aws, CallBudget::REQUEST),
             &config.order_topic_arn,
         ),
-        DynamoDbIdempotencyStore::new(dynamodb, &config.idempotency_table, config.keep_keys_for),
     )
     .with_publish_budget(config.publish_budget);
     order_api::router(service, &config.allowed_origins, config.auth)

@@ -84,7 +84,7 @@ const _: () = assert!(CustomerName::MIN_CHARS == 2 && CustomerName::MAX_CHARS ==
 enum PostOrderResponses {
     /// The order is stored and will be confirmed by email. A repeated
     /// `Idempotency-Key` with the same order gets the first answer again,
-    /// with `Idempotent-Replayed: true`.
+    /// with `Idempotent-Replayed: true`, however long after.
     #[response(
         status = 200,
         headers(
@@ -115,10 +115,6 @@ enum PostOrderResponses {
     /// Another method on `/order` (the `Allow` header lists POST, OPTIONS).
     #[response(status = 405, headers(("allow" = String, description = "POST, OPTIONS")))]
     MethodNotAllowed(ErrorBody<'static>),
-    /// A request with the same Idempotency-Key is still being processed and
-    /// did not finish within this one's time: retry shortly.
-    #[response(status = 409)]
-    InProgress(ErrorBody<'static>),
     /// The body is over 10 KB.
     #[response(status = 413)]
     PayloadTooLarge(ErrorBody<'static>),
@@ -144,8 +140,8 @@ enum PostOrderResponses {
 ///
 /// Validates the order, stores it and answers; the confirmation email and
 /// the audit record follow asynchronously. Send an `Idempotency-Key` and
-/// retry with the same key and body on a timeout, 409, 429 or 5xx: the
-/// order is placed once.
+/// retry with the same key and body on a timeout, 429 or 5xx: the order is
+/// placed once.
 #[utoipa::path(
     post,
     path = "/order",
@@ -153,7 +149,7 @@ enum PostOrderResponses {
     tag = "orders",
     request_body(content = OrderRequest, content_type = "application/json"),
     params(
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "One key per order (the app sends a new GUID for each order and the same one on every retry of it): 1–255 visible ASCII characters. The same key with the same body replays the first answer (the same `orderId`, `Idempotent-Replayed: true`) and places nothing twice; the same key with a different body is a 422; while the first request with it still runs, a 409.", max_length = 255, min_length = 1, pattern = "^[!-~]{1,255}$"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "One key per order (the app sends a new GUID for each order and the same one on every retry of it): 1–255 visible ASCII characters. The key names the order: the same key with the same body replays the first answer (the same `orderId`, `Idempotent-Replayed: true`), even while the first request still runs and however long after, and places nothing twice; the same key with a different body is a 422. With sign-in, keys are the signed-in customer's own: another customer's same key is another order.", max_length = 255, min_length = 1, pattern = "^[!-~]{1,255}$"),
         ("X-Correlation-Id" = Option<String>, Header, nullable = false, description = "Carried into the order's event and every log line (at most 128 characters).", max_length = 128),
         ("X-Request-Id" = Option<String>, Header, nullable = false, description = "The request's id, if the caller has one (at most 128 characters).", max_length = 128),
     ),

@@ -6,29 +6,24 @@
 //! out is the outbox relay's job (`ports::outbox::OutboxRelay`), within a
 //! minute, with the order's own event id.
 //!
-//! With an `Idempotency-Key`, each request claims the key with a token of its
-//! own until its deadline. A retry resumes the first attempt's order (same id,
-//! same event id) instead of creating another; a retry that arrives while the
-//! first attempt still runs waits for it (within its own deadline) and
-//! replays its answer.
+//! With an `Idempotency-Key` the key names the order: its id is derived from
+//! the key ([`crate::IdempotencyKey::order_id`]) and the order is stored with
+//! the request's [`fingerprint`], only if no order has that id yet. A repeat
+//! of the key finds the stored order in the answer to that same write: the
+//! same request gets the first answer again (and publishes the order if it
+//! is still unpublished); another request under the key is refused. Three
+//! calls (put, publish, mark), the same as without a key, and nothing to
+//! wait for: the stored order is the promise (docs/decisions/0008).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::{iso8601, NewOrder, OrderId};
 use ports::error_chain;
-use ports::{
-    BackendError, Claim, ClaimRequest, ClaimToken, Completion, EventPublisher, IdempotencyStore,
-    OrderRecord, OrderRepository, RepositoryError,
-};
+use ports::{EventPublisher, Inserted, OrderRecord, OrderRepository, RepositoryError};
 use runtime::metrics::{counter, name};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-use crate::idempotency_key::IdempotencyKey;
-
-/// How often a request waiting on another attempt with the same key looks again.
-const WAIT_STEP: Duration = Duration::from_millis(200);
 
 /// How long a request waits for SNS to take its event, by default: past it
 /// the order (already stored) is answered 200 and left to the outbox relay,
@@ -72,33 +67,25 @@ pub enum Placed {
 pub enum PlaceError {
     #[error("the idempotency key was used for a different order")]
     KeyReused,
-    #[error("another request with the same idempotency key is still in progress")]
-    InProgress,
     #[error("could not store order")]
     Store(#[source] RepositoryError),
-    #[error("idempotency store failed")]
-    Idempotency(#[source] BackendError),
-    #[error("the idempotency record holds an unreadable result")]
-    CorruptRecord(#[source] serde_json::Error),
-    #[error("the idempotency record holds an unreadable order id {0:?}")]
-    CorruptPending(String),
+    #[error("order id {0} is taken by another order")]
+    IdTaken(OrderId),
 }
 
 /// Places orders through the ports it is given.
 #[derive(Debug, Clone)]
-pub struct OrderService<R, P, I> {
+pub struct OrderService<R, P> {
     orders: R,
     events: P,
-    idempotency: I,
     publish_budget: Duration,
 }
 
-impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R, P, I> {
-    pub fn new(orders: R, events: P, idempotency: I) -> Self {
+impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
+    pub fn new(orders: R, events: P) -> Self {
         OrderService {
             orders,
             events,
-            idempotency,
             publish_budget: PUBLISH_BUDGET,
         }
     }
@@ -110,164 +97,73 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
         self
     }
 
-    /// Places `order`; `deadline` is when this request's time is up (the
-    /// Lambda invocation's, or the local server's request budget).
+    /// Places `order`. `named` is the id the request's Idempotency-Key names
+    /// (`None` without a key: a random id, and nothing to repeat);
+    /// `deadline` is when this request's time is up (the Lambda
+    /// invocation's, or the local server's request budget).
     pub async fn place(
         &self,
         order: NewOrder,
-        key: Option<&IdempotencyKey>,
+        named: Option<OrderId>,
         correlation_id: &str,
         deadline: DateTime<Utc>,
     ) -> Result<Placed, PlaceError> {
-        let Some(key) = key else {
-            let record = self.store(order, OrderId::random()).await?;
-            self.publish(&record, correlation_id, deadline).await;
-            return Ok(Placed::Created(OrderConfirmation::of(&record)));
-        };
-
-        let store_key = key.store_key();
-        let token = ClaimToken::random();
-        let order_id = match self
-            .claim(&store_key, &fingerprint(&order), token, deadline)
-            .await?
-        {
-            Ok(order_id) => order_id,
-            Err(replayed) => return Ok(Placed::Replayed(replayed)),
-        };
-
-        match self.resume(order, order_id, correlation_id, deadline).await {
-            Ok(confirmation) => {
-                let result =
-                    serde_json::to_string(&confirmation).map_err(PlaceError::CorruptRecord)?;
-                match self
-                    .idempotency
-                    .complete(&store_key, token, &result, Utc::now())
-                    .await
-                {
-                    Ok(Completion::Recorded) => {}
-                    // Whoever holds the key now resumes this same order.
-                    Ok(Completion::Superseded) => {
-                        tracing::warn!(
-                            "idempotency key was taken over before the result was recorded"
-                        )
-                    }
-                    // The order is placed; a retry resumes it and answers the same.
-                    Err(e) => {
-                        tracing::warn!(error = %error_chain(&e), "could not record idempotent result")
-                    }
-                }
-                Ok(Placed::Created(confirmation))
-            }
-            Err(e) => {
-                if let Err(release) = self.idempotency.release(&store_key, token).await {
-                    // The claim lapses at this request's deadline; a retry waits for that.
-                    tracing::warn!(error = %error_chain(&release), "could not release idempotency key");
-                }
-                Err(e)
-            }
-        }
-    }
-
-    /// Claims the key: `Ok(order id)` to work on (ours, or the one an earlier
-    /// attempt chose), or `Err(confirmation)` when the work is already done.
-    /// Waits for another attempt that holds the key, while our deadline allows.
-    async fn claim(
-        &self,
-        store_key: &str,
-        fingerprint: &str,
-        token: ClaimToken,
-        deadline: DateTime<Utc>,
-    ) -> Result<Result<OrderId, OrderConfirmation>, PlaceError> {
-        let candidate = OrderId::random().to_string();
-        loop {
-            let now = Utc::now();
-            let request = ClaimRequest {
-                key: store_key,
-                fingerprint,
-                pending: &candidate,
-                token,
-                hold_until: deadline,
-                now,
-            };
-            match self
-                .idempotency
-                .claim(&request)
-                .await
-                .map_err(PlaceError::Idempotency)?
-            {
-                Claim::Acquired { pending } => {
-                    return pending
-                        .parse()
-                        .map(Ok)
-                        .map_err(|_| PlaceError::CorruptPending(pending))
-                }
-                Claim::Completed { result } => {
-                    return serde_json::from_str(&result)
-                        .map(Err)
-                        .map_err(PlaceError::CorruptRecord)
-                }
-                Claim::Mismatch => return Err(PlaceError::KeyReused),
-                // The other attempt finishes, gives up or lapses before we
-                // must answer: wait for it rather than refuse the client.
-                Claim::InProgress { until } if until < deadline => {
-                    let wait = (until - now).to_std().unwrap_or_default().min(WAIT_STEP);
-                    tokio::time::sleep(wait.max(Duration::from_millis(20))).await;
-                }
-                Claim::InProgress { .. } => return Err(PlaceError::InProgress),
-            }
-        }
-    }
-
-    /// Stores the order under `order_id`, or picks up the one an earlier
-    /// attempt stored, then publishes it if nobody has yet.
-    async fn resume(
-        &self,
-        order: NewOrder,
-        order_id: OrderId,
-        correlation_id: &str,
-        deadline: DateTime<Utc>,
-    ) -> Result<OrderConfirmation, PlaceError> {
-        let record = self.store(order, order_id).await?;
-        if !record.published {
-            self.publish(&record, correlation_id, deadline).await;
-        }
-        Ok(OrderConfirmation::of(&record))
-    }
-
-    /// Stores a new order under `order_id`; if that id is taken (by an
-    /// earlier attempt with the same key, or by this one's own write whose
-    /// reply was lost) the stored order is the one to answer for.
-    async fn store(&self, order: NewOrder, order_id: OrderId) -> Result<OrderRecord, PlaceError> {
+        let fingerprint = named.map(|_| fingerprint(&order));
         let record = OrderRecord {
-            order: order.accept(order_id, Utc::now()),
+            order: order.accept(named.unwrap_or_else(OrderId::random), Utc::now()),
             event_id: Uuid::new_v4(),
             published: false,
             published_at: None,
+            fingerprint,
         };
-        match self.orders.insert(&record).await {
-            Ok(()) => {}
-            Err(RepositoryError::AlreadyExists(_)) => {
-                return match self.orders.get(order_id).await.map_err(PlaceError::Store)? {
-                    Some(existing) => Ok(existing),
-                    None => Err(PlaceError::Store(RepositoryError::AlreadyExists(order_id))),
-                }
+        let (stored, replayed) = match self
+            .orders
+            .insert(&record)
+            .await
+            .map_err(PlaceError::Store)?
+        {
+            Inserted::Stored => {
+                tracing::info!(
+                    orderId = %record.order.order_id,
+                    customerId = record.order.customer_id.as_deref().unwrap_or("-"),
+                    customerEmail = %record.order.customer_email,
+                    totalAmount = %record.order.total_amount,
+                    items = record.order.items.len(),
+                    "order stored"
+                );
+                (record, false)
             }
-            Err(e) => return Err(PlaceError::Store(e)),
+            // The SDK sent our put again after its reply was lost, and it
+            // met itself: this request's own order (its event id is ours).
+            Inserted::Exists(existing) if existing.event_id == record.event_id => (existing, false),
+            // The key named this order before: the same request is
+            // answered with it, another one refused.
+            Inserted::Exists(existing) if named.is_some() => {
+                if existing.fingerprint != record.fingerprint {
+                    return Err(PlaceError::KeyReused);
+                }
+                (existing, true)
+            }
+            Inserted::Exists(existing) => return Err(PlaceError::IdTaken(existing.order.order_id)),
+        };
+        // An earlier attempt may have died, or met an SNS outage, before
+        // publishing: whoever finds the order unpublished publishes it, with
+        // its own event id (a concurrent attempt may too; the workers drop
+        // the second delivery of an event id).
+        if !stored.published {
+            self.publish(&stored, correlation_id, deadline).await;
         }
-        tracing::info!(
-            orderId = %record.order.order_id,
-            customerId = record.order.customer_id.as_deref().unwrap_or("-"),
-            customerEmail = %record.order.customer_email,
-            totalAmount = %record.order.total_amount,
-            items = record.order.items.len(),
-            "order stored"
-        );
-        Ok(record)
+        let confirmation = OrderConfirmation::of(&stored);
+        Ok(if replayed {
+            Placed::Replayed(confirmation)
+        } else {
+            Placed::Created(confirmation)
+        })
     }
 
     /// Publishes the order's event, waiting for SNS no longer than the
     /// publish budget (and never past the request's deadline, less the time
-    /// to record the answer). A failure, or SNS being slow, is not the
+    /// to mark the order and answer). A failure, or SNS being slow, is not the
     /// client's: the order is stored, and the outbox relay publishes what is
     /// left unpublished.
     async fn publish(&self, record: &OrderRecord, correlation_id: &str, deadline: DateTime<Utc>) {
@@ -298,8 +194,8 @@ impl<R: OrderRepository, P: EventPublisher, I: IdempotencyStore> OrderService<R,
     }
 }
 
-/// Kept back from the request's deadline after a publish: recording the
-/// idempotent answer and writing the response.
+/// Kept back from the request's deadline after a publish: marking the order
+/// published and writing the response.
 const ANSWER_TIME: Duration = Duration::from_secs(2);
 
 /// What makes two requests "the same order": the parsed order, not its

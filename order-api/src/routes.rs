@@ -3,7 +3,8 @@
 //! Checks run cheapest first and each failure is the client's to fix:
 //! content type (415), size (413), JSON (400), the order's rules (400), the
 //! caller's right to it when sign-in is on (401/403), the idempotency key
-//! (400/409/422). Only then is anything stored.
+//! (400). Only then is anything stored; a key used for another order is
+//! found by the store itself (422).
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::{parse_order, OrderRejection};
-use ports::{EventPublisher, IdempotencyStore, OrderRepository};
+use ports::{EventPublisher, OrderRepository};
 
 use crate::caller::{AuthMode, CallerError, Claims};
 use crate::deadline::Deadline;
@@ -24,8 +25,8 @@ use crate::request_id::RequestId;
 use crate::MAX_BODY_BYTES;
 use runtime::metrics::{counter, name};
 
-pub async fn post_order<R, P, I>(
-    State(service): State<Arc<OrderService<R, P, I>>>,
+pub async fn post_order<R, P>(
+    State(service): State<Arc<OrderService<R, P>>>,
     request_id: RequestId,
     deadline: Deadline,
     Extension(auth): Extension<AuthMode>,
@@ -36,7 +37,6 @@ pub async fn post_order<R, P, I>(
 where
     R: OrderRepository + 'static,
     P: EventPublisher + 'static,
-    I: IdempotencyStore + 'static,
 {
     counter!(name::ORDERS_RECEIVED).increment(1);
     let fail = |e: ApiError| e.for_request(&request_id);
@@ -50,25 +50,27 @@ where
             OrderRejection::Invalid(errors) => ApiError::Validation(errors),
         })
     })?;
-    let order = match auth {
-        AuthMode::Open => order,
-        AuthMode::Cognito => caller.and_then(|caller| caller.own(order)).map_err(|e| {
-            fail(match e {
-                CallerError::NotSignedIn => ApiError::Unauthorized,
-                other => ApiError::Forbidden(other),
-            })
-        })?,
+    let (order, caller) = match auth {
+        AuthMode::Open => (order, None),
+        AuthMode::Cognito => caller
+            .and_then(|caller| Ok((caller.own(order)?, Some(caller.subject))))
+            .map_err(|e| {
+                fail(match e {
+                    CallerError::NotSignedIn => ApiError::Unauthorized,
+                    other => ApiError::Forbidden(other),
+                })
+            })?,
     };
     let key = IdempotencyKey::from_headers(&headers)
         .map_err(|m| fail(ApiError::InvalidIdempotencyKey(m)))?;
-    let placing = service.place(order, key.as_ref(), request_id.correlation_id(), deadline.0);
+    let named = key.map(|key| key.order_id(caller.as_deref()));
+    let placing = service.place(order, named, request_id.correlation_id(), deadline.0);
     let placed = tokio::time::timeout(deadline.budget(), placing)
         .await
         .map_err(|elapsed| fail(ApiError::internal(elapsed)))?
         .map_err(|e| {
             fail(match e {
                 PlaceError::KeyReused => ApiError::IdempotencyKeyReused,
-                PlaceError::InProgress => ApiError::RequestInProgress,
                 other => ApiError::internal(other),
             })
         })?;

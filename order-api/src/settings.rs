@@ -11,9 +11,8 @@ use crate::caller::AuthMode;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiSettings {
     pub aws: AwsSettings,
-    /// `ORDERS_TABLE`, `IDEMPOTENCY_TABLE`.
+    /// `ORDERS_TABLE`.
     pub orders_table: String,
-    pub idempotency_table: String,
     /// `ORDER_TOPIC_ARN` (required outside `local`).
     pub order_topic_arn: String,
     /// `ALLOWED_ORIGINS`, comma-separated CORS origins; `*` (the default) allows any.
@@ -26,9 +25,6 @@ pub struct ApiSettings {
     /// `PUBLISH_BUDGET_MS` (1000): how long a request waits for SNS before
     /// it answers and leaves the publish to the outbox relay.
     pub publish_budget: Duration,
-    /// `IDEMPOTENCY_KEY_TTL_HOURS` (24): how long an `Idempotency-Key` is
-    /// remembered. A retry after that places a second order.
-    pub keep_keys_for: Duration,
     pub lambda_mode: bool,
 }
 
@@ -52,11 +48,7 @@ impl ApiSettings {
         Ok(ApiSettings {
             auth,
             publish_budget: Duration::from_millis(env.count("PUBLISH_BUDGET_MS", 1000)?.into()),
-            keep_keys_for: Duration::from_secs(
-                u64::from(env.count("IDEMPOTENCY_KEY_TTL_HOURS", 24)?) * 3600,
-            ),
             orders_table: env.name("ORDERS_TABLE", "Orders"),
-            idempotency_table: env.name("IDEMPOTENCY_TABLE", "Idempotency"),
             order_topic_arn: env.topic_arn(&aws)?,
             allowed_origins: env
                 .text("ALLOWED_ORIGINS", "*")
@@ -109,7 +101,6 @@ mod tests {
     fn a_local_api_needs_no_settings() {
         let settings = ApiSettings::read(&Env::from_lookup(|_| None)).expect("defaults");
         assert_eq!(settings.orders_table, "local-Orders");
-        assert_eq!(settings.idempotency_table, "local-Idempotency");
         assert_eq!(
             settings.order_topic_arn,
             "arn:aws:sns:us-east-1:123456789012:local-OrderEvents"
@@ -119,7 +110,6 @@ mod tests {
         assert!(!settings.lambda_mode);
         assert_eq!(settings.auth, AuthMode::Open);
         assert_eq!(settings.publish_budget, Duration::from_secs(1));
-        assert_eq!(settings.keep_keys_for, Duration::from_secs(24 * 3600));
     }
 
     #[test]

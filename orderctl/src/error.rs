@@ -145,11 +145,7 @@ impl Endpoint {
 
     /// A call about the table `table` failed.
     pub fn table_error(&self, table: &str, err: impl Into<RepositoryError>) -> CtlError {
-        let err = match err.into() {
-            RepositoryError::Backend(err) => err,
-            // Reads do not insert; kept whole should it ever happen.
-            other => BackendError::new("Orders", false, other),
-        };
+        let RepositoryError::Backend(err) = err.into();
         self.error(Some(&format!("table {table}")), err)
     }
 

@@ -3,7 +3,8 @@
 //! The binaries get `AWS_ENDPOINT_URL=<proxy>`; the proxy forwards each AWS
 //! call to moto, failing some of them the ways production fails a caller.
 //! Each request is named by its operation (`DynamoDB.PutItem`, `SNS.Publish`,
-//! `SES.SendEmail`) and counted by what became of it ([`OperationCounts`]).
+//! `SES.SendEmail`), counted by what became of it ([`OperationCounts`]), and
+//! the time moto took over it added up ([`FaultProxy::upstream_times`]).
 //! The harness's own clients keep talking to moto directly, so probes and
 //! provisioning never see a fault.
 //!
@@ -153,6 +154,8 @@ struct State {
     rng: Mutex<fastrand::Rng>,
     faults: Mutex<Faults>,
     counts: Mutex<BTreeMap<String, OperationCounts>>,
+    /// How long moto took over the calls it answered, by operation.
+    moto_time: Mutex<BTreeMap<String, Duration>>,
 }
 
 /// The faults a scenario has set, by operation.
@@ -238,6 +241,17 @@ impl FaultProxy {
     /// The counts so far, by operation (`SQS.ReceiveMessage`, …).
     pub fn counts(&self) -> BTreeMap<String, OperationCounts> {
         self.state.counts().clone()
+    }
+
+    /// How long moto took, by operation, over the calls forwarded to it
+    /// (from sending the request to the end of its reply): where a caller's
+    /// time went.
+    pub fn upstream_times(&self) -> BTreeMap<String, Duration> {
+        self.state
+            .moto_time
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The counts so far, over every operation.
@@ -326,6 +340,7 @@ impl State {
             rng: Mutex::new(fastrand::Rng::with_seed(settings.seed)),
             faults: Mutex::new(Faults::default()),
             counts: Mutex::new(BTreeMap::new()),
+            moto_time: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -501,6 +516,7 @@ async fn handle(
     for name in ["host", "connection", "content-length", "transfer-encoding"] {
         headers.remove(name);
     }
+    let sent = Instant::now();
     let forwarded = state
         .client
         .request(parts.method.clone(), format!("{}{path}", state.upstream))
@@ -524,6 +540,12 @@ async fn handle(
             "moto's reply broke off".to_owned(),
         ));
     };
+    *state
+        .moto_time
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(operation.clone())
+        .or_default() += sent.elapsed();
     if fate == Fate::DropAfter {
         state.count(&operation, |c| c.dropped_after += 1);
         return Err(Dropped);
@@ -812,6 +834,18 @@ mod tests {
         assert_eq!(send(query(&proxy, "sns", "Publish")).await.status, 200);
         assert_eq!(counts(&proxy, "SNS.Publish").delayed, 1);
         assert_eq!(counts(&proxy, "SNS.PublishBatch").delayed, 0);
+    }
+
+    #[tokio::test]
+    async fn moto_s_time_is_added_up_for_the_calls_it_answered_only() {
+        let proxy = proxy().await;
+        proxy.outage("SES.", true);
+        assert_eq!(send(query(&proxy, "sns", "Publish")).await.status, 200);
+        assert_eq!(send(query(&proxy, "ses", "SendEmail")).await.status, 503);
+
+        let times = proxy.upstream_times();
+        assert!(times["SNS.Publish"] > Duration::ZERO, "{times:?}");
+        assert!(!times.contains_key("SES.SendEmail"), "{times:?}");
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 
 use order_api::{router, OrderService};
-use ports::fakes::{InMemoryIdempotencyStore, RecordingEventPublisher};
+use ports::fakes::RecordingEventPublisher;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -176,7 +176,10 @@ async fn answers_cors_preflight_for_the_configured_origin_only() {
 struct PanickingOrderRepository;
 
 impl ports::OrderRepository for PanickingOrderRepository {
-    async fn insert(&self, _record: &ports::OrderRecord) -> Result<(), ports::RepositoryError> {
+    async fn insert(
+        &self,
+        _record: &ports::OrderRecord,
+    ) -> Result<ports::Inserted, ports::RepositoryError> {
         panic!("a bug in the repository")
     }
     async fn get(
@@ -192,11 +195,7 @@ impl ports::OrderRepository for PanickingOrderRepository {
 
 #[tokio::test]
 async fn a_panic_in_a_handler_is_the_contracts_json_500_with_cors_and_its_request_id() {
-    let service = OrderService::new(
-        PanickingOrderRepository,
-        RecordingEventPublisher::default(),
-        InMemoryIdempotencyStore::default(),
-    );
+    let service = OrderService::new(PanickingOrderRepository, RecordingEventPublisher::default());
     let app = router(
         service,
         &["https://app.example.com".to_owned()],

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use order_api::{router, OrderService};
-use ports::fakes::{InMemoryIdempotencyStore, InMemoryOrderRepository, RecordingEventPublisher};
+use ports::fakes::{InMemoryOrderRepository, RecordingEventPublisher};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -18,23 +18,22 @@ pub struct TestApp {
     pub router: Router,
     pub orders: Arc<InMemoryOrderRepository>,
     pub events: Arc<RecordingEventPublisher>,
-    pub keys: Arc<InMemoryIdempotencyStore>,
 }
 
 pub fn spawn_app() -> TestApp {
+    spawn_app_with(order_api::AuthMode::Open)
+}
+
+/// The app with sign-in `auth`: with `Cognito`, requests carry their
+/// claims as API Gateway passes them ([`TestApp::post_as`]).
+pub fn spawn_app_with(auth: order_api::AuthMode) -> TestApp {
     let orders = Arc::new(InMemoryOrderRepository::default());
     let events = Arc::new(RecordingEventPublisher::default());
-    let keys = Arc::new(InMemoryIdempotencyStore::default());
-    let service = OrderService::new(orders.clone(), events.clone(), keys.clone());
+    let service = OrderService::new(orders.clone(), events.clone());
     TestApp {
-        router: router(
-            service,
-            &["https://app.example.com".to_owned()],
-            order_api::AuthMode::Open,
-        ),
+        router: router(service, &["https://app.example.com".to_owned()], auth),
         orders,
         events,
-        keys,
     }
 }
 
@@ -86,5 +85,29 @@ impl TestApp {
                 .expect("a request"),
         )
         .await
+    }
+
+    /// `POST /order` by the signed-in customer `subject` whose verified
+    /// address is `email`, with the claims where API Gateway's Cognito
+    /// authorizer puts them.
+    pub async fn post_as(
+        &self,
+        subject: &str,
+        email: &str,
+        body: &str,
+        key: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let context = serde_json::from_value(json!({
+            "httpMethod": "POST",
+            "authorizer": {"claims": {"sub": subject, "email": email, "email_verified": "true"}}
+        }))
+        .expect("a request context");
+        let request = Request::post("/order")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("Idempotency-Key", key)
+            .extension(lambda_http::request::RequestContext::ApiGatewayV1(context))
+            .body(Body::from(body.to_owned()))
+            .expect("a request");
+        self.send(request).await
     }
 }

@@ -3,6 +3,14 @@
 //! The item uses the reference design's attribute names (PascalCase), money as
 //! exact `N` values, `CreatedAt` as ISO 8601 text. `EventId` and `Published`
 //! make the table the outbox: an order whose event was not published says so.
+//! An order placed under an Idempotency-Key carries the request's
+//! `Fingerprint` (docs/decisions/0008).
+//!
+//! Storing is one conditional PutItem (`attribute_not_exists(OrderId)`)
+//! that returns the item it found when the id is taken
+//! (`ReturnValuesOnConditionCheckFailure: ALL_OLD`, strongly consistent and
+//! read at no charge): a repeated Idempotency-Key, or the SDK's retry of a
+//! put whose reply was lost, learns what is stored without a second call.
 //!
 //! While an order is unpublished it also carries `OutboxPending`, the key of
 //! the sparse index `UnpublishedIndex` (with `CreatedAt` as its sort key):
@@ -16,7 +24,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
+};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,8 +37,8 @@ use uuid::Uuid;
 use super::sdk_error::backend_error;
 use domain::{iso8601, CustomerEmail, CustomerName, Money, Order, OrderId, OrderLine, Quantity};
 use ports::{
-    outbox_shard, BackendError, Fetched, OrderRecord, OrderRepository, Outbox, PageToken, Pending,
-    PendingOrder, PendingPage, RepositoryError, LEGACY_SHARD, OUTBOX_SHARDS,
+    outbox_shard, BackendError, Fetched, Inserted, OrderRecord, OrderRepository, Outbox, PageToken,
+    Pending, PendingOrder, PendingPage, RepositoryError, LEGACY_SHARD, OUTBOX_SHARDS,
 };
 
 /// The sparse index of unpublished orders.
@@ -88,6 +100,9 @@ pub struct OrderItem {
     /// Present (`PENDING#<shard>`) exactly while the order is unpublished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbox_pending: Option<String>,
+    /// The request's fingerprint, for an order placed under an Idempotency-Key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -127,6 +142,7 @@ impl From<&OrderRecord> for OrderItem {
             published_at: record.published_at,
             outbox_pending: (!record.published)
                 .then(|| outbox_partition(outbox_shard(order.order_id))),
+            fingerprint: record.fingerprint.clone(),
         }
     }
 }
@@ -156,6 +172,7 @@ impl From<OrderItem> for OrderRecord {
             event_id: item.event_id,
             published: item.published,
             published_at: item.published_at,
+            fingerprint: item.fingerprint,
         }
     }
 }
@@ -165,7 +182,7 @@ fn mapping_error(operation: &'static str, error: serde_dynamo::Error) -> Reposit
 }
 
 impl OrderRepository for DynamoDbOrderRepository {
-    async fn insert(&self, record: &OrderRecord) -> Result<(), RepositoryError> {
+    async fn insert(&self, record: &OrderRecord) -> Result<Inserted, RepositoryError> {
         let item = serde_dynamo::to_item(OrderItem::from(record))
             .map_err(|e| mapping_error("Orders.PutItem", e))?;
         let result = self
@@ -174,18 +191,38 @@ impl OrderRepository for DynamoDbOrderRepository {
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(OrderId)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        let found = match result {
+            Ok(_) => return Ok(Inserted::Stored),
+            Err(SdkError::ServiceError(service))
+                if service.err().is_conditional_check_failed_exception() =>
             {
-                Err(RepositoryError::AlreadyExists(record.order.order_id))
+                match service.into_err() {
+                    PutItemError::ConditionalCheckFailedException(e) => e.item,
+                    _ => None,
+                }
             }
-            Err(e) => Err(backend_error("Orders.PutItem", e).into()),
-        }
+            Err(e) => return Err(backend_error("Orders.PutItem", e).into()),
+        };
+        let existing = match found {
+            Some(item) => serde_dynamo::from_item::<_, OrderItem>(item)
+                .map_err(|e| mapping_error("Orders.PutItem", e))?
+                .into(),
+            // DynamoDB returns the item it found; should it not, read it.
+            None => self.get(record.order.order_id).await?.ok_or_else(|| {
+                BackendError::new(
+                    "Orders.PutItem",
+                    true,
+                    format!(
+                        "order {} is taken, but no order could be read under its id",
+                        record.order.order_id
+                    ),
+                )
+            })?,
+        };
+        Ok(Inserted::Exists(existing))
     }
 
     async fn get(&self, id: OrderId) -> Result<Option<OrderRecord>, RepositoryError> {

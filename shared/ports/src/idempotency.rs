@@ -44,8 +44,10 @@ pub struct ClaimRequest<'a> {
     pub key: &'a str,
     /// What makes two requests "the same": another fingerprint is a `Mismatch`.
     pub fingerprint: &'a str,
-    /// What this attempt would do if the key is new (order-api: the order id
-    /// it would create). An earlier attempt's value wins, so a retry resumes it.
+    /// What this attempt would do if the key is new, for a retry to resume
+    /// (an earlier attempt's value wins). The email worker, this store's one
+    /// user since order-api's keys name their orders (docs/decisions/0008),
+    /// has nothing to resume and leaves it empty.
     pub pending: &'a str,
     pub token: ClaimToken,
     /// When the attempt's time is up: the claim lapses then, not before.

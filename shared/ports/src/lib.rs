@@ -43,8 +43,8 @@ pub use idempotency::{
 };
 pub use mailer::{Email, Mailer, Sent};
 pub use orders::{
-    backlog_shards, outbox_shard, EventPublisher, Fetched, OrderRecord, OrderRepository, Outbox,
-    PageToken, Pending, PendingOrder, PendingPage, RepositoryError, LEGACY_SHARD,
+    backlog_shards, outbox_shard, EventPublisher, Fetched, Inserted, OrderRecord, OrderRepository,
+    Outbox, PageToken, Pending, PendingOrder, PendingPage, RepositoryError, LEGACY_SHARD,
     MAX_PUBLISH_BATCH, OUTBOX_SHARDS,
 };
 pub use recipient_limit::{Admission, RecipientLimit};

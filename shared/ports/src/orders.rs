@@ -20,6 +20,22 @@ pub struct OrderRecord {
     /// When the order was marked published (unknown for orders stored before
     /// this was recorded).
     pub published_at: Option<DateTime<Utc>>,
+    /// For an order placed under an Idempotency-Key (whose id the key names),
+    /// what the request was: order-api's fingerprint of the parsed order. A
+    /// repeat of the key with the same fingerprint is answered with this
+    /// order; with another, refused. `None` for an order placed without a key.
+    pub fingerprint: Option<String>,
+}
+
+/// What [`OrderRepository::insert`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// The order is stored.
+    Stored,
+    /// The id was taken: the order stored under it, as it is now (which may
+    /// be the very record given, when a write whose reply was lost was sent
+    /// again and met itself).
+    Exists(OrderRecord),
 }
 
 /// An order stored whose event may not be out yet: the outbox's backlog.
@@ -91,19 +107,18 @@ pub enum Fetched {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepositoryError {
-    #[error("order {0} already exists")]
-    AlreadyExists(OrderId),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
 
 /// Where orders live.
 pub trait OrderRepository: Send + Sync {
-    /// Stores a new order; `AlreadyExists` if its id is taken (never overwrites).
+    /// Stores a new order, or, if its id is taken, answers the order stored
+    /// under it (never overwrites): one write either way.
     fn insert(
         &self,
         record: &OrderRecord,
-    ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+    ) -> impl Future<Output = Result<Inserted, RepositoryError>> + Send;
     fn get(
         &self,
         id: OrderId,
@@ -161,7 +176,7 @@ impl<T: OrderRepository> OrderRepository for std::sync::Arc<T> {
     fn insert(
         &self,
         record: &OrderRecord,
-    ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
+    ) -> impl Future<Output = Result<Inserted, RepositoryError>> + Send {
         T::insert(self, record)
     }
     fn get(

@@ -13,18 +13,20 @@ use adapters::{
 };
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use chrono::Utc;
-use domain::{parse_order, OrderId};
+use domain::parse_order;
 use fleet_tests::{LocalAws, Stack};
+use order_api::{fingerprint, IdempotencyKey};
 use ports::event::OrderCreated;
-use ports::{OrderRecord, OrderRepository};
+use ports::{Inserted, OrderRecord, OrderRepository};
 use runtime::batch::{event_body, Delivery, EventHandler};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::stats::{closed_loop, Load};
 
-/// One order's calls, as order-api makes them for a POST without an
-/// Idempotency-Key: the body parsed, DynamoDB PutItem, SNS Publish,
+/// One order's calls, as order-api makes them for a POST with a fresh
+/// Idempotency-Key: the body parsed, the order id the key names and the
+/// request's fingerprint, DynamoDB PutItem (conditional), SNS Publish,
 /// DynamoDB UpdateItem. `requests` of them from `concurrency` clients on a
 /// fresh stack, after `warm_up` from one.
 pub async fn orders(
@@ -64,13 +66,18 @@ impl OrderClient {
         let Ok(order) = parse_order(self.body.as_bytes()) else {
             return false;
         };
+        let Ok(key) = IdempotencyKey::parse(&Uuid::new_v4().to_string()) else {
+            return false;
+        };
+        let fingerprint = fingerprint(&order);
         let record = OrderRecord {
-            order: order.accept(OrderId::random(), Utc::now()),
+            order: order.accept(key.order_id(None), Utc::now()),
             event_id: Uuid::new_v4(),
             published: false,
             published_at: None,
+            fingerprint: Some(fingerprint),
         };
-        self.orders.insert(&record).await.is_ok()
+        matches!(self.orders.insert(&record).await, Ok(Inserted::Stored))
             && ports::outbox::publish_order(
                 &self.orders,
                 &self.events,

@@ -13,7 +13,8 @@
 //!
 //! Sizes: `BENCH_REQUESTS` (HTTP requests per run, 200), `BENCH_EVENTS`
 //! (events through the workers, 200), `BENCH_COLD_STARTS` (runs per binary, 21),
-//! `BENCH_BACKLOG` (orders the relay drains, 1000).
+//! `BENCH_BACKLOG` (orders the relay drains, 1000), `BENCH_COST_ORDERS`
+//! (orders counted through the whole fleet, 200).
 //!
 //! # Layout
 //!
@@ -23,6 +24,9 @@
 //! - [`size`]: 4, the release binaries and the bootstrap zips.
 //! - [`cold_start`]: 5, Lambda mode, from start to the first poll of the Runtime API.
 //! - [`relay`]: 6, the outbox relay draining a backlog against moto's publish ceiling.
+//! - [`cost`]: 7, every AWS call of an order through the whole fleet, its
+//!   DynamoDB units and its dollars ([`prices`]: the list prices and the
+//!   unit arithmetic).
 //! - [`ceiling`]: moto's own ceiling for the calls of sections 2 and 3.
 //!
 //! Figures the issue sets a goal for carry it, are marked met or NOT MET,
@@ -35,8 +39,10 @@
 
 mod ceiling;
 mod cold_start;
+mod cost;
 mod edge;
 mod http;
+mod prices;
 mod relay;
 mod report;
 mod size;
@@ -52,13 +58,29 @@ use fleet_tests::{LocalAws, Stack};
 use report::{Machine, Report};
 
 /// Every section, in the order they print.
-const SECTIONS: [&str; 6] = ["edge", "http", "workers", "size", "cold_start", "relay"];
+const SECTIONS: [&str; 7] = [
+    "edge",
+    "http",
+    "workers",
+    "size",
+    "cold_start",
+    "relay",
+    "cost",
+];
 /// The order they run: those that load moto last, since moto stays busy a
 /// while after them (a stopped worker's long poll lives on for up to 20 s),
 /// which would slow the workers' cold starts (their first SQS calls).
-const RUN_ORDER: [&str; 6] = ["edge", "size", "cold_start", "http", "relay", "workers"];
+const RUN_ORDER: [&str; 7] = [
+    "edge",
+    "size",
+    "cold_start",
+    "http",
+    "relay",
+    "workers",
+    "cost",
+];
 /// The sections that talk to moto.
-const ON_MOTO: [&str; 4] = ["http", "workers", "cold_start", "relay"];
+const ON_MOTO: [&str; 5] = ["http", "workers", "cold_start", "relay", "cost"];
 
 fn main() -> ExitCode {
     // cargo passes `--bench`; any other argument names a section to run.
@@ -126,6 +148,7 @@ fn main() -> ExitCode {
             "http" => runtime.block_on(http::run(moto(), knob("BENCH_REQUESTS", 200))),
             "workers" => runtime.block_on(workers::run(moto(), knob("BENCH_EVENTS", 200))),
             "relay" => runtime.block_on(relay::run(moto(), knob("BENCH_BACKLOG", 1000))),
+            "cost" => runtime.block_on(cost::run(moto(), knob("BENCH_COST_ORDERS", 200))),
             "size" => size::run(&release, &target),
             "cold_start" => runtime.block_on(async {
                 // The binaries need a stack's settings; the workers resolve its queues.

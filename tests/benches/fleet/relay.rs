@@ -93,6 +93,7 @@ async fn store_unpublished(local: &LocalAws, stack: &Stack, count: usize) {
                 event_id: Uuid::new_v4(),
                 published: false,
                 published_at: None,
+                fingerprint: None,
             };
             let orders = &orders;
             async move {

@@ -159,14 +159,15 @@ async fn publish(
 
 /// When the last audit row and the last email appeared.
 #[derive(Debug)]
-struct Done {
+pub struct Done {
     audit: Duration,
     email: Duration,
 }
 
 /// Counts a stack's effects: audit rows (a COUNT scan) and sent mail (moto's
-/// state, read only once the email queue is empty, as it is large).
-struct Progress<'a> {
+/// state, read only once the email queue is empty, as it is large). Mail
+/// counts for customers whose address ends in `-<env>@example.com`.
+pub struct Progress<'a> {
     local: &'a LocalAws,
     stack: &'a Stack,
     workers: &'a [&'a FleetProcess],
@@ -174,7 +175,11 @@ struct Progress<'a> {
 }
 
 impl<'a> Progress<'a> {
-    fn new(local: &'a LocalAws, stack: &'a Stack, workers: &'a [&'a FleetProcess]) -> Progress<'a> {
+    pub fn new(
+        local: &'a LocalAws,
+        stack: &'a Stack,
+        workers: &'a [&'a FleetProcess],
+    ) -> Progress<'a> {
         Progress {
             local,
             stack,
@@ -184,7 +189,7 @@ impl<'a> Progress<'a> {
     }
 
     /// Waits until `expected` audit rows and emails exist; times from `since`.
-    async fn wait_for(&self, expected: usize, since: Instant) -> Done {
+    pub async fn wait_for(&self, expected: usize, since: Instant) -> Done {
         let (mut audit, mut email) = (None, None);
         loop {
             if audit.is_none() && self.audit_rows().await >= expected {

@@ -125,9 +125,24 @@ async fn an_idempotent_retry_creates_one_order_and_one_event() {
         .await;
     assert_eq!(status, 422, "{reused}");
 
-    assert_eq!(stored_orders(local, &stack).await.len(), 1);
+    let items = stored_orders(local, &stack).await;
+    assert_eq!(items.len(), 1);
     assert_eq!(drain(local, &stack.email_queue_url).await.len(), 1);
     assert_eq!(drain(local, &stack.audit_queue_url).await.len(), 1);
+
+    // The key names the order, and the order remembers the request: no
+    // idempotency record is written for it (docs/decisions/0008).
+    let key = order_api::IdempotencyKey::parse("mobile-retry-1").expect("a key");
+    assert_eq!(first.1["orderId"], key.order_id(None).to_string());
+    assert!(items[0].contains_key("Fingerprint"), "{:?}", items[0]);
+    let keys = local
+        .dynamodb()
+        .scan()
+        .table_name(&stack.idempotency_table)
+        .send()
+        .await
+        .expect("a scan");
+    assert_eq!(keys.count, 0, "{:?}", keys.items);
 }
 
 #[tokio::test]

@@ -47,6 +47,7 @@ async fn stored_unpublished(local: &LocalAws, stack: &Stack, age: Duration) -> O
         event_id: Uuid::new_v4(),
         published: false,
         published_at: None,
+        fingerprint: None,
     };
     DynamoDbOrderRepository::new(local.dynamodb(), &stack.orders_table)
         .insert(&record)

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::KeysAndAttributes;
+use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_sns::error::ErrorMetadata;
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_sdk_sns::operation::publish_batch::PublishBatchOutput;
@@ -22,8 +22,8 @@ use chrono::{TimeZone, Utc};
 use domain::{parse_order, OrderId};
 use ports::event::OrderCreated;
 use ports::{
-    outbox_shard, EventPublisher, Fetched, OrderRecord, OrderRepository, Outbox, PageToken,
-    Pending, RepositoryError,
+    outbox_shard, EventPublisher, Fetched, Inserted, OrderRecord, OrderRepository, Outbox,
+    PageToken, Pending,
 };
 use uuid::Uuid;
 
@@ -41,12 +41,20 @@ fn record() -> OrderRecord {
         event_id: Uuid::new_v4(),
         published: false,
         published_at: None,
+        fingerprint: None,
     }
 }
 
-fn conditional_check_failed() -> PutItemError {
+/// DynamoDB's refusal of a conditional put, with the item it found (as
+/// `ReturnValuesOnConditionCheckFailure: ALL_OLD` asks) or without.
+fn conditional_check_failed(found: Option<&OrderRecord>) -> PutItemError {
+    let item = found.map(|record| {
+        serde_dynamo::to_item(adapters::OrderItem::from(record)).expect("an order item")
+    });
     PutItemError::ConditionalCheckFailedException(
-        ConditionalCheckFailedException::builder().build(),
+        ConditionalCheckFailedException::builder()
+            .set_item(item)
+            .build(),
     )
 }
 
@@ -58,6 +66,8 @@ async fn stores_an_order_with_exact_money_and_iso_dates_only_if_new() {
         .match_requests(move |req| {
             let item = req.item().unwrap();
             req.condition_expression() == Some("attribute_not_exists(OrderId)")
+                && req.return_values_on_condition_check_failure()
+                    == Some(&ReturnValuesOnConditionCheckFailure::AllOld)
                 && item["TotalAmount"] == AttributeValue::N("0.3".into())
                 && item["CreatedAt"] == AttributeValue::S("2026-01-02T03:04:05.000Z".into())
                 && item["Published"] == AttributeValue::Bool(false)
@@ -65,6 +75,27 @@ async fn stores_an_order_with_exact_money_and_iso_dates_only_if_new() {
                 && !item.contains_key("PublishedAt")
                 && item["CustomerEmail"] == AttributeValue::S("ada@example.com".into())
                 && !item.contains_key("CustomerId")
+                && !item.contains_key("Fingerprint")
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let client = mock_client!(aws_sdk_dynamodb, [&put]);
+    let inserted = DynamoDbOrderRepository::new(client, "t-Orders")
+        .insert(&record)
+        .await
+        .unwrap();
+    assert_eq!(inserted, Inserted::Stored);
+    assert_eq!(put.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn an_order_placed_under_a_key_is_stored_with_its_requests_fingerprint() {
+    let record = OrderRecord {
+        fingerprint: Some("5e1f".to_owned()),
+        ..record()
+    };
+    let put = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|req| {
+            req.item().unwrap()["Fingerprint"] == AttributeValue::S("5e1f".into())
         })
         .then_output(|| PutItemOutput::builder().build());
     let client = mock_client!(aws_sdk_dynamodb, [&put]);
@@ -101,15 +132,46 @@ async fn marking_an_order_published_says_when_and_takes_it_out_of_the_outbox() {
 }
 
 #[tokio::test]
-async fn a_failed_conditional_put_means_the_order_exists() {
-    let put = mock!(aws_sdk_dynamodb::Client::put_item).then_error(conditional_check_failed);
+async fn a_taken_id_answers_the_order_stored_under_it_in_one_call() {
+    let ours = record();
+    let theirs = OrderRecord {
+        event_id: Uuid::new_v4(),
+        published: true,
+        fingerprint: Some("an earlier request".to_owned()),
+        ..ours.clone()
+    };
+    let found = theirs.clone();
+    let put = mock!(aws_sdk_dynamodb::Client::put_item)
+        .then_error(move || conditional_check_failed(Some(&found)));
     let client = mock_client!(aws_sdk_dynamodb, [&put]);
+    let inserted = DynamoDbOrderRepository::new(client, "t-Orders")
+        .insert(&ours)
+        .await
+        .unwrap();
+    assert_eq!(inserted, Inserted::Exists(theirs));
+    assert_eq!(put.num_calls(), 1, "no second call to read it");
+}
+
+#[tokio::test]
+async fn a_taken_id_refused_without_its_item_is_read_consistently() {
     let record = record();
-    let err = DynamoDbOrderRepository::new(client, "t-Orders")
+    let item: HashMap<String, AttributeValue> =
+        serde_dynamo::to_item(adapters::OrderItem::from(&record)).unwrap();
+    let put =
+        mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| conditional_check_failed(None));
+    let get = mock!(aws_sdk_dynamodb::Client::get_item)
+        .match_requests(|req| req.consistent_read() == Some(true))
+        .then_output(move || {
+            GetItemOutput::builder()
+                .set_item(Some(item.clone()))
+                .build()
+        });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put, &get]);
+    let inserted = DynamoDbOrderRepository::new(client, "t-Orders")
         .insert(&record)
         .await
-        .unwrap_err();
-    assert!(matches!(err, RepositoryError::AlreadyExists(id) if id == record.order.order_id));
+        .unwrap();
+    assert_eq!(inserted, Inserted::Exists(record));
 }
 
 #[tokio::test]

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use super::unavailable;
 use crate::event::OrderCreated;
 use crate::{
-    outbox_shard, BackendError, EventPublisher, Fetched, OrderRecord, OrderRepository, Outbox,
-    PageToken, Pending, PendingOrder, PendingPage, RepositoryError,
+    outbox_shard, BackendError, EventPublisher, Fetched, Inserted, OrderRecord, OrderRepository,
+    Outbox, PageToken, Pending, PendingOrder, PendingPage, RepositoryError,
 };
 use domain::OrderId;
 
@@ -22,11 +22,19 @@ pub struct InMemoryOrderRepository {
     /// Backlog entries that read as no order: (shard, created, key).
     unreadable: Mutex<Vec<(u32, DateTime<Utc>, String)>>,
     failing: AtomicBool,
+    lose_insert_reply: AtomicBool,
 }
 
 impl InMemoryOrderRepository {
     pub fn fail(&self, failing: bool) {
         self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// Loses the reply of the next insert that stores an order: it is
+    /// stored, and answered as the retry of a lost reply finds it — taken,
+    /// by the very record given.
+    pub fn lose_next_insert_reply(&self) {
+        self.lose_insert_reply.store(true, Ordering::SeqCst);
     }
 
     /// Puts an entry in the backlog's `shard` that does not read as an
@@ -53,14 +61,19 @@ impl InMemoryOrderRepository {
 }
 
 impl OrderRepository for InMemoryOrderRepository {
-    async fn insert(&self, record: &OrderRecord) -> Result<(), RepositoryError> {
+    async fn insert(&self, record: &OrderRecord) -> Result<Inserted, RepositoryError> {
         self.check("insert")?;
         let mut orders = self.orders.lock().map_err(|_| unavailable("insert"))?;
-        if orders.contains_key(&record.order.order_id) {
-            return Err(RepositoryError::AlreadyExists(record.order.order_id));
+        if let Some(existing) = orders.get(&record.order.order_id) {
+            return Ok(Inserted::Exists(existing.clone()));
         }
         orders.insert(record.order.order_id, record.clone());
-        Ok(())
+        if self.lose_insert_reply.swap(false, Ordering::SeqCst) {
+            // What the adapter answers when the SDK sent the write again
+            // after its reply was lost: the retry met the first write.
+            return Ok(Inserted::Exists(record.clone()));
+        }
+        Ok(Inserted::Stored)
     }
 
     async fn get(&self, id: OrderId) -> Result<Option<OrderRecord>, RepositoryError> {

@@ -501,6 +501,7 @@ mod tests {
             event_id: Uuid::new_v4(),
             published: false,
             published_at: None,
+            fingerprint: None,
         };
         orders.insert(&record).await.expect("stored");
         record
