@@ -90,9 +90,11 @@ pub const ZIP_GOAL: Goal = Goal::AtMost(2.5 * 1024.0 * 1024.0);
 pub const RSS_GOAL: Goal = Goal::AtMost(30.0 * 1024.0 * 1024.0);
 /// A function's init against a hello-world's: at most 1.5 times.
 pub const INIT_GOAL: Goal = Goal::AtMost(1.5);
-/// `parse_order` for a 50-item order: at most 15 µs (in the row's ns/op).
+/// `parse_order` for a 50-item order: at most 30 µs (in the row's ns/op),
+/// the bound issue 20 set for the simpler parser (raw values and one pass of
+/// rules, ~19 µs; the streaming visitors it replaced took ~13 µs).
 /// An absolute bound: no limit to measure it against does the same work.
-pub const PARSE_GOAL: Goal = Goal::AtMost(15_000.0);
+pub const PARSE_GOAL: Goal = Goal::AtMost(30_000.0);
 /// Throughput against moto's own ceiling for the same calls: at least 0.8 of it.
 pub const THROUGHPUT_GOAL: Goal = Goal::AtLeast(0.8);
 
