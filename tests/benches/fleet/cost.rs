@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use fleet_tests::app::App;
 use fleet_tests::fault_proxy::FaultSettings;
 use fleet_tests::probes::depth;
+use fleet_tests::probes::scan;
 use fleet_tests::process::FleetProcess;
 use fleet_tests::{FaultProxy, LocalAws, Stack};
 use serde_json::Value;
@@ -326,26 +327,6 @@ impl Units {
                 count("DynamoDB.GetItem"),
             ),
             _ => (count("DynamoDB.PutItem") * self.audit_put, 0.0),
-        }
-    }
-}
-
-/// Every item of `table`.
-async fn scan(local: &LocalAws, table: &str) -> Vec<Item> {
-    let client = local.dynamodb();
-    let (mut items, mut start) = (Vec::new(), None);
-    loop {
-        let page = client
-            .scan()
-            .table_name(table)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("scanning {table}: {e}"));
-        items.extend(page.items.unwrap_or_default());
-        match page.last_evaluated_key {
-            Some(key) if !key.is_empty() => start = Some(key),
-            _ => return items,
         }
     }
 }
