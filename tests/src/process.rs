@@ -169,6 +169,21 @@ impl FleetProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// For an `outbox-relay`: the orders its sweeps reported published so
+    /// far (the `published=` of each `outbox sweep` line), read from its log
+    /// at no cost to the local AWS.
+    pub fn relay_published(&self) -> usize {
+        self.log()
+            .lines()
+            .filter(|line| line.contains("outbox sweep"))
+            .filter_map(|line| {
+                line.split_whitespace()
+                    .find_map(|field| field.strip_prefix("published="))
+                    .and_then(|n| n.parse::<usize>().ok())
+            })
+            .sum()
+    }
+
     /// The end of the log, for failure messages.
     pub fn log_tail(&self) -> String {
         log_tail(self.name, &self.log)

@@ -27,7 +27,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
+    AttributeValue, KeysAndAttributes, PutRequest, ReturnValuesOnConditionCheckFailure,
+    WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
@@ -58,8 +59,10 @@ pub fn outbox_partition(shard: u32) -> String {
 
 /// The keys a page of the index ends on (all three are strings).
 const INDEX_KEYS: [&str; 3] = ["OrderId", "OutboxPending", "CreatedAt"];
-/// How often a batch read asks again for the keys DynamoDB left unprocessed.
-const BATCH_GET_ROUNDS: u32 = 5;
+/// How often a batch call asks again for what DynamoDB left unprocessed.
+const BATCH_ROUNDS: u32 = 5;
+/// DynamoDB's largest `BatchWriteItem`.
+const MAX_BATCH_WRITE: usize = 25;
 
 #[derive(Debug, Clone)]
 pub struct DynamoDbOrderRepository {
@@ -175,6 +178,17 @@ impl From<OrderItem> for OrderRecord {
             fingerprint: item.fingerprint,
         }
     }
+}
+
+/// What a batch call still left unprocessed after [`BATCH_ROUNDS`]: throttling.
+fn unprocessed(operation: &'static str, left: usize) -> RepositoryError {
+    BackendError::new(
+        operation,
+        true,
+        format!("{left} item(s) still unprocessed after {BATCH_ROUNDS} rounds"),
+    )
+    .with_fault(ports::Fault::Throttled)
+    .into()
 }
 
 fn mapping_error(operation: &'static str, error: serde_dynamo::Error) -> RepositoryError {
@@ -294,16 +308,56 @@ impl Outbox for DynamoDbOrderRepository {
         })
     }
 
-    /// The orders' own updates, all at once: on DynamoDB ten single
-    /// updates cost half the write units of one transaction of ten, and
-    /// cannot conflict with each other.
-    async fn mark_many_published(&self, ids: &[OrderId]) -> Result<(), RepositoryError> {
-        let marks = ids.iter().map(|id| self.mark_published(*id));
-        futures_util::future::join_all(marks)
-            .await
-            .into_iter()
-            .collect::<Result<Vec<()>, _>>()
-            .map(drop)
+    /// Writes each order back as it was read, published and out of the
+    /// backlog: one `BatchWriteItem` per 25 orders, the same write units as
+    /// a conditional `UpdateItem` each, in one request instead of one per
+    /// order. A put needs no condition here: an order never changes once
+    /// stored but for this mark (which any writer makes the same), and is
+    /// never deleted (docs/decisions/0001).
+    async fn mark_many_published(&self, records: &[OrderRecord]) -> Result<(), RepositoryError> {
+        let now = Utc::now();
+        for chunk in records.chunks(MAX_BATCH_WRITE) {
+            let mut writes = chunk
+                .iter()
+                .map(|record| {
+                    let marked = OrderRecord {
+                        published: true,
+                        published_at: Some(now),
+                        ..record.clone()
+                    };
+                    let item = serde_dynamo::to_item(OrderItem::from(&marked))
+                        .map_err(|e| mapping_error("Orders.BatchWriteItem", e))?;
+                    let put = PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(|e| BackendError::new("Orders.BatchWriteItem", false, e))?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<Vec<_>, RepositoryError>>()?;
+            for round in 0..BATCH_ROUNDS {
+                if writes.is_empty() {
+                    break;
+                }
+                if round > 0 {
+                    // Unprocessed items are DynamoDB's back-pressure: wait a little.
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
+                }
+                writes = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut writes))
+                    .send()
+                    .await
+                    .map_err(|e| backend_error("Orders.BatchWriteItem", e))?
+                    .unprocessed_items
+                    .and_then(|mut tables| tables.remove(&self.table))
+                    .unwrap_or_default();
+            }
+            if !writes.is_empty() {
+                return Err(unprocessed("Orders.BatchWriteItem", writes.len()));
+            }
+        }
+        Ok(())
     }
 
     async fn get_many(&self, ids: &[OrderId]) -> Result<Vec<Fetched>, RepositoryError> {
@@ -313,7 +367,7 @@ impl Outbox for DynamoDbOrderRepository {
             .collect();
         let mut fetched = Vec::with_capacity(ids.len());
         let mut found = std::collections::HashSet::new();
-        for round in 0..BATCH_GET_ROUNDS {
+        for round in 0..BATCH_ROUNDS {
             if wanted.is_empty() {
                 break;
             }
@@ -351,16 +405,7 @@ impl Outbox for DynamoDbOrderRepository {
                 .unwrap_or_default();
         }
         if !wanted.is_empty() {
-            return Err(BackendError::new(
-                "Orders.BatchGetItem",
-                true,
-                format!(
-                    "{} key(s) still unprocessed after {BATCH_GET_ROUNDS} rounds",
-                    wanted.len()
-                ),
-            )
-            .with_fault(ports::Fault::Throttled)
-            .into());
+            return Err(unprocessed("Orders.BatchGetItem", wanted.len()));
         }
         fetched.extend(
             ids.iter()

@@ -147,10 +147,10 @@ pub trait Outbox: OrderRepository {
         &self,
         ids: &[OrderId],
     ) -> impl Future<Output = Result<Vec<Fetched>, RepositoryError>> + Send;
-    /// Marks up to [`MAX_PUBLISH_BATCH`] stored orders published at once.
+    /// Marks orders just read (and published) published, all at once.
     fn mark_many_published(
         &self,
-        ids: &[OrderId],
+        records: &[OrderRecord],
     ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
 }
 
@@ -210,9 +210,9 @@ impl<T: Outbox> Outbox for std::sync::Arc<T> {
     }
     fn mark_many_published(
         &self,
-        ids: &[OrderId],
+        records: &[OrderRecord],
     ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
-        T::mark_many_published(self, ids)
+        T::mark_many_published(self, records)
     }
 }
 

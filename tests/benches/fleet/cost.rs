@@ -319,7 +319,8 @@ impl Units {
                 count("DynamoDB.GetItem"),
             ),
             1 => (
-                count("DynamoDB.UpdateItem") * self.order_mark,
+                // At most ten marks a BatchWriteItem (a batch of PublishBatch).
+                count("DynamoDB.BatchWriteItem") * 10.0 * self.order_mark,
                 count("DynamoDB.Query") * 0.5 + count("DynamoDB.BatchGetItem"),
             ),
             2 => (

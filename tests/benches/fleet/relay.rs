@@ -51,10 +51,8 @@ pub async fn run(local: &LocalAws, backlog: usize) -> Section {
             "{backlog} orders stored unpublished a minute ago, as an SNS outage leaves them; \
              the relay started, timed until its sweeps report every one published. Per ten \
              orders it reads them (one BatchGetItem), publishes them (one PublishBatch) and \
-             marks them (ten UpdateItems at once), {IN_FLIGHT} batches in flight, while it reads \
-             the backlog's 32 shards. On moto the marks cost about a quarter of the publishes' \
-             time (an UpdateItem about 5 ms, a PublishBatch of ten about 200 ms into queues \
-             that fill), so the relay stays near 0.75 of a publish-only ceiling. \
+             marks them (one BatchWriteItem that writes them back published), {IN_FLIGHT} \
+             batches in flight, while it reads the backlog's 32 shards. \
              The limit is moto's own publish ceiling, measured just before: the same number of \
              events by PublishBatch, ten per call, {IN_FLIGHT} calls in flight, nothing else."
         ),
@@ -111,16 +109,7 @@ async fn store_unpublished(local: &LocalAws, stack: &Stack, count: usize) {
 /// Waits until the relay's `outbox sweep` lines add up to `count` published.
 async fn wait_for_published(relay: &FleetProcess, count: usize, since: Instant) -> Duration {
     loop {
-        let published: usize = relay
-            .log()
-            .lines()
-            .filter(|line| line.contains("outbox sweep"))
-            .filter_map(|line| {
-                line.split_whitespace()
-                    .find_map(|field| field.strip_prefix("published="))
-                    .and_then(|n| n.parse::<usize>().ok())
-            })
-            .sum();
+        let published = relay.relay_published();
         if published >= count {
             return since.elapsed();
         }

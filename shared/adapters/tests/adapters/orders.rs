@@ -431,26 +431,76 @@ async fn publishes_a_batch_in_one_call_and_reports_each_entry() {
 }
 
 #[tokio::test]
-async fn marks_a_batch_published_with_each_orders_own_conditional_update() {
-    let ids = [OrderId::random(), OrderId::random(), OrderId::random()];
-    let mark = mock!(aws_sdk_dynamodb::Client::update_item)
-        .match_requests(|req| {
-            req.condition_expression() == Some("attribute_exists(OrderId)")
-                && req.update_expression()
-                    == Some("SET Published = :true, PublishedAt = :now REMOVE OutboxPending")
+async fn marks_a_batch_published_by_writing_each_order_back_published_in_one_call() {
+    let records: Vec<OrderRecord> = (0..3).map(|_| record()).collect();
+    let expected: Vec<String> = records
+        .iter()
+        .map(|r| r.order.order_id.to_string())
+        .collect();
+    let mark = mock!(aws_sdk_dynamodb::Client::batch_write_item)
+        .match_requests(move |req| {
+            let writes = &req.request_items().unwrap()["t-Orders"];
+            let ids: Vec<String> = writes
+                .iter()
+                .map(|w| {
+                    let item = w.put_request().unwrap().item();
+                    assert_eq!(item["Published"], AttributeValue::Bool(true));
+                    assert!(item.contains_key("PublishedAt"));
+                    assert!(!item.contains_key("OutboxPending"), "still in the backlog");
+                    item["OrderId"].as_s().unwrap().clone()
+                })
+                .collect();
+            ids == expected
         })
-        .sequence()
-        .output(|| aws_sdk_dynamodb::operation::update_item::UpdateItemOutput::builder().build())
-        .times(3)
-        .build();
+        .then_output(|| {
+            aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput::builder().build()
+        });
     let client = mock_client!(aws_sdk_dynamodb, [&mark]);
 
     DynamoDbOrderRepository::new(client, "t-Orders")
-        .mark_many_published(&ids)
+        .mark_many_published(&records)
         .await
         .unwrap();
 
-    assert_eq!(mark.num_calls(), 3);
+    assert_eq!(mark.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_mark_left_unprocessed_is_written_again_and_then_reported_as_throttling() {
+    let record = record();
+    let left = {
+        let record = record.clone();
+        move || {
+            let item = serde_dynamo::to_item(adapters::OrderItem::from(&record)).unwrap();
+            let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .unwrap();
+            aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput::builder()
+                .unprocessed_items(
+                    "t-Orders",
+                    vec![aws_sdk_dynamodb::types::WriteRequest::builder()
+                        .put_request(put)
+                        .build()],
+                )
+                .build()
+        }
+    };
+    let mark = mock!(aws_sdk_dynamodb::Client::batch_write_item)
+        .sequence()
+        .output(left)
+        .times(5)
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, [&mark]);
+
+    let err = DynamoDbOrderRepository::new(client, "t-Orders")
+        .mark_many_published(std::slice::from_ref(&record))
+        .await
+        .unwrap_err();
+
+    assert_eq!(mark.num_calls(), 5);
+    let ports::RepositoryError::Backend(backend) = err;
+    assert_eq!(backend.fault, ports::Fault::Throttled);
 }
 
 #[tokio::test]

@@ -156,9 +156,9 @@ impl Outbox for InMemoryOrderRepository {
         })
     }
 
-    async fn mark_many_published(&self, ids: &[OrderId]) -> Result<(), RepositoryError> {
-        for id in ids {
-            self.mark_published(*id).await?;
+    async fn mark_many_published(&self, records: &[OrderRecord]) -> Result<(), RepositoryError> {
+        for record in records {
+            self.mark_published(record.order.order_id).await?;
         }
         Ok(())
     }

@@ -267,29 +267,25 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
             }
         };
         let mut published = Vec::new();
-        for ((i, record), result) in to_publish.iter().zip(results) {
+        for ((i, record), result) in to_publish.into_iter().zip(results) {
             match result {
                 Ok(()) => {
-                    outcomes[*i].outcome = Relayed::Published;
-                    published.push(record.order.order_id);
+                    outcomes[i].outcome = Relayed::Published;
                     tracing::info!(orderId = %record.order.order_id, eventId = %record.event_id, "order event published by the outbox relay");
+                    published.push(record);
                 }
                 Err(e) => {
                     let reason = error_chain(&e);
                     tracing::warn!(orderId = %record.order.order_id, error = %reason, "outbox relay could not publish; the next sweep tries again");
-                    outcomes[*i].outcome = Relayed::Failed(reason);
+                    outcomes[i].outcome = Relayed::Failed(reason);
                 }
             }
         }
         // Once SNS has an event the flag merely lags: a mark that fails
         // costs at most a second publish, with the same event id.
-        let marks = published.iter().map(|id| self.orders.mark_published(*id));
-        for (id, marked) in published
-            .iter()
-            .zip(futures_util::future::join_all(marks).await)
-        {
-            if let Err(e) = marked {
-                tracing::warn!(orderId = %id, error = %error_chain(&e), "could not mark order published");
+        if !published.is_empty() {
+            if let Err(e) = self.orders.mark_many_published(&published).await {
+                tracing::warn!(orders = published.len(), error = %error_chain(&e), "could not mark orders published; the next sweep publishes them again, with the same event ids");
             }
         }
         outcomes
