@@ -170,7 +170,8 @@ bench: venv
 # printed and written to target/soak/<scenario>.json; SOAK_SEED=<n> replays a
 # run's faults, SOAK_ORDERS=<n> sets every scenario's size.
 soak: venv build
-	SOAK_FULL=1 $(CARGO) test --workspace --test fleet soak:: -- --nocapture
+	@# One scenario at a time: they share one moto, whose core each one measures.
+	SOAK_FULL=1 $(CARGO) test --workspace --test fleet soak:: -- --nocapture --test-threads=1
 
 fmt:
 	$(CARGO) fmt --all

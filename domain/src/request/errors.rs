@@ -84,22 +84,17 @@ impl Violations {
         self.0.is_empty()
     }
 
-    /// In the order a reader expects: top-level fields, then items by index,
-    /// each group by name (a stable sort keeps one field's errors in the
-    /// order they were found).
+    /// Top-level fields first, then items by index, each by name; a stable
+    /// sort, so one field's errors stay in the order they were found.
     pub(super) fn into_sorted(mut self) -> Vec<FieldError> {
         self.0
-            .sort_by(|a, b| path_key(&a.field).cmp(&path_key(&b.field)));
+            .sort_by_cached_key(|e| (item_index(&e.field), e.field.clone()));
         self.0
     }
 }
 
-fn path_key(path: &str) -> (Option<usize>, &str) {
-    let index = path
-        .strip_prefix("items[")
-        .and_then(|rest| rest.split(']').next())
-        .and_then(|n| n.parse().ok());
-    (index, path)
+fn item_index(path: &str) -> Option<usize> {
+    path.strip_prefix("items[")?.split_once(']')?.0.parse().ok()
 }
 
 #[cfg(test)]
