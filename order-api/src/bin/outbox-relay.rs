@@ -21,11 +21,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let aws = config.aws.function();
         OutboxRelay::new(
             DynamoDbOrderRepository::new(
-                clients::dynamodb(&aws, CallBudget::DATA),
+                clients::dynamodb(&aws, CallBudget::BACKGROUND),
                 &config.orders_table,
             ),
             SnsEventPublisher::new(
-                clients::sns(&aws, CallBudget::BACKGROUND_PUBLISH),
+                clients::sns(&aws, CallBudget::BACKGROUND),
                 &config.order_topic_arn,
             ),
             RelaySettings::with_grace(config.grace),

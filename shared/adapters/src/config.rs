@@ -434,10 +434,11 @@ impl CallBudget {
         attempt: Duration::from_millis(1500),
         call: Duration::from_secs(4),
     };
-    /// The relay's publishes: no one waits on them, and during an SNS
-    /// brownout an attempt shorter than SNS's answers would never publish
-    /// anything. Its own deadline bounds the whole sweep.
-    pub const BACKGROUND_PUBLISH: CallBudget = CallBudget {
+    /// The relay's calls (its reads, publishes and marks): no one waits on
+    /// them, and in a brownout an attempt shorter than the service's answers
+    /// would never finish anything, only repeat it (a timed-out mark costs a
+    /// second publish). Its own deadline bounds the whole sweep.
+    pub const BACKGROUND: CallBudget = CallBudget {
         connect: Duration::from_secs(1),
         attempt: Duration::from_secs(10),
         call: Duration::from_secs(25),
@@ -709,7 +710,7 @@ mod tests {
             let expected = RetryConfig::adaptive().with_max_attempts(5);
             assert_eq!(sdk.retry_config(), Some(&expected));
             let dynamodb = clients::dynamodb(&sdk, CallBudget::REQUEST);
-            let sns = clients::sns(&sdk, CallBudget::BACKGROUND_PUBLISH);
+            let sns = clients::sns(&sdk, CallBudget::BACKGROUND);
             let sqs = clients::sqs(&sdk, CallBudget::LONG_POLL);
             let ses = clients::ses(&sdk, CallBudget::MAIL);
             let configs = [
@@ -723,7 +724,7 @@ mod tests {
             ];
             let budgets = [
                 CallBudget::REQUEST,
-                CallBudget::BACKGROUND_PUBLISH,
+                CallBudget::BACKGROUND,
                 CallBudget::LONG_POLL,
                 CallBudget::MAIL,
             ];

@@ -285,12 +285,15 @@ async fn soak(scenario: Scenario) {
     );
 }
 
+/// How often [`drain`] looks at the tables whatever the relay reports.
+const LOOK_ANYWAY: Duration = Duration::from_secs(20);
+
 /// Ends the SNS outage and times the relay's drain of the backlog it left:
 /// from SNS's return until no order is unpublished, or twice the limit.
 /// Watched through the relay's own sweep reports, which cost moto nothing
 /// (a look at the tables scans them, on the core the relay's publishes
 /// need); the tables are looked at once those add up to the backlog, and
-/// every 5 s.
+/// every [`LOOK_ANYWAY`].
 async fn drain(
     local: &LocalAws,
     stack: &Stack,
@@ -303,9 +306,9 @@ async fn drain(
     let before = relay.relay_published();
     proxy.outage("SNS.", false);
     let back = Instant::now();
-    let mut next_look = Duration::from_secs(5);
+    let mut next_look = LOOK_ANYWAY;
     let seconds = loop {
-        // The tables are looked at every 5 s anyway, should the reports
+        // The tables are looked at now and then anyway, should the reports
         // never add up (an order published by some other way meanwhile).
         let reported = relay.relay_published() - before >= backlog;
         if (reported || back.elapsed() >= next_look)
@@ -314,7 +317,7 @@ async fn drain(
             break Some(back.elapsed().as_secs_f64());
         }
         if back.elapsed() >= next_look {
-            next_look += Duration::from_secs(5);
+            next_look += LOOK_ANYWAY;
         }
         if back.elapsed() > limit * 2 {
             break None;

@@ -159,7 +159,7 @@ const FAILED_BATCHES_TO_STOP: usize = 3;
 
 /// Kept between the deadline at which a sweep takes no new batch and the
 /// one at which it cuts off those in flight: a publish attempt
-/// ([`crate::config::CallBudget::BACKGROUND_PUBLISH`]) and its mark.
+/// ([`crate::config::CallBudget::BACKGROUND`]) and its mark.
 const FINISH_IN_FLIGHT: Duration = Duration::from_secs(12);
 
 #[derive(Debug)]
