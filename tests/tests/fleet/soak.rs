@@ -15,7 +15,9 @@
 //! injected faults explain — and the scenario's own (POST's p95, the
 //! backlog's drain).
 //!
-//! The scenarios run one at a time (they share one moto, and measure it).
+//! In `make soak` the scenarios run one at a time (they share one moto, and
+//! measure it); in `make test` only the one that holds POST to a latency
+//! does.
 //! `SOAK_FULL=1` for the full sizes, `SOAK_ORDERS` to set every scenario's
 //! size, `SOAK_SEED` (printed) to replay a run, `SOAK_FAILURE_RATE` to
 //! change the failing-calls scenario's rate. Each report is printed
@@ -46,8 +48,10 @@ const MAIL_EVERY: Duration = Duration::from_secs(15);
 /// The relay's calls in flight, which moto's ceiling is measured with too.
 const RELAY_IN_FLIGHT: usize = 16;
 
-/// One scenario at a time: they share one moto, and some measure it.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// A scenario that measures runs alone ([`Scenario::runs_alone`]); the
+/// others share moto and the cores, at `make test`'s short sizes mostly
+/// waiting on visibility timeouts and SES's pace.
+static MOTO: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn valid_orders_are_accepted_once_and_never_lost_while_aws_calls_fail_and_workers_die() {
@@ -97,7 +101,12 @@ fn settle_for(orders: usize) -> Duration {
 }
 
 async fn soak(scenario: Scenario) {
-    let _turn = ONE_AT_A_TIME.lock().await;
+    let (_alone, _shared);
+    if scenario.runs_alone() {
+        _alone = MOTO.write().await;
+    } else {
+        _shared = MOTO.read().await;
+    }
     let (orders, seed, failure_rate) = (scenario.size(), seed(), failure_rate(&scenario));
     let began = Instant::now();
     let local = LocalAws::shared();

@@ -147,6 +147,13 @@ impl Scenario {
             self.orders.0
         }
     }
+
+    /// At full size every scenario measures moto or the fleet, so each runs
+    /// alone; at `make test`'s sizes only a promise on POST's latency needs
+    /// the cores to itself: the rest are counts, kept whatever the load.
+    pub fn runs_alone(&self) -> bool {
+        full() || self.post_p95_limit.is_some()
+    }
 }
 
 /// `SOAK_FULL=1`: `make soak`.
