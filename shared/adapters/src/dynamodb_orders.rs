@@ -180,15 +180,37 @@ impl From<OrderItem> for OrderRecord {
     }
 }
 
-/// What a batch call still left unprocessed after [`BATCH_ROUNDS`]: throttling.
-fn unprocessed(operation: &'static str, left: usize) -> RepositoryError {
-    BackendError::new(
-        operation,
-        true,
-        format!("{left} item(s) still unprocessed after {BATCH_ROUNDS} rounds"),
-    )
-    .with_fault(ports::Fault::Throttled)
-    .into()
+/// Sends `pending` through a batch call (`call` answers what it returned
+/// and what DynamoDB left unprocessed) until all is processed, over at most
+/// [`BATCH_ROUNDS`] calls; what is still left after them is throttling.
+async fn in_rounds<T, R, Fut>(
+    operation: &'static str,
+    mut pending: Vec<T>,
+    call: impl Fn(Vec<T>) -> Fut,
+) -> Result<Vec<R>, RepositoryError>
+where
+    Fut: std::future::Future<Output = Result<(Vec<R>, Vec<T>), RepositoryError>>,
+{
+    let mut returned = Vec::new();
+    for round in 0..BATCH_ROUNDS {
+        if pending.is_empty() {
+            break;
+        }
+        if round > 0 {
+            // Unprocessed items are DynamoDB's back-pressure: wait a little.
+            tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
+        }
+        let (answered, left) = call(std::mem::take(&mut pending)).await?;
+        returned.extend(answered);
+        pending = left;
+    }
+    if !pending.is_empty() {
+        let left = pending.len();
+        let why = format!("{left} item(s) still unprocessed after {BATCH_ROUNDS} rounds");
+        let throttled = BackendError::new(operation, true, why).with_fault(ports::Fault::Throttled);
+        return Err(throttled.into());
+    }
+    Ok(returned)
 }
 
 fn mapping_error(operation: &'static str, error: serde_dynamo::Error) -> RepositoryError {
@@ -317,7 +339,7 @@ impl Outbox for DynamoDbOrderRepository {
     async fn mark_many_published(&self, records: &[OrderRecord]) -> Result<(), RepositoryError> {
         let now = Utc::now();
         for chunk in records.chunks(MAX_BATCH_WRITE) {
-            let mut writes = chunk
+            let writes = chunk
                 .iter()
                 .map(|record| {
                     let marked = OrderRecord {
@@ -334,49 +356,32 @@ impl Outbox for DynamoDbOrderRepository {
                     Ok(WriteRequest::builder().put_request(put).build())
                 })
                 .collect::<Result<Vec<_>, RepositoryError>>()?;
-            for round in 0..BATCH_ROUNDS {
-                if writes.is_empty() {
-                    break;
-                }
-                if round > 0 {
-                    // Unprocessed items are DynamoDB's back-pressure: wait a little.
-                    tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
-                }
-                writes = self
+            in_rounds::<_, (), _>("Orders.BatchWriteItem", writes, |writes| async {
+                let left = self
                     .client
                     .batch_write_item()
-                    .request_items(&self.table, std::mem::take(&mut writes))
+                    .request_items(&self.table, writes)
                     .send()
                     .await
                     .map_err(|e| backend_error("Orders.BatchWriteItem", e))?
                     .unprocessed_items
                     .and_then(|mut tables| tables.remove(&self.table))
                     .unwrap_or_default();
-            }
-            if !writes.is_empty() {
-                return Err(unprocessed("Orders.BatchWriteItem", writes.len()));
-            }
+                Ok((Vec::new(), left))
+            })
+            .await?;
         }
         Ok(())
     }
 
     async fn get_many(&self, ids: &[OrderId]) -> Result<Vec<Fetched>, RepositoryError> {
-        let mut wanted: Vec<HashMap<String, AttributeValue>> = ids
+        let wanted: Vec<HashMap<String, AttributeValue>> = ids
             .iter()
             .map(|id| HashMap::from([("OrderId".to_owned(), AttributeValue::S(id.to_string()))]))
             .collect();
-        let mut fetched = Vec::with_capacity(ids.len());
-        let mut found = std::collections::HashSet::new();
-        for round in 0..BATCH_ROUNDS {
-            if wanted.is_empty() {
-                break;
-            }
-            if round > 0 {
-                // Unprocessed keys are DynamoDB's back-pressure: wait a little.
-                tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
-            }
+        let items = in_rounds("Orders.BatchGetItem", wanted, |keys| async {
             let keys = KeysAndAttributes::builder()
-                .set_keys(Some(std::mem::take(&mut wanted)))
+                .set_keys(Some(keys))
                 .consistent_read(true)
                 .build()
                 .map_err(|e| BackendError::new("Orders.BatchGetItem", false, e))?;
@@ -387,25 +392,24 @@ impl Outbox for DynamoDbOrderRepository {
                 .send()
                 .await
                 .map_err(|e| backend_error("Orders.BatchGetItem", e))?;
-            for item in output
+            let items = output
                 .responses
                 .and_then(|mut tables| tables.remove(&self.table))
-                .unwrap_or_default()
-            {
-                // An item whose id does not parse is not one asked for by id.
-                if let Some((id, entry)) = fetched_entry(item) {
-                    found.insert(id);
-                    fetched.push(entry);
-                }
-            }
-            wanted = output
+                .unwrap_or_default();
+            let left = output
                 .unprocessed_keys
                 .and_then(|mut tables| tables.remove(&self.table))
                 .map(|left| left.keys)
                 .unwrap_or_default();
-        }
-        if !wanted.is_empty() {
-            return Err(unprocessed("Orders.BatchGetItem", wanted.len()));
+            Ok((items, left))
+        })
+        .await?;
+        let mut fetched = Vec::with_capacity(ids.len());
+        let mut found = std::collections::HashSet::new();
+        // An item whose id does not parse is not one asked for by id.
+        for (id, entry) in items.into_iter().filter_map(fetched_entry) {
+            found.insert(id);
+            fetched.push(entry);
         }
         fetched.extend(
             ids.iter()
