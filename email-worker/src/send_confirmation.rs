@@ -133,6 +133,15 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
         }
     }
 
+    /// Not sent: gives the claim up so that the next attempt (or a redrive)
+    /// may claim the key at once, and passes `error` on.
+    async fn release(&self, key: &str, token: ClaimToken, error: RecordError) -> RecordError {
+        if let Err(release) = self.claims.release(key, token).await {
+            tracing::warn!(error = %error_chain(&release), "could not release the claim; it lapses at the attempt's deadline");
+        }
+        error
+    }
+
     /// Records that SES took the mail, retrying while the attempt has time:
     /// the record is what keeps a redelivery from sending it again.
     async fn record_sent(&self, key: &str, token: ClaimToken, sent: &Sent, delivery: &Delivery) {
@@ -187,28 +196,19 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendCon
         if !self.claim(event, &key, token, delivery).await? {
             return Ok(());
         }
-        let admitted = match self
+        let admitted = self
             .limit
-            .admit(&order.customer_email, event.event_id, Utc::now())
-            .await
-        {
-            Ok(Admission::Admitted) => Ok(()),
+            .admit(&order.customer_email, event.event_id, Utc::now());
+        let ready = match admitted.await {
+            Ok(Admission::Admitted) => self.wait_to_send(delivery.deadline).await,
             Ok(Admission::OverLimit { limit }) => Err(over_limit(format!(
                 "{} already got {limit} confirmations this hour; not sent",
                 order.customer_email
             ))),
             Err(error) => Err(error.into()),
         };
-        let ready = match admitted {
-            Ok(()) => self.wait_to_send(delivery.deadline).await,
-            Err(error) => Err(error),
-        };
         if let Err(error) = ready {
-            // Not sent: the next attempt, or a redrive, may claim it again.
-            if let Err(release) = self.claims.release(&key, token).await {
-                tracing::warn!(error = %error_chain(&release), "could not release the claim; it lapses at the attempt's deadline");
-            }
-            return Err(error);
+            return Err(self.release(&key, token, error).await);
         }
         // Cut off in time to record: a send SES has not answered by then is
         // as uncertain as a lost reply, and handled the same way.
@@ -239,11 +239,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendCon
                 if !error.is_throttled() {
                     counter!(name::EMAILS_FAILED).increment(1);
                 }
-                // Let the next attempt (or a redrive) claim the key at once.
-                if let Err(release) = self.claims.release(&key, token).await {
-                    tracing::warn!(error = %error_chain(&release), "could not release the claim; it lapses at the attempt's deadline");
-                }
-                Err(error.into())
+                Err(self.release(&key, token, error.into()).await)
             }
         }
     }
