@@ -1,25 +1,14 @@
-//! The outbox relay: publishes the events that order-api stored an order for
-//! but could not publish (SNS failed or was slow, the reply was lost, the
-//! function died), with no operator.
+//! The outbox relay: publishes the orders that order-api stored but did not
+//! publish (ARCHITECTURE.md, "The failure paths"), with no operator.
 //!
-//! A sweep reads the backlog shard by shard, oldest first
-//! ([`Outbox::unpublished`], a sparse index on DynamoDB), and publishes each
-//! order older than the grace — order-api's own deadline, before which the
-//! request may still publish it itself. It works like a pump: entries are
-//! read in pages while batches of ten are published, several batches in
-//! flight at once, each batch one read of its orders (the index may lag a
-//! write, so every order is read again, consistently), one `PublishBatch`,
-//! and the orders marked. Each order is published with its own event id, so
-//! a race with a late request costs at most a duplicate the workers drop.
-//!
-//! A sweep stops taking new work at its deadline and cuts off what is still
-//! in flight a little later, so the invocation always reports. An entry of
-//! the backlog that does not read as an order is skipped — counted, and
-//! logged with its key — and never holds up the orders behind it.
-//!
-//! `orderctl republish` publishes named orders through [`OutboxRelay::relay_batch`],
-//! the same path.
+//! An order younger than the grace (order-api's own deadline) may still be
+//! published by its request, and is left. The backlog's index may lag a
+//! write, so each order is read again, consistently, before it is published,
+//! with its own event id: a race with a late request costs at most a
+//! duplicate the workers drop. `orderctl republish` publishes named orders
+//! through [`OutboxRelay::relay_batch`], the same path.
 
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -47,7 +36,6 @@ pub struct RelaySettings {
 }
 
 impl RelaySettings {
-    /// Pages of 100, sixteen batches in flight.
     pub fn with_grace(grace: Duration) -> RelaySettings {
         RelaySettings {
             grace,
@@ -82,10 +70,21 @@ pub struct RelayedOrder {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+/// Each of `ids` with `outcome`, none of them read.
+fn unread(ids: &[OrderId], outcome: &Relayed) -> Vec<RelayedOrder> {
+    ids.iter()
+        .map(|id| RelayedOrder {
+            order_id: *id,
+            outcome: outcome.clone(),
+            event_id: None,
+            created_at: None,
+        })
+        .collect()
+}
+
 /// What one sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SweepReport {
-    /// Events the relay published.
     pub published: usize,
     /// Orders the index still listed but that were published already.
     pub already_published: usize,
@@ -119,8 +118,6 @@ impl SweepReport {
         SweepReport {
             published: self.published + later.published,
             already_published: self.already_published + later.already_published,
-            failed: later.failed,
-            unreadable: later.unreadable,
             ..later
         }
     }
@@ -130,10 +127,6 @@ impl SweepReport {
             self.oldest_unpublished
                 .map_or(created_at, |oldest| oldest.min(created_at)),
         );
-    }
-
-    fn due_later(&mut self, due: DateTime<Utc>) {
-        self.next_due = Some(self.next_due.map_or(due, |next| next.min(due)));
     }
 
     fn count(&mut self, pending: &[PendingOrder], outcomes: &[RelayedOrder]) {
@@ -158,8 +151,8 @@ impl SweepReport {
 const FAILED_BATCHES_TO_STOP: usize = 3;
 
 /// Kept between the deadline at which a sweep takes no new batch and the
-/// one at which it cuts off those in flight: a publish attempt
-/// ([`crate::config::CallBudget::BACKGROUND`]) and its mark.
+/// one at which it cuts off those in flight, so the invocation always
+/// reports: a publish attempt ([`crate::config::CallBudget::BACKGROUND`]) and its mark.
 const FINISH_IN_FLIGHT: Duration = Duration::from_secs(12);
 
 #[derive(Debug)]
@@ -193,27 +186,16 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
         correlation_id: Option<&str>,
         dry_run: bool,
     ) -> Vec<RelayedOrder> {
-        let mut outcomes: Vec<RelayedOrder> = ids
-            .iter()
-            .map(|id| RelayedOrder {
-                order_id: *id,
-                outcome: Relayed::NotFound,
-                event_id: None,
-                created_at: None,
-            })
-            .collect();
-        let slot = |id: OrderId| ids.iter().position(|wanted| *wanted == id);
         let fetched = match self.orders.get_many(ids).await {
             Ok(fetched) => fetched,
             Err(e) => {
                 let reason = error_chain(&e);
                 tracing::warn!(orders = ids.len(), error = %reason, "could not read unpublished orders; the next sweep tries again");
-                for outcome in &mut outcomes {
-                    outcome.outcome = Relayed::Failed(reason.clone());
-                }
-                return outcomes;
+                return unread(ids, &Relayed::Failed(reason));
             }
         };
+        let mut outcomes = unread(ids, &Relayed::NotFound);
+        let slot = |id: OrderId| ids.iter().position(|wanted| *wanted == id);
         let mut to_publish = Vec::new();
         for entry in fetched {
             match entry {
@@ -252,7 +234,7 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
                     || format!("outbox-relay-{}", record.event_id),
                     str::to_owned,
                 );
-                OrderCreated::new(record.event_id, &correlation, record.order.clone())
+                OrderCreated::new(record.event_id, correlation, record.order.clone())
             })
             .collect();
         let results = match self.events.publish_batch(&events).await {
@@ -291,9 +273,11 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
         outcomes
     }
 
-    /// One pass over the backlog as it stands at `now`, taking no new batch
-    /// after `stop_by`. Fails only if no shard of the backlog could be read;
-    /// everything else is counted in the report.
+    /// One pass over the backlog as it stands at `now`, oldest first, shard
+    /// by shard: pages are read while batches of ten are published, several
+    /// in flight. It takes no new batch after `stop_by`, and cuts off those
+    /// in flight a little later. Fails only if no shard of the backlog could
+    /// be read; everything else is counted in the report.
     pub async fn sweep(
         &self,
         now: DateTime<Utc>,
@@ -302,13 +286,12 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
         let grace = chrono::Duration::from_std(self.settings.grace).unwrap_or_default();
         let cutoff = now - grace;
         let hard_stop = stop_by + chrono::Duration::from_std(FINISH_IN_FLIGHT).unwrap_or_default();
-        let (batches, mut to_publish) =
-            tokio::sync::mpsc::channel::<Vec<PendingOrder>>(self.settings.in_flight.max(1));
+        let in_flight = self.settings.in_flight.max(1);
+        let (batches, mut to_publish) = tokio::sync::mpsc::channel::<Vec<PendingOrder>>(in_flight);
         let mut report = SweepReport::default();
         let mut first_error = None;
-        let failed_in_a_row = std::sync::atomic::AtomicUsize::new(0);
-        let failing =
-            || failed_in_a_row.load(std::sync::atomic::Ordering::Relaxed) >= FAILED_BATCHES_TO_STOP;
+        let failed_in_a_row = &AtomicUsize::new(0);
+        let failing = move || failed_in_a_row.load(Relaxed) >= FAILED_BATCHES_TO_STOP;
 
         let read = async {
             let mut batch = Vec::with_capacity(MAX_PUBLISH_BATCH);
@@ -335,7 +318,6 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
                             continue 'shards;
                         }
                     };
-                    let mut in_grace = false;
                     for entry in listed.entries {
                         match entry {
                             Pending::Unreadable { key, reason } => {
@@ -345,27 +327,23 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
                             // Oldest first: the rest of the shard is in its grace.
                             Pending::Order(pending) if pending.created_at > cutoff => {
                                 report.still_unpublished(pending.created_at);
-                                report.due_later(pending.created_at + grace);
-                                in_grace = true;
-                                break;
+                                let due = pending.created_at + grace;
+                                report.next_due = Some(report.next_due.map_or(due, |d| d.min(due)));
+                                continue 'shards;
                             }
                             Pending::Order(pending) => {
                                 batch.push(pending);
-                                if batch.len() == MAX_PUBLISH_BATCH {
-                                    let full = std::mem::replace(
-                                        &mut batch,
-                                        Vec::with_capacity(MAX_PUBLISH_BATCH),
-                                    );
-                                    if batches.send(full).await.is_err() {
-                                        break 'shards;
-                                    }
+                                if batch.len() == MAX_PUBLISH_BATCH
+                                    && batches.send(std::mem::take(&mut batch)).await.is_err()
+                                {
+                                    break 'shards;
                                 }
                             }
                         }
                     }
                     match listed.next {
-                        Some(next) if !in_grace => page = Some(next),
-                        _ => continue 'shards,
+                        Some(next) => page = Some(next),
+                        None => continue 'shards,
                     }
                 }
             }
@@ -375,49 +353,31 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
             drop(batches);
         };
 
-        let publish = async {
-            let stream = futures_util::stream::poll_fn(|cx| to_publish.poll_recv(cx));
-            let outcomes: Vec<(Vec<PendingOrder>, Option<Vec<RelayedOrder>>)> = stream
-                .map(|pending: Vec<PendingOrder>| {
-                    let (failed_in_a_row, failing) = (&failed_in_a_row, &failing);
-                    async move {
-                        let ids: Vec<OrderId> = pending.iter().map(|p| p.order_id).collect();
-                        if failing() {
-                            let reason = "not tried: SNS failed the batches before it";
-                            let skipped = ids
-                                .iter()
-                                .map(|id| RelayedOrder {
-                                    order_id: *id,
-                                    outcome: Relayed::Failed(reason.to_owned()),
-                                    event_id: None,
-                                    created_at: None,
-                                })
-                                .collect();
-                            return (pending, Some(skipped));
-                        }
-                        let left = (hard_stop - Utc::now()).to_std().unwrap_or_default();
-                        let relayed =
-                            tokio::time::timeout(left, self.relay_batch(&ids, None, false))
-                                .await
-                                .ok();
-                        let all_failed = relayed.as_ref().is_some_and(|outcomes| {
-                            outcomes
-                                .iter()
-                                .all(|o| matches!(o.outcome, Relayed::Failed(_)))
-                        });
-                        if all_failed {
-                            failed_in_a_row.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        } else {
-                            failed_in_a_row.store(0, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        (pending, relayed)
-                    }
-                })
-                .buffer_unordered(self.settings.in_flight.max(1))
-                .collect()
-                .await;
-            outcomes
-        };
+        let publish = futures_util::stream::poll_fn(|cx| to_publish.poll_recv(cx))
+            .map(|pending: Vec<PendingOrder>| async move {
+                let ids: Vec<OrderId> = pending.iter().map(|p| p.order_id).collect();
+                if failing() {
+                    let reason = "not tried: SNS failed the batches before it".to_owned();
+                    return (pending, Some(unread(&ids, &Relayed::Failed(reason))));
+                }
+                let left = (hard_stop - Utc::now()).to_std().unwrap_or_default();
+                let relayed = tokio::time::timeout(left, self.relay_batch(&ids, None, false))
+                    .await
+                    .ok();
+                let all_failed = relayed.as_ref().is_some_and(|outcomes| {
+                    outcomes
+                        .iter()
+                        .all(|o| matches!(o.outcome, Relayed::Failed(_)))
+                });
+                if all_failed {
+                    failed_in_a_row.fetch_add(1, Relaxed);
+                } else {
+                    failed_in_a_row.store(0, Relaxed);
+                }
+                (pending, relayed)
+            })
+            .buffer_unordered(in_flight)
+            .collect::<Vec<_>>();
 
         let ((), outcomes) = tokio::join!(read, publish);
         report.publish_failing = failing();
