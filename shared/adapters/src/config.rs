@@ -1,19 +1,17 @@
 //! Settings, read once from the environment at start-up.
 //!
-//! One reader, [`Env`], for every binary; each binary builds from it the
-//! settings it uses and no others (`order_api::ApiSettings`,
-//! `email_worker::Settings`, [`crate::batch::WorkerSettings`], …), so a
-//! worker never fails on, or even reads, what only the API needs.
-//!
-//! Every name has a default derived from `ENVIRONMENT` (the template's naming:
-//! `<env>-Orders`, …), so a deployed function needs only what differs, and a
-//! local run needs nothing at all.
+//! One reader, [`Env`], for every binary; each binary builds from it only the
+//! settings it uses, so a worker never fails on, or even reads, what only the
+//! API needs. Every name has a default derived from `ENVIRONMENT`
+//! (`<env>-Orders`, …): a deployed function needs only what differs, a local
+//! run nothing at all.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::{RetryConfig, RetryMode};
 use aws_config::AppName;
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 
 /// What every SDK client is built from: [`AwsSettings::function`] or [`AwsSettings::aws`].
@@ -47,7 +45,6 @@ impl std::fmt::Debug for Env {
 }
 
 impl Env {
-    /// The process environment.
     pub fn process() -> Env {
         Env::from_lookup(|name| std::env::var(name).ok())
     }
@@ -66,8 +63,7 @@ impl Env {
     /// `ENVIRONMENT`: `local` (the default), `dev`, `staging`, `prod` — the
     /// prefix of every resource name.
     pub fn environment(&self) -> String {
-        self.get("ENVIRONMENT")
-            .unwrap_or_else(|| "local".to_owned())
+        self.text("ENVIRONMENT", "local")
     }
 
     /// A resource's name: `var` if set, else `<env>-<suffix>` as the template names it.
@@ -76,24 +72,17 @@ impl Env {
             .unwrap_or_else(|| format!("{}-{suffix}", self.environment()))
     }
 
-    /// `var` with its default.
     pub fn text(&self, var: &str, default: &str) -> String {
         self.get(var).unwrap_or_else(|| default.to_owned())
     }
 
     /// A positive whole number.
     pub fn count(&self, name: &'static str, default: u32) -> Result<u32, ConfigError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(value) => match value.parse::<u32>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(ConfigError {
-                    name,
-                    value,
-                    reason: "must be a positive whole number".to_owned(),
-                }),
-            },
-        }
+        let count = self.parse(name, |value| {
+            let positive = value.parse::<u32>().ok().filter(|n| *n > 0);
+            positive.ok_or("must be a positive whole number")
+        })?;
+        Ok(count.unwrap_or(default))
     }
 
     /// A positive number of seconds.
@@ -104,13 +93,8 @@ impl Env {
     /// `true` or `false`, in any case (as the AWS SDK reads its own flags), if set.
     pub fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
         self.parse(name, |value| {
-            if value.eq_ignore_ascii_case("true") {
-                Ok(true)
-            } else if value.eq_ignore_ascii_case("false") {
-                Ok(false)
-            } else {
-                Err("must be true or false")
-            }
+            let value = value.to_ascii_lowercase();
+            value.parse::<bool>().map_err(|_| "must be true or false")
         })
     }
 
@@ -163,22 +147,17 @@ pub struct AwsSettings {
     /// Whether the region was given (`AWS_REGION`/`AWS_DEFAULT_REGION`). If not,
     /// the SDK's chain finds it (a profile's region), except for a local endpoint.
     pub region_given: bool,
-    /// A local endpoint for every AWS call (`AWS_ENDPOINT_URL`), if any;
-    /// `make dev`'s moto in the `local` environment.
+    /// `AWS_ENDPOINT_URL`, for every AWS call; `make dev`'s moto when `local`.
     pub endpoint_url: Option<String>,
-    /// The shared config profile (`AWS_PROFILE`): its credentials, region and
-    /// endpoint. Named here, not only in the process environment, so that a
-    /// command line's `--profile` reaches the SDK as the variable would.
+    /// `AWS_PROFILE`, named here so that a command line's `--profile` reaches
+    /// the SDK as the variable would.
     pub profile: Option<String>,
-    /// The SDK's own settings in the environment, which
-    /// [`AwsSettings::function`] applies (the standard chain reads them itself).
+    /// Applied by [`AwsSettings::function`]; the standard chain reads them itself.
     pub sdk: SdkEnvSettings,
 }
 
 impl AwsSettings {
-    /// The settings, or the first SDK setting that is invalid (see
-    /// [`SdkEnvSettings`]): a bad `AWS_MAX_ATTEMPTS` stops start-up with the
-    /// variable's name, where the SDK would warn and ignore it, or panic.
+    /// The settings, or the first invalid SDK setting ([`SdkEnvSettings`]).
     pub fn read(env: &Env) -> Result<AwsSettings, ConfigError> {
         let environment = env.environment();
         let given_region = env
@@ -201,20 +180,22 @@ impl AwsSettings {
         self.environment == "local"
     }
 
-    /// The AWS SDK settings: the standard chain (env, profile, role), pointed
-    /// at the local endpoint with dummy credentials when there is one. The
-    /// chain reads the SDK's own settings ([`SdkEnvSettings`]) itself, and a
-    /// profile's too.
-    pub async fn aws(&self) -> aws_config::SdkConfig {
-        self.aws_with(sdk_timeouts()).await
+    /// Dummy credentials for a loopback `AWS_ENDPOINT_URL` when the process has
+    /// none: a local emulator takes any, and without them the SDK would search
+    /// profiles and instance metadata first and fail slowly. One service sent
+    /// to a local fake (`AWS_ENDPOINT_URL_<SERVICE>`) gets none: the others
+    /// stay on AWS.
+    fn local_credentials(&self) -> Option<SharedCredentialsProvider> {
+        let loopback = self.endpoint_url.as_deref().is_some_and(is_loopback);
+        (loopback && std::env::var_os("AWS_ACCESS_KEY_ID").is_none()).then(|| {
+            SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "local"))
+        })
     }
 
-    /// [`AwsSettings::aws`] with other timeouts: a request handler must give up
-    /// before its caller does (API Gateway waits 29 s, the function less).
-    pub async fn aws_with(
-        &self,
-        timeouts: aws_config::timeout::TimeoutConfig,
-    ) -> aws_config::SdkConfig {
+    /// People's SDK settings (orderctl): the standard chain (env, profile,
+    /// role), which reads the SDK's own settings itself, pointed at the local
+    /// endpoint when there is one.
+    pub async fn aws(&self) -> SdkConfig {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
@@ -225,57 +206,35 @@ impl AwsSettings {
         }
         if let Some(endpoint) = &self.endpoint_url {
             loader = loader.endpoint_url(endpoint);
-            // A local emulator takes any credentials; without these the SDK would
-            // search profiles and instance metadata first and fail slowly.
-            if is_loopback(endpoint) && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-                loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                    "test", "test", None, None, "local",
-                ));
-            }
+        }
+        if let Some(credentials) = self.local_credentials() {
+            loader = loader.credentials_provider(credentials);
         }
         loader
             .http_client(crate::https::https_client())
-            .timeout_config(timeouts)
+            .timeout_config(sdk_timeouts())
             .load()
             .await
     }
-}
 
-impl AwsSettings {
-    /// A function's SDK settings: the region and endpoint above, credentials
-    /// from the environment only — Lambda gives a function its role's
-    /// credentials there, and a local emulator takes dummies. Without the
-    /// standard chain (profiles, web identity and role assumption through
-    /// STS, instance metadata), which would add its own STS client to every
-    /// function for nothing. orderctl, run by people, keeps [`AwsSettings::aws`].
+    /// A function's SDK settings: credentials from the environment only
+    /// (Lambda puts the role's there), without the standard chain, which would
+    /// add its own STS client to every function for nothing. The SDK's own
+    /// settings that the chain would have read are applied ([`SdkEnvSettings`]).
     ///
-    /// The SDK's own settings that the chain would have read from the
-    /// environment are applied here ([`SdkEnvSettings`]): the app id, retries,
-    /// FIPS and dual-stack endpoints, and each service's own endpoint, which
-    /// wins over `AWS_ENDPOINT_URL` for its service. Dummy credentials go
-    /// with a loopback `AWS_ENDPOINT_URL` only: one service sent to a local
-    /// fake leaves the others on AWS, with the environment's credentials.
+    /// In Lambda, a function builds its clients from these with its first
+    /// event, not in its init (`runtime::batch::serve`, `runtime::relay::serve`,
+    /// order-api's main): a client parses its service's endpoint rules and
+    /// partition table, 0.2–0.3 ms a service, which the first event's own AWS
+    /// calls dwarf.
     ///
-    /// In Lambda, a function builds its clients from these settings with its
-    /// first event, not in its init (`runtime::batch::serve`,
-    /// `runtime::relay::serve`, order-api's main): building an SDK client
-    /// parses its service's endpoint rules and partition table (JSON and a
-    /// regex per partition), 0.2–0.3 ms a service, which the first event's
-    /// own AWS calls dwarf. Init is then settings, logging and the runtime.
-    ///
-    /// Its timeouts are [`CallBudget::DATA`]'s; build each client with its
-    /// service's budget through [`clients`].
-    pub fn function(&self) -> aws_config::SdkConfig {
+    /// Its timeouts are [`CallBudget::DATA`]'s; [`clients`] gives each client its budget.
+    pub fn function(&self) -> SdkConfig {
         use aws_config::environment::EnvironmentVariableCredentialsProvider;
-        use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
-        let dummies = self.endpoint_url.as_deref().is_some_and(is_loopback)
-            && std::env::var_os("AWS_ACCESS_KEY_ID").is_none();
-        let credentials = if dummies {
-            SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "local"))
-        } else {
+        let credentials = self.local_credentials().unwrap_or_else(|| {
             SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
-        };
-        let mut builder = aws_config::SdkConfig::builder()
+        });
+        let mut builder = SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(self.region.clone()))
             .credentials_provider(credentials)
@@ -294,26 +253,25 @@ impl AwsSettings {
 }
 
 /// The AWS SDK's own settings from the environment (the SDKs and Tools
-/// Reference Guide's variables), which a function's hand-built settings
-/// would otherwise ignore. Read from the environment only, never from a
-/// profile file, and checked at start-up as the SDK checks them: an invalid
-/// value is a [`ConfigError`] naming its variable, where the SDK would log a
-/// warning and use its default (or, for retries, panic).
+/// Reference Guide's variables), which a function's hand-built settings would
+/// otherwise ignore. Checked at start-up: an invalid value is a
+/// [`ConfigError`] naming its variable, where the SDK would log a warning and
+/// use its default (or, for retries, panic).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SdkEnvSettings {
     /// `AWS_SDK_UA_APP_ID`: in each request's user agent (`app/<id>`), so a
     /// proxy or CloudTrail can tell the processes apart.
     pub app_name: Option<AppName>,
-    /// `AWS_MAX_ATTEMPTS` (3, the SDK's): tries of one call, the first
-    /// included, in every client; the client's [`CallBudget`] still bounds the call.
+    /// `AWS_MAX_ATTEMPTS` (3, the SDK's), the first included; the client's
+    /// [`CallBudget`] still bounds the call.
     pub max_attempts: u32,
     /// `AWS_RETRY_MODE`: `standard` (the SDK's default) or `adaptive`.
     pub retry_mode: RetryMode,
-    /// `AWS_USE_FIPS_ENDPOINT`: `true` sends each call to its service's FIPS endpoint.
+    /// `AWS_USE_FIPS_ENDPOINT`.
     pub use_fips: Option<bool>,
-    /// `AWS_USE_DUALSTACK_ENDPOINT`: `true` sends each call to the dual-stack (IPv6) endpoint.
+    /// `AWS_USE_DUALSTACK_ENDPOINT`.
     pub use_dual_stack: Option<bool>,
-    /// `AWS_ENDPOINT_URL_<SERVICE>` of the services [`clients`] builds.
+    /// `AWS_ENDPOINT_URL_<SERVICE>`, which wins over `AWS_ENDPOINT_URL` for its service.
     pub service_endpoints: ServiceEndpoints,
 }
 
@@ -337,7 +295,6 @@ impl SdkEnvSettings {
         })
     }
 
-    /// The SDK's standard retry configuration with these attempts and mode.
     pub fn retry_config(&self) -> RetryConfig {
         RetryConfig::standard()
             .with_retry_mode(self.retry_mode)
@@ -345,16 +302,15 @@ impl SdkEnvSettings {
     }
 }
 
-/// Each service's own endpoint (`AWS_ENDPOINT_URL_DYNAMODB`, …), by the
-/// SDK's service id. A client's `Builder::from(&SdkConfig)` asks its
-/// `SdkConfig`'s service config for it before taking the `SdkConfig`'s
-/// endpoint (`AWS_ENDPOINT_URL`), as the standard chain's service config does.
+/// Each service's own endpoint by the SDK's service id, which a client's
+/// `Builder::from(&SdkConfig)` asks for before taking `AWS_ENDPOINT_URL`,
+/// as with the standard chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceEndpoints(Vec<(&'static str, String)>);
 
 impl ServiceEndpoints {
-    /// The services of [`clients`]: the SDK's service id (each client's own
-    /// `ServiceConfigKey`) and its variable, the id in capitals (the SDK's rule).
+    /// The services of [`clients`]: each client's `ServiceConfigKey` id, and
+    /// its variable (the id in capitals, the SDK's rule).
     const VARIABLES: [(&'static str, &'static str); 4] = [
         ("DynamoDB", "AWS_ENDPOINT_URL_DYNAMODB"),
         ("SNS", "AWS_ENDPOINT_URL_SNS"),
@@ -386,27 +342,26 @@ impl LoadServiceConfig for ServiceEndpoints {
 }
 
 /// Every AWS call is bounded, so an endpoint that is down or stuck is an
-/// error in seconds, never a hang: connect 3 s; an attempt 30 s (above
-/// SQS's 20 s long poll); a call with its retries 60 s. For people's tools
-/// (orderctl) and the tests' own clients; the functions use [`CallBudget`]s.
+/// error in seconds, never a hang: an attempt 30 s (above SQS's 20 s long
+/// poll), a call with its retries 60 s. For people's tools (orderctl) and the
+/// tests' own clients; the functions use [`CallBudget`]s.
 pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
     aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(std::time::Duration::from_secs(3))
-        .operation_attempt_timeout(std::time::Duration::from_secs(30))
-        .operation_timeout(std::time::Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(60))
         .build()
 }
 
 /// How long one call of a function may take: each attempt, and the call
-/// with the SDK's retries (3 attempts, backoff between them).
+/// with the SDK's retries.
 ///
 /// A call inside DynamoDB, SQS or SNS takes milliseconds, so an attempt
-/// that has not answered in 2 s is a stalled connection: it is cut off and
-/// retried on a fresh one, inside the invocation, instead of holding a
-/// record (and its idempotency claim) for half a minute. SES gets a few
-/// seconds. Each fits the callers' deadlines: a worker fails a record in
-/// the 2–3 s it keeps back, and never starts a send it has no time to
-/// record (`email-worker`).
+/// unanswered in 2 s is a stalled connection: it is retried on a fresh one,
+/// inside the invocation, instead of holding a record (and its idempotency
+/// claim) for half a minute. Each budget fits its callers' deadlines: a
+/// worker fails a record in the 2–3 s it keeps back, and never starts a send
+/// it has no time to record (`email-worker`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallBudget {
     pub connect: Duration,
@@ -415,40 +370,32 @@ pub struct CallBudget {
 }
 
 impl CallBudget {
+    /// Every budget connects within 1 s.
+    const fn new(attempt: Duration, call: Duration) -> CallBudget {
+        CallBudget {
+            connect: Duration::from_secs(1),
+            attempt,
+            call,
+        }
+    }
+
     /// DynamoDB, SQS (but its long poll) and SNS on a worker's path.
-    pub const DATA: CallBudget = CallBudget {
-        connect: Duration::from_secs(1),
-        attempt: Duration::from_secs(2),
-        call: Duration::from_secs(6),
-    };
+    pub const DATA: CallBudget = CallBudget::new(Duration::from_secs(2), Duration::from_secs(6));
     /// SES: a send is slower than a write, and retried less eagerly.
-    pub const MAIL: CallBudget = CallBudget {
-        connect: Duration::from_secs(1),
-        attempt: Duration::from_secs(5),
-        call: Duration::from_secs(12),
-    };
+    pub const MAIL: CallBudget = CallBudget::new(Duration::from_secs(5), Duration::from_secs(12));
     /// order-api's calls: a customer waits, and the function answers within
     /// 10 s (its own JSON 500 rather than a gateway timeout).
-    pub const REQUEST: CallBudget = CallBudget {
-        connect: Duration::from_secs(1),
-        attempt: Duration::from_millis(1500),
-        call: Duration::from_secs(4),
-    };
+    pub const REQUEST: CallBudget =
+        CallBudget::new(Duration::from_millis(1500), Duration::from_secs(4));
     /// The relay's calls (its reads, publishes and marks): no one waits on
     /// them, and in a brownout an attempt shorter than the service's answers
     /// would never finish anything, only repeat it (a timed-out mark costs a
     /// second publish). Its own deadline bounds the whole sweep.
-    pub const BACKGROUND: CallBudget = CallBudget {
-        connect: Duration::from_secs(1),
-        attempt: Duration::from_secs(10),
-        call: Duration::from_secs(25),
-    };
+    pub const BACKGROUND: CallBudget =
+        CallBudget::new(Duration::from_secs(10), Duration::from_secs(25));
     /// SQS's long poll holds a receive for up to 20 s by design.
-    pub const LONG_POLL: CallBudget = CallBudget {
-        connect: Duration::from_secs(1),
-        attempt: Duration::from_secs(25),
-        call: Duration::from_secs(60),
-    };
+    pub const LONG_POLL: CallBudget =
+        CallBudget::new(Duration::from_secs(25), Duration::from_secs(60));
 
     pub fn timeouts(&self) -> aws_config::timeout::TimeoutConfig {
         aws_config::timeout::TimeoutConfig::builder()
@@ -463,33 +410,19 @@ impl CallBudget {
 pub mod clients {
     use super::{CallBudget, SdkConfig};
 
-    pub fn dynamodb(aws: &SdkConfig, budget: CallBudget) -> aws_sdk_dynamodb::Client {
-        let config = aws_sdk_dynamodb::config::Builder::from(aws)
-            .timeout_config(budget.timeouts())
-            .build();
-        aws_sdk_dynamodb::Client::from_conf(config)
+    macro_rules! client {
+        ($name:ident, $sdk:ident) => {
+            pub fn $name(aws: &SdkConfig, budget: CallBudget) -> $sdk::Client {
+                let config = $sdk::config::Builder::from(aws).timeout_config(budget.timeouts());
+                $sdk::Client::from_conf(config.build())
+            }
+        };
     }
 
-    pub fn sns(aws: &SdkConfig, budget: CallBudget) -> aws_sdk_sns::Client {
-        let config = aws_sdk_sns::config::Builder::from(aws)
-            .timeout_config(budget.timeouts())
-            .build();
-        aws_sdk_sns::Client::from_conf(config)
-    }
-
-    pub fn sqs(aws: &SdkConfig, budget: CallBudget) -> aws_sdk_sqs::Client {
-        let config = aws_sdk_sqs::config::Builder::from(aws)
-            .timeout_config(budget.timeouts())
-            .build();
-        aws_sdk_sqs::Client::from_conf(config)
-    }
-
-    pub fn ses(aws: &SdkConfig, budget: CallBudget) -> aws_sdk_ses::Client {
-        let config = aws_sdk_ses::config::Builder::from(aws)
-            .timeout_config(budget.timeouts())
-            .build();
-        aws_sdk_ses::Client::from_conf(config)
-    }
+    client!(dynamodb, aws_sdk_dynamodb);
+    client!(sns, aws_sdk_sns);
+    client!(sqs, aws_sdk_sqs);
+    client!(ses, aws_sdk_ses);
 }
 
 /// Whether an endpoint URL points at this machine (`127.0.0.1`, `localhost`, `[::1]`).
