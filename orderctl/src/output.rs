@@ -33,12 +33,9 @@ pub fn emit(report: &impl Report, json: bool) -> Result<ExitCode, CtlError> {
     Ok(report.exit_code())
 }
 
+/// 0 if the command did all it was asked to, else 1.
 pub fn exit_code(clean: bool) -> ExitCode {
-    if clean {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    ExitCode::from(u8::from(!clean))
 }
 
 /// Writes `rows` under `headers`, each column padded to its widest cell (the
@@ -67,6 +64,12 @@ pub fn table(
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+/// `age`, with `≥ ` before it when not every message was looked at.
+pub fn age_at_least(seconds: i64, partial: bool) -> String {
+    let at_least = if partial { "≥ " } else { "" };
+    format!("{at_least}{}", age(seconds))
 }
 
 /// `2024-01-15 10:30:00Z`: seconds are enough on a terminal.

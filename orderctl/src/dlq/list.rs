@@ -4,8 +4,7 @@
 //! SQS has no "age of the oldest message" attribute (it is a CloudWatch
 //! metric, and the local AWS has none), so the age comes from the
 //! `SentTimestamp` of the messages themselves, peeked without consuming
-//! them. The report says how many it looked at. `status` reads the DLQs
-//! this way too ([`read_dlqs`]).
+//! them. `status` reads the DLQs this way too ([`read_dlqs`]).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -17,7 +16,7 @@ use serde::Serialize;
 
 use super::scan;
 use crate::error::CtlError;
-use crate::output::{age, or_dash, table, time, Report};
+use crate::output::{age_at_least, or_dash, table, time, Report};
 use crate::queues::{QueueDepth, SqsQueues};
 use crate::target::{Dlq, Target, Workflow};
 
@@ -29,7 +28,7 @@ const AGE_SCAN: usize = 100;
 pub struct DlqRow {
     pub workflow: Workflow,
     pub queue: String,
-    /// None for the delivery DLQ: SNS puts there what it could not deliver.
+    /// None for the delivery DLQ.
     pub source_queue: Option<String>,
     /// Visible + in flight + delayed.
     pub depth: u64,
@@ -112,13 +111,13 @@ async fn oldest_message(
     counts: QueueDepth,
 ) -> Result<OldestMessage, BackendError> {
     if counts.visible == 0 {
-        let why = match counts.total() {
+        let from = match counts.total() {
             0 => "empty",
             _ => "unknown: every message is in flight or delayed",
         };
         return Ok(OldestMessage {
             sent_at: None,
-            from: why.to_owned(),
+            from: from.to_owned(),
             partial: false,
         });
     }
@@ -139,15 +138,6 @@ async fn oldest_message(
     })
 }
 
-/// `≥ ` before an age that may be more.
-pub fn at_least(partial: bool) -> &'static str {
-    if partial {
-        "≥ "
-    } else {
-        ""
-    }
-}
-
 impl Report for ListReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let rows = self.dead_letter_queues.iter().map(|row| {
@@ -160,7 +150,7 @@ impl Report for ListReport {
                 row.counts.in_flight.to_string(),
                 or_dash(
                     row.oldest_age_seconds
-                        .map(|s| format!("{}{}", at_least(row.oldest.partial), age(s))),
+                        .map(|s| age_at_least(s, row.oldest.partial)),
                 ),
                 or_dash(row.oldest.sent_at.as_ref().map(time)),
             ]

@@ -1,11 +1,6 @@
-//! `orderctl dlq`: inspect, redrive and purge the dead-letter queues.
-//!
-//! - [`list`], [`peek`], [`redrive`], [`purge`]: one module per command.
-//! - [`letter`]: a DLQ message ([`crate::queues::Letter`]) as the operator reads it.
-//! - [`scan`]: going through a queue batch by batch, holding what stays in
-//!   it until the end; reading it without consuming it.
-//! - [`safe_move`]: receive → send (or publish) → delete, never losing a
-//!   message; a purge is a safe move to nowhere.
+//! `orderctl dlq`: inspect, redrive and purge the dead-letter queues, one
+//! module per command; [`scan`] reads a queue without consuming it and
+//! [`safe_move`] moves its messages without ever losing one.
 
 pub mod letter;
 pub mod list;

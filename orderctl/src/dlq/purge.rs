@@ -78,7 +78,7 @@ pub async fn run(target: &Target, args: &PurgeArgs, json: bool) -> Result<PurgeR
         cutoff,
         deleted: tally.moved,
         arrived_after_cutoff: tally.skipped,
-        failed: tally.failures.len() as u64,
+        failed: tally.failed,
         failures: tally.failures,
         aborted: tally.aborted,
     })

@@ -17,7 +17,7 @@ use clap::Args;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use super::letter::{write_failures, LetterFailure, LetterView};
+use super::letter::write_failures;
 use super::safe_move::{safe_move, MovePlan, MoveTally, ToQueue, ToTopic};
 use crate::confirm::{confirm, Confirm};
 use crate::error::{CtlError, Endpoint};
@@ -53,7 +53,6 @@ pub struct RedriveArgs {
 pub enum Method {
     /// SQS's move task.
     Native,
-    /// Receive, send (or publish), then delete, message by message.
     #[default]
     SafeMove,
 }
@@ -68,18 +67,10 @@ pub struct RedriveReport {
     pub dry_run: bool,
     /// Why the native move was not used for a whole-DLQ redrive.
     pub fallback_reason: Option<String>,
-    pub moved: u64,
-    pub skipped: u64,
-    pub failed: u64,
     /// The native move task, when there was one.
     pub task: Option<TaskReport>,
-    pub failures: Vec<LetterFailure>,
-    /// With `--dry-run`: the messages that would have moved.
-    pub would_move: Vec<LetterView>,
-    /// `--message-id`s no message in the DLQ answered to.
-    pub not_found: Vec<String>,
-    /// Why the move stopped early, if it did.
-    pub aborted: Option<String>,
+    #[serde(flatten)]
+    pub tally: MoveTally,
 }
 
 pub async fn run(
@@ -97,12 +88,9 @@ pub async fn run(
         }
         (named, _) => (named as u64, ""),
     };
-    let (topic, destination) = match &dlq.source {
-        Some(source) => (None, source.name.clone()),
-        None => {
-            let arn = target.topic_arn().await?;
-            (Some(arn.clone()), arn)
-        }
+    let destination = match &dlq.source {
+        Some(source) => source.name.clone(),
+        None => target.topic_arn().await?,
     };
     if !args.dry_run {
         let from = &dlq.queue.name;
@@ -110,11 +98,11 @@ pub async fn run(
         confirm(args.confirm, &target.config.environment, &change, false)?;
     }
     let progress = super::progress_bar(expected, json);
-    let report = if let Some(topic) = topic {
-        let events = SnsEventPublisher::new(aws_sdk_sns::Client::new(&target.sdk), &topic);
+    let report = if dlq.source.is_none() {
+        let events = SnsEventPublisher::new(aws_sdk_sns::Client::new(&target.sdk), &destination);
         let to_topic = ToTopic { events: &events };
         let tally = safe_move(&queues, &to_topic, &plan(&dlq, args), &progress).await;
-        Ok(safe_report(&dlq, &topic, args, tally))
+        Ok(safe_report(&dlq, &destination, args.dry_run, tally))
     } else {
         let poll_every = move_task::POLL_EVERY;
         redrive(
@@ -175,7 +163,7 @@ pub async fn redrive(
     let tally = safe_move(&queues, &to_queue, &plan(dlq, args), progress).await;
     Ok(RedriveReport {
         fallback_reason,
-        ..safe_report(dlq, &source.name, args, tally)
+        ..safe_report(dlq, &source.name, args.dry_run, tally)
     })
 }
 
@@ -190,23 +178,12 @@ fn plan(dlq: &Dlq, args: &RedriveArgs) -> MovePlan {
     }
 }
 
-fn safe_report(
-    dlq: &Dlq,
-    destination: &str,
-    args: &RedriveArgs,
-    tally: MoveTally,
-) -> RedriveReport {
+fn safe_report(dlq: &Dlq, destination: &str, dry_run: bool, tally: MoveTally) -> RedriveReport {
     RedriveReport {
         queue: dlq.queue.name.clone(),
         destination: destination.to_owned(),
-        dry_run: args.dry_run,
-        moved: tally.moved,
-        skipped: tally.skipped,
-        failed: tally.failures.len() as u64,
-        failures: tally.failures,
-        would_move: tally.would_move,
-        not_found: tally.not_found,
-        aborted: tally.aborted,
+        dry_run,
+        tally,
         ..RedriveReport::default()
     }
 }
@@ -219,14 +196,15 @@ fn native_report(dlq: &Dlq, destination: &str, task: TaskReport) -> RedriveRepor
             .to_move
             .map_or(0, |n| (n.max(0) as u64).saturating_sub(moved)),
     };
-    RedriveReport {
-        queue: dlq.queue.name.clone(),
-        destination: destination.to_owned(),
-        method: Method::Native,
+    let tally = MoveTally {
         moved,
         failed,
+        ..MoveTally::default()
+    };
+    RedriveReport {
+        method: Method::Native,
         task: Some(task),
-        ..RedriveReport::default()
+        ..safe_report(dlq, destination, false, tally)
     }
 }
 
@@ -252,32 +230,33 @@ impl Report for RedriveReport {
             writeln!(out, "move task {handle}: {status}{followed}{why}")?;
         }
         if self.dry_run {
-            let n = self.would_move.len();
+            let n = self.tally.would_move.len();
             writeln!(out, "dry run: {n} message(s) would move; nothing was moved")?;
             if n > 0 {
-                let rows = self.would_move.iter().map(|letter| {
+                let rows = self.tally.would_move.iter().map(|letter| {
                     let order = or_dash(letter.order_id);
                     vec![letter.message_id.clone(), order, clip(&letter.reason(), 70)]
                 });
                 table(out, &["MESSAGE ID", "ORDER ID", "REASON"], rows)?;
             }
         }
-        write_failures(out, &self.failures)?;
-        if !self.not_found.is_empty() {
-            writeln!(out, "not in the DLQ: {}", self.not_found.join(", "))?;
+        let tally = &self.tally;
+        write_failures(out, &tally.failures)?;
+        if !tally.not_found.is_empty() {
+            writeln!(out, "not in the DLQ: {}", tally.not_found.join(", "))?;
         }
-        if let Some(reason) = &self.aborted {
+        if let Some(reason) = &tally.aborted {
             writeln!(out, "stopped early: {reason}")?;
         }
-        let (moved, skipped, failed) = (self.moved, self.skipped, self.failed);
+        let (moved, skipped, failed) = (tally.moved, tally.skipped, tally.failed);
         writeln!(out, "moved {moved}, skipped {skipped}, failed {failed}")
     }
 
     fn exit_code(&self) -> ExitCode {
         exit_code(
-            self.failed == 0
-                && self.not_found.is_empty()
-                && self.aborted.is_none()
+            self.tally.failed == 0
+                && self.tally.not_found.is_empty()
+                && self.tally.aborted.is_none()
                 && self.task.as_ref().is_none_or(|t| t.status == "COMPLETED"),
         )
     }

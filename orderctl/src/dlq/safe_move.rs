@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use ports::event::OrderCreated;
 use ports::{error_chain, BackendError, EventPublisher};
+use serde::Serialize;
 use tokio::time::MissedTickBehavior;
 
 use super::letter::{LetterFailure, LetterView};
@@ -94,11 +95,14 @@ pub struct MovePlan {
 }
 
 /// What the move did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MoveTally {
     pub moved: u64,
     /// Seen but not asked for (`--message-id`), or newer than the move.
     pub skipped: u64,
+    /// Counted apart from `failures`: a native move task names none.
+    pub failed: u64,
     pub failures: Vec<LetterFailure>,
     /// With `--dry-run`: the messages that would have moved.
     pub would_move: Vec<LetterView>,
@@ -111,7 +115,7 @@ pub struct MoveTally {
 impl MoveTally {
     /// Messages moved, failed or listed: what `--max` counts.
     fn taken(&self) -> u64 {
-        self.moved + self.failures.len() as u64 + self.would_move.len() as u64
+        self.moved + self.failed + self.would_move.len() as u64
     }
 }
 
@@ -175,6 +179,7 @@ pub async fn safe_move<Q: Queues, D: Destination>(
                     match move_one(queues, destination, &plan.dlq_url, &letter).await {
                         Ok(()) => tally.moved += 1,
                         Err(reason) => {
+                            tally.failed += 1;
                             tally.failures.push(LetterFailure::of(&letter, reason));
                             scanner.leave(&letter);
                         }

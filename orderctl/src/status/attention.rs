@@ -10,8 +10,7 @@ use serde::Serialize;
 use super::cloudwatch::Alarms;
 use super::outbox::Backlog;
 use super::queues::{QueueKind, QueueStatus};
-use crate::dlq::list::at_least;
-use crate::output::{age, time};
+use crate::output::{age, age_at_least, time};
 
 /// Seconds an order may wait for its event before it needs an operator: the
 /// relay publishes within a minute, so one that waits longer means it
@@ -74,8 +73,7 @@ pub fn attention(
             continue;
         }
         let oldest = dlq.oldest_age_seconds;
-        let oldest =
-            oldest.map(|s| format!(", the oldest {}{}", at_least(dlq.age_at_least), age(s)));
+        let oldest = oldest.map(|s| format!(", the oldest {}", age_at_least(s, dlq.age_at_least)));
         let problem = format!(
             "{n} message(s) in the {}{}",
             dlq.label(),

@@ -11,8 +11,7 @@ use super::attention::{attention, Concern};
 use super::cloudwatch::Alarms;
 use super::outbox::Backlog;
 use super::queues::{QueueKind, QueueStatus};
-use crate::dlq::list::at_least;
-use crate::output::{age, clip, or_dash, table, time, Report};
+use crate::output::{age, age_at_least, clip, or_dash, table, time, Report};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -57,7 +56,7 @@ impl StatusReport {
     fn write_queues(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let rows = self.queues.iter().map(|queue| {
             let oldest = queue.oldest_age_seconds;
-            let oldest = oldest.map(|s| format!("{}{}", at_least(queue.age_at_least), age(s)));
+            let oldest = oldest.map(|s| age_at_least(s, queue.age_at_least));
             vec![
                 queue.queue.clone(),
                 queue.label(),

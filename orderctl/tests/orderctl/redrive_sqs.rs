@@ -163,7 +163,14 @@ async fn the_whole_dlq_is_moved_by_a_move_task_followed_until_it_completes() {
     .await;
 
     assert_eq!(report.method, Method::Native);
-    assert_eq!((report.moved, report.skipped, report.failed), (3, 0, 0));
+    assert_eq!(
+        (
+            report.tally.moved,
+            report.tally.skipped,
+            report.tally.failed
+        ),
+        (3, 0, 0)
+    );
     let task = report.task.as_ref().expect("the task");
     assert_eq!(task.status, "COMPLETED");
     assert_eq!(task.task_handle.as_deref(), Some("handle-1"));
@@ -188,7 +195,7 @@ async fn a_move_task_already_running_is_followed_instead_of_started_twice() {
 
     assert_eq!(start.num_calls(), 0);
     assert!(report.task.as_ref().is_some_and(|t| t.already_running));
-    assert_eq!(report.moved, 3);
+    assert_eq!(report.tally.moved, 3);
 }
 
 #[tokio::test]
@@ -204,7 +211,7 @@ async fn a_failed_move_task_reports_what_it_did_not_move() {
 
     let report = run(&client, &whole_dlq()).await;
 
-    assert_eq!((report.moved, report.failed), (1, 2));
+    assert_eq!((report.tally.moved, report.tally.failed), (1, 2));
     assert_eq!(
         report
             .task
@@ -271,7 +278,7 @@ async fn without_move_tasks_on_the_endpoint_the_whole_dlq_is_moved_message_by_me
         0,
         "no task is started once listing failed"
     );
-    assert_eq!((report.moved, report.failed), (1, 0));
+    assert_eq!((report.tally.moved, report.tally.failed), (1, 0));
     assert_eq!((send.num_calls(), delete.num_calls()), (1, 1));
     assert_eq!(unsupported.num_calls(), 1, "a probe is not retried");
 }
@@ -298,7 +305,7 @@ async fn a_start_the_endpoint_does_not_know_falls_back_to_the_safe_move() {
     let report = run(&client, &whole_dlq()).await;
 
     assert_eq!(report.method, Method::SafeMove);
-    assert_eq!(report.moved, 1);
+    assert_eq!(report.tally.moved, 1);
 }
 
 #[tokio::test]
@@ -321,7 +328,7 @@ async fn a_selection_never_starts_a_move_task() {
     .await;
 
     assert_eq!(tasks.num_calls(), 0);
-    assert_eq!((report.method, report.moved), (Method::SafeMove, 1));
+    assert_eq!((report.method, report.tally.moved), (Method::SafeMove, 1));
     assert_eq!(report.fallback_reason, None);
 }
 
@@ -388,9 +395,9 @@ async fn a_message_whose_send_failed_is_never_deleted() {
         HashMap::from([("receipt-m-1".to_owned(), 0)]),
         "the refused message is visible in the DLQ again at once"
     );
-    assert_eq!((report.moved, report.failed), (1, 1));
-    assert_eq!(report.failures[0].message_id, "m-1");
-    assert!(report.failures[0]
+    assert_eq!((report.tally.moved, report.tally.failed), (1, 1));
+    assert_eq!(report.tally.failures[0].message_id, "m-1");
+    assert!(report.tally.failures[0]
         .reason
         .starts_with("not sent, left in the DLQ"));
     assert_eq!(report.exit_code(), ExitCode::FAILURE);
