@@ -1,32 +1,20 @@
-//! SAM's `Globals`: what every `AWS::Serverless::Function` shares. A
-//! function's own properties win; mappings (such as
-//! `Environment.Variables`) are merged key by key, as the SAM transform does.
+//! SAM's `Globals.Function`: what every `AWS::Serverless::Function` shares.
+//! A function's own properties win; mappings (such as `Environment.Variables`)
+//! are merged key by key, as the SAM transform does.
 
-use serde_yaml_ng::{Mapping, Value as Yaml};
+use serde_yaml_ng::Value as Yaml;
 
-/// `props` of a serverless function with `Globals.Function` merged in.
-pub(crate) fn with_function_globals(doc: &Yaml, props: &Yaml) -> Yaml {
-    match doc.get("Globals").and_then(|g| g.get("Function")) {
-        Some(globals) => merged(globals, props),
-        None => props.clone(),
+/// A function's properties `own` with `Globals.Function` (`global`) merged in.
+pub(crate) fn merged(global: &Yaml, own: &Yaml) -> Yaml {
+    let (Yaml::Mapping(global), Yaml::Mapping(own)) = (global, own) else {
+        return own.clone();
+    };
+    let mut out = global.clone();
+    for (key, value) in own {
+        let inherited = global.get(key).unwrap_or(&Yaml::Null);
+        out.insert(key.clone(), merged(inherited, value));
     }
-}
-
-fn merged(global: &Yaml, own: &Yaml) -> Yaml {
-    match (global, own) {
-        (Yaml::Mapping(global), Yaml::Mapping(own)) => {
-            let mut out: Mapping = global.clone();
-            for (key, value) in own {
-                let value = match global.get(key) {
-                    Some(inherited) => merged(inherited, value),
-                    None => value.clone(),
-                };
-                out.insert(key.clone(), value);
-            }
-            Yaml::Mapping(out)
-        }
-        (_, own) => own.clone(),
-    }
+    Yaml::Mapping(out)
 }
 
 #[cfg(test)]
@@ -44,7 +32,7 @@ mod tests {
         )
         .expect("YAML");
 
-        let props = with_function_globals(&doc, &own);
+        let props = merged(&doc["Globals"]["Function"], &own);
 
         assert_eq!(props["MemorySize"].as_u64(), Some(512));
         let variables = &props["Environment"]["Variables"];

@@ -8,6 +8,7 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
 
@@ -55,6 +56,15 @@ impl Resolver {
     /// `value` with every intrinsic function replaced by its value.
     pub(crate) fn resolve(&self, value: &Yaml, at: &str) -> Result<Json, TemplateError> {
         Ok(self.value(value, at)?.unwrap_or(Json::Null))
+    }
+
+    /// `value` resolved and read into `T`.
+    pub(crate) fn read<T: DeserializeOwned>(
+        &self,
+        value: &Yaml,
+        at: &str,
+    ) -> Result<T, TemplateError> {
+        serde_json::from_value(self.resolve(value, at)?).or_else(|e| fail(at, e.to_string()))
     }
 
     /// A value that must resolve to a string (a name, an ARN).
@@ -191,7 +201,7 @@ impl Resolver {
         Ok(out)
     }
 
-    fn lookup(&self, name: &str, at: &str) -> Result<String, TemplateError> {
+    pub(crate) fn lookup(&self, name: &str, at: &str) -> Result<String, TemplateError> {
         match self.values.get(name) {
             Some(value) => Ok(value.clone()),
             None => fail(

@@ -1,24 +1,14 @@
 //! `local-stack`: the data plane of `infra/template.yaml`, realized on the
-//! local AWS (moto).
-//!
-//! moto's own CloudFormation skips subscriptions and queue policies while
-//! reporting success, so the stack is created through the service APIs
-//! instead — from the parsed template, never from a second list of names.
-//! `orderctl local up|verify` and the test harness (`fleet-tests`) use it.
+//! local AWS (moto) through the service APIs (docs/decisions/0003).
 //!
 //! # Layout
 //!
-//! - [`spec`]: what the stack consists of ([`Template`]: tables, topics,
-//!   queues, subscriptions, and the functions' resolved environments).
-//! - [`template`]: reads the YAML into a [`Template`], each resource's
-//!   properties into its spec by serde; `intrinsics` resolves `!Ref`,
-//!   `!GetAtt`, `!Sub`, `!If`, … — the one resolver the workspace has;
-//!   `globals` merges SAM's `Globals.Function` into each serverless function.
+//! - [`spec`]: what the stack consists of ([`Template`]).
+//! - [`template`]: reads the YAML into a [`Template`]; `intrinsics` resolves
+//!   `!Ref`, `!Sub`, …; `globals` merges SAM's `Globals.Function`.
 //! - [`provision`]: creates (or brings up to date) every resource; idempotent.
-//! - [`verify`]: reads back what exists ([`Observed`], the template's shape);
-//!   [`compare`] (pure) lists each [`Difference`] from the template.
-//! - [`LocalError`], [`load`]: what goes wrong, and the template as a given
-//!   endpoint would deploy it.
+//! - [`verify`]: reads back what exists ([`Observed`]); [`compare`] (pure)
+//!   lists each [`Difference`] from the template.
 
 pub mod compare;
 mod globals;
@@ -42,7 +32,6 @@ pub use provision::{provision, ProvisionOptions, Provisioned};
 pub use spec::{FunctionSpec, Params, QueueSpec, Template};
 pub use verify::{observe, verify, Observed};
 
-/// Everything that can go wrong building or checking the local stack.
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
     #[error("cannot read the template {}", path.display())]
@@ -65,7 +54,7 @@ pub enum LocalError {
         endpoint: String,
         fault: Fault,
         #[source]
-        source: BoxError,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A request lacks a field the SDK requires (its message names which).
     #[error("cannot build a DynamoDB request")]
@@ -74,11 +63,8 @@ pub enum LocalError {
     Inconsistent(String),
 }
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
 /// An SDK call's result, its error worded as a [`LocalError`].
 pub(crate) trait SdkResult<T> {
-    /// `action` failed at the endpoint of `sdk`.
     fn or_fail(self, sdk: &SdkConfig, action: impl Into<String>) -> Result<T, LocalError>;
 
     /// `Ok(None)` when the service answers that the resource does not exist
@@ -97,7 +83,7 @@ where
             endpoint: sdk
                 .endpoint_url()
                 .unwrap_or("the default AWS endpoint")
-                .to_owned(),
+                .into(),
             fault: fault(&err),
             // The service's code and message are what an operator needs.
             source: DetailedSdkError(err).into(),
@@ -106,15 +92,11 @@ where
 
     fn or_missing(self, sdk: &SdkConfig, action: String) -> Result<Option<T>, LocalError> {
         let missing = ["NotFound", "DoesNotExist", "NonExistent"];
-        match self {
-            Err(e)
-                if e.code()
-                    .is_some_and(|c| missing.iter().any(|m| c.contains(m))) =>
-            {
-                Ok(None)
-            }
-            other => other.or_fail(sdk, action).map(Some),
+        let code = self.as_ref().err().and_then(|e| e.code());
+        if code.is_some_and(|c| missing.iter().any(|m| c.contains(m))) {
+            return Ok(None);
         }
+        self.or_fail(sdk, action).map(Some)
     }
 }
 

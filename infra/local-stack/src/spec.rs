@@ -1,7 +1,5 @@
 //! What the local stack consists of: the template's data-plane resources,
 //! read by serde from their resolved CloudFormation properties.
-//! [`crate::template`] builds them; `provision` creates them, `observe` reads
-//! tables back in the same shape, and `compare` checks one against the other.
 
 use std::collections::BTreeMap;
 
@@ -239,11 +237,8 @@ fn ttl<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
 
 /// A specification's `…Enabled` switch: `PointInTimeRecoveryEnabled`, `SSEEnabled`.
 fn enabled<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    let specification = BTreeMap::<String, Json>::deserialize(d)?;
-    match specification
-        .into_iter()
-        .find(|(key, _)| key.ends_with("Enabled"))
-    {
+    let mut specification = BTreeMap::<String, Json>::deserialize(d)?.into_iter();
+    match specification.find(|(key, _)| key.ends_with("Enabled")) {
         Some((_, Json::Bool(on))) => Ok(on),
         Some((key, other)) => Err(D::Error::custom(format!("{key} is not a boolean: {other}"))),
         None => Ok(false),
@@ -253,12 +248,10 @@ fn enabled<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 /// CloudFormation accepts a policy as a mapping or as a JSON string.
 fn policy<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
     let policy = match Json::deserialize(d)? {
-        Json::String(text) => serde_json::from_str(&text).map_err(D::Error::custom)?,
-        policy => policy,
+        Json::String(text) => serde_json::from_str(&text),
+        policy => serde_json::from_value(policy),
     };
-    serde_json::from_value(policy)
-        .map(Some)
-        .map_err(D::Error::custom)
+    policy.map(Some).map_err(D::Error::custom)
 }
 
 /// The other properties as API attributes: `true`, `360`, or JSON text (as

@@ -1,29 +1,17 @@
-//! `infra/template.yaml` read into the resources the local stack consists of.
-//!
-//! The template is the one source of truth: names, keys, indexes, queue
-//! attributes, redrive and queue policies, subscriptions all come from here,
-//! with `${Environment}`, `!Ref` and `!GetAtt` resolved to real values. Resource
-//! types the local stack does not build (roles, alarms, …) are skipped, so the
-//! template can grow into the full production stack; resources whose
-//! `Condition` is false are skipped, as CloudFormation would.
+//! `infra/template.yaml` read into the resources the local stack consists of,
+//! intrinsics resolved. Resource types it does not build (roles, alarms, …)
+//! are skipped, so the template can grow into the full production stack.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
-use serde_json::Value as Json;
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
-use crate::globals::with_function_globals;
+use crate::globals::merged;
 use crate::intrinsics::{fail, text_of, Resolver, TemplateError};
 use crate::spec::{
     FunctionSpec, Params, QueueSpec, SubscriptionSpec, TableSpec, Template, TopicSpec,
 };
 use crate::LocalError;
-
-fn from_json<T: DeserializeOwned>(value: Json, at: &str) -> Result<T, TemplateError> {
-    serde_json::from_value(value).or_else(|e| fail(at, e.to_string()))
-}
 
 impl Template {
     /// Reads and resolves the template at `path`.
@@ -41,8 +29,7 @@ impl Template {
     pub fn parse(text: &str, params: &Params) -> Result<Template, TemplateError> {
         let doc: Yaml = serde_yaml_ng::from_str(text)
             .or_else(|e| fail("template", format!("not valid YAML: {e}")))?;
-        let empty = Mapping::new();
-        let section = |name: &str| doc.get(name).and_then(Yaml::as_mapping).unwrap_or(&empty);
+        let section = |name: &str| doc[name].as_mapping().into_iter().flatten();
 
         let mut resolver = Resolver::default();
         resolver.add_ref("AWS::Region", &params.region);
@@ -50,6 +37,8 @@ impl Template {
         resolver.add_ref("AWS::Partition", "aws");
         resolver.add_ref("AWS::URLSuffix", "amazonaws.com");
         let mut template = Template::default();
+        let sender = doc["Parameters"].get("SenderEmail");
+        template.sender_email = sender.map(|_| params.sender_email.clone());
         for (name, declared) in section("Parameters") {
             let name = name.as_str().unwrap_or_default();
             let at = format!("Parameters.{name}");
@@ -59,9 +48,6 @@ impl Template {
                 (_, Some(default)) => text_of(&resolver.resolve(default, &at)?),
                 _ => return fail(at, "has no value and no Default"),
             };
-            if name == "SenderEmail" {
-                template.sender_email = Some(value.clone());
-            }
             resolver.add_ref(name, value);
         }
         for (name, definition) in section("Conditions") {
@@ -73,15 +59,15 @@ impl Template {
         let mut resources = Vec::new();
         for (id, resource) in section("Resources") {
             let id = id.as_str().unwrap_or_default();
-            let Some(kind) = resource.get("Type").and_then(Yaml::as_str) else {
+            let Some(kind) = resource["Type"].as_str() else {
                 continue;
             };
-            if let Some(condition) = resource.get("Condition").and_then(Yaml::as_str) {
+            if let Some(condition) = resource["Condition"].as_str() {
                 if !resolver.condition(condition, &format!("Resources.{id}.Condition"))? {
                     continue;
                 }
             }
-            resources.push((id, kind, resource.get("Properties").unwrap_or(&Yaml::Null)));
+            resources.push((id, kind, &resource["Properties"]));
         }
 
         // Names first: every ARN, and so every reference, is built from one.
@@ -89,7 +75,6 @@ impl Template {
         // once it exists: only a QueuePolicy's `Queues` may name a queue, and
         // `queue_ids` resolves it to the queue's logical id.
         let mut queue_ids = resolver.clone();
-        let mut arns = BTreeMap::new();
         for &(id, kind, props) in &resources {
             let (key, service, prefix) = match kind {
                 "AWS::DynamoDB::Table" => ("TableName", "dynamodb", "table/"),
@@ -116,49 +101,42 @@ impl Template {
                     queue_ids.add_ref(id, id);
                 }
             }
-            resolver.add_attr(id, "Arn", &arn);
-            arns.insert(id, arn);
+            resolver.add_attr(id, "Arn", arn);
         }
 
         for &(id, kind, props) in &resources {
             let at = format!("Resources.{id}.Properties");
-            let resolved = || resolver.resolve(props, &at);
-            let (logical_id, arn) = (id.to_owned(), arns.get(id).cloned().unwrap_or_default());
+            let (logical_id, arn) = (id.to_owned(), || resolver.lookup(&format!("{id}.Arn"), &at));
             match kind {
                 "AWS::DynamoDB::Table" => template.tables.push(TableSpec {
                     logical_id,
-                    ..from_json(resolved()?, &at)?
+                    ..resolver.read(props, &at)?
                 }),
                 "AWS::SNS::Topic" => template.topics.push(TopicSpec {
                     logical_id,
-                    arn,
-                    ..from_json(resolved()?, &at)?
+                    arn: arn()?,
+                    ..resolver.read(props, &at)?
                 }),
                 "AWS::SQS::Queue" => template.queues.push(QueueSpec {
                     logical_id,
-                    arn,
-                    ..from_json(resolved()?, &at)?
+                    arn: arn()?,
+                    ..resolver.read(props, &at)?
                 }),
                 "AWS::SNS::Subscription" => template.subscriptions.push(SubscriptionSpec {
                     logical_id,
-                    ..from_json(resolved()?, &at)?
+                    ..resolver.read(props, &at)?
                 }),
                 // Only what running its binary needs is resolved: its role, code
                 // and alarms are AWS's business. One without a name is not run.
                 "AWS::Serverless::Function" => {
-                    let props = with_function_globals(&doc, props);
-                    let mut needed = Mapping::new();
-                    for key in ["FunctionName", "MemorySize", "Environment"] {
-                        if let Some(value) = props.get(key) {
-                            needed.insert(key.into(), value.clone());
-                        }
-                    }
+                    let props = merged(&doc["Globals"]["Function"], props);
+                    let keys = ["FunctionName", "MemorySize", "Environment"];
+                    let needed = keys.map(|k| Some((k.into(), props.get(k)?.clone())));
+                    let needed: Mapping = needed.into_iter().flatten().collect();
                     if needed.contains_key("FunctionName") {
-                        let function = resolver.resolve(&Yaml::Mapping(needed), &at)?;
-                        let function = from_json(function, &at)?;
                         template.functions.push(FunctionSpec {
                             logical_id,
-                            ..function
+                            ..resolver.read(&Yaml::Mapping(needed), &at)?
                         });
                     }
                 }
@@ -166,23 +144,17 @@ impl Template {
             }
         }
         // A queue policy lands on the queues it names, wherever it is declared.
-        for &(id, kind, props) in &resources {
-            if kind != "AWS::SQS::QueuePolicy" {
-                continue;
-            }
+        for &(id, _, props) in resources.iter().filter(|r| r.1 == "AWS::SQS::QueuePolicy") {
             let at = format!("Resources.{id}.Properties");
             let Some(document) = props.get("PolicyDocument") else {
                 return fail(at, "missing PolicyDocument");
             };
             let document = resolver.resolve(document, &format!("{at}.PolicyDocument"))?;
             let at = format!("{at}.Queues");
-            let queues = queue_ids.resolve(props.get("Queues").unwrap_or(&Yaml::Null), &at)?;
+            let queues = queue_ids.resolve(&props["Queues"], &at)?;
             for queue_id in queues.as_array().into_iter().flatten().map(text_of) {
-                let queue = template
-                    .queues
-                    .iter_mut()
-                    .find(|q| q.logical_id == queue_id);
-                let Some(queue) = queue else {
+                let mut queues = template.queues.iter_mut();
+                let Some(queue) = queues.find(|q| q.logical_id == queue_id) else {
                     return fail(at, format!("{queue_id} is not a queue"));
                 };
                 if queue.policy.replace(document.clone()).is_some() {
