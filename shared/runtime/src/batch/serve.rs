@@ -137,23 +137,23 @@ where
     H: EventHandler,
     F: FnOnce(&SdkConfig) -> H,
 {
-    let lazy = LazyRunner {
-        make_handler: tokio::sync::Mutex::new(Some(make_handler)),
-        runner: tokio::sync::OnceCell::new(),
-        aws,
-        config,
-    };
-    let lazy = &lazy;
+    // Used up when the worker is made.
+    let make_handler = std::sync::Mutex::new(Some(make_handler));
+    let worker = tokio::sync::OnceCell::new();
+    let (make_handler, worker) = (&make_handler, &worker);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let runner = lazy.get().await.inspect_err(|error| {
-            tracing::error!(
-                error = %ports::error_chain(error),
-                "could not look the queue up; SQS will deliver the batch again"
-            );
-        })?;
+        let worker = worker
+            .get_or_try_init(|| lambda_worker(make_handler, aws, config))
+            .await
+            .inspect_err(|error| {
+                tracing::error!(
+                    error = %ports::error_chain(error),
+                    "could not look the queue up; SQS will deliver the batch again"
+                );
+            })?;
         let deadline = crate::invocation_deadline(&event.context);
-        let report = runner.runner.run(event.payload, deadline).await;
-        super::delay_retries(&runner.sqs, &runner.queue_url, &report.retry_after).await;
+        let report = worker.runner.run(event.payload, deadline).await;
+        super::delay_retries(&worker.sqs, &worker.queue_url, &report.retry_after).await;
         crate::metrics::flush();
         crate::telemetry::invocation_done();
         Ok::<_, ServeError>(report.response())
@@ -170,48 +170,31 @@ struct LambdaWorker<H> {
     queue_url: String,
 }
 
-/// The batch runner, made on first use.
-struct LazyRunner<'a, F, H> {
-    /// Until the runner is made; it is used up then.
-    make_handler: tokio::sync::Mutex<Option<F>>,
-    runner: tokio::sync::OnceCell<LambdaWorker<H>>,
-    aws: &'a SdkConfig,
-    config: &'a WorkerSettings,
-}
-
-impl<H: EventHandler, F: FnOnce(&SdkConfig) -> H> LazyRunner<'_, F, H> {
-    async fn get(&self) -> Result<&LambdaWorker<H>, ServeError> {
-        self.runner
-            .get_or_try_init(|| async {
-                // After a failed lookup the next batch builds it again; the
-                // costly part, the service's endpoint rules, is parsed once.
-                let sqs = clients::sqs(self.aws, CallBudget::DATA);
-                let resolved = resolve(&sqs, self.config).await?;
-                // The cell runs one initialiser at a time and none after one
-                // succeeded, so the factory is still here.
-                let make_handler = self
-                    .make_handler
-                    .lock()
-                    .await
-                    .take()
-                    .ok_or(ServeError::HandlerTaken)?;
-                Ok(LambdaWorker {
-                    runner: runner_for(make_handler(self.aws), &sqs, &resolved, self.config),
-                    queue_url: resolved.url.clone(),
-                    sqs,
-                })
-            })
-            .await
-    }
-}
-
-impl<F, H> std::fmt::Debug for LazyRunner<'_, F, H> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LazyRunner")
-            .field("queue", &self.config.queue)
-            .field("resolved", &self.runner.initialized())
-            .finish_non_exhaustive()
-    }
+async fn lambda_worker<H, F>(
+    make_handler: &std::sync::Mutex<Option<F>>,
+    aws: &SdkConfig,
+    config: &WorkerSettings,
+) -> Result<LambdaWorker<H>, ServeError>
+where
+    H: EventHandler,
+    F: FnOnce(&SdkConfig) -> H,
+{
+    // After a failed lookup the next batch builds it again; the costly
+    // part, the service's endpoint rules, is parsed once.
+    let sqs = clients::sqs(aws, CallBudget::DATA);
+    let resolved = resolve(&sqs, config).await?;
+    // The cell runs one initialiser at a time and none after one succeeded,
+    // so the factory is still here.
+    let make_handler = make_handler
+        .lock()
+        .ok()
+        .and_then(|mut factory| factory.take())
+        .ok_or(ServeError::HandlerTaken)?;
+    Ok(LambdaWorker {
+        runner: runner_for(make_handler(aws), &sqs, &resolved, config),
+        queue_url: resolved.url,
+        sqs,
+    })
 }
 
 /// The runner for a resolved queue; logs that the worker is ready.
@@ -250,8 +233,8 @@ async fn resolve(
     config: &WorkerSettings,
 ) -> Result<SqsQueue, ServeError> {
     let mut backoff = Duration::from_millis(500);
-    loop {
-        match SqsQueue::resolve(
+    let source = loop {
+        let source = match SqsQueue::resolve(
             sqs,
             &config.queue,
             &config.fallback_dlq,
@@ -260,27 +243,23 @@ async fn resolve(
         .await
         {
             Ok(resolved) => return Ok(resolved),
-            Err(source) if source.transient && !config.lambda_mode => {
-                tracing::warn!(
-                    queue = %config.queue,
-                    error = %ports::error_chain(&source),
-                    retryIn = ?backoff,
-                    "could not resolve the queue yet"
-                );
-                tokio::select! {
-                    () = crate::shutdown::signal() => {
-                        return Err(ServeError::Queue { queue: config.queue.clone(), source })
-                    }
-                    () = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(10));
-            }
-            Err(source) => {
-                return Err(ServeError::Queue {
-                    queue: config.queue.clone(),
-                    source,
-                })
-            }
+            Err(source) if source.transient && !config.lambda_mode => source,
+            Err(source) => break source,
+        };
+        tracing::warn!(
+            queue = %config.queue,
+            error = %ports::error_chain(&source),
+            retryIn = ?backoff,
+            "could not resolve the queue yet"
+        );
+        tokio::select! {
+            () = crate::shutdown::signal() => break source,
+            () = tokio::time::sleep(backoff) => {}
         }
-    }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    };
+    Err(ServeError::Queue {
+        queue: config.queue.clone(),
+        source,
+    })
 }
