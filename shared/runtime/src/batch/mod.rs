@@ -1,21 +1,9 @@
-//! The SQS batch runner that both workers share.
-//!
-//! # Layout
-//!
-//! - `runner`: one `SqsEvent` → a `BatchReport` (and from it Lambda's
-//!   `SqsBatchResponse`): each record parsed and handled on its own,
-//!   concurrently, in a span keyed by its message id; an error or a panic
-//!   fails that record only.
-//! - `error`: why a record failed, and the one place that maps it to
-//!   "retry" or "dead-letter now".
-//! - `redelivery`: the backoff applied — a retried record is hidden for its
-//!   delay before the batch answers.
-//! - `poller`: local mode — long-polls the queue, builds the `SqsEvent` a
-//!   Lambda would get, deletes what succeeded.
-//! - `serve`: a worker binary's entry: Lambda or local mode.
+//! The SQS batch runner both workers share (`runner`); why a record failed
+//! and what becomes of it (`error`); the backoff applied (`redelivery`);
+//! local mode's poller (`poller`); a worker binary's entry (`serve`).
 
 mod error;
-pub mod poller;
+mod poller;
 mod redelivery;
 mod runner;
 mod serve;

@@ -1,18 +1,10 @@
-//! Local mode: what the Lambda event source mapping does, done by the worker.
-//!
-//! Long-polls the queue, hands each batch to the same [`BatchRunner`] as an
-//! `SqsEvent` shaped like Lambda's, deletes the records that succeeded and
-//! leaves the failed ones to become visible again (`ReportBatchItemFailures`).
-//! This is also how the workers run on containers.
-//!
-//! Like a Lambda invocation, a batch has a deadline (the handler timeout),
-//! and its messages stay hidden while it runs: the poller extends their
-//! visibility (`ChangeMessageVisibilityBatch`) every half visibility timeout,
-//! so a queue with a short timeout never hands a record in progress to a
-//! second worker. On shutdown the batch in hand gets a bounded grace; what
-//! is still running then is abandoned and made visible at once.
+//! Local mode (on containers too): what the Lambda event source mapping
+//! does, done by the worker. Long-polls the queue, hands each batch to the
+//! [`BatchRunner`] as the `SqsEvent` Lambda would get, and deletes what it
+//! need not deliver again. While a batch runs its messages' visibility is
+//! extended every half visibility timeout, so a queue with a short timeout
+//! never hands a record in progress to a second worker.
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 
@@ -79,6 +71,9 @@ impl Poller {
         D: DeadLetters,
     {
         tokio::pin!(shutdown);
+        let hide_for = i32::try_from(self.visibility_timeout.as_secs())
+            .unwrap_or(i32::MAX)
+            .max(1);
         let mut backoff = FIRST_BACKOFF;
         let mut stopping = false;
         while !stopping {
@@ -119,7 +114,7 @@ impl Poller {
                 tokio::select! {
                     biased;
                     report = &mut work => break Some(report),
-                    _ = heartbeat.tick() => self.keep_hidden(&messages).await,
+                    _ = heartbeat.tick() => self.change_visibility(&messages, hide_for).await,
                     () = &mut shutdown, if !stopping => {
                         stopping = true;
                         grace.as_mut().reset(tokio::time::Instant::now() + SHUTDOWN_GRACE);
@@ -150,15 +145,6 @@ impl Poller {
             }
         }
         tracing::info!("poller stopped");
-    }
-
-    /// Keeps a batch in progress hidden from other consumers for another
-    /// visibility timeout.
-    async fn keep_hidden(&self, messages: &[Message]) {
-        let seconds = i32::try_from(self.visibility_timeout.as_secs())
-            .unwrap_or(i32::MAX)
-            .max(1);
-        self.change_visibility(messages, seconds).await;
     }
 
     async fn change_visibility(&self, messages: &[Message], seconds: i32) {
@@ -227,16 +213,13 @@ impl Poller {
     /// mapping does with the batch response. A delete that fails is only
     /// logged: the message comes back and its handler finds the work done.
     async fn delete_finished(&self, messages: &[Message], report: &BatchReport) {
-        let response = report.response();
-        let failed: HashSet<&str> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect();
         let entries: Vec<DeleteMessageBatchRequestEntry> = messages
             .iter()
             .enumerate()
-            .filter(|(_, m)| !failed.contains(m.message_id().unwrap_or_default()))
+            .filter(|(_, m)| {
+                let id = m.message_id().unwrap_or_default();
+                !report.retry.iter().any(|retried| retried == id)
+            })
             .filter_map(|(index, m)| {
                 DeleteMessageBatchRequestEntry::builder()
                     .id(index.to_string())

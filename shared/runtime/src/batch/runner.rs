@@ -1,9 +1,6 @@
 //! The SQS batch runner: what a worker does with one `SqsEvent`, in Lambda
-//! and in local mode alike.
-//!
-//! Each record is read and handled on its own, concurrently with its
-//! neighbours, in a span keyed by its message id. Its error — or its panic —
-//! is its own: the response lists only the records SQS must deliver again.
+//! and in local mode alike. Each record is handled on its own, concurrently,
+//! in a span keyed by its message id; its error, or its panic, is its own.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -94,14 +91,6 @@ pub struct RetryAfter {
 }
 
 impl BatchReport {
-    /// Every record that failed, whatever became of it.
-    pub fn failed(&self) -> impl Iterator<Item = &str> {
-        self.dead_lettered
-            .iter()
-            .chain(&self.retry)
-            .map(String::as_str)
-    }
-
     /// What Lambda is told (`ReportBatchItemFailures`): only the records to
     /// deliver again. A dead-lettered one is safe in the DLQ and may go.
     pub fn response(&self) -> SqsBatchResponse {
@@ -140,10 +129,6 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         }
     }
 
-    pub fn settings(&self) -> &RunnerSettings {
-        &self.settings
-    }
-
     /// Handles every record and says how each one ended, by `deadline` (the
     /// invocation's, or the local poller's): a record still running a little
     /// before it fails as timed out, leaving time to fail it and answer.
@@ -170,7 +155,6 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         report
     }
 
-    /// One record, start to end.
     async fn process(&self, record: SqsMessage, deadline: DateTime<Utc>) -> (String, Outcome) {
         let delivery = Delivery {
             message_id: record.message_id.clone().unwrap_or_default(),
@@ -465,7 +449,8 @@ mod tests {
             )
             .await;
 
-        assert_eq!(sorted(report.failed()), ["garbage", "panics"]);
+        let failed = report.dead_lettered.iter().chain(&report.retry);
+        assert_eq!(sorted(failed.map(String::as_str)), ["garbage", "panics"]);
         assert_eq!(report.succeeded, ["good"]);
         // The panic is delivered again; the garbage never can succeed, so it is
         // in the DLQ with its reason and may be deleted from the queue.
