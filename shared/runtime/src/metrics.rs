@@ -1,14 +1,9 @@
-//! The fleet's metrics: counters, gauges and histograms through the
-//! `metrics` facade, written as CloudWatch Embedded Metric Format (EMF)
-//! documents — in namespace `OrderFleet`, with the dimensions `Environment`
-//! and `Function` only (never an id: each id would be a metric of its own).
-//!
-//! In Lambda each invocation ends with [`flush`]: the documents go to stdout,
-//! where CloudWatch Logs turns them into metrics (the business dashboard and
-//! the backlog alarm read them). Locally the same metrics become one log
-//! line per batch, sweep or interval, so `make dev` shows them too.
-//!
-//! The names live in [`name`]: the template's dashboards and alarms use them.
+//! The fleet's metrics, through the `metrics` facade, as CloudWatch Embedded
+//! Metric Format (EMF) in namespace `OrderFleet`, with the dimensions
+//! `Environment` and `Function` only (never an id: each id would be a metric
+//! of its own). In Lambda each invocation ends with [`flush`], which writes
+//! them to stdout for CloudWatch Logs; locally they become one log line per
+//! batch, sweep or interval. The template's dashboards and alarms use [`name`].
 
 use std::sync::OnceLock;
 
@@ -61,7 +56,6 @@ pub mod name {
     pub const COLD_START: &str = "ColdStart";
 }
 
-/// The namespace of every metric.
 pub const NAMESPACE: &str = "OrderFleet";
 
 struct Sink {

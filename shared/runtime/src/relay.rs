@@ -1,17 +1,11 @@
 //! The relay binary's entry: a scheduled Lambda function, or locally a loop —
 //! the same sweep either way.
 //!
-//! In Lambda a schedule invokes it every minute, and the invocation sweeps
-//! until its backlog is drained or its deadline nears: a sweep that
-//! published something, or was cut short, is followed at once by another.
-//! If the last sweep left orders in their grace, the invocation waits for
-//! them and sweeps once more, so an order is relayed within a minute of
-//! being stored, not a minute after its grace. Locally it sweeps the same
-//! way, resting `interval` between sweeps that found nothing to do.
-//!
-//! Every sweep is reported: one log line (`outbox sweep`) and the metrics
-//! `OrdersPublishedByRelay`, `OutboxBacklogAgeSeconds` (the template's alarm
-//! watches it) and `OutboxUnreadable`.
+//! An invocation (every minute) sweeps again while a sweep publishes or is
+//! cut short; if the last one left orders in their grace, it waits for them
+//! and sweeps once more, so an order is relayed within a minute of being
+//! stored, not a minute after its grace. Locally it rests `interval` between
+//! sweeps that found nothing to do. Every sweep is logged and measured.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -117,16 +111,13 @@ async fn invocation<R: Outbox, P: EventPublisher>(
     relay: &OutboxRelay<R, P>,
     stop_by: DateTime<Utc>,
 ) -> Result<SweepReport, RepositoryError> {
-    let mut total: Option<SweepReport> = None;
+    let mut total = SweepReport::default();
     loop {
         let report = relay.sweep(Utc::now(), stop_by).await?;
         log(&report);
         let busy = more_to_do(&report) && Utc::now() < stop_by;
         let next_due = report.next_due;
-        total = Some(match total {
-            Some(earlier) => earlier.then(report),
-            None => report,
-        });
+        total = total.then(report);
         if busy {
             continue;
         }
@@ -137,7 +128,7 @@ async fn invocation<R: Outbox, P: EventPublisher>(
             _ => break,
         }
     }
-    Ok(total.unwrap_or_default())
+    Ok(total)
 }
 
 /// A sweep's report: one log line, and its metrics.

@@ -28,7 +28,11 @@ pub fn init(component: &'static str) {
     let json = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
         || std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let level = std::env::var("RUST_LOG")
-        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| lambda_level(&l)))
+        // Lambda's levels are `tracing`'s, and `FATAL`.
+        .or_else(|_| {
+            std::env::var("AWS_LAMBDA_LOG_LEVEL")
+                .map(|l| l.to_lowercase().replace("fatal", "error"))
+        })
         .or_else(|_| std::env::var("LOG_LEVEL").map(|l| l.to_lowercase()))
         .unwrap_or_else(|_| "info".to_owned());
     // `Targets` reads RUST_LOG's plain form (`info`, `order_api=debug,warn`);
@@ -64,14 +68,6 @@ pub fn init(component: &'static str) {
     };
 }
 
-/// Lambda's level names (`TRACE` … `FATAL`) as `tracing`'s.
-fn lambda_level(level: &str) -> String {
-    match level.to_ascii_lowercase().as_str() {
-        "fatal" => "error".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
 /// One flat JSON object per event.
 #[derive(Debug)]
 struct JsonLines {
@@ -101,22 +97,21 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let mut line = Map::new();
-        line.insert(
-            "timestamp".into(),
-            Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-        );
-        line.insert(
-            "level".into(),
-            Value::String(event.metadata().level().to_string()),
-        );
-        line.insert("component".into(), Value::String(self.component.to_owned()));
-        if let Some(name) = &self.function_name {
-            line.insert("functionName".into(), Value::String(name.clone()));
-        }
-        if let Some(version) = &self.function_version {
-            line.insert("functionVersion".into(), Value::String(version.clone()));
-        }
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut line: Map<String, Value> = [
+            ("timestamp", Value::from(now)),
+            ("level", Value::from(event.metadata().level().as_str())),
+            ("component", Value::from(self.component)),
+            ("functionName", Value::from(self.function_name.clone())),
+            (
+                "functionVersion",
+                Value::from(self.function_version.clone()),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
         // Outermost span first, so inner spans and the event override.
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
