@@ -1,7 +1,5 @@
-//! What can go wrong in a command, worded for the operator: the one error
-//! enum of the CLI. Each variant names what was wrong and where — the
-//! endpoint, the environment — and keeps the cause so `main` prints the
-//! whole chain.
+//! The CLI's one error enum, worded for the operator: each variant names
+//! what was wrong and where, and keeps the cause so `main` prints the chain.
 
 use std::error::Error;
 use std::process::ExitCode;
@@ -143,17 +141,8 @@ impl Endpoint {
         }
     }
 
-    /// A call about the table `table` failed.
     pub fn table_error(&self, table: &str, err: impl Into<RepositoryError>) -> CtlError {
         let RepositoryError::Backend(err) = err.into();
         self.error(Some(&format!("table {table}")), err)
-    }
-
-    pub fn no_such_topic(&self, name: &str) -> CtlError {
-        CtlError::NoSuchTopic {
-            name: name.to_owned(),
-            endpoint: self.label.clone(),
-            env: self.env.clone(),
-        }
     }
 }

@@ -1,25 +1,17 @@
 //! `orderctl`: the operators' CLI — a client of the `ports` and `adapters`
-//! crates — and the runner of the local stack. What only operators need of
-//! SQS (peeking, moving and purging messages) lives here, in [`queues`], so
-//! that no function compiles it.
+//! crates — and the runner of the local stack.
 //!
 //! # Layout
 //!
-//! - [`status`]: one screen for "is the pipeline healthy right now?". Only reads.
-//! - [`dlq`]: `list|peek|redrive|purge` the email, audit and delivery DLQs,
-//!   read without consuming, moved back without ever losing a message.
-//! - [`audit`], [`order`]: an order's audit trail; the order, its trail, its
-//!   DLQ messages and its timeline.
-//! - [`republish`]: publishes orders stored unpublished, through the outbox
-//!   relay's own code (`ports::outbox`).
+//! - [`status`]: "is the pipeline healthy right now?", on one screen.
+//! - [`dlq`]: `list|peek|redrive|purge` the dead-letter queues.
+//! - [`audit`], [`order`]: an order's audit trail; everything about an order.
+//! - [`republish`]: publishes stored unpublished orders, as the outbox relay does.
 //! - [`local`]: `local up|verify`, the `local-stack` crate behind a command line.
-//! - [`queues`]: the operator's port on queues (receive without consuming,
-//!   send back, delete, release), on SQS and in memory, and SQS's move task.
+//! - [`queues`]: what only operators need of SQS (peek, move, purge), kept
+//!   here so that no function compiles it.
 //! - [`target`]: the global options → endpoint, credentials, resource names;
-//!   [`error`]: the CLI's one error enum, naming the endpoint; [`output`]:
-//!   tables for people, JSON for scripts; [`confirm`]: the question before a
-//!   change.
-//! - [`Cli`] and [`run`]: the command line; `main.rs` only parses and calls `run`.
+//!   [`error`], [`output`] (tables or JSON), [`confirm`] (asking before a change).
 
 pub mod audit;
 pub mod confirm;

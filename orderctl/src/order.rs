@@ -1,8 +1,6 @@
-//! `orderctl order <orderId>`: everything about one order — as stored
-//! (including whether its event was published), its audit trail, whether a
-//! DLQ holds a message of it (looked for without consuming), and its
-//! timeline: stored, published, emailed, audited — or dead-lettered — each
-//! with when, read from where each step leaves its mark: the order
+//! `orderctl order <orderId>`: everything about one order — as stored, its
+//! audit trail, its messages in the DLQs (looked for without consuming), and
+//! its timeline, each step read from where it leaves its mark: the order
 //! (`CreatedAt`, `PublishedAt`), the email's idempotency record
 //! (`CompletedAt`, SES's message id), the audit trail (`recordedAt`) and the
 //! DLQs (`FailedAt`).
@@ -88,35 +86,30 @@ async fn search_dlqs(target: &Target, order_id: OrderId) -> (Vec<DeadLetterHit>,
             let scan = scan::peek(&queues, &dlq.queue.url, DLQ_SCAN).await;
             Ok::<_, CtlError>((dlq.queue.name, scan.map_err(|e| target.failed(e))?))
         };
-        let (queue, scan) = match found.await {
-            Ok(found) => found,
-            Err(error) => {
-                searches.push(DlqSearch {
-                    workflow,
-                    queue: None,
-                    scanned: 0,
-                    complete: false,
-                    error: Some(error_chain(&error)),
-                });
-                continue;
-            }
-        };
-        let of_order = scan
-            .letters
-            .iter()
-            .filter(|l| l.order_id() == Some(order_id));
-        hits.extend(of_order.map(|l| DeadLetterHit {
+        let mut search = DlqSearch {
             workflow,
-            queue: queue.clone(),
-            message: LetterView::of(l),
-        }));
-        searches.push(DlqSearch {
-            workflow,
-            queue: Some(queue),
-            scanned: scan.letters.len(),
-            complete: scan.complete,
+            queue: None,
+            scanned: 0,
+            complete: false,
             error: None,
-        });
+        };
+        match found.await {
+            Err(error) => search.error = Some(error_chain(&error)),
+            Ok((queue, scan)) => {
+                let of_order = scan
+                    .letters
+                    .iter()
+                    .filter(|l| l.order_id() == Some(order_id));
+                hits.extend(of_order.map(|l| DeadLetterHit {
+                    workflow,
+                    queue: queue.clone(),
+                    message: LetterView::of(l),
+                }));
+                (search.scanned, search.complete) = (scan.letters.len(), scan.complete);
+                search.queue = Some(queue);
+            }
+        }
+        searches.push(search);
     }
     (hits, searches)
 }
@@ -140,79 +133,56 @@ pub fn timeline(
     dead_letters: &[DeadLetterHit],
 ) -> Vec<Step> {
     let at = |time: Option<&DateTime<Utc>>| time.map(iso8601::format);
-    let not_done = |workflow: Workflow| match dead_letters.iter().any(|h| h.workflow == workflow) {
-        true => {
-            let dlq = workflow.name();
-            (
-                "failed",
-                None,
-                format!("no: its message is in the {dlq} DLQ (below)"),
-            )
-        }
-        false => ("pending", None, "not yet".to_owned()),
-    };
-    let stored = format!("event {}", record.event_id);
-    let stored = ("done", at(Some(&record.order.created_at)), stored);
-    let published = match record.published {
-        true => (
-            "done",
-            at(record.published_at.as_ref()),
-            "SNS accepted the event".into(),
-        ),
-        false => (
-            "pending",
-            None,
-            "not yet: the outbox relay publishes it within a minute \
-                                    (`orderctl republish` by hand)"
-                .into(),
-        ),
-    };
-    let emailed = match email.and_then(|e| Some((e.completed_at.as_ref(), e.result.as_ref()?))) {
-        Some((completed, ses_id)) => ("done", at(completed), format!("SES message {ses_id}")),
-        None => not_done(Workflow::Email),
-    };
-    let audited = match trail.first() {
-        Some(first) => {
-            let records = format!("{} audit record(s)", trail.len());
-            ("done", at(Some(&first.recorded_at)), records)
-        }
-        None => not_done(Workflow::Audit),
-    };
-    let dead_lettered = dead_letters.iter().map(|hit| {
-        let message = &hit.message;
-        let at = message
-            .failed_at
-            .clone()
-            .or_else(|| message.sent_at.clone());
-        let detail = format!("{}: {}", hit.queue, message.reason());
-        ("dead-lettered", ("failed", at, detail))
-    });
-    let steps = [
-        ("stored", stored),
-        ("published", published),
-        ("emailed", emailed),
-        ("audited", audited),
-    ];
-    let steps = steps.into_iter().chain(dead_lettered);
-    let step = |(step, (state, at, detail))| Step {
+    let step = |step, state, at, detail| Step {
         step,
         state,
         at,
         detail,
     };
-    steps.map(step).collect()
-}
-
-pub fn write_timeline(steps: &[Step], out: &mut dyn Write) -> std::io::Result<()> {
-    let rows = steps.iter().map(|step| {
-        vec![
-            step.step.to_owned(),
-            step.state.to_owned(),
-            or_dash(step.at.as_deref().map(|t| t.replacen('T', " ", 1))),
-            clip(&step.detail, 90),
-        ]
+    let not_done = |name, workflow: Workflow| {
+        if dead_letters.iter().any(|h| h.workflow == workflow) {
+            let detail = format!("no: its message is in the {} DLQ (below)", workflow.name());
+            step(name, "failed", None, detail)
+        } else {
+            step(name, "pending", None, "not yet".to_owned())
+        }
+    };
+    let stored = format!("event {}", record.event_id);
+    let created = at(Some(&record.order.created_at));
+    let mut steps = vec![step("stored", "done", created, stored)];
+    steps.push(match record.published {
+        true => {
+            let at = at(record.published_at.as_ref());
+            step("published", "done", at, "SNS accepted the event".into())
+        }
+        false => {
+            let detail = "not yet: the outbox relay publishes it within a minute \
+                          (`orderctl republish` by hand)";
+            step("published", "pending", None, detail.into())
+        }
     });
-    table(out, &["STEP", "STATE", "AT", "DETAIL"], rows)
+    let email = email.and_then(|e| Some((e.completed_at.as_ref(), e.result.as_ref()?)));
+    steps.push(match email {
+        Some((completed, ses_id)) => {
+            let detail = format!("SES message {ses_id}");
+            step("emailed", "done", at(completed), detail)
+        }
+        None => not_done("emailed", Workflow::Email),
+    });
+    steps.push(match trail.first() {
+        Some(first) => {
+            let records = format!("{} audit record(s)", trail.len());
+            step("audited", "done", at(Some(&first.recorded_at)), records)
+        }
+        None => not_done("audited", Workflow::Audit),
+    });
+    steps.extend(dead_letters.iter().map(|hit| {
+        let message = &hit.message;
+        let at = message.failed_at.clone().or(message.sent_at.clone());
+        let detail = format!("{}: {}", hit.queue, message.reason());
+        step("dead-lettered", "failed", at, detail)
+    }));
+    steps
 }
 
 impl Report for OrderReport {
@@ -220,23 +190,11 @@ impl Report for OrderReport {
         let order = &self.order;
         writeln!(out, "order      {}", order.order_id)?;
         writeln!(out, "created    {}", time(&order.created_at))?;
-        writeln!(
-            out,
-            "customer   {} <{}>{}",
-            order.customer_name.as_str(),
-            order.customer_email.as_str(),
-            order
-                .customer_id
-                .as_deref()
-                .map(|id| format!(" (id {id})"))
-                .unwrap_or_default()
-        )?;
-        writeln!(
-            out,
-            "total      {} ({} line(s))",
-            order.total_amount.to_display_string(),
-            order.items.len()
-        )?;
+        let (name, email) = (order.customer_name.as_str(), order.customer_email.as_str());
+        let id = order.customer_id.as_deref().map(|id| format!(" (id {id})"));
+        writeln!(out, "customer   {name} <{email}>{}", id.unwrap_or_default())?;
+        let (total, lines) = (order.total_amount.to_display_string(), order.items.len());
+        writeln!(out, "total      {total} ({lines} line(s))")?;
         let published = if self.published {
             "published"
         } else {
@@ -244,7 +202,15 @@ impl Report for OrderReport {
         };
         writeln!(out, "event      {} {published}", self.event_id)?;
         writeln!(out, "\ntimeline")?;
-        write_timeline(&self.timeline, out)?;
+        let steps = self.timeline.iter().map(|step| {
+            vec![
+                step.step.to_owned(),
+                step.state.to_owned(),
+                or_dash(step.at.as_deref().map(|t| t.replacen('T', " ", 1))),
+                clip(&step.detail, 90),
+            ]
+        });
+        table(out, &["STEP", "STATE", "AT", "DETAIL"], steps)?;
         writeln!(out)?;
         let items = order.items.iter().map(|line| {
             vec![
@@ -261,15 +227,13 @@ impl Report for OrderReport {
         writeln!(out, "\ndead-letter queues")?;
         for search in &self.dlq_search {
             let name = search.queue.as_deref().unwrap_or(search.workflow.name());
+            let n = search.scanned;
             match &search.error {
                 Some(error) => writeln!(out, "  {name}: not searched: {error}")?,
-                None if search.complete => {
-                    writeln!(out, "  {name}: all {} message(s) searched", search.scanned)?
-                }
+                None if search.complete => writeln!(out, "  {name}: all {n} message(s) searched")?,
                 None => writeln!(
                     out,
-                    "  {name}: the first {} message(s) searched; there are more",
-                    search.scanned
+                    "  {name}: the first {n} message(s) searched; there are more"
                 )?,
             }
         }

@@ -1,16 +1,13 @@
-//! `orderctl republish`: the operator's half of the outbox. An order whose
-//! publish failed is stored with `Published = false` and its workers never
-//! heard of it; the outbox relay publishes it within a minute, and this
-//! command does the same on demand — through the relay's own code
-//! ([`OutboxRelay::relay_batch`]), ten orders per `PublishBatch`.
+//! `orderctl republish`: publishes on demand what the outbox relay publishes
+//! within a minute, the orders stored with `Published = false`, through the
+//! relay's own code ([`OutboxRelay::relay_batch`]), ten per `PublishBatch`.
 //!
 //! Each order is read again, consistently, just before: one already published
-//! is skipped, never sent twice by this command; an unpublished one is
-//! published with the order's own event id, so even a publish racing the
-//! relay reaches the workers as one event. The first failed batch stops the
-//! run: a publish fails for the topic's reasons (gone, forbidden,
-//! unreachable), not the order's, and every later batch would wait out the
-//! same timeouts. Outside `local` it asks first, naming the orders.
+//! is skipped; an unpublished one goes out with the order's own event id, so
+//! even a publish racing the relay reaches the workers as one event. The first
+//! failed batch stops the run: a publish fails for the topic's reasons (gone,
+//! forbidden, unreachable), not the order's, and every later batch would wait
+//! out the same timeouts.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -186,9 +183,9 @@ impl RepublishReport {
         }
         if self.not_attempted > 0 {
             let n = self.not_attempted;
-            let line =
-                format!("{n} order(s) not attempted after the failure; run again once it is fixed");
-            lines.push(line);
+            lines.push(format!(
+                "{n} order(s) not attempted after the failure; run again once it is fixed"
+            ));
         }
         lines
     }
@@ -219,8 +216,7 @@ pub async fn run(args: RepublishArgs, globals: &Globals) -> Result<ExitCode, Ctl
         let change = format!("publish the events of {n} order(s) ({which}) to {arn}");
         confirm(args.confirm, &target.config.environment, &change, false)?;
     }
-    // A dry run never publishes, so it needs no topic: without one its
-    // publisher has an empty ARN that nothing calls.
+    // A dry run never publishes: without a topic, its publisher's ARN is empty.
     let sns = aws_sdk_sns::Client::new(&target.sdk);
     let events = SnsEventPublisher::new(sns, topic.as_deref().unwrap_or_default());
     let relay = OutboxRelay::new(
@@ -268,8 +264,8 @@ pub async fn republish<R: Outbox, P: EventPublisher>(
 }
 
 /// Every order not marked published: the outbox's backlog, shard by shard
-/// (oldest first within each). An entry that is not an order is named on
-/// stderr and left alone.
+/// (oldest first within each). An entry that is not an order is logged and
+/// left alone.
 async fn unpublished<R: Outbox>(orders: &R) -> Result<Vec<OrderId>, RepositoryError> {
     let mut ids = Vec::new();
     for shard in backlog_shards() {

@@ -1,13 +1,10 @@
 //! Which AWS and which resources a command addresses.
 //!
-//! `--env local` (the default) is the local AWS: `--endpoint-url`, or the
-//! moto of `make dev`, with dummy credentials — the same settings as
-//! `orderctl local`. Any other environment is the endpoint `--endpoint-url`
-//! names (a test stack), or else real AWS through the standard chain
-//! (`--profile`, `--region`, SSO, roles). Each option stands for its variable
-//! (`AWS_ENDPOINT_URL`, `AWS_PROFILE`, …), and resource names are read as the
-//! binaries read theirs, so `EMAIL_QUEUE`, … override them exactly as they do
-//! for the workers.
+//! `--env local` (the default) is the local AWS, as for `orderctl local`; any
+//! other environment is `--endpoint-url` (a test stack), or else real AWS
+//! through the standard chain. Each option stands for its variable
+//! (`AWS_ENDPOINT_URL`, …), and resource names are read as the binaries read
+//! theirs, so `EMAIL_QUEUE`, … override them as they do for the workers.
 
 use adapters::{
     AwsSettings, DynamoDbOrderRepository, Env, QueueAddress, SnsEventPublisher, SqsQueue,
@@ -64,9 +61,8 @@ pub struct Globals {
 impl Globals {
     /// The SDK settings for the local AWS: `--endpoint-url`, or `make dev`'s moto.
     pub async fn local_sdk_config(&self) -> Result<SdkConfig, CtlError> {
-        // `orderctl local` always talks to a local endpoint; `--env` only names the
-        // resources. Reading the settings as `local` gives that endpoint and dummy
-        // credentials whatever the environment is called.
+        // `--env` only names the resources: read as `local`, the settings give
+        // the local endpoint and dummy credentials whatever it is called.
         Ok(AwsSettings::read(&self.env_as("local"))?.aws().await)
     }
 
@@ -120,8 +116,7 @@ impl Names {
         })
     }
 
-    /// The queue whose DLQ it is (none for the delivery DLQ), and the DLQ by
-    /// name (a source queue's redrive policy wins over it).
+    /// The queue whose DLQ it is (none for the delivery DLQ), and the DLQ by name.
     pub fn of(&self, workflow: Workflow) -> (Option<&str>, String) {
         match workflow {
             Workflow::Email => (Some(&self.email_queue), self.email_dlq.clone()),
@@ -131,7 +126,7 @@ impl Names {
     }
 }
 
-/// The settings of one run: resource names, SDK settings, and where they lead.
+/// The settings of one run.
 #[derive(Debug, Clone)]
 pub struct Target {
     pub config: Names,
@@ -144,19 +139,12 @@ impl Target {
         let env = globals.env_as(&globals.environment);
         let config = Names::read(&env)?;
         let aws = AwsSettings::read(&env)?;
-        let sdk = if aws.is_local() {
-            globals.local_sdk_config().await?
-        } else {
-            // The standard chain (the profile, its region, SSO, roles), or the
-            // endpoint given (a test stack on moto).
-            let sdk = aws.aws().await;
-            if sdk.region().is_none() {
-                return Err(CtlError::Settings(
-                    "no AWS region: pass --region (or set AWS_REGION), or a --profile that has one",
-                ));
-            }
-            sdk
-        };
+        let sdk = aws.aws().await;
+        if !aws.is_local() && sdk.region().is_none() {
+            return Err(CtlError::Settings(
+                "no AWS region: pass --region (or set AWS_REGION), or a --profile that has one",
+            ));
+        }
         let endpoint = Endpoint::of(&sdk, &config.environment);
         Ok(Target {
             config,
@@ -262,7 +250,11 @@ impl Target {
         let sns = aws_sdk_sns::Client::new(&self.sdk);
         let found = SnsEventPublisher::find_topic(&sns, &name).await;
         let found = found.map_err(|e| self.failed(e))?;
-        found.ok_or_else(|| self.endpoint.no_such_topic(&name))
+        found.ok_or_else(|| CtlError::NoSuchTopic {
+            name,
+            endpoint: self.endpoint.label.clone(),
+            env: self.endpoint.env.clone(),
+        })
     }
 }
 
