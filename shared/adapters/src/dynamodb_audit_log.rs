@@ -6,8 +6,6 @@
 //! is why both are derived from the event: a redelivery then finds its own
 //! earlier write and the failed condition means "already recorded".
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
@@ -37,31 +35,25 @@ impl DynamoDbAuditLog {
 
     /// Every audit record of an order, oldest first (the `OrderIdIndex` query).
     pub async fn for_order(&self, order_id: OrderId) -> Result<Vec<AuditRecord>, BackendError> {
+        let mut items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(ORDER_ID_INDEX)
+            .key_condition_expression("OrderId = :order")
+            .expression_attribute_values(":order", AttributeValue::S(order_id.to_string()))
+            .scan_index_forward(true)
+            .into_paginator()
+            .items()
+            .send();
         let mut records = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(ORDER_ID_INDEX)
-                .key_condition_expression("OrderId = :order")
-                .expression_attribute_values(":order", AttributeValue::S(order_id.to_string()))
-                .scan_index_forward(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| backend_error("AuditLogs.Query", e))?;
-            for item in page.items.unwrap_or_default() {
-                let item: AuditItem = serde_dynamo::from_item(item)
-                    .map_err(|e| BackendError::new("AuditLogs.Query", false, e))?;
-                records.push(item.into());
-            }
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(records),
-            }
+        while let Some(item) = items.next().await {
+            let item = item.map_err(|e| backend_error("AuditLogs.Query", e))?;
+            let item: AuditItem = serde_dynamo::from_item(item)
+                .map_err(|e| BackendError::new("AuditLogs.Query", false, e))?;
+            records.push(item.into());
         }
+        Ok(records)
     }
 }
 
@@ -167,6 +159,8 @@ impl AuditLog for DynamoDbAuditLog {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
     use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};

@@ -15,8 +15,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, TimeZone, Utc};
@@ -60,10 +61,6 @@ impl DynamoDbIdempotencyStore {
         }
     }
 
-    fn key(key: &str) -> AttributeValue {
-        AttributeValue::S(key.to_owned())
-    }
-
     fn keep_until(&self, now: DateTime<Utc>) -> AttributeValue {
         epoch(now + self.keep_for)
     }
@@ -75,7 +72,7 @@ impl DynamoDbIdempotencyStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("Id", Self::key(request.key))
+            .key("Id", text_value(request.key))
             .update_expression(
                 "SET Fingerprint = :fingerprint, Pending = if_not_exists(Pending, :pending), \
                  #status = :in_progress, #token = :token, LockExpiresAt = :hold, \
@@ -88,14 +85,11 @@ impl DynamoDbIdempotencyStore {
             )
             .expression_attribute_names("#status", "Status")
             .expression_attribute_names("#token", "Token")
-            .expression_attribute_values(
-                ":fingerprint",
-                AttributeValue::S(request.fingerprint.to_owned()),
-            )
-            .expression_attribute_values(":pending", AttributeValue::S(request.pending.to_owned()))
-            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.to_owned()))
-            .expression_attribute_values(":completed", AttributeValue::S(COMPLETED.to_owned()))
-            .expression_attribute_values(":token", token(request.token))
+            .expression_attribute_values(":fingerprint", text_value(request.fingerprint))
+            .expression_attribute_values(":pending", text_value(request.pending))
+            .expression_attribute_values(":in_progress", text_value(IN_PROGRESS))
+            .expression_attribute_values(":completed", text_value(COMPLETED))
+            .expression_attribute_values(":token", text_value(request.token))
             .expression_attribute_values(":hold", epoch(request.hold_until))
             .expression_attribute_values(":keep", self.keep_until(request.now))
             .expression_attribute_values(":now", epoch_now(request.now))
@@ -103,7 +97,7 @@ impl DynamoDbIdempotencyStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        written(result, "Idempotency.UpdateItem")
+        written(result)
     }
 
     /// Replaces a record whose time is up (TTL has not swept it yet), unless
@@ -117,14 +111,11 @@ impl DynamoDbIdempotencyStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .item("Id", Self::key(request.key))
-            .item(
-                "Fingerprint",
-                AttributeValue::S(request.fingerprint.to_owned()),
-            )
-            .item("Pending", AttributeValue::S(request.pending.to_owned()))
-            .item("Status", AttributeValue::S(IN_PROGRESS.to_owned()))
-            .item("Token", token(request.token))
+            .item("Id", text_value(request.key))
+            .item("Fingerprint", text_value(request.fingerprint))
+            .item("Pending", text_value(request.pending))
+            .item("Status", text_value(IN_PROGRESS))
+            .item("Token", text_value(request.token))
             .item("LockExpiresAt", epoch(request.hold_until))
             .item("ExpiresAt", self.keep_until(request.now))
             .condition_expression("ExpiresAt = :seen")
@@ -147,7 +138,7 @@ impl DynamoDbIdempotencyStore {
     async fn update_held(
         &self,
         key: &str,
-        token_value: ClaimToken,
+        token: ClaimToken,
         update: &str,
         names: &[(&str, &str)],
         values: Vec<(&str, AttributeValue)>,
@@ -156,13 +147,13 @@ impl DynamoDbIdempotencyStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("Id", Self::key(key))
+            .key("Id", text_value(key))
             .update_expression(update)
             .condition_expression("#token = :token AND #status = :in_progress")
             .expression_attribute_names("#status", "Status")
             .expression_attribute_names("#token", "Token")
-            .expression_attribute_values(":token", token(token_value))
-            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.to_owned()))
+            .expression_attribute_values(":token", text_value(token))
+            .expression_attribute_values(":in_progress", text_value(IN_PROGRESS))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         for (placeholder, name) in names {
             request = request.expression_attribute_names(*placeholder, *name);
@@ -170,12 +161,12 @@ impl DynamoDbIdempotencyStore {
         for (placeholder, value) in values {
             request = request.expression_attribute_values(placeholder, value);
         }
-        written(request.send().await, "Idempotency.UpdateItem")
+        written(request.send().await)
     }
 }
 
-fn token(token: ClaimToken) -> AttributeValue {
-    AttributeValue::S(token.to_string())
+fn text_value(text: impl ToString) -> AttributeValue {
+    AttributeValue::S(text.to_string())
 }
 
 /// Epoch seconds, rounded up: a hold never ends before the instant it names.
@@ -191,20 +182,14 @@ fn epoch_now(now: DateTime<Utc>) -> AttributeValue {
     AttributeValue::N(now.timestamp().to_string())
 }
 
+/// An `UpdateItem`'s answer, with a failed condition's record as it was.
 fn written(
-    result: Result<
-        aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
-        SdkError<UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>,
-    >,
-    operation: &'static str,
+    result: Result<UpdateItemOutput, SdkError<UpdateItemError, HttpResponse>>,
 ) -> Result<Written, BackendError> {
     match result {
         Ok(output) => Ok(Written::Done(output.attributes.unwrap_or_default())),
         Err(SdkError::ServiceError(service))
-            if matches!(
-                service.err(),
-                UpdateItemError::ConditionalCheckFailedException(_)
-            ) =>
+            if service.err().is_conditional_check_failed_exception() =>
         {
             let old = match service.into_err() {
                 UpdateItemError::ConditionalCheckFailedException(e) => e.item,
@@ -212,7 +197,7 @@ fn written(
             };
             Ok(Written::Refused(old))
         }
-        Err(e) => Err(backend_error(operation, e)),
+        Err(e) => Err(backend_error("Idempotency.UpdateItem", e)),
     }
 }
 
@@ -302,9 +287,9 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
                  CompletedAt = :now REMOVE LockExpiresAt",
                 &[("#result", "Result")],
                 vec![
-                    (":completed", AttributeValue::S(COMPLETED.to_owned())),
-                    (":result", AttributeValue::S(result.to_owned())),
-                    (":now", AttributeValue::S(domain::iso8601::format(&now))),
+                    (":completed", text_value(COMPLETED)),
+                    (":result", text_value(result)),
+                    (":now", text_value(domain::iso8601::format(&now))),
                     (":keep", self.keep_until(now)),
                 ],
             )
@@ -327,7 +312,7 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("Id", Self::key(key))
+            .key("Id", text_value(key))
             .consistent_read(true)
             .send()
             .await
@@ -355,7 +340,7 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
             "SET #status = :released, LockExpiresAt = :zero",
             &[],
             vec![
-                (":released", AttributeValue::S(RELEASED.to_owned())),
+                (":released", text_value(RELEASED)),
                 (":zero", AttributeValue::N("0".to_owned())),
             ],
         )

@@ -1,26 +1,22 @@
-//! `OrderRepository` on DynamoDB (`<env>-Orders`, PK `OrderId`).
+//! `OrderRepository` and `Outbox` on DynamoDB (`<env>-Orders`, PK `OrderId`).
 //!
-//! The item uses the reference design's attribute names (PascalCase), money as
-//! exact `N` values, `CreatedAt` as ISO 8601 text. `EventId` and `Published`
-//! make the table the outbox: an order whose event was not published says so.
-//! An order placed under an Idempotency-Key carries the request's
+//! Attribute names are the reference design's (PascalCase), money exact `N`
+//! values, `CreatedAt` ISO 8601 text. `EventId` and `Published` make the table
+//! the outbox; an order placed under an Idempotency-Key carries the request's
 //! `Fingerprint` (docs/decisions/0008).
 //!
-//! Storing is one conditional PutItem (`attribute_not_exists(OrderId)`)
-//! that returns the item it found when the id is taken
-//! (`ReturnValuesOnConditionCheckFailure: ALL_OLD`, strongly consistent and
-//! read at no charge): a repeated Idempotency-Key, or the SDK's retry of a
-//! put whose reply was lost, learns what is stored without a second call.
+//! Storing is one conditional PutItem that returns the item it found when the
+//! id is taken (`ALL_OLD`: strongly consistent, read at no charge): a repeated
+//! Idempotency-Key, or the SDK's retry of a put whose reply was lost, learns
+//! what is stored without a second call.
 //!
-//! While an order is unpublished it also carries `OutboxPending`, the key of
-//! the sparse index `UnpublishedIndex` (with `CreatedAt` as its sort key):
-//! marking the order published removes the attribute, so the index holds
-//! the outbox's backlog and nothing else, oldest first, for the relay to
-//! sweep without scanning the table. Every order passes through the index
-//! (written when stored, removed when marked), so its key is spread over
-//! [`OUTBOX_SHARDS`] values, `PENDING#0` … `PENDING#31`: with one value every
-//! order's two index writes would land on one partition, which throttles
-//! near 500 orders a second (docs/decisions/0001).
+//! An unpublished order also carries `OutboxPending`, the key of the sparse
+//! index `UnpublishedIndex` (sort key `CreatedAt`); marking it published
+//! removes it, so the index holds the backlog and nothing else, oldest first,
+//! for the relay to sweep without a scan. The key is spread over
+//! [`OUTBOX_SHARDS`] values (`PENDING#0` … `PENDING#31`): with one value every
+//! order's two index writes would land on one partition, which throttles near
+//! 500 orders a second (docs/decisions/0001).
 
 use std::collections::HashMap;
 
@@ -42,10 +38,8 @@ use ports::{
     Pending, PendingOrder, PendingPage, RepositoryError, LEGACY_SHARD, OUTBOX_SHARDS,
 };
 
-/// The sparse index of unpublished orders.
 pub const UNPUBLISHED_INDEX: &str = "UnpublishedIndex";
 
-/// Marking an order published takes it out of the backlog.
 const MARK_PUBLISHED: &str = "SET Published = :true, PublishedAt = :now REMOVE OutboxPending";
 
 /// The index key of one shard of the backlog: `PENDING#<shard>`, and for
@@ -63,6 +57,8 @@ const INDEX_KEYS: [&str; 3] = ["OrderId", "OutboxPending", "CreatedAt"];
 const BATCH_ROUNDS: u32 = 5;
 /// DynamoDB's largest `BatchWriteItem`.
 const MAX_BATCH_WRITE: usize = 25;
+
+type Item = HashMap<String, AttributeValue>;
 
 #[derive(Debug, Clone)]
 pub struct DynamoDbOrderRepository {
@@ -213,14 +209,20 @@ where
     Ok(returned)
 }
 
-fn mapping_error(operation: &'static str, error: serde_dynamo::Error) -> RepositoryError {
-    RepositoryError::Backend(BackendError::new(operation, false, error))
+fn to_item(record: &OrderRecord, operation: &'static str) -> Result<Item, BackendError> {
+    serde_dynamo::to_item(OrderItem::from(record))
+        .map_err(|e| BackendError::new(operation, false, e))
+}
+
+fn from_item(item: Item, operation: &'static str) -> Result<OrderRecord, BackendError> {
+    let item: OrderItem =
+        serde_dynamo::from_item(item).map_err(|e| BackendError::new(operation, false, e))?;
+    Ok(item.into())
 }
 
 impl OrderRepository for DynamoDbOrderRepository {
     async fn insert(&self, record: &OrderRecord) -> Result<Inserted, RepositoryError> {
-        let item = serde_dynamo::to_item(OrderItem::from(record))
-            .map_err(|e| mapping_error("Orders.PutItem", e))?;
+        let item = to_item(record, "Orders.PutItem")?;
         let result = self
             .client
             .put_item()
@@ -242,20 +244,13 @@ impl OrderRepository for DynamoDbOrderRepository {
             }
             Err(e) => return Err(backend_error("Orders.PutItem", e).into()),
         };
+        let id = record.order.order_id;
         let existing = match found {
-            Some(item) => serde_dynamo::from_item::<_, OrderItem>(item)
-                .map_err(|e| mapping_error("Orders.PutItem", e))?
-                .into(),
+            Some(item) => from_item(item, "Orders.PutItem")?,
             // DynamoDB returns the item it found; should it not, read it.
-            None => self.get(record.order.order_id).await?.ok_or_else(|| {
-                BackendError::new(
-                    "Orders.PutItem",
-                    true,
-                    format!(
-                        "order {} is taken, but no order could be read under its id",
-                        record.order.order_id
-                    ),
-                )
+            None => self.get(id).await?.ok_or_else(|| {
+                let why = format!("order {id} is taken, but no order could be read under its id");
+                BackendError::new("Orders.PutItem", true, why)
             })?,
         };
         Ok(Inserted::Exists(existing))
@@ -271,14 +266,8 @@ impl OrderRepository for DynamoDbOrderRepository {
             .send()
             .await
             .map_err(|e| backend_error("Orders.GetItem", e))?;
-        match output.item {
-            None => Ok(None),
-            Some(item) => {
-                let item: OrderItem = serde_dynamo::from_item(item)
-                    .map_err(|e| mapping_error("Orders.GetItem", e))?;
-                Ok(Some(item.into()))
-            }
-        }
+        let record = output.item.map(|item| from_item(item, "Orders.GetItem"));
+        Ok(record.transpose()?)
     }
 
     async fn mark_published(&self, id: OrderId) -> Result<(), RepositoryError> {
@@ -347,8 +336,7 @@ impl Outbox for DynamoDbOrderRepository {
                         published_at: Some(now),
                         ..record.clone()
                     };
-                    let item = serde_dynamo::to_item(OrderItem::from(&marked))
-                        .map_err(|e| mapping_error("Orders.BatchWriteItem", e))?;
+                    let item = to_item(&marked, "Orders.BatchWriteItem")?;
                     let put = PutRequest::builder()
                         .set_item(Some(item))
                         .build()
@@ -375,7 +363,7 @@ impl Outbox for DynamoDbOrderRepository {
     }
 
     async fn get_many(&self, ids: &[OrderId]) -> Result<Vec<Fetched>, RepositoryError> {
-        let wanted: Vec<HashMap<String, AttributeValue>> = ids
+        let wanted: Vec<Item> = ids
             .iter()
             .map(|id| HashMap::from([("OrderId".to_owned(), AttributeValue::S(id.to_string()))]))
             .collect();
@@ -404,25 +392,16 @@ impl Outbox for DynamoDbOrderRepository {
             Ok((items, left))
         })
         .await?;
-        let mut fetched = Vec::with_capacity(ids.len());
-        let mut found = std::collections::HashSet::new();
         // An item whose id does not parse is not one asked for by id.
-        for (id, entry) in items.into_iter().filter_map(fetched_entry) {
-            found.insert(id);
-            fetched.push(entry);
-        }
-        fetched.extend(
-            ids.iter()
-                .filter(|id| !found.contains(*id))
-                .map(|id| Fetched::Missing(*id)),
-        );
-        Ok(fetched)
+        let mut found: HashMap<_, _> = items.into_iter().filter_map(fetched_entry).collect();
+        let outcome = |id: &OrderId| found.remove(id).unwrap_or(Fetched::Missing(*id));
+        Ok(ids.iter().map(outcome).collect())
     }
 }
 
 /// An index entry as the backlog lists it: an order, or, if its keys do not
 /// read as one, the entry's key for an operator.
-fn pending_entry(item: HashMap<String, AttributeValue>) -> Pending {
+fn pending_entry(item: Item) -> Pending {
     let key = raw_key(&item);
     match serde_dynamo::from_item::<_, PendingItem>(item) {
         Ok(item) => Pending::Order(PendingOrder {
@@ -437,40 +416,32 @@ fn pending_entry(item: HashMap<String, AttributeValue>) -> Pending {
 }
 
 /// An order read back by its id, or why it could not be read.
-fn fetched_entry(item: HashMap<String, AttributeValue>) -> Option<(OrderId, Fetched)> {
+fn fetched_entry(item: Item) -> Option<(OrderId, Fetched)> {
     let order_id: OrderId = item.get("OrderId")?.as_s().ok()?.parse().ok()?;
-    Some(match serde_dynamo::from_item::<_, OrderItem>(item) {
-        Ok(item) => (order_id, Fetched::Found(item.into())),
-        Err(e) => (
+    let fetched = match serde_dynamo::from_item::<_, OrderItem>(item) {
+        Ok(item) => Fetched::Found(item.into()),
+        Err(e) => Fetched::Unreadable {
             order_id,
-            Fetched::Unreadable {
-                order_id,
-                reason: e.to_string(),
-            },
-        ),
-    })
+            reason: e.to_string(),
+        },
+    };
+    Some((order_id, fetched))
 }
 
 /// The item's key attributes as text, for a log line.
-fn raw_key(item: &HashMap<String, AttributeValue>) -> String {
+fn raw_key(item: &Item) -> String {
+    let value = |name| match item.get(name) {
+        None => "-".to_owned(),
+        Some(AttributeValue::S(text)) => text.clone(),
+        Some(other) => format!("{other:?}"),
+    };
     INDEX_KEYS
-        .iter()
-        .map(|name| {
-            let value = item.get(*name).map_or_else(
-                || "-".to_owned(),
-                |v| match v {
-                    AttributeValue::S(text) => text.clone(),
-                    other => format!("{other:?}"),
-                },
-            );
-            format!("{name}={value}")
-        })
-        .collect::<Vec<_>>()
+        .map(|name| format!("{name}={}", value(name)))
         .join(" ")
 }
 
 /// A page's last key as a token: the three string keys, as JSON.
-fn page_token(key: &HashMap<String, AttributeValue>) -> PageToken {
+fn page_token(key: &Item) -> PageToken {
     let strings: std::collections::BTreeMap<&str, &str> = key
         .iter()
         .filter_map(|(name, value)| value.as_s().ok().map(|s| (name.as_str(), s.as_str())))
@@ -478,7 +449,7 @@ fn page_token(key: &HashMap<String, AttributeValue>) -> PageToken {
     PageToken(serde_json::to_string(&strings).unwrap_or_default())
 }
 
-fn start_key(token: &PageToken) -> Result<HashMap<String, AttributeValue>, RepositoryError> {
+fn start_key(token: &PageToken) -> Result<Item, RepositoryError> {
     let strings: HashMap<String, String> =
         serde_json::from_str(&token.0).map_err(|e| BackendError::new("Orders.Query", false, e))?;
     Ok(strings

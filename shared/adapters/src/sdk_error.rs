@@ -30,16 +30,13 @@ const RETRYABLE_CODES: &[&str] = &[
 
 /// Whether the service asked us to slow down (a throttling code or HTTP 429).
 pub fn is_throttled<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
-    match error {
-        SdkError::ServiceError(service) => {
-            service.raw().status().as_u16() == 429
-                || service
-                    .err()
-                    .code()
-                    .is_some_and(|code| THROTTLING_CODES.contains(&code))
-        }
-        _ => false,
-    }
+    let too_many = matches!(error, SdkError::ServiceError(s) if s.raw().status().as_u16() == 429);
+    too_many || code_in(error, THROTTLING_CODES)
+}
+
+/// Whether the service answered with one of `codes`.
+fn code_in<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>, codes: &[&str]) -> bool {
+    error.code().is_some_and(|code| codes.contains(&code))
 }
 
 /// Whether retrying the same call later may succeed.
@@ -51,10 +48,7 @@ pub fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) 
         SdkError::ServiceError(service) => {
             service.raw().status().is_server_error()
                 || is_throttled(error)
-                || service
-                    .err()
-                    .code()
-                    .is_some_and(|code| RETRYABLE_CODES.contains(&code))
+                || code_in(error, RETRYABLE_CODES)
         }
         // ConstructionFailure and future variants: our request is wrong, retrying won't fix it.
         _ => false,
@@ -86,14 +80,7 @@ pub fn fault<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Faul
     match error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Fault::Unreachable,
         _ if is_throttled(error) => Fault::Throttled,
-        SdkError::ServiceError(service)
-            if service
-                .err()
-                .code()
-                .is_some_and(|code| NOT_FOUND_CODES.contains(&code)) =>
-        {
-            Fault::NotFound
-        }
+        _ if code_in(error, NOT_FOUND_CODES) => Fault::NotFound,
         _ => Fault::Other,
     }
 }

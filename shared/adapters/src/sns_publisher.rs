@@ -117,16 +117,14 @@ impl EventPublisher for SnsEventPublisher {
             .send()
             .await
             .map_err(|e| backend_error(BATCH, e))?;
-        let mut outcomes: Vec<Result<(), BackendError>> = events
-            .iter()
-            .map(|_| {
-                Err(BackendError::new(
-                    BATCH,
-                    true,
-                    "SNS did not report this entry",
-                ))
-            })
-            .collect();
+        let unreported = |_| {
+            Err(BackendError::new(
+                BATCH,
+                true,
+                "SNS did not report this entry",
+            ))
+        };
+        let mut outcomes: Vec<Result<(), BackendError>> = events.iter().map(unreported).collect();
         let slot = |id: &str| id.parse::<usize>().ok().filter(|i| *i < events.len());
         for ok in output.successful() {
             if let Some(i) = ok.id().and_then(slot) {
@@ -135,16 +133,13 @@ impl EventPublisher for SnsEventPublisher {
         }
         for failed in output.failed() {
             if let Some(i) = slot(failed.id()) {
+                let why = format!(
+                    "{}: {}",
+                    failed.code(),
+                    failed.message().unwrap_or("no message")
+                );
                 // A sender fault (a malformed entry) will not heal by itself.
-                outcomes[i] = Err(BackendError::new(
-                    BATCH,
-                    !failed.sender_fault(),
-                    format!(
-                        "{}: {}",
-                        failed.code(),
-                        failed.message().unwrap_or("no message")
-                    ),
-                ));
+                outcomes[i] = Err(BackendError::new(BATCH, !failed.sender_fault(), why));
             }
         }
         Ok(outcomes)

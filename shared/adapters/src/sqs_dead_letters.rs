@@ -42,14 +42,6 @@ impl SqsDeadLetters {
     }
 }
 
-fn string(value: impl Into<String>) -> Result<MessageAttributeValue, BackendError> {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .map_err(|e| BackendError::new(OPERATION, false, e))
-}
-
 fn truncated(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -57,33 +49,34 @@ fn truncated(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// The note as message attributes, in order of importance.
+/// The note as message attributes.
 fn note_attributes(
     note: &FailureNote,
-) -> Result<Vec<(String, MessageAttributeValue)>, BackendError> {
+) -> Result<HashMap<String, MessageAttributeValue>, BackendError> {
     use failure_attributes::*;
-    let number = |n: u32| {
-        MessageAttributeValue::builder()
-            .data_type("Number")
-            .string_value(n.to_string())
+    [
+        (
+            FAILURE_REASON,
+            "String",
+            truncated(&note.reason, MAX_REASON_CHARS),
+        ),
+        (FAILURE_KIND, "String", note.kind.as_str().to_owned()),
+        (FAILED_AT, "String", iso8601::format(&note.failed_at)),
+        (SOURCE_QUEUE, "String", note.source_queue.clone()),
+        (SOURCE_MESSAGE_ID, "String", note.message_id.clone()),
+        (RECEIVE_COUNT, "Number", note.receive_count.to_string()),
+        (COMPONENT, "String", note.component.clone()),
+    ]
+    .into_iter()
+    .map(|(name, data_type, value)| {
+        let value = MessageAttributeValue::builder()
+            .data_type(data_type)
+            .string_value(value)
             .build()
-            .map_err(|e| BackendError::new(OPERATION, false, e))
-    };
-    Ok(vec![
-        (
-            FAILURE_REASON.to_owned(),
-            string(truncated(&note.reason, MAX_REASON_CHARS))?,
-        ),
-        (FAILURE_KIND.to_owned(), string(note.kind.as_str())?),
-        (
-            FAILED_AT.to_owned(),
-            string(iso8601::format(&note.failed_at))?,
-        ),
-        (SOURCE_QUEUE.to_owned(), string(&note.source_queue)?),
-        (SOURCE_MESSAGE_ID.to_owned(), string(&note.message_id)?),
-        (RECEIVE_COUNT.to_owned(), number(note.receive_count)?),
-        (COMPONENT.to_owned(), string(&note.component)?),
-    ])
+            .map_err(|e| BackendError::new(OPERATION, false, e))?;
+        Ok((name.to_owned(), value))
+    })
+    .collect()
 }
 
 /// An attribute as received by Lambda, back in the SDK's shape. `None` for
@@ -100,7 +93,7 @@ fn original(attribute: &SqsMessageAttribute) -> Option<MessageAttributeValue> {
 
 /// The note's attributes, then the original ones that fit, in name order (stable).
 fn attributes(letter: &DeadLetter) -> Result<HashMap<String, MessageAttributeValue>, BackendError> {
-    let mut out: HashMap<_, _> = note_attributes(&letter.note)?.into_iter().collect();
+    let mut out = note_attributes(&letter.note)?;
     let mut names: Vec<&String> = letter.attributes.keys().collect();
     names.sort();
     for name in names {

@@ -58,13 +58,6 @@ pub struct SqsQueue {
     pub visibility_timeout: std::time::Duration,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("queue {queue} has an unreadable RedrivePolicy: {reason}")]
-struct BadRedrivePolicy {
-    queue: String,
-    reason: String,
-}
-
 impl SqsQueue {
     /// Looks `name` up; `fallback_dlq` and `fallback_max_receive_count` apply
     /// only when the queue has no redrive policy.
@@ -99,14 +92,8 @@ impl SqsQueue {
             match attributes.get(&QueueAttributeName::RedrivePolicy) {
                 Some(text) if !text.is_empty() => {
                     let policy = RedrivePolicy::parse(text).map_err(|e| {
-                        BackendError::new(
-                            "SQS.GetQueueAttributes",
-                            false,
-                            BadRedrivePolicy {
-                                queue: name.to_owned(),
-                                reason: e.0,
-                            },
-                        )
+                        let why = format!("queue {name} has an {e}");
+                        BackendError::new("SQS.GetQueueAttributes", false, why)
                     })?;
                     let dlq_name = policy.dead_letter_queue_name();
                     let dlq_url = match fallback_url {
@@ -129,21 +116,17 @@ impl SqsQueue {
                     (dead_letter, fallback_max_receive_count)
                 }
             };
-        // SQS's default, should the endpoint not say.
         let visibility_timeout = attributes
             .get(&QueueAttributeName::VisibilityTimeout)
             .and_then(|seconds| seconds.parse().ok())
-            .map_or(
-                std::time::Duration::from_secs(30),
-                std::time::Duration::from_secs,
-            );
+            .unwrap_or(30); // SQS's default, should the endpoint not say.
         Ok(SqsQueue {
             name: name.to_owned(),
             dead_letter,
             url,
             arn,
             max_receive_count,
-            visibility_timeout,
+            visibility_timeout: std::time::Duration::from_secs(visibility_timeout),
         })
     }
 }
