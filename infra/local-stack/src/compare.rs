@@ -1,11 +1,9 @@
 //! The template against what exists: every disagreement, none hidden.
 //!
-//! Each resource is compared as a set of named properties, the same way for
-//! every kind: a table as its `table_properties`, the others as their API
-//! attributes, where a JSON policy is compared leaf by leaf (`3` = `"3"` and
-//! `["x"]` = `"x"`, as IAM and SQS read them). One rule is loose on purpose: a
-//! queue's `VisibilityTimeout` may be shorter than the template's (local runs
-//! shorten it so retries take seconds), never longer.
+//! Each resource is compared as a set of named properties, a JSON policy leaf
+//! by leaf (`3` = `"3"` and `["x"]` = `"x"`, as IAM and SQS read them). One
+//! rule is loose on purpose: a queue's `VisibilityTimeout` may be shorter than
+//! the template's (local runs shorten it so retries take seconds), never longer.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,14 +45,17 @@ pub const UNREPORTED: &[&str] = &["RedriveAllowPolicy", "TracingConfig"];
 /// Every disagreement between `template` and `observed`; empty when they agree.
 pub fn compare(template: &Template, observed: &Observed) -> Vec<Difference> {
     let mut out = Vec::new();
+    let mut differ_in = |resource: String, property: &str, expected: &str, found: &str| {
+        out.push(Difference {
+            resource,
+            property: property.to_owned(),
+            expected: expected.to_owned(),
+            found: found.to_owned(),
+        });
+    };
     for Resource(kind, name, mut expected, found) in resources(template, observed) {
         let mut differ = |property: &str, expected: &str, found: &str| {
-            out.push(Difference {
-                resource: format!("{kind} {name}"),
-                property: property.to_owned(),
-                expected: expected.to_owned(),
-                found: found.to_owned(),
-            });
+            differ_in(format!("{kind} {name}"), property, expected, found);
         };
         let Some(found) = found else {
             differ("existence", &format!("a {kind}"), "nothing (missing)");
@@ -79,22 +80,15 @@ pub fn compare(template: &Template, observed: &Observed) -> Vec<Difference> {
     }
     for found in &observed.subscriptions {
         if !template.subscriptions.iter().any(|s| declares(s, found)) {
-            out.push(Difference {
-                resource: format!("topic {}", short(&found.topic_arn)),
-                property: "subscription".to_owned(),
-                expected: "none".to_owned(),
-                found: format!("{} → {}", found.protocol, found.endpoint),
-            });
+            let topic = format!("topic {}", short(&found.topic_arn));
+            let endpoint = format!("{} → {}", found.protocol, found.endpoint);
+            differ_in(topic, "subscription", "none", &endpoint);
         }
     }
     if let Some(sender) = &template.sender_email {
         if !observed.verified_identities.contains(sender) {
-            out.push(Difference {
-                resource: format!("SES identity {sender}"),
-                property: "verification".to_owned(),
-                expected: "Success".to_owned(),
-                found: "not verified".to_owned(),
-            });
+            let identity = format!("SES identity {sender}");
+            differ_in(identity, "verification", "Success", "not verified");
         }
     }
     out
@@ -165,26 +159,24 @@ fn table_properties(table: &TableSpec) -> Properties {
         Some(range) => format!("HASH {}, RANGE {range}", key.hash),
         None => format!("HASH {}", key.hash),
     };
-    let on = |b: bool| if b { "enabled" } else { "disabled" }.to_owned();
+    let on = |b: bool| if b { "enabled" } else { "disabled" };
     // CloudFormation's default billing mode, and what DynamoDB reports without one.
     let billing_mode = table.billing_mode.as_deref().unwrap_or("PROVISIONED");
     let ttl = table.ttl_attribute.as_deref().unwrap_or("disabled");
-    let mut properties = Properties::new();
-    let mut set = |name: String, value: String| properties.insert(name, value);
-    set("BillingMode".into(), billing_mode.into());
-    set("KeySchema".into(), keys(&table.key));
-    set("TimeToLive".into(), ttl.into());
-    set(
-        "PointInTimeRecovery".into(),
-        on(table.point_in_time_recovery),
-    );
-    set("SSE".into(), on(table.sse));
+    let pitr = on(table.point_in_time_recovery);
+    let mut properties = Properties::from([
+        ("BillingMode".into(), billing_mode.into()),
+        ("KeySchema".into(), keys(&table.key)),
+        ("TimeToLive".into(), ttl.into()),
+        ("PointInTimeRecovery".into(), pitr.into()),
+        ("SSE".into(), on(table.sse).into()),
+    ]);
     for (name, kind) in &table.attributes {
-        set(format!("AttributeDefinitions.{name}"), kind.clone());
+        properties.insert(format!("AttributeDefinitions.{name}"), kind.clone());
     }
     for index in &table.global_indexes {
         let value = format!("{}, projection {}", keys(&index.key), index.projection);
-        set(format!("GlobalSecondaryIndexes.{}", index.name), value);
+        properties.insert(format!("GlobalSecondaryIndexes.{}", index.name), value);
     }
     properties
 }
@@ -217,9 +209,7 @@ fn diff(
 
 /// `true` in YAML, `true` or `True` from an endpoint.
 fn same(expected: &str, found: &str) -> bool {
-    let boolean = ["true", "false"]
-        .iter()
-        .any(|b| expected.eq_ignore_ascii_case(b));
+    let boolean = matches!(expected.to_ascii_lowercase().as_str(), "true" | "false");
     expected == found || (boolean && expected.eq_ignore_ascii_case(found))
 }
 

@@ -170,15 +170,10 @@ impl Resolver {
             ("Not", [condition]) => truth(!self.boolean(condition, at)?),
             ("Not", _) => wrong("one condition"),
             ("And" | "Or", conditions) => {
-                let mut values = Vec::with_capacity(conditions.len());
-                for condition in conditions {
-                    values.push(self.boolean(condition, at)?);
-                }
-                truth(if function == "And" {
-                    !values.contains(&false)
-                } else {
-                    values.contains(&true)
-                })
+                let values = conditions.iter().map(|c| self.boolean(c, at));
+                let values = values.collect::<Result<Vec<_>, _>>()?;
+                let (all, any) = (!values.contains(&false), values.contains(&true));
+                truth(if function == "And" { all } else { any })
             }
             (other, _) => fail(at, format!("!{other} is not supported by the local stack")),
         }
@@ -202,13 +197,9 @@ impl Resolver {
     }
 
     pub(crate) fn lookup(&self, name: &str, at: &str) -> Result<String, TemplateError> {
-        match self.values.get(name) {
-            Some(value) => Ok(value.clone()),
-            None => fail(
-                at,
-                format!("cannot resolve {name} (not a parameter or a named resource)"),
-            ),
-        }
+        let unknown = || format!("cannot resolve {name} (not a parameter or a named resource)");
+        let value = self.values.get(name).cloned();
+        value.map_or_else(|| fail(at, unknown()), Ok)
     }
 }
 
@@ -231,10 +222,8 @@ fn intrinsic(value: &Yaml) -> Option<(String, &Yaml)> {
 /// A value as CloudFormation's text: `Fn::Equals` compares these, and an API
 /// attribute takes one (`true`, `360`, or compact JSON).
 pub(crate) fn text_of(value: &Json) -> String {
-    match value {
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+    let text = value.as_str().map(str::to_owned);
+    text.unwrap_or_else(|| value.to_string())
 }
 
 #[cfg(test)]

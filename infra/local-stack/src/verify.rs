@@ -1,9 +1,5 @@
-//! Reads back what exists ([`Observed`]) and lists every disagreement with
-//! the template.
-//!
-//! [`observe`] talks to the endpoint; [`compare`] is pure, so a test can feed it
-//! a doctored [`Observed`] as well as a real one. `provision` reads through
-//! the same functions to decide what to create.
+//! Reads back what exists ([`Observed`]); [`compare`] is pure, so a test can
+//! feed it a doctored [`Observed`]. `provision` reads through the same functions.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,7 +32,6 @@ pub struct Observed {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservedSubscription {
-    pub arn: String,
     pub topic_arn: String,
     pub protocol: String,
     pub endpoint: String,
@@ -60,14 +55,10 @@ pub async fn observe(sdk: &SdkConfig, template: &Template) -> Result<Observed, L
 
     let sns = aws_sdk_sns::Client::new(sdk);
     for topic in &template.topics {
-        let found = sns
-            .get_topic_attributes()
-            .topic_arn(&topic.arn)
-            .send()
-            .await;
-        let Some(found) = found.or_missing(sdk, format!("reading topic {}", topic.name))? else {
-            continue;
-        };
+        let action = format!("reading topic {}", topic.name);
+        let found = sns.get_topic_attributes().topic_arn(&topic.arn).send();
+        let found = found.await.or_missing(sdk, action)?;
+        let Some(found) = found else { continue };
         let attributes = found.attributes.unwrap_or_default().into_iter().collect();
         observed.topics.insert(topic.arn.clone(), attributes);
         let subscriptions = subscriptions(sdk, &sns, &topic.arn).await?;
@@ -83,21 +74,15 @@ pub async fn observe(sdk: &SdkConfig, template: &Template) -> Result<Observed, L
         let found = found.attribute_names(QueueAttributeName::All).send().await;
         let found = found.or_fail(sdk, format!("reading queue {}", queue.name))?;
         let attributes = found.attributes.unwrap_or_default().into_iter();
-        let attributes = attributes
-            .map(|(k, v)| (k.as_str().to_owned(), v))
-            .collect();
+        let attributes = attributes.map(|(k, v)| (k.to_string(), v)).collect();
         observed.queues.insert(queue.name.clone(), attributes);
     }
 
     if let Some(sender) = &template.sender_email {
         let ses = aws_sdk_ses::Client::new(sdk);
-        let found = ses
-            .get_identity_verification_attributes()
-            .identities(sender);
-        let found = found
-            .send()
-            .await
-            .or_fail(sdk, format!("reading SES identity {sender}"))?;
+        let found = ses.get_identity_verification_attributes();
+        let found = found.identities(sender).send().await;
+        let found = found.or_fail(sdk, format!("reading SES identity {sender}"))?;
         let status = found.verification_attributes().get(sender);
         if status.is_some_and(|s| s.verification_status() == &VerificationStatus::Success) {
             observed.verified_identities.insert(sender.clone());
@@ -162,10 +147,8 @@ fn key_schema(elements: Vec<KeySchemaElement>) -> KeySchema {
         element.map(|e| e.attribute_name.clone())
     };
     let hash = find(KeyType::Hash).unwrap_or_default();
-    KeySchema {
-        hash,
-        range: find(KeyType::Range),
-    }
+    let range = find(KeyType::Range);
+    KeySchema { hash, range }
 }
 
 /// Every subscription of `topic_arn`, across pages, with its attributes.
@@ -181,20 +164,14 @@ async fn subscriptions(
     for found in listed {
         let arn = found.subscription_arn.unwrap_or_default();
         let attributes = client.get_subscription_attributes().subscription_arn(&arn);
-        let attributes = attributes
-            .send()
-            .await
-            .or_fail(sdk, format!("reading {arn}"))?;
+        let attributes = attributes.send().await;
+        let attributes = attributes.or_fail(sdk, format!("reading {arn}"))?;
+        let attributes = attributes.attributes.unwrap_or_default();
         all.push(ObservedSubscription {
             topic_arn: topic_arn.to_owned(),
             protocol: found.protocol.unwrap_or_default(),
             endpoint: found.endpoint.unwrap_or_default(),
-            arn,
-            attributes: attributes
-                .attributes
-                .unwrap_or_default()
-                .into_iter()
-                .collect(),
+            attributes: attributes.into_iter().collect(),
         });
     }
     Ok(all)
