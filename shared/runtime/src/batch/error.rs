@@ -115,24 +115,11 @@ impl Backoff {
     }
 }
 
-/// What happens to a failed record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
-    /// Report it as a batch item failure: SQS delivers it again.
-    Retry,
-    /// Send it to the DLQ with its reason, then let it be deleted.
-    DeadLetter,
-}
-
-/// A permanent failure goes to the DLQ at once; a transient one is retried
-/// until the receive on which SQS would give up, when the worker moves it
-/// itself so that the reason travels with it.
-pub fn disposition(kind: FailureKind, receive_count: u32, max_receive_count: u32) -> Disposition {
-    match kind {
-        FailureKind::Permanent => Disposition::DeadLetter,
-        FailureKind::Transient if receive_count >= max_receive_count => Disposition::DeadLetter,
-        FailureKind::Transient => Disposition::Retry,
-    }
+/// Whether a failed record goes to the DLQ now (else SQS delivers it again):
+/// a permanent failure at once; a transient one on the receive on which SQS
+/// would give up, so that the worker moves it itself, with its reason.
+pub fn dead_letter_now(kind: FailureKind, receive_count: u32, max_receive_count: u32) -> bool {
+    kind == FailureKind::Permanent || receive_count >= max_receive_count
 }
 
 #[cfg(test)]
@@ -217,13 +204,12 @@ mod tests {
 
     #[test]
     fn a_transient_failure_is_retried_until_the_last_attempt() {
-        use Disposition::*;
         use FailureKind::*;
-        assert_eq!(disposition(Transient, 1, 3), Retry);
-        assert_eq!(disposition(Transient, 2, 3), Retry);
-        assert_eq!(disposition(Transient, 3, 3), DeadLetter);
+        assert!(!dead_letter_now(Transient, 1, 3));
+        assert!(!dead_letter_now(Transient, 2, 3));
+        assert!(dead_letter_now(Transient, 3, 3));
         // A message redriven from the DLQ keeps counting in its new queue.
-        assert_eq!(disposition(Transient, 7, 3), DeadLetter);
-        assert_eq!(disposition(Permanent, 1, 3), DeadLetter);
+        assert!(dead_letter_now(Transient, 7, 3));
+        assert!(dead_letter_now(Permanent, 1, 3));
     }
 }

@@ -8,7 +8,7 @@ mod redelivery;
 mod runner;
 mod serve;
 
-pub use error::{disposition, Backoff, Disposition, RecordError};
+pub use error::{dead_letter_now, Backoff, RecordError};
 pub use poller::Poller;
 pub use ports::event::event_body;
 pub use redelivery::delay_retries;

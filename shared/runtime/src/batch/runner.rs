@@ -11,7 +11,7 @@ use futures_util::{FutureExt, StreamExt};
 use tracing::field::{display, Empty};
 use tracing::{Instrument, Span};
 
-use super::error::{disposition, Backoff, Disposition, RecordError};
+use super::error::{dead_letter_now, Backoff, RecordError};
 use crate::panic_message;
 use ports::error_chain;
 use ports::event::event_body;
@@ -237,73 +237,61 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         delivery: &Delivery,
         error: RecordError,
     ) -> Outcome {
+        use crate::metrics::{counter, name};
         let kind = error.kind();
         let reason = error_chain(&error);
-        match disposition(
-            kind,
-            delivery.receive_count,
-            self.settings.max_receive_count,
-        ) {
-            Disposition::Retry => {
-                let delay = self
-                    .settings
-                    .backoff
-                    .delay(delivery.receive_count, fastrand::f64());
-                crate::metrics::counter!(crate::metrics::name::RECORDS_RETRIED).increment(1);
-                if error.is_throttled() {
-                    // Back-pressure: the dependency is fine, we are too fast.
-                    crate::metrics::counter!(crate::metrics::name::RECORDS_THROTTLED).increment(1);
-                    tracing::info!(error = %reason, retryIn = ?delay, "record held back; SQS will deliver it again after the delay");
-                } else {
-                    tracing::warn!(error = %reason, %kind, retryIn = ?delay, "record failed; SQS will deliver it again after the delay");
-                }
-                Outcome::Retry(
-                    record
-                        .receipt_handle
-                        .clone()
-                        .map(|receipt_handle| RetryAfter {
-                            message_id: delivery.message_id.clone(),
-                            receipt_handle,
-                            delay,
-                        }),
-                )
+        let receive_count = delivery.receive_count;
+        if !dead_letter_now(kind, receive_count, self.settings.max_receive_count) {
+            let delay = self.settings.backoff.delay(receive_count, fastrand::f64());
+            counter!(name::RECORDS_RETRIED).increment(1);
+            if error.is_throttled() {
+                // Back-pressure: the dependency is fine, we are too fast.
+                counter!(name::RECORDS_THROTTLED).increment(1);
+                tracing::info!(error = %reason, retryIn = ?delay, "record held back; SQS will deliver it again after the delay");
+            } else {
+                tracing::warn!(error = %reason, %kind, retryIn = ?delay, "record failed; SQS will deliver it again after the delay");
             }
-            Disposition::DeadLetter => {
-                let letter = DeadLetter {
-                    body: record.body.clone().unwrap_or_default(),
-                    attributes: record.message_attributes.clone(),
-                    note: FailureNote {
-                        reason: reason.clone(),
-                        kind,
-                        failed_at: Utc::now(),
-                        source_queue: self.settings.source_queue.clone(),
-                        message_id: delivery.message_id.clone(),
-                        receive_count: delivery.receive_count,
-                        component: self.settings.component.clone(),
-                    },
-                };
-                match self.dead_letters.send(&letter).await {
-                    Ok(()) => {
-                        let metric = match kind {
-                            FailureKind::Permanent => crate::metrics::name::DEAD_LETTERED_PERMANENT,
-                            FailureKind::Transient => crate::metrics::name::DEAD_LETTERED_TRANSIENT,
-                        };
-                        crate::metrics::counter!(metric).increment(1);
-                        tracing::error!(error = %reason, %kind, "record moved to the dead-letter queue");
-                        Outcome::DeadLettered
-                    }
-                    // Deleting it now would lose it: SQS delivers it again,
-                    // and its own redrive policy still catches it in the end.
-                    Err(dlq_error) => {
-                        tracing::error!(
-                            error = %reason,
-                            %kind,
-                            dlqError = %error_chain(&dlq_error),
-                            "record failed and could not be dead-lettered; SQS will deliver it again"
-                        );
-                        Outcome::Retry(None)
-                    }
+            return Outcome::Retry(record.receipt_handle.clone().map(|receipt_handle| {
+                RetryAfter {
+                    message_id: delivery.message_id.clone(),
+                    receipt_handle,
+                    delay,
                 }
+            }));
+        }
+        let letter = DeadLetter {
+            body: record.body.clone().unwrap_or_default(),
+            attributes: record.message_attributes.clone(),
+            note: FailureNote {
+                reason: reason.clone(),
+                kind,
+                failed_at: Utc::now(),
+                source_queue: self.settings.source_queue.clone(),
+                message_id: delivery.message_id.clone(),
+                receive_count,
+                component: self.settings.component.clone(),
+            },
+        };
+        match self.dead_letters.send(&letter).await {
+            Ok(()) => {
+                counter!(match kind {
+                    FailureKind::Permanent => name::DEAD_LETTERED_PERMANENT,
+                    FailureKind::Transient => name::DEAD_LETTERED_TRANSIENT,
+                })
+                .increment(1);
+                tracing::error!(error = %reason, %kind, "record moved to the dead-letter queue");
+                Outcome::DeadLettered
+            }
+            // Deleting it now would lose it: SQS delivers it again, and its
+            // own redrive policy still catches it in the end.
+            Err(dlq_error) => {
+                tracing::error!(
+                    error = %reason,
+                    %kind,
+                    dlqError = %error_chain(&dlq_error),
+                    "record failed and could not be dead-lettered; SQS will deliver it again"
+                );
+                Outcome::Retry(None)
             }
         }
     }
