@@ -35,7 +35,7 @@ pub struct OrderDetails {
     pub customer_id: Option<String>,
     pub customer_name: CustomerName,
     pub customer_email: CustomerEmail,
-    /// The number of order lines.
+    /// Order lines.
     pub item_count: u32,
     pub total_amount: Money,
 }

@@ -9,19 +9,16 @@ use chrono::{DateTime, Utc};
 
 use crate::BackendError;
 
-/// The names of the attributes that say why a message is in a DLQ.
+/// The names of the attributes that say why a message is in a DLQ: the
+/// fields of [`FailureNote`].
 pub mod failure_attributes {
-    /// The error and its cause chain.
     pub const FAILURE_REASON: &str = "FailureReason";
-    /// `permanent` or `transient`.
     pub const FAILURE_KIND: &str = "FailureKind";
     /// ISO 8601, UTC.
     pub const FAILED_AT: &str = "FailedAt";
     pub const SOURCE_QUEUE: &str = "SourceQueue";
     pub const SOURCE_MESSAGE_ID: &str = "SourceMessageId";
-    /// How often the source queue had delivered the message.
     pub const RECEIVE_COUNT: &str = "ReceiveCount";
-    /// The worker that gave up (`email-worker`, `audit-worker`).
     pub const COMPONENT: &str = "Component";
 }
 
@@ -60,7 +57,6 @@ pub struct FailureNote {
     pub failed_at: DateTime<Utc>,
     /// The queue the message was consumed from (its name or ARN).
     pub source_queue: String,
-    /// The message's id in the source queue.
     pub message_id: String,
     /// How often the source queue had delivered the message.
     pub receive_count: u32,
@@ -73,7 +69,6 @@ pub struct FailureNote {
 pub struct DeadLetter {
     /// The body exactly as received, so that a redrive replays it unchanged.
     pub body: String,
-    /// The message attributes as received (`eventType`, …).
     pub attributes: HashMap<String, SqsMessageAttribute>,
     pub note: FailureNote,
 }

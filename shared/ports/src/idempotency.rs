@@ -1,13 +1,12 @@
 //! Doing a piece of work once per key.
 //!
-//! Every attempt at the work carries a [`ClaimToken`] of its own. The token is
-//! what makes a claim safe under lost replies and slow attempts:
+//! Every attempt carries a [`ClaimToken`] of its own, which makes a claim
+//! safe under lost replies and slow attempts:
 //! - an attempt that finds its own token on the key carries on (the SDK
-//!   retried a write whose reply was lost; that is not someone else's claim);
+//!   retried a write whose reply was lost);
 //! - completing or releasing is conditioned on the token, so a late attempt
 //!   never records over, or frees, the claim of the attempt that took over;
-//! - a claim holds until the attempt's own deadline (the Lambda invocation's,
-//!   or the local handler's), checked when writing, so the next attempt may
+//! - a claim holds until the attempt's own deadline, so the next attempt may
 //!   take over exactly when this one can no longer be running.
 
 use std::future::Future;
@@ -26,10 +25,6 @@ impl ClaimToken {
     pub fn random() -> ClaimToken {
         ClaimToken(Uuid::new_v4())
     }
-
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
 }
 
 impl std::fmt::Display for ClaimToken {
@@ -46,8 +41,7 @@ pub struct ClaimRequest<'a> {
     pub fingerprint: &'a str,
     /// What this attempt would do if the key is new, for a retry to resume
     /// (an earlier attempt's value wins). The email worker, this store's one
-    /// user since order-api's keys name their orders (docs/decisions/0008),
-    /// has nothing to resume and leaves it empty.
+    /// user (docs/decisions/0008), leaves it empty.
     pub pending: &'a str,
     pub token: ClaimToken,
     /// When the attempt's time is up: the claim lapses then, not before.
@@ -93,7 +87,6 @@ pub fn email_key(event_id: Uuid) -> String {
     format!("email#{event_id}")
 }
 
-/// Remembers which keys have been handled, so that work happens once.
 pub trait IdempotencyStore: Send + Sync {
     /// Claims `request.key` for the attempt `request.token`, until `request.hold_until`.
     fn claim(
@@ -115,7 +108,6 @@ pub trait IdempotencyStore: Send + Sync {
         key: &str,
         token: ClaimToken,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
-    /// What the store holds for `key`, if anything.
     fn lookup(
         &self,
         key: &str,

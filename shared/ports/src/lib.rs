@@ -4,22 +4,16 @@
 //! # Layout
 //!
 //! - [`event`]: the versioned `ORDER_CREATED` contract between the API and
-//!   the workers, and the event inside a queue message (raw or in an SNS
-//!   envelope).
-//! - One small trait per capability a handler needs — [`OrderRepository`]
-//!   and [`Outbox`], [`EventPublisher`], [`IdempotencyStore`], [`Mailer`],
-//!   [`RecipientLimit`], [`AuditLog`], [`DeadLetters`] — each in a module of
-//!   its own, with its types. The `adapters` crate implements them on AWS;
-//!   [`fakes`] in memory.
-//! - [`error`]: [`BackendError`], the one failure every port returns, and
-//!   [`error_chain`], how a failure is written.
-//! - [`outbox`]: code written only against the ports — publishing a stored
-//!   order, and the relay that publishes what order-api stored but could
-//!   not publish (`orderctl republish` uses it too).
-//! - [`digest`], [`redact`]: SHA-256 of private values; addresses masked in
-//!   text we did not write.
-//! - `fakes` (tests only, feature `fakes`): an `InMemory*`/`Recording*` fake
-//!   of every port, and the shared `OrderCreated` fixture.
+//!   the workers.
+//! - One small trait per capability, each in a module of its own with its
+//!   types: [`OrderRepository`] and [`Outbox`], [`EventPublisher`],
+//!   [`IdempotencyStore`], [`Mailer`], [`RecipientLimit`], [`AuditLog`],
+//!   [`DeadLetters`]. The `adapters` crate implements them on AWS.
+//! - [`error`]: [`BackendError`], the one failure every port returns.
+//! - [`outbox`]: code written only against the ports: publishing a stored
+//!   order, and the relay.
+//! - [`digest`], [`redact`]: SHA-256 of private values; addresses masked.
+//! - `fakes` (feature `fakes`): an in-memory fake of every port, for tests.
 
 mod audit_log;
 mod dead_letters;

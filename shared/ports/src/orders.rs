@@ -15,7 +15,7 @@ pub struct OrderRecord {
     pub order: Order,
     /// The id of the order's one `OrderCreated` event, fixed when the order is stored.
     pub event_id: Uuid,
-    /// Whether the event is known to be published. `false` until SNS accepted it.
+    /// `false` until SNS accepted the event.
     pub published: bool,
     /// When the order was marked published (unknown for orders stored before
     /// this was recorded).
@@ -64,9 +64,8 @@ pub fn backlog_shards() -> std::ops::RangeInclusive<u32> {
 
 /// The shard of the backlog an order's entry lives in.
 pub fn outbox_shard(order_id: OrderId) -> u32 {
-    let uuid = order_id.as_uuid();
-    let bytes = uuid.as_bytes();
-    u32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) % OUTBOX_SHARDS
+    // The id's last four bytes, big-endian.
+    order_id.as_uuid().as_u128() as u32 % OUTBOX_SHARDS
 }
 
 /// An entry of the backlog.
@@ -81,7 +80,7 @@ pub enum Pending {
     },
 }
 
-/// Where a read of the backlog left off; opaque to everyone but the adapter.
+/// Where a read of the backlog left off; opaque but to the adapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageToken(pub String);
 
@@ -111,7 +110,6 @@ pub enum RepositoryError {
     Backend(#[from] BackendError),
 }
 
-/// Where orders live.
 pub trait OrderRepository: Send + Sync {
     /// Stores a new order, or, if its id is taken, answers the order stored
     /// under it (never overwrites): one write either way.
@@ -157,7 +155,6 @@ pub trait Outbox: OrderRepository {
 /// SNS's largest batch (`PublishBatch`).
 pub const MAX_PUBLISH_BATCH: usize = 10;
 
-/// Where events go.
 pub trait EventPublisher: Send + Sync {
     fn publish(
         &self,

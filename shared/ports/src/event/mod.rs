@@ -15,10 +15,9 @@ pub use notification::event_body;
 
 use domain::Order;
 
-/// The event type, as written in the body and in the `eventType` attribute.
+/// The event type, in the body and in the `eventType` attribute.
 pub const ORDER_CREATED: &str = "ORDER_CREATED";
 
-/// The schema version this code writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// An order was accepted and stored.
