@@ -341,10 +341,8 @@ impl LoadServiceConfig for ServiceEndpoints {
     }
 }
 
-/// Every AWS call is bounded, so an endpoint that is down or stuck is an
-/// error in seconds, never a hang: an attempt 30 s (above SQS's 20 s long
-/// poll), a call with its retries 60 s. For people's tools (orderctl) and the
-/// tests' own clients; the functions use [`CallBudget`]s.
+/// Timeouts for people's tools (orderctl) and the tests' own clients, so a
+/// stuck endpoint is an error, never a hang; the functions use [`CallBudget`]s.
 pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
     aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(3))
@@ -353,15 +351,8 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
         .build()
 }
 
-/// How long one call of a function may take: each attempt, and the call
-/// with the SDK's retries.
-///
-/// A call inside DynamoDB, SQS or SNS takes milliseconds, so an attempt
-/// unanswered in 2 s is a stalled connection: it is retried on a fresh one,
-/// inside the invocation, instead of holding a record (and its idempotency
-/// claim) for half a minute. Each budget fits its callers' deadlines: a
-/// worker fails a record in the 2–3 s it keeps back, and never starts a send
-/// it has no time to record (`email-worker`).
+/// How long one call of a function may take: each attempt, and the call with
+/// the SDK's retries; each fits its callers' deadlines (docs/decisions/0007).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallBudget {
     pub connect: Duration,
@@ -387,10 +378,8 @@ impl CallBudget {
     /// 10 s (its own JSON 500 rather than a gateway timeout).
     pub const REQUEST: CallBudget =
         CallBudget::new(Duration::from_millis(1500), Duration::from_secs(4));
-    /// The relay's calls (its reads, publishes and marks): no one waits on
-    /// them, and in a brownout an attempt shorter than the service's answers
-    /// would never finish anything, only repeat it (a timed-out mark costs a
-    /// second publish). Its own deadline bounds the whole sweep.
+    /// The relay's calls: no one waits on them, and in a brownout shorter
+    /// attempts would only repeat them. Its own deadline bounds the sweep.
     pub const BACKGROUND: CallBudget =
         CallBudget::new(Duration::from_secs(10), Duration::from_secs(25));
     /// SQS's long poll holds a receive for up to 20 s by design.

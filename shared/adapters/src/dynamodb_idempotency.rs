@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use super::sdk_error::backend_error;
 use ports::{
@@ -214,12 +214,6 @@ fn seconds(item: &Item, name: &str) -> i64 {
         .unwrap_or(0)
 }
 
-fn instant(seconds: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(seconds, 0)
-        .single()
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
-}
-
 impl IdempotencyStore for DynamoDbIdempotencyStore {
     async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, BackendError> {
         let now = request.now.timestamp();
@@ -259,7 +253,8 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
                 }
                 _ if held_until > now => {
                     return Ok(Claim::InProgress {
-                        until: instant(held_until),
+                        until: DateTime::from_timestamp(held_until, 0)
+                            .unwrap_or(DateTime::<Utc>::MIN_UTC),
                     })
                 }
                 // The hold lapsed between our write and its check: try again.
@@ -320,10 +315,8 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
         Ok(output.item.map(|item| {
             let completed = text(&item, "Status") == COMPLETED;
             KeyRecord {
-                completed_at: item
-                    .get("CompletedAt")
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+                completed_at: DateTime::parse_from_rfc3339(text(&item, "CompletedAt"))
+                    .ok()
                     .map(|at| at.with_timezone(&Utc)),
                 result: completed.then(|| text(&item, "Result").to_owned()),
             }

@@ -10,13 +10,9 @@
 //! Idempotency-Key, or the SDK's retry of a put whose reply was lost, learns
 //! what is stored without a second call.
 //!
-//! An unpublished order also carries `OutboxPending`, the key of the sparse
-//! index `UnpublishedIndex` (sort key `CreatedAt`); marking it published
-//! removes it, so the index holds the backlog and nothing else, oldest first,
-//! for the relay to sweep without a scan. The key is spread over
-//! [`OUTBOX_SHARDS`] values (`PENDING#0` … `PENDING#31`): with one value every
-//! order's two index writes would land on one partition, which throttles near
-//! 500 orders a second (docs/decisions/0001).
+//! An unpublished order also carries `OutboxPending` (`PENDING#<shard>`), the
+//! key of the sparse index `UnpublishedIndex`: the backlog and nothing else,
+//! oldest first (docs/decisions/0001).
 
 use std::collections::HashMap;
 
@@ -75,7 +71,6 @@ impl DynamoDbOrderRepository {
     }
 }
 
-/// The stored shape of an order.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct OrderItem {
@@ -320,11 +315,7 @@ impl Outbox for DynamoDbOrderRepository {
     }
 
     /// Writes each order back as it was read, published and out of the
-    /// backlog: one `BatchWriteItem` per 25 orders, the same write units as
-    /// a conditional `UpdateItem` each, in one request instead of one per
-    /// order. A put needs no condition here: an order never changes once
-    /// stored but for this mark (which any writer makes the same), and is
-    /// never deleted (docs/decisions/0001).
+    /// backlog, 25 to a `BatchWriteItem`, unconditionally (docs/decisions/0001).
     async fn mark_many_published(&self, records: &[OrderRecord]) -> Result<(), RepositoryError> {
         let now = Utc::now();
         for chunk in records.chunks(MAX_BATCH_WRITE) {

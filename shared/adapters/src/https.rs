@@ -1,17 +1,13 @@
-//! The HTTPS client under every AWS SDK client of the fleet: hyper with
-//! rustls on ring, its TLS set-up built once, at the first call.
+//! The HTTPS client under every AWS SDK client: hyper with rustls on ring (the
+//! SDK's default, aws-lc-rs, is a C library of about 1.5 MiB in every
+//! function's zip, beside the ring that rustls already brings).
 //!
-//! The SDK's default provider, aws-lc-rs, is a C crypto library of about
-//! 1.5 MiB in every function's zip, beside the ring that rustls already brings.
-//!
-//! The SDK's hyper client builds a whole TLS set-up (the trust store read and
-//! parsed, a rustls config) when each SDK client is constructed, only to
-//! throw it away, "so that native certs load at client initialization time"
-//! (aws-smithy-http-client's `validate_base_client_config`); it builds it
-//! again, and keeps it, at the first call. email-worker makes four clients:
-//! four set-ups thrown away, in the function's init. `FirstCallTls` skips
-//! that throw-away build: the set-up is built once, when the first call needs a
-//! connection, and shared by every client made from the same `SdkConfig`.
+//! The SDK's hyper client builds a whole TLS set-up (trust store read and
+//! parsed, a rustls config) as each SDK client is constructed, only to throw
+//! it away (aws-smithy-http-client's `validate_base_client_config`), and again
+//! at the first call: four set-ups thrown away in email-worker's init.
+//! `FirstCallTls` builds it once, at the first call, for every client made
+//! from the same `SdkConfig`.
 
 use aws_sdk_dynamodb::config::{
     ConfigBag, HttpClient, IntoShared, RuntimeComponents, RuntimeComponentsBuilder,
@@ -22,9 +18,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{HttpConnectorSettings, SharedHttpConnector};
 
-/// The roots AWS's service endpoints chain to (Amazon Trust Services): Amazon
-/// Root CA 1–4 and the Starfield Services Root G2 that cross-signs them,
-/// copied from Debian's ca-certificates. Public certificates.
+/// Amazon Trust Services' roots, to which AWS's endpoints chain (docs/decisions/0004).
 const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
 
 /// The operators' HTTPS client (orderctl, the tests): the system's roots.
@@ -32,9 +26,8 @@ pub fn https_client() -> SharedHttpClient {
     on_ring(TlsContext::default())
 }
 
-/// A function's HTTPS client: trusting only `AWS_ROOTS`. A function talks
-/// only to AWS endpoints, and reading the system's whole store (a bundle and
-/// hundreds of files) was most of its init time.
+/// A function's HTTPS client, trusting only `AWS_ROOTS`: reading the system's
+/// whole store was most of a function's init (docs/decisions/0004).
 pub fn function_https_client() -> SharedHttpClient {
     let trust = TrustStore::empty()
         .with_native_roots(false)
@@ -47,8 +40,6 @@ pub fn function_https_client() -> SharedHttpClient {
     on_ring(context)
 }
 
-/// hyper with rustls on ring, trusting `context`'s roots, without the
-/// throw-away TLS set-up per SDK client.
 fn on_ring(context: TlsContext) -> SharedHttpClient {
     FirstCallTls(
         aws_smithy_http_client::Builder::new()
@@ -59,8 +50,8 @@ fn on_ring(context: TlsContext) -> SharedHttpClient {
     .into_shared()
 }
 
-/// The SDK's hyper client without its throw-away TLS build at client construction (see
-/// the module's note); connectors, and their cache, are the inner client's.
+/// The SDK's hyper client without its throw-away TLS set-up; connectors, and
+/// their cache, are the inner client's.
 #[derive(Debug)]
 struct FirstCallTls(SharedHttpClient);
 

@@ -16,7 +16,6 @@ pub struct RedrivePolicy {
     pub max_receive_count: u32,
 }
 
-/// A policy that cannot be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unreadable RedrivePolicy: {0}")]
 pub struct RedrivePolicyError(pub String);
@@ -34,11 +33,7 @@ impl RedrivePolicy {
 
     /// The attribute's text, as `SetQueueAttributes` takes it.
     pub fn to_attribute(&self) -> String {
-        serde_json::json!({
-            "deadLetterTargetArn": self.dead_letter_target_arn,
-            "maxReceiveCount": self.max_receive_count,
-        })
-        .to_string()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// The DLQ's name: the last field of its ARN.

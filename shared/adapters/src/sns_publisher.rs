@@ -26,10 +26,6 @@ impl SnsEventPublisher {
         }
     }
 
-    pub fn topic_arn(&self) -> &str {
-        &self.topic_arn
-    }
-
     /// The ARN of the topic called `name`, if there is one (every page of
     /// `ListTopics`: SNS has no lookup by name).
     pub async fn find_topic(client: &Client, name: &str) -> Result<Option<String>, BackendError> {

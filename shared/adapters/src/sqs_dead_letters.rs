@@ -36,10 +36,6 @@ impl SqsDeadLetters {
             queue_url: queue_url.into(),
         }
     }
-
-    pub fn queue_url(&self) -> &str {
-        &self.queue_url
-    }
 }
 
 fn truncated(text: &str, max_chars: usize) -> String {
