@@ -1,17 +1,14 @@
-//! Creates the template's resources through the service APIs.
-//!
-//! Idempotent: what exists is read as `verify` reads it, and brought up to
-//! date where the API allows it (queue, topic and subscription attributes,
-//! TTL, PITR) and left alone where it does not (a table's keys and indexes);
-//! `verify` reports the rest.
+//! Creates the template's resources through the service APIs. Idempotent:
+//! what exists is brought up to date where the API allows it (attributes, TTL,
+//! PITR) and left alone where it does not (a table's keys and indexes).
 
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    PointInTimeRecoverySpecification, Projection, ProjectionType, ScalarAttributeType,
-    SseSpecification, TimeToLiveSpecification,
+    PointInTimeRecoverySpecification, Projection, ProjectionType, SseSpecification,
+    TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use tracing::info;
@@ -27,16 +24,13 @@ pub struct ProvisionOptions {
     pub visibility_timeout: Option<u32>,
 }
 
-/// What was provisioned, by the template's logical ids.
+/// What was provisioned, by the template's logical ids: table names, topic
+/// ARNs, queue URLs, subscription ARNs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Provisioned {
-    /// Logical id → table name.
     pub tables: BTreeMap<String, String>,
-    /// Logical id → topic ARN.
     pub topics: BTreeMap<String, String>,
-    /// Logical id → queue URL.
     pub queues: BTreeMap<String, String>,
-    /// Logical id → subscription ARN.
     pub subscriptions: BTreeMap<String, String>,
     /// The verified SES sender, if the template declares one.
     pub sender_email: Option<String>,
@@ -60,30 +54,20 @@ pub async fn provision(
         let found = found.map(|t| (t.ttl_attribute, t.point_in_time_recovery));
         let (ttl, pitr) = found.unwrap_or_default();
         if spec.ttl_attribute.is_some() && ttl != spec.ttl_attribute {
-            let ttl = TimeToLiveSpecification::builder()
-                .set_attribute_name(spec.ttl_attribute.clone())
-                .enabled(true)
-                .build()?;
-            dynamodb
-                .update_time_to_live()
-                .table_name(name)
-                .time_to_live_specification(ttl)
-                .send()
-                .await
-                .or_fail(sdk, format!("enabling TTL on {name}"))?;
+            let ttl = TimeToLiveSpecification::builder().enabled(true);
+            let ttl = ttl.set_attribute_name(spec.ttl_attribute.clone()).build()?;
+            let update = dynamodb.update_time_to_live().table_name(name);
+            let update = update.time_to_live_specification(ttl).send().await;
+            update.or_fail(sdk, format!("enabling TTL on {name}"))?;
         }
         if spec.point_in_time_recovery && !pitr {
             let pitr = PointInTimeRecoverySpecification::builder()
                 .point_in_time_recovery_enabled(true)
                 .build()?;
+            let update = dynamodb.update_continuous_backups().table_name(name);
+            let update = update.point_in_time_recovery_specification(pitr).send();
             let action = format!("enabling point-in-time recovery on {name}");
-            dynamodb
-                .update_continuous_backups()
-                .table_name(name)
-                .point_in_time_recovery_specification(pitr)
-                .send()
-                .await
-                .or_fail(sdk, action)?;
+            update.await.or_fail(sdk, action)?;
         }
         info!("table {name} ready");
         out.tables.insert(spec.logical_id.clone(), name.clone());
@@ -199,10 +183,8 @@ async fn create_table(
 ) -> Result<(), LocalError> {
     let mut attributes = Vec::new();
     for (name, kind) in &table.attributes {
-        let attribute = AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::from(kind.as_str()));
-        attributes.push(attribute.build()?);
+        let attribute = AttributeDefinition::builder().attribute_name(name);
+        attributes.push(attribute.attribute_type(kind.as_str().into()).build()?);
     }
     let mut indexes = Vec::new();
     for index in &table.global_indexes {
@@ -224,8 +206,8 @@ async fn create_table(
         .set_sse_specification(table.sse.then_some(sse))
         .send()
         .await
-        .or_fail(sdk, format!("creating table {}", table.name))?;
-    Ok(())
+        .or_fail(sdk, format!("creating table {}", table.name))
+        .map(drop)
 }
 
 fn key_schema(key: &KeySchema) -> Result<Vec<KeySchemaElement>, LocalError> {
@@ -233,12 +215,8 @@ fn key_schema(key: &KeySchema) -> Result<Vec<KeySchemaElement>, LocalError> {
     let range = key.range.as_ref().map(|r| (r, KeyType::Range));
     let mut elements = Vec::new();
     for (name, kind) in [hash, range].into_iter().flatten() {
-        elements.push(
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()?,
-        );
+        let element = KeySchemaElement::builder().attribute_name(name);
+        elements.push(element.key_type(kind).build()?);
     }
     Ok(elements)
 }
