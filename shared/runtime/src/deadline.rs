@@ -1,5 +1,4 @@
-//! When an invocation's time is up, and what a caught panic said: the two
-//! small things every function binary needs from Lambda's side, once.
+//! When an invocation's time is up, and what a caught panic said.
 
 use std::any::Any;
 

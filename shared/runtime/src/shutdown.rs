@@ -1,6 +1,5 @@
-//! Stopping cleanly: every binary in local mode stops on the same signals.
-
-/// Completes on Ctrl-C or SIGTERM (what `docker stop` and ECS send).
+/// Completes on Ctrl-C or SIGTERM (what `docker stop` and ECS send): every
+/// binary in local mode stops on the same signals.
 pub async fn signal() {
     let interrupt = async {
         if let Err(error) = tokio::signal::ctrl_c().await {

@@ -15,7 +15,7 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -40,32 +40,26 @@ pub fn init(component: &'static str) {
     let filter = level
         .parse::<Targets>()
         .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(LevelFilter::TRACE)
-        .with_writer(std::io::stderr);
-    // `try_init` fails only if a subscriber is already set (tests): keep that one.
-    let _ = if json {
-        builder
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let layer = if json {
+        layer
             .fmt_fields(JsonFields::new())
             .event_format(JsonLines {
                 component,
                 function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok(),
                 function_version: std::env::var("AWS_LAMBDA_FUNCTION_VERSION").ok(),
             })
-            .finish()
-            .with(filter)
-            .try_init()
+            .boxed()
     } else {
         // Colours only for a person at a terminal: files and pipes get plain text.
         let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        builder
-            .with_target(false)
-            .with_ansi(colour)
-            .compact()
-            .finish()
-            .with(filter)
-            .try_init()
+        layer.with_target(false).with_ansi(colour).compact().boxed()
     };
+    // `try_init` fails only if a subscriber is already set (tests): keep that one.
+    let _ = tracing_subscriber::registry()
+        .with(layer)
+        .with(filter)
+        .try_init();
 }
 
 /// One flat JSON object per event.

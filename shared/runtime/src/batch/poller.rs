@@ -35,28 +35,19 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct Poller {
     client: Client,
-    queue_url: String,
-    queue_arn: String,
+    queue: SqsQueue,
     region: String,
-    visibility_timeout: Duration,
     /// A batch's deadline, counted from its receipt: the local stand-in for
     /// the function's timeout.
     handler_timeout: Duration,
 }
 
 impl Poller {
-    pub fn new(
-        client: Client,
-        queue: &SqsQueue,
-        region: impl Into<String>,
-        handler_timeout: Duration,
-    ) -> Self {
+    pub fn new(client: Client, queue: SqsQueue, region: &str, handler_timeout: Duration) -> Self {
         Poller {
             client,
-            queue_url: queue.url.clone(),
-            queue_arn: queue.arn.clone(),
-            region: region.into(),
-            visibility_timeout: queue.visibility_timeout,
+            queue,
+            region: region.to_owned(),
             handler_timeout,
         }
     }
@@ -71,7 +62,7 @@ impl Poller {
         D: DeadLetters,
     {
         tokio::pin!(shutdown);
-        let hide_for = i32::try_from(self.visibility_timeout.as_secs())
+        let hide_for = i32::try_from(self.queue.visibility_timeout.as_secs())
             .unwrap_or(i32::MAX)
             .max(1);
         let mut backoff = FIRST_BACKOFF;
@@ -105,7 +96,7 @@ impl Poller {
                 Utc::now() + chrono::Duration::from_std(self.handler_timeout).unwrap_or_default();
             let work = runner.run(self.event(&messages), deadline);
             tokio::pin!(work);
-            let every = (self.visibility_timeout / 2).max(Duration::from_millis(500));
+            let every = (self.queue.visibility_timeout / 2).max(Duration::from_millis(500));
             let mut heartbeat =
                 tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             let grace = tokio::time::sleep(Duration::MAX);
@@ -132,7 +123,7 @@ impl Poller {
                         "batch done"
                     );
                     crate::metrics::flush();
-                    super::delay_retries(&self.client, &self.queue_url, &report.retry_after).await;
+                    super::delay_retries(&self.client, &self.queue.url, &report.retry_after).await;
                     self.delete_finished(&messages, &report).await;
                 }
                 None => {
@@ -152,14 +143,14 @@ impl Poller {
             .iter()
             .filter_map(|m| m.receipt_handle.as_deref())
             .map(|receipt_handle| (receipt_handle, seconds));
-        super::redelivery::change_visibility(&self.client, &self.queue_url, entries).await;
+        super::redelivery::change_visibility(&self.client, &self.queue.url, entries).await;
     }
 
     async fn receive(&self) -> Result<Vec<Message>, BackendError> {
         let output = self
             .client
             .receive_message()
-            .queue_url(&self.queue_url)
+            .queue_url(&self.queue.url)
             .max_number_of_messages(MAX_MESSAGES)
             .wait_time_seconds(WAIT_SECONDS)
             .message_system_attribute_names(MessageSystemAttributeName::All)
@@ -204,7 +195,7 @@ impl Poller {
             .map(|(name, value)| (name.clone(), attribute(value)))
             .collect();
         record.event_source = Some("aws:sqs".to_owned());
-        record.event_source_arn = Some(self.queue_arn.clone());
+        record.event_source_arn = Some(self.queue.arn.clone());
         record.aws_region = Some(self.region.clone());
         record
     }
@@ -234,7 +225,7 @@ impl Poller {
         let result = self
             .client
             .delete_message_batch()
-            .queue_url(&self.queue_url)
+            .queue_url(&self.queue.url)
             .set_entries(Some(entries))
             .send()
             .await;
@@ -328,7 +319,7 @@ mod tests {
             retry_after: Vec::new(),
         };
 
-        Poller::new(client, &queue(), "us-east-1", Duration::from_secs(30))
+        Poller::new(client, queue(), "us-east-1", Duration::from_secs(30))
             .delete_finished(&messages, &report)
             .await;
 
@@ -354,8 +345,8 @@ mod tests {
             )
             .build();
 
-        let event =
-            Poller::new(client, &queue, "us-east-1", Duration::from_secs(30)).event(&[message]);
+        let event = Poller::new(client, queue.clone(), "us-east-1", Duration::from_secs(30))
+            .event(&[message]);
 
         let record = &event.records[0];
         assert_eq!(record.message_id.as_deref(), Some("m-1"));

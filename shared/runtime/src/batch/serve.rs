@@ -116,7 +116,7 @@ where
         let sqs = clients::sqs(aws, CallBudget::DATA);
         let resolved = resolve(&sqs, config).await?;
         let runner = runner_for(make_handler(aws), &sqs, &resolved, config);
-        Poller::new(sqs, &resolved, &config.aws.region, config.worker_timeout)
+        Poller::new(sqs, resolved, &config.aws.region, config.worker_timeout)
             .run(&runner, crate::shutdown::signal())
             .await;
         Ok(())
