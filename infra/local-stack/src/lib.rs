@@ -4,14 +4,13 @@
 //! # Layout
 //!
 //! - [`spec`]: what the stack consists of ([`Template`]).
-//! - [`template`]: reads the YAML into a [`Template`]; `intrinsics` resolves
-//!   `!Ref`, `!Sub`, …; `globals` merges SAM's `Globals.Function`.
+//! - [`template`]: reads the YAML into a [`Template`] (SAM globals merged);
+//!   `intrinsics` resolves `!Ref`, `!Sub`, ….
 //! - [`provision`]: creates (or brings up to date) every resource; idempotent.
 //! - [`verify`]: reads back what exists ([`Observed`]); [`compare`] (pure)
 //!   lists each [`Difference`] from the template.
 
 pub mod compare;
-mod globals;
 mod intrinsics;
 pub mod provision;
 pub mod spec;
