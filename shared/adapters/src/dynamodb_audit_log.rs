@@ -49,92 +49,52 @@ impl DynamoDbAuditLog {
         let mut records = Vec::new();
         while let Some(item) = items.next().await {
             let item = item.map_err(|e| backend_error("AuditLogs.Query", e))?;
-            let item: AuditItem = serde_dynamo::from_item(item)
+            let item: Stored = serde_dynamo::from_item(item)
                 .map_err(|e| BackendError::new("AuditLogs.Query", false, e))?;
-            records.push(item.into());
+            records.push(item.0);
         }
         Ok(records)
     }
 }
 
-/// The stored shape of an audit record (the reference design's attribute names).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AuditItem {
-    pub audit_id: Uuid,
+/// The stored shape of an audit record (the reference design's attribute
+/// names), derived for [`AuditRecord`] itself (serde's `remote`).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "AuditRecord", rename_all = "PascalCase")]
+struct AuditItem {
+    audit_id: Uuid,
     #[serde(with = "iso8601")]
-    pub timestamp: DateTime<Utc>,
-    pub order_id: OrderId,
-    pub event_type: String,
-    pub event_id: Uuid,
-    pub correlation_id: String,
-    pub order_details: OrderDetailsItem,
-    pub source_message_id: String,
+    timestamp: DateTime<Utc>,
+    order_id: OrderId,
+    event_type: String,
+    event_id: Uuid,
+    correlation_id: String,
+    #[serde(rename = "OrderDetails", with = "OrderDetailsItem")]
+    details: OrderDetails,
+    source_message_id: String,
     #[serde(with = "iso8601")]
-    pub recorded_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct OrderDetailsItem {
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "OrderDetails", rename_all = "PascalCase")]
+struct OrderDetailsItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<String>,
-    pub customer_name: CustomerName,
-    pub customer_email: CustomerEmail,
-    pub item_count: u32,
+    customer_id: Option<String>,
+    customer_name: CustomerName,
+    customer_email: CustomerEmail,
+    item_count: u32,
     /// An exact `N` (see `Money`'s serialization).
-    pub total_amount: Money,
+    total_amount: Money,
 }
 
-impl From<&AuditRecord> for AuditItem {
-    fn from(record: &AuditRecord) -> Self {
-        let details = &record.details;
-        AuditItem {
-            audit_id: record.audit_id,
-            timestamp: record.timestamp,
-            order_id: record.order_id,
-            event_type: record.event_type.clone(),
-            event_id: record.event_id,
-            correlation_id: record.correlation_id.clone(),
-            order_details: OrderDetailsItem {
-                customer_id: details.customer_id.clone(),
-                customer_name: details.customer_name.clone(),
-                customer_email: details.customer_email.clone(),
-                item_count: details.item_count,
-                total_amount: details.total_amount,
-            },
-            source_message_id: record.source_message_id.clone(),
-            recorded_at: record.recorded_at,
-        }
-    }
-}
-
-impl From<AuditItem> for AuditRecord {
-    fn from(item: AuditItem) -> Self {
-        let details = item.order_details;
-        AuditRecord {
-            audit_id: item.audit_id,
-            timestamp: item.timestamp,
-            order_id: item.order_id,
-            event_type: item.event_type,
-            event_id: item.event_id,
-            correlation_id: item.correlation_id,
-            details: OrderDetails {
-                customer_id: details.customer_id,
-                customer_name: details.customer_name,
-                customer_email: details.customer_email,
-                item_count: details.item_count,
-                total_amount: details.total_amount,
-            },
-            source_message_id: item.source_message_id,
-            recorded_at: item.recorded_at,
-        }
-    }
-}
+/// An audit record in its stored shape.
+#[derive(Serialize, Deserialize)]
+struct Stored(#[serde(with = "AuditItem")] AuditRecord);
 
 impl AuditLog for DynamoDbAuditLog {
     async fn record(&self, record: &AuditRecord) -> Result<Recorded, BackendError> {
-        let item = serde_dynamo::to_item(AuditItem::from(record))
+        let item = serde_dynamo::to_item(Stored(record.clone()))
             .map_err(|e| BackendError::new("AuditLogs.PutItem", false, e))?;
         let result = self
             .client
@@ -277,8 +237,8 @@ mod tests {
     #[test]
     fn an_item_reads_back_as_the_record_it_was_written_from() {
         let item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(AuditItem::from(&record())).expect("serializes");
-        let back: AuditItem = serde_dynamo::from_item(item).expect("deserializes");
-        assert_eq!(AuditRecord::from(back), record());
+            serde_dynamo::to_item(Stored(record())).expect("serializes");
+        let back: Stored = serde_dynamo::from_item(item).expect("deserializes");
+        assert_eq!(back.0, record());
     }
 }

@@ -188,16 +188,12 @@ fn written(
 ) -> Result<Written, BackendError> {
     match result {
         Ok(output) => Ok(Written::Done(output.attributes.unwrap_or_default())),
-        Err(SdkError::ServiceError(service))
-            if service.err().is_conditional_check_failed_exception() =>
-        {
-            let old = match service.into_err() {
-                UpdateItemError::ConditionalCheckFailedException(e) => e.item,
-                _ => None,
-            };
-            Ok(Written::Refused(old))
-        }
-        Err(e) => Err(backend_error("Idempotency.UpdateItem", e)),
+        Err(e) => match e.as_service_error() {
+            Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                Ok(Written::Refused(refused.item.clone()))
+            }
+            _ => Err(backend_error("Idempotency.UpdateItem", e)),
+        },
     }
 }
 

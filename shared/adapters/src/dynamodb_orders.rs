@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, PutRequest, ReturnValuesOnConditionCheckFailure,
@@ -229,15 +228,10 @@ impl OrderRepository for DynamoDbOrderRepository {
             .await;
         let found = match result {
             Ok(_) => return Ok(Inserted::Stored),
-            Err(SdkError::ServiceError(service))
-                if service.err().is_conditional_check_failed_exception() =>
-            {
-                match service.into_err() {
-                    PutItemError::ConditionalCheckFailedException(e) => e.item,
-                    _ => None,
-                }
-            }
-            Err(e) => return Err(backend_error("Orders.PutItem", e).into()),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(taken)) => taken.item.clone(),
+                _ => return Err(backend_error("Orders.PutItem", e).into()),
+            },
         };
         let id = record.order.order_id;
         let existing = match found {

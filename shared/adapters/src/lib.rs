@@ -30,7 +30,7 @@ mod sqs_dead_letters;
 mod sqs_queue;
 
 pub use config::{AwsSettings, CallBudget, ConfigError, Env};
-pub use dynamodb_audit_log::{AuditItem, DynamoDbAuditLog, OrderDetailsItem, ORDER_ID_INDEX};
+pub use dynamodb_audit_log::{DynamoDbAuditLog, ORDER_ID_INDEX};
 pub use dynamodb_idempotency::DynamoDbIdempotencyStore;
 pub use dynamodb_orders::{
     outbox_partition, DynamoDbOrderRepository, LineItem, OrderItem, UNPUBLISHED_INDEX,

@@ -73,7 +73,7 @@ impl SqsQueue {
         let (url, fallback_url) =
             tokio::join!(queue_url(client, name), queue_url(client, fallback_dlq));
         let url = url?;
-        let attributes = client
+        let mut attributes = client
             .get_queue_attributes()
             .queue_url(&url)
             .attribute_names(QueueAttributeName::QueueArn)
@@ -85,8 +85,7 @@ impl SqsQueue {
             .attributes
             .unwrap_or_default();
         let arn = attributes
-            .get(&QueueAttributeName::QueueArn)
-            .cloned()
+            .remove(&QueueAttributeName::QueueArn)
             .unwrap_or_default();
         let (dead_letter, max_receive_count) =
             match attributes.get(&QueueAttributeName::RedrivePolicy) {
@@ -132,12 +131,8 @@ impl SqsQueue {
 }
 
 async fn queue_url(client: &Client, name: &str) -> Result<String, BackendError> {
-    let output = client
-        .get_queue_url()
-        .queue_name(name)
-        .send()
-        .await
-        .map_err(|e| backend_error("SQS.GetQueueUrl", e))?;
+    let output = client.get_queue_url().queue_name(name).send().await;
+    let output = output.map_err(|e| backend_error("SQS.GetQueueUrl", e))?;
     Ok(output.queue_url.unwrap_or_default())
 }
 
