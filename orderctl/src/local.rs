@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use adapters::AwsSettings;
 use clap::{Args, Subcommand};
 use local_stack::{compare, load, observe, provision, unchecked, verify, ProvisionOptions};
 
@@ -42,7 +43,10 @@ pub struct UpArgs {
 }
 
 pub async fn run(command: LocalCommand, globals: &Globals) -> Result<ExitCode, CtlError> {
-    let sdk = globals.local_sdk_config().await?;
+    // `--env` only names the resources: read as `local`, the settings give
+    // the local endpoint (`--endpoint-url`, or `make dev`'s moto) and dummy
+    // credentials whatever the environment is called.
+    let sdk = AwsSettings::read(&globals.env_as("local"))?.aws().await;
     let environment = &globals.environment;
     let failed = |e| Endpoint::of(&sdk, environment).local_error(e);
     let (stack, visibility_timeout) = match &command {

@@ -59,13 +59,6 @@ pub struct Globals {
 }
 
 impl Globals {
-    /// The SDK settings for the local AWS: `--endpoint-url`, or `make dev`'s moto.
-    pub async fn local_sdk_config(&self) -> Result<SdkConfig, CtlError> {
-        // `--env` only names the resources: read as `local`, the settings give
-        // the local endpoint and dummy credentials whatever it is called.
-        Ok(AwsSettings::read(&self.env_as("local"))?.aws().await)
-    }
-
     pub fn json(&self) -> bool {
         self.json || self.output == Output::Json
     }

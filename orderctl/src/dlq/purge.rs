@@ -1,17 +1,14 @@
-//! `orderctl dlq purge`: delete what a DLQ held when the operator said yes.
-//!
-//! Purging cannot be undone, so it asks even in `local` (see [`crate::confirm`]).
+//! `orderctl dlq purge`: delete what a DLQ held when the operator said yes
+//! (asked even in `local`: it cannot be undone).
 //!
 //! Not with SQS's `PurgeQueue`: that may also delete messages sent up to 60
-//! seconds after the call, and a letter dead-lettered in that minute would
-//! be gone without anyone having seen it. Instead the moment the purge is
-//! confirmed is its cut-off, and the DLQ goes through the safe move to
-//! nowhere ([`Discard`]): each message that entered it at or before the
-//! cut-off (SQS's `SentTimestamp`) is deleted, each later one is held until
-//! the end and then made visible again. The cut-off is read from this
-//! machine's clock and `SentTimestamp` from SQS's: a clock running ahead of
-//! SQS's moves the cut-off later by as much. Messages hidden by someone else
-//! meanwhile (a peek, a redrive) are not received, so they stay too.
+//! seconds after the call, unseen. Instead the moment the purge is confirmed
+//! is its cut-off, and the DLQ goes through the safe move to nowhere: each
+//! message that entered it at or before the cut-off (`SentTimestamp`) is
+//! deleted, each later one is left, visible again at the end. The cut-off is
+//! this machine's clock, `SentTimestamp` SQS's: a clock running ahead moves
+//! the cut-off later by as much. Messages hidden by someone else meanwhile
+//! (a peek, a redrive) are not received, so they stay too.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -45,8 +42,7 @@ pub struct PurgeReport {
     pub queue: String,
     /// Messages in the queue when the operator was asked (SQS's approximate count).
     pub approximate_messages: u64,
-    /// When the purge was confirmed: messages sent to the DLQ at or before
-    /// it are deleted, later ones stay.
+    /// When the purge was confirmed.
     #[serde(with = "iso8601")]
     pub cutoff: DateTime<Utc>,
     pub deleted: u64,
@@ -63,10 +59,8 @@ pub async fn run(target: &Target, args: &PurgeArgs, json: bool) -> Result<PurgeR
     let queues = target.queues();
     let count = queues.depth(&dlq.queue.url).await;
     let count = count.map_err(|e| target.failed(e))?.total();
-    let change = format!(
-        "purge {}, deleting all ~{count} message(s) for good",
-        dlq.queue.name
-    );
+    let name = &dlq.queue.name;
+    let change = format!("purge {name}, deleting all ~{count} message(s) for good");
     confirm(args.confirm, &target.config.environment, &change, true)?;
     let cutoff = Utc::now();
     let progress = super::progress_bar(count, json);
@@ -84,9 +78,8 @@ pub async fn run(target: &Target, args: &PurgeArgs, json: bool) -> Result<PurgeR
     })
 }
 
-/// Deletes every message of the queue `dlq_url` that entered it at or before
-/// `cutoff` (`moved` in the tally), and leaves the later ones (`skipped`),
-/// visible again at the end.
+/// Deletes what entered the queue at or before `cutoff` (`moved` in the
+/// tally) and leaves the later ones (`skipped`).
 pub async fn purge<Q: Queues>(
     queues: &Q,
     dlq_url: &str,
@@ -103,13 +96,11 @@ pub async fn purge<Q: Queues>(
 
 impl Report for PurgeReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let (queue, n, cutoff) = (&self.queue, self.approximate_messages, time(&self.cutoff));
         writeln!(
             out,
-            "purge of {} (~{} message(s) when asked): cut-off {}, when it was confirmed; \
-             what arrived later stays",
-            self.queue,
-            self.approximate_messages,
-            time(&self.cutoff)
+            "purge of {queue} (~{n} message(s) when asked): cut-off {cutoff}, when it was \
+             confirmed; what arrived later stays"
         )?;
         write_failures(out, &self.failures)?;
         if let Some(reason) = &self.aborted {

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use adapters::SnsEventPublisher;
+use adapters::{QueueAddress, SnsEventPublisher};
 use aws_sdk_sqs::Client;
 use chrono::Utc;
 use clap::Args;
@@ -24,7 +24,7 @@ use crate::error::{CtlError, Endpoint};
 use crate::output::{clip, exit_code, or_dash, table, Report};
 use crate::queues::move_task::{self, NativeError, TaskReport};
 use crate::queues::SqsQueues;
-use crate::target::{Dlq, Target};
+use crate::target::Target;
 
 #[derive(Debug, Clone, Args)]
 pub struct RedriveArgs {
@@ -98,22 +98,23 @@ pub async fn run(
         confirm(args.confirm, &target.config.environment, &change, false)?;
     }
     let progress = super::progress_bar(expected, json);
-    let report = if dlq.source.is_none() {
-        let events = SnsEventPublisher::new(aws_sdk_sns::Client::new(&target.sdk), &destination);
-        let to_topic = ToTopic { events: &events };
-        let tally = safe_move(&queues, &to_topic, &plan(&dlq, args), &progress).await;
-        Ok(safe_report(&dlq, &destination, args.dry_run, tally))
-    } else {
-        let poll_every = move_task::POLL_EVERY;
-        redrive(
-            &target.sqs(),
-            &target.endpoint,
-            &dlq,
-            args,
-            poll_every,
-            &progress,
-        )
-        .await
+    let report = match &dlq.source {
+        Some(source) => {
+            let (client, endpoint) = (target.sqs(), &target.endpoint);
+            let every = move_task::POLL_EVERY;
+            redrive(
+                &client, endpoint, &dlq.queue, source, args, every, &progress,
+            )
+            .await
+        }
+        None => {
+            let sns = aws_sdk_sns::Client::new(&target.sdk);
+            let events = SnsEventPublisher::new(sns, &destination);
+            let to_topic = ToTopic { events: &events };
+            let tally = safe_move(&queues, &to_topic, &plan(&dlq.queue, args), &progress).await;
+            let queue = &dlq.queue.name;
+            Ok(safe_report(queue, &destination, args.dry_run, tally))
+        }
     };
     progress.finish_and_clear();
     report
@@ -123,17 +124,12 @@ pub async fn run(
 pub async fn redrive(
     client: &Client,
     endpoint: &Endpoint,
-    dlq: &Dlq,
+    dlq: &QueueAddress,
+    source: &QueueAddress,
     args: &RedriveArgs,
     poll_every: Duration,
     progress: &ProgressBar,
 ) -> Result<RedriveReport, CtlError> {
-    let Some(source) = &dlq.source else {
-        return Err(CtlError::UnknownQueue {
-            given: dlq.queue.name.clone(),
-            known: vec!["a DLQ with a source queue".to_owned()],
-        });
-    };
     let whole = args.max.is_none() && args.message_ids.is_empty() && !args.dry_run;
     let mut fallback_reason = None;
     if whole {
@@ -143,10 +139,10 @@ pub async fn redrive(
             }
             progress.set_position(moved);
         };
-        let (from, to) = (&dlq.queue.arn, &source.arn);
+        let (from, to) = (&dlq.arn, &source.arn);
         let task = move_task::move_messages(client, from, to, args.rate, poll_every, &show);
         match task.await {
-            Ok(task) => return Ok(native_report(dlq, &source.name, task)),
+            Ok(task) => return Ok(native_report(&dlq.name, &source.name, task)),
             Err(NativeError::Unsupported(reason)) => {
                 tracing::debug!(%reason, "no native move task here; moving message by message");
                 fallback_reason =
@@ -163,13 +159,13 @@ pub async fn redrive(
     let tally = safe_move(&queues, &to_queue, &plan(dlq, args), progress).await;
     Ok(RedriveReport {
         fallback_reason,
-        ..safe_report(dlq, &source.name, args.dry_run, tally)
+        ..safe_report(&dlq.name, &source.name, args.dry_run, tally)
     })
 }
 
-fn plan(dlq: &Dlq, args: &RedriveArgs) -> MovePlan {
+fn plan(dlq: &QueueAddress, args: &RedriveArgs) -> MovePlan {
     MovePlan {
-        dlq_url: dlq.queue.url.clone(),
+        dlq_url: dlq.url.clone(),
         max: args.max,
         message_ids: args.message_ids.clone(),
         dry_run: args.dry_run,
@@ -178,9 +174,9 @@ fn plan(dlq: &Dlq, args: &RedriveArgs) -> MovePlan {
     }
 }
 
-fn safe_report(dlq: &Dlq, destination: &str, dry_run: bool, tally: MoveTally) -> RedriveReport {
+fn safe_report(queue: &str, destination: &str, dry_run: bool, tally: MoveTally) -> RedriveReport {
     RedriveReport {
-        queue: dlq.queue.name.clone(),
+        queue: queue.to_owned(),
         destination: destination.to_owned(),
         dry_run,
         tally,
@@ -188,7 +184,7 @@ fn safe_report(dlq: &Dlq, destination: &str, dry_run: bool, tally: MoveTally) ->
     }
 }
 
-fn native_report(dlq: &Dlq, destination: &str, task: TaskReport) -> RedriveReport {
+fn native_report(queue: &str, destination: &str, task: TaskReport) -> RedriveReport {
     let moved = task.moved.max(0) as u64;
     let failed = match task.status.as_str() {
         "COMPLETED" => 0,
@@ -204,7 +200,7 @@ fn native_report(dlq: &Dlq, destination: &str, task: TaskReport) -> RedriveRepor
     RedriveReport {
         method: Method::Native,
         task: Some(task),
-        ..safe_report(dlq, destination, false, tally)
+        ..safe_report(queue, destination, false, tally)
     }
 }
 

@@ -1,12 +1,8 @@
 //! The safe move: receive from the DLQ, put the message where it goes back
-//! to (its source queue, or the topic for the delivery DLQ), and only once
-//! that succeeded delete it from the DLQ. A purge is the same move to
-//! nowhere ([`Discard`]).
-//!
-//! A crash between send and delete leaves the message in both queues — it is
-//! delivered twice, which the workers are built for (idempotent by event
-//! id) — but no step can lose one. A message whose send or delete failed
-//! stays in the DLQ, visible again when the move ends.
+//! to (its source queue, the topic, or nowhere for a purge: [`Discard`]), and
+//! only once that succeeded delete it from the DLQ. A crash in between
+//! delivers it twice, which the workers are built for (idempotent by event
+//! id); no step can lose one.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -36,7 +32,7 @@ pub trait Destination: Send + Sync {
     fn put(&self, letter: &Letter) -> impl Future<Output = Result<(), BackendError>> + Send;
 }
 
-/// The source queue: the body and the original attributes, as received.
+/// The source queue: the body and the original attributes.
 #[derive(Debug)]
 pub struct ToQueue<'a, Q> {
     pub queues: &'a Q,
@@ -78,14 +74,12 @@ impl Destination for Discard {
     }
 }
 
-/// What to move.
 #[derive(Debug, Clone, Default)]
 pub struct MovePlan {
     pub dlq_url: String,
     pub max: Option<u64>,
     /// Move only these (DLQ message ids, or the ids in the source queue).
     pub message_ids: Vec<String>,
-    /// Report what would move, move nothing.
     pub dry_run: bool,
     /// Messages per second, at most.
     pub rate: Option<u32>,

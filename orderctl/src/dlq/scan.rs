@@ -1,16 +1,9 @@
-//! Going through a queue batch by batch without losing track.
-//!
-//! SQS has no "peek": a receive hides what it returns. A receive with a
-//! visibility timeout of 0 would hide nothing, but then every receive may
-//! return the same first messages and the scan never gets past them. So a
-//! [`Scanner`] hides each message it receives for a while (its hold) as it
-//! pages on, and makes every one left in the queue visible again once it is
-//! done — whatever happened. If orderctl dies mid-scan, the hold simply runs
-//! out.
-//!
-//! [`peek`] leaves every message in the queue; the safe move (and so the
-//! purge) deletes some as it goes, and with a cut-off leaves what entered
-//! the queue after it.
+//! Going through a queue batch by batch without losing track. SQS has no
+//! "peek": a receive hides what it returns, and one with a visibility timeout
+//! of 0 may return the same first messages every time. So a [`Scanner`] hides
+//! each message it receives for a while (its hold) as it pages on, and makes
+//! every one left in the queue visible again once done, whatever happened; if
+//! orderctl dies mid-scan, the hold simply runs out.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -24,11 +17,11 @@ use crate::queues::{Letter, Queues, MAX_BATCH};
 /// first ones again; short enough that a crashed scan delays nothing much.
 pub const PEEK_HOLD: Duration = Duration::from_secs(30);
 
-/// How many receives in a row may bring no message sent before the cut-off
-/// before a scan with one ends. SQS answers with a sample of the visible
-/// messages: one answer of only newer (or already seen) messages does not
-/// prove that no older one is left, but a few in a row do. The newer ones
-/// stay hidden meanwhile, so they cannot keep the scan going.
+/// Receives in a row with no message sent before the cut-off that end a scan
+/// with one. SQS answers with a sample of the visible messages: one answer of
+/// only newer (or already seen) messages does not prove that no older one is
+/// left, but a few in a row do. The newer ones stay hidden meanwhile, so they
+/// cannot keep the scan going.
 const PATIENCE: u32 = 3;
 
 /// Receives a queue's messages batch by batch, each message once, and holds
@@ -38,8 +31,10 @@ pub struct Scanner<'a, Q> {
     queues: &'a Q,
     queue_url: &'a str,
     hold: Duration,
+    /// Without one, the scan ends at the first receive that brings no message
+    /// it has not seen; with one, after `PATIENCE` receives in a row brought
+    /// none that entered the queue at or before it.
     cutoff: Option<DateTime<Utc>>,
-    patience: u32,
     /// Receives in a row that brought nothing to work on.
     quiet: u32,
     seen: HashSet<String>,
@@ -49,10 +44,6 @@ pub struct Scanner<'a, Q> {
 }
 
 impl<'a, Q: Queues> Scanner<'a, Q> {
-    /// A scan that hides what it receives for `hold`. Without a `cutoff` it
-    /// ends at the first receive that brings no message it has not seen;
-    /// with one, once a few receives in a row (`PATIENCE`) brought none that
-    /// entered the queue at or before it.
     pub fn new(
         queues: &'a Q,
         queue_url: &'a str,
@@ -64,7 +55,6 @@ impl<'a, Q: Queues> Scanner<'a, Q> {
             queue_url,
             hold,
             cutoff,
-            patience: if cutoff.is_some() { PATIENCE } else { 1 },
             quiet: 0,
             seen: HashSet::new(),
             held: HashMap::new(),
@@ -81,7 +71,8 @@ impl<'a, Q: Queues> Scanner<'a, Q> {
     /// Up to `max` (at most 10) messages not received before, or `None` once
     /// the scan is over. [`Scanner::leave`] the ones that stay in the queue.
     pub async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<Letter>>, BackendError> {
-        if self.quiet >= self.patience {
+        let patience = if self.cutoff.is_some() { PATIENCE } else { 1 };
+        if self.quiet >= patience {
             return Ok(None);
         }
         let batch = self
@@ -126,7 +117,6 @@ impl<'a, Q: Queues> Scanner<'a, Q> {
 /// What a scan saw.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scan {
-    /// Distinct messages, in the order SQS returned them.
     pub letters: Vec<Letter>,
     /// Whether the queue ran out of visible messages before `max` was reached.
     pub complete: bool,
@@ -142,7 +132,6 @@ pub async fn peek<Q: Queues>(
     let mut letters: Vec<Letter> = Vec::new();
     let scanned: Result<bool, BackendError> = async {
         while letters.len() < max {
-            // None: nothing visible that the scan has not seen.
             let Some(batch) = scanner.next_batch(max - letters.len()).await? else {
                 return Ok(true);
             };

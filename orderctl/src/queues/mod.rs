@@ -1,11 +1,7 @@
 //! A queue as an operator handles it: messages received without being
-//! consumed, sent on, deleted, or made visible again — what peeking at and
-//! redriving a dead-letter queue need.
-//!
-//! The workers dead-letter a message themselves with the reason attached as
-//! message attributes ([`note`]); a message SQS moved by its redrive policy
-//! carries none of them, so every field of a [`Letter`] but the id may be
-//! unknown.
+//! consumed, sent on, deleted, or made visible again. A message SQS moved by
+//! its redrive policy carries none of the workers' failure note ([`note`]),
+//! so every field of a [`Letter`] but the id may be unknown.
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod in_memory;

@@ -47,28 +47,31 @@ impl SqsQueues {
     }
 
     pub async fn depth(&self, url: &str) -> Result<QueueDepth, BackendError> {
+        let names = [
+            QueueAttributeName::ApproximateNumberOfMessages,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+            QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+        ];
         let attributes = self
             .client
             .get_queue_attributes()
             .queue_url(url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            .set_attribute_names(Some(names.to_vec()))
             .send()
             .await
             .map_err(|e| backend_error("SQS.GetQueueAttributes", e))?
             .attributes
             .unwrap_or_default();
-        let count = |name: QueueAttributeName| {
+        let [visible, in_flight, delayed] = names.map(|name| {
             attributes
                 .get(&name)
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0)
-        };
+        });
         Ok(QueueDepth {
-            visible: count(QueueAttributeName::ApproximateNumberOfMessages),
-            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-            delayed: count(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+            visible,
+            in_flight,
+            delayed,
         })
     }
 }

@@ -1,9 +1,6 @@
 //! "What needs attention first": the numbers turned into a short list, the
-//! most urgent first. The rules and their order are `status --help`'s
-//! (`AFTER_HELP`): dead letters (an order no worker will finish until an
-//! operator acts), alarms in ALARM (oldest first), an old outbox backlog,
-//! then work queues whose oldest message is old or whose backlog is deep.
-//! Within a rule, the screen's order. No line at all: the pipeline is healthy.
+//! most urgent first, by the rules of `status --help`; within a rule, in the
+//! screen's order.
 
 use serde::Serialize;
 
@@ -59,26 +56,20 @@ pub fn attention(
     };
     let mut concerns = Vec::new();
     let mut raise = |rule, subject: &str, problem, next_step| {
-        let subject = subject.to_owned();
         concerns.push(Concern {
             rule,
-            subject,
+            subject: subject.to_owned(),
             problem,
             next_step,
-        });
+        })
     };
-    for dlq in queues.iter().filter(|q| q.kind == QueueKind::Dlq) {
-        let n = dlq.counts.total();
-        if n == 0 {
-            continue;
-        }
+    let dead_letters = queues.iter().filter(|q| q.kind == QueueKind::Dlq);
+    for dlq in dead_letters.filter(|q| q.counts.total() > 0) {
+        let (n, label) = (dlq.counts.total(), dlq.label());
         let oldest = dlq.oldest_age_seconds;
         let oldest = oldest.map(|s| format!(", the oldest {}", age_at_least(s, dlq.age_at_least)));
-        let problem = format!(
-            "{n} message(s) in the {}{}",
-            dlq.label(),
-            oldest.unwrap_or_default()
-        );
+        let oldest = oldest.unwrap_or_default();
+        let problem = format!("{n} message(s) in the {label}{oldest}");
         let workflow = dlq.workflow.name();
         let peek = orderctl(format!("dlq peek {workflow}"));
         let redrive = orderctl(format!("dlq redrive {workflow}"));
@@ -88,16 +79,11 @@ pub fn attention(
         raise(Rule::DeadLetters, &dlq.queue, problem, next);
     }
     for alarm in &alarms.in_alarm {
-        let since = alarm
-            .since
-            .as_ref()
-            .map(|at| format!(" since {}", time(at)));
+        let since = alarm.since.as_ref();
+        let since = since.map(|at| format!(" since {}", time(at)));
         let reason = alarm.reason.as_deref().map(|r| format!(": {r}"));
-        let problem = format!(
-            "in ALARM{}{}",
-            since.unwrap_or_default(),
-            reason.unwrap_or_default()
-        );
+        let (since, reason) = (since.unwrap_or_default(), reason.unwrap_or_default());
+        let problem = format!("in ALARM{since}{reason}");
         let next = alarm.description.clone();
         let next = next
             .unwrap_or_else(|| "infra/README.md, \"Reading the alarms\", says what to do".into());
@@ -130,20 +116,14 @@ pub fn attention(
     };
     for queue in work() {
         if let Some(waited) = queue.oldest_age_seconds.filter(|s| *s > QUEUE_AGE_LIMIT) {
-            let problem = format!(
-                "the oldest message of the {} has waited {}",
-                queue.label(),
-                age(waited)
-            );
+            let (label, waited) = (queue.label(), age(waited));
+            let problem = format!("the oldest message of the {label} has waited {waited}");
             raise(Rule::QueueAge, &queue.queue, problem, worker_step(queue));
         }
     }
     for queue in work().filter(|q| q.counts.visible >= QUEUE_DEPTH_LIMIT) {
-        let problem = format!(
-            "{} messages waiting in the {}",
-            queue.counts.visible,
-            queue.label()
-        );
+        let (n, label) = (queue.counts.visible, queue.label());
+        let problem = format!("{n} messages waiting in the {label}");
         raise(Rule::QueueDepth, &queue.queue, problem, worker_step(queue));
     }
     concerns

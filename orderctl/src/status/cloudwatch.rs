@@ -1,9 +1,6 @@
 //! What `status` asks CloudWatch: the environment's alarms in ALARM, and the
-//! age of the work queues' oldest messages (SQS's own metric).
-//!
-//! CloudWatch is read, never needed: where it cannot be read (no
-//! `cloudwatch:DescribeAlarms` for the profile, an endpoint without it) the
-//! screen says so and shows the rest.
+//! age of the work queues' oldest messages. Where CloudWatch cannot be read
+//! (no permission, an endpoint without it) the screen says so and shows the rest.
 
 use std::collections::HashMap;
 use std::time::SystemTime;

@@ -1,17 +1,6 @@
 //! `orderctl status`: one screen for "is the pipeline healthy right now?".
-//! It only reads: nothing is sent, deleted or changed.
-//!
-//! - [`queues`]: each work queue and DLQ — SQS's counts and the age of its
-//!   oldest message, read without disturbing a work queue.
-//! - [`outbox`]: the backlog of unpublished orders, read from the index.
-//! - [`cloudwatch`]: the environment's alarms in ALARM, and SQS's age
-//!   metric for the work queues.
-//! - [`attention`]: the rules that turn the numbers into "what needs
-//!   attention first"; [`report`]: the screen, as a table or JSON.
-//!
-//! `--watch` draws again every `--interval` seconds until Ctrl-C: on a
-//! terminal over the last draw, elsewhere one after another (with `--json`,
-//! one JSON document per line).
+//! It only reads: nothing is sent, deleted or changed. What it shows, and
+//! why, is in `status --help`.
 
 pub mod attention;
 pub mod cloudwatch;
@@ -83,8 +72,9 @@ Needs attention first (in this order):
 The exit code is 0 whenever the numbers could be read, healthy or not.";
 
 /// Draws once, or until Ctrl-C with `--watch`: over the last draw on a
-/// terminal, after it elsewhere. A draw that fails after the first is
-/// reported on stderr and the watch goes on: a blip should not end it.
+/// terminal, after it elsewhere (with `--json`, one document per line). A
+/// draw that fails after the first is reported on stderr and the watch goes
+/// on: a blip should not end it.
 pub async fn run(args: StatusArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
     let json = globals.json();
     let target = Target::connect(globals).await?;

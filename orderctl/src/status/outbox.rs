@@ -1,15 +1,9 @@
-//! The outbox's backlog as `status` shows it: how many orders are stored
-//! unpublished, and how long the oldest has waited.
-//!
-//! Read straight from the sparse index `UnpublishedIndex` (key
-//! `OutboxPending`, sort key `CreatedAt`, keys only), not through the
-//! `Outbox` port: the port pages through entries for the relay, while this
-//! needs a count (`Select=COUNT`, nothing read but the keys' sizes) and the
-//! first entry of each key (`ScanIndexForward`, `Limit=1`). The keys are the
-//! shards the relay reads, `PENDING#0` … `PENDING#31`, and the single
-//! `PENDING` that orders stored before the index was sharded carry (the
-//! relay reads it after the shards). [`unpublished_backlog`] is the whole
-//! reader, so that it can move behind a port in one piece.
+//! The outbox's backlog as `status` shows it, read straight from the sparse
+//! index `UnpublishedIndex` (key `OutboxPending`, sort key `CreatedAt`), not
+//! through the `Outbox` port: the port pages through entries for the relay,
+//! while this needs a count (`Select=COUNT`) and the first entry of each key
+//! (`Limit=1`). [`unpublished_backlog`] is the whole reader, so that it can
+//! move behind a port in one piece.
 
 use adapters::sdk_error::backend_error;
 use adapters::{outbox_partition, UNPUBLISHED_INDEX};
@@ -36,9 +30,10 @@ pub struct Backlog {
     pub oldest_age_seconds: Option<i64>,
 }
 
-/// Counts the backlog under every key (`PENDING` and `PENDING#0..31`, read
-/// at once) and finds its oldest entry. An entry whose `CreatedAt` does not
-/// parse is counted but cannot be the oldest.
+/// Counts the backlog under every key (the shards `PENDING#0..31` and the
+/// unsharded `PENDING` of older orders, read at once) and finds its oldest
+/// entry. An entry whose `CreatedAt` does not parse is counted but cannot be
+/// the oldest.
 pub async fn unpublished_backlog(
     client: &Client,
     table: &str,

@@ -1,8 +1,6 @@
 //! Each queue of the environment as `status` shows it: SQS's counts, and the
-//! age of its oldest message where that can be had without disturbing it —
-//! a DLQ peeked as `dlq list` peeks it ([`read_dlqs`]), a work queue never
-//! received from (a receive would hide the message from its worker and count
-//! toward `maxReceiveCount`), its age CloudWatch's metric or `-`.
+//! age of its oldest message where that can be had without disturbing it
+//! (`status --help` says how).
 
 use std::collections::HashMap;
 

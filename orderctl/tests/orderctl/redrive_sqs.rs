@@ -68,10 +68,12 @@ async fn run(client: &Client, args: &RedriveArgs) -> RedriveReport {
         env: "t".to_owned(),
         local: true,
     };
+    let pair = pair();
     redrive(
         client,
         &endpoint,
-        &pair(),
+        &pair.queue,
+        pair.source.as_ref().expect("a source queue"),
         args,
         Duration::from_millis(1),
         &ProgressBar::hidden(),
