@@ -65,11 +65,8 @@ pub fn compare(template: &Template, observed: &Observed) -> Vec<Difference> {
         if let Some(limit) = expected.remove("VisibilityTimeout") {
             let actual = found.get("VisibilityTimeout").map_or("nothing", |a| a);
             if !matches!((actual.parse::<u32>(), limit.parse::<u32>()), (Ok(a), Ok(l)) if a <= l) {
-                differ(
-                    "VisibilityTimeout",
-                    &format!("{limit} (or shorter, locally)"),
-                    actual,
-                );
+                let expected = format!("{limit} (or shorter, locally)");
+                differ("VisibilityTimeout", &expected, actual);
             }
         }
         // What the template does not declare must not be there either: a
@@ -101,9 +98,8 @@ pub fn unchecked(template: &Template, observed: &Observed) -> Vec<String> {
         let Some(found) = found else { continue };
         for unreported in UNREPORTED {
             if expected.contains_key(*unreported) && !found.contains_key(*unreported) {
-                notes.push(format!(
-                    "{kind} {name}: {unreported} (the endpoint does not report it)"
-                ));
+                let why = "the endpoint does not report it";
+                notes.push(format!("{kind} {name}: {unreported} ({why})"));
             }
         }
     }
@@ -140,11 +136,8 @@ fn resources(template: &Template, observed: &Observed) -> Vec<Resource> {
         let name = format!("{} ({topic} → {endpoint})", s.logical_id);
         Resource("subscription", name, s.attributes.clone(), found)
     });
-    tables
-        .chain(topics)
-        .chain(queues)
-        .chain(subscriptions)
-        .collect()
+    let resources = tables.chain(topics).chain(queues);
+    resources.chain(subscriptions).collect()
 }
 
 /// The last field of an ARN: a topic's or queue's name.

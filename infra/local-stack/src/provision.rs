@@ -10,7 +10,6 @@ use aws_sdk_dynamodb::types::{
     PointInTimeRecoverySpecification, Projection, ProjectionType, SseSpecification,
     TimeToLiveSpecification,
 };
-use aws_sdk_sqs::types::QueueAttributeName;
 use tracing::info;
 
 use crate::spec::{KeySchema, TableSpec, Template};
@@ -90,13 +89,10 @@ pub async fn provision(
             )));
         }
         for (attribute, value) in &topic.attributes {
-            sns.set_topic_attributes()
-                .topic_arn(&arn)
-                .attribute_name(attribute)
-                .attribute_value(value)
-                .send()
-                .await
-                .or_fail(sdk, format!("setting {attribute} on topic {name}"))?;
+            let set = sns.set_topic_attributes().topic_arn(&arn);
+            let set = set.attribute_name(attribute).attribute_value(value).send();
+            let action = format!("setting {attribute} on topic {name}");
+            set.await.or_fail(sdk, action)?;
         }
         info!("topic {name} ready");
         out.topics.insert(topic.logical_id.clone(), arn);
@@ -109,14 +105,11 @@ pub async fn provision(
         let name = &queue.name;
         let url = match queue_url(sdk, &sqs, name).await? {
             Some(url) => url,
-            None => sqs
-                .create_queue()
-                .queue_name(name)
-                .send()
-                .await
-                .or_fail(sdk, format!("creating queue {name}"))?
-                .queue_url
-                .unwrap_or_default(),
+            None => {
+                let created = sqs.create_queue().queue_name(name).send().await;
+                let created = created.or_fail(sdk, format!("creating queue {name}"))?;
+                created.queue_url.unwrap_or_default()
+            }
         };
         info!("queue {name} ready");
         out.queues.insert(queue.logical_id.clone(), url);
@@ -127,49 +120,35 @@ pub async fn provision(
         if let (Some(timeout), Some(local)) = (timeout, options.visibility_timeout) {
             *timeout = local.to_string();
         }
-        let attributes = attributes.into_iter();
-        let attributes = attributes.map(|(k, v)| (QueueAttributeName::from(k.as_str()), v));
-        sqs.set_queue_attributes()
-            .queue_url(&out.queues[&queue.logical_id])
-            .set_attributes(Some(attributes.collect()))
-            .send()
-            .await
-            .or_fail(sdk, format!("setting the attributes of {}", queue.name))?;
+        let attributes = attributes.into_iter().map(|(k, v)| (k.as_str().into(), v));
+        let url = &out.queues[&queue.logical_id];
+        let set = sqs.set_queue_attributes().queue_url(url);
+        let set = set.set_attributes(Some(attributes.collect())).send().await;
+        set.or_fail(sdk, format!("setting the attributes of {}", queue.name))?;
     }
 
     for spec in &template.subscriptions {
         let id = &spec.logical_id;
-        let arn = sns
-            .subscribe()
-            .topic_arn(&spec.topic_arn)
-            .protocol(&spec.protocol)
-            .endpoint(&spec.endpoint)
-            .return_subscription_arn(true)
-            .send()
-            .await
-            .or_fail(sdk, format!("subscribing {}", spec.endpoint))?
-            .subscription_arn
-            .unwrap_or_default();
+        let subscribe = sns.subscribe().topic_arn(&spec.topic_arn);
+        let subscribe = subscribe.protocol(&spec.protocol).endpoint(&spec.endpoint);
+        let subscribed = subscribe.return_subscription_arn(true).send().await;
+        let subscribed = subscribed.or_fail(sdk, format!("subscribing {}", spec.endpoint))?;
+        let arn = subscribed.subscription_arn.unwrap_or_default();
         for (attribute, value) in &spec.attributes {
-            sns.set_subscription_attributes()
-                .subscription_arn(&arn)
-                .attribute_name(attribute)
-                .attribute_value(value)
-                .send()
-                .await
-                .or_fail(sdk, format!("setting {attribute} on {id}"))?;
+            let set = sns.set_subscription_attributes().subscription_arn(&arn);
+            let set = set.attribute_name(attribute).attribute_value(value).send();
+            let action = format!("setting {attribute} on {id}");
+            set.await.or_fail(sdk, action)?;
         }
         info!("subscription {id} ready");
         out.subscriptions.insert(id.clone(), arn);
     }
 
     if let Some(sender) = &template.sender_email {
-        aws_sdk_ses::Client::new(sdk)
-            .verify_email_identity()
-            .email_address(sender)
-            .send()
-            .await
-            .or_fail(sdk, format!("verifying the SES sender {sender}"))?;
+        let ses = aws_sdk_ses::Client::new(sdk);
+        let verify = ses.verify_email_identity().email_address(sender).send();
+        let action = format!("verifying the SES sender {sender}");
+        verify.await.or_fail(sdk, action)?;
         info!("SES sender {sender} verified");
         out.sender_email = Some(sender.clone());
     }
