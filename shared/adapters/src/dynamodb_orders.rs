@@ -99,14 +99,18 @@ pub struct OrderItem {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct LineItem {
-    pub product_id: String,
+pub struct LineItem(#[serde(with = "StoredLine")] pub OrderLine);
+
+/// An order line's stored shape, derived for [`OrderLine`] itself (serde's `remote`).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "OrderLine", rename_all = "PascalCase")]
+struct StoredLine {
+    product_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_name: Option<String>,
-    pub quantity: Quantity,
-    pub price: Money,
-    pub subtotal: Money,
+    product_name: Option<String>,
+    quantity: Quantity,
+    price: Money,
+    subtotal: Money,
 }
 
 impl From<&OrderRecord> for OrderItem {
@@ -117,17 +121,7 @@ impl From<&OrderRecord> for OrderItem {
             customer_id: order.customer_id.clone(),
             customer_name: order.customer_name.clone(),
             customer_email: order.customer_email.clone(),
-            items: order
-                .items
-                .iter()
-                .map(|line| LineItem {
-                    product_id: line.product_id.clone(),
-                    product_name: line.product_name.clone(),
-                    quantity: line.quantity,
-                    price: line.price,
-                    subtotal: line.subtotal,
-                })
-                .collect(),
+            items: order.items.iter().cloned().map(LineItem).collect(),
             total_amount: order.total_amount,
             created_at: order.created_at,
             event_id: record.event_id,
@@ -148,17 +142,7 @@ impl From<OrderItem> for OrderRecord {
                 customer_id: item.customer_id,
                 customer_name: item.customer_name,
                 customer_email: item.customer_email,
-                items: item
-                    .items
-                    .into_iter()
-                    .map(|line| OrderLine {
-                        product_id: line.product_id,
-                        product_name: line.product_name,
-                        quantity: line.quantity,
-                        price: line.price,
-                        subtotal: line.subtotal,
-                    })
-                    .collect(),
+                items: item.items.into_iter().map(|line| line.0).collect(),
                 total_amount: item.total_amount,
                 created_at: item.created_at,
             },

@@ -520,3 +520,19 @@ async fn the_shard_after_the_last_is_the_index_key_from_before_it_was_sharded() 
 
     assert_eq!(legacy.num_calls(), 1);
 }
+
+#[test]
+fn an_order_line_is_stored_under_the_reference_attribute_names_and_reads_back() {
+    let record = record();
+    let item: HashMap<String, AttributeValue> =
+        serde_dynamo::to_item(adapters::OrderItem::from(&record)).expect("an order item");
+    let lines = item["Items"].as_l().expect("a list");
+    let line = lines[0].as_m().expect("a map");
+    assert_eq!(line["ProductId"], AttributeValue::S("P-1".into()));
+    assert_eq!(line["Quantity"], AttributeValue::N("3".into()));
+    assert_eq!(line["Price"], AttributeValue::N("0.1".into()));
+    assert_eq!(line["Subtotal"], AttributeValue::N("0.3".into()));
+    assert!(!line.contains_key("ProductName"), "{line:?}");
+    let back: adapters::OrderItem = serde_dynamo::from_item(item).expect("reads back");
+    assert_eq!(OrderRecord::from(back), record);
+}
