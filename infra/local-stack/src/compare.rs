@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 
 use crate::intrinsics::text_of;
 use crate::spec::{KeySchema, SubscriptionSpec, TableSpec, Template};
-use crate::verify::{Observed, ObservedSubscription};
+use crate::verify::Observed;
 
 type Properties = BTreeMap<String, String>;
 
@@ -107,7 +107,7 @@ pub fn unchecked(template: &Template, observed: &Observed) -> Vec<String> {
 }
 
 /// Whether the template's subscription `spec` is the one `found`.
-pub(crate) fn declares(spec: &SubscriptionSpec, found: &ObservedSubscription) -> bool {
+fn declares(spec: &SubscriptionSpec, found: &SubscriptionSpec) -> bool {
     (&spec.topic_arn, &spec.protocol, &spec.endpoint)
         == (&found.topic_arn, &found.protocol, &found.endpoint)
 }

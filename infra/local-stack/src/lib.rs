@@ -77,12 +77,10 @@ where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
     fn or_fail(self, sdk: &SdkConfig, action: impl Into<String>) -> Result<T, LocalError> {
+        let endpoint = sdk.endpoint_url().unwrap_or("the default AWS endpoint");
         self.map_err(|err| LocalError::Aws {
             action: action.into(),
-            endpoint: sdk
-                .endpoint_url()
-                .unwrap_or("the default AWS endpoint")
-                .into(),
+            endpoint: endpoint.into(),
             fault: fault(&err),
             // The service's code and message are what an operator needs.
             source: DetailedSdkError(err).into(),

@@ -12,7 +12,7 @@ use aws_sdk_ses::types::VerificationStatus;
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::compare::{compare, Difference};
-use crate::spec::{IndexSpec, KeySchema, TableSpec, Template};
+use crate::spec::{IndexSpec, KeySchema, SubscriptionSpec, TableSpec, Template};
 use crate::{LocalError, SdkResult};
 
 /// What the endpoint holds of the template's resources. Absent means missing.
@@ -24,18 +24,10 @@ pub struct Observed {
     pub topics: BTreeMap<String, BTreeMap<String, String>>,
     /// Queue name → every attribute `GetQueueAttributes(All)` reports.
     pub queues: BTreeMap<String, BTreeMap<String, String>>,
-    /// Every subscription of the template's topics.
-    pub subscriptions: Vec<ObservedSubscription>,
+    /// Every subscription of the template's topics (without a logical id).
+    pub subscriptions: Vec<SubscriptionSpec>,
     /// SES identities whose verification succeeded.
     pub verified_identities: BTreeSet<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObservedSubscription {
-    pub topic_arn: String,
-    pub protocol: String,
-    pub endpoint: String,
-    pub attributes: BTreeMap<String, String>,
 }
 
 /// [`observe`] then [`compare`].
@@ -156,7 +148,7 @@ async fn subscriptions(
     sdk: &SdkConfig,
     client: &aws_sdk_sns::Client,
     topic_arn: &str,
-) -> Result<Vec<ObservedSubscription>, LocalError> {
+) -> Result<Vec<SubscriptionSpec>, LocalError> {
     let listed = client.list_subscriptions_by_topic().topic_arn(topic_arn);
     let listed = listed.into_paginator().items().send().try_collect().await;
     let listed = listed.or_fail(sdk, format!("listing the subscriptions of {topic_arn}"))?;
@@ -167,7 +159,8 @@ async fn subscriptions(
         let attributes = attributes.send().await;
         let attributes = attributes.or_fail(sdk, format!("reading {arn}"))?;
         let attributes = attributes.attributes.unwrap_or_default();
-        all.push(ObservedSubscription {
+        all.push(SubscriptionSpec {
+            logical_id: String::new(),
             topic_arn: topic_arn.to_owned(),
             protocol: found.protocol.unwrap_or_default(),
             endpoint: found.endpoint.unwrap_or_default(),
