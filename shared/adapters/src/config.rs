@@ -200,8 +200,7 @@ impl AwsSettings {
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
         }
-        let local_endpoint = self.endpoint_url.as_deref().is_some_and(is_loopback);
-        if self.region_given || local_endpoint {
+        if self.region_given || self.endpoint_url.as_deref().is_some_and(is_loopback) {
             loader = loader.region(aws_config::Region::new(self.region.clone()));
         }
         if let Some(endpoint) = &self.endpoint_url {
@@ -222,11 +221,9 @@ impl AwsSettings {
     /// add its own STS client to every function for nothing. The SDK's own
     /// settings that the chain would have read are applied ([`SdkEnvSettings`]).
     ///
-    /// In Lambda, a function builds its clients from these with its first
-    /// event, not in its init (`runtime::batch::serve`, `runtime::relay::serve`,
-    /// order-api's main): a client parses its service's endpoint rules and
-    /// partition table, 0.2–0.3 ms a service, which the first event's own AWS
-    /// calls dwarf.
+    /// In Lambda, clients are built from these with the first event, not in
+    /// init (`runtime::batch::serve`, …): a client parses its endpoint rules
+    /// and partition table, 0.2–0.3 ms a service.
     ///
     /// Its timeouts are [`CallBudget::DATA`]'s; [`clients`] gives each client its budget.
     pub fn function(&self) -> SdkConfig {
@@ -245,18 +242,15 @@ impl AwsSettings {
         builder.set_app_name(self.sdk.app_name.clone());
         builder.set_use_fips(self.sdk.use_fips);
         builder.set_use_dual_stack(self.sdk.use_dual_stack);
-        if let Some(endpoint) = &self.endpoint_url {
-            builder = builder.endpoint_url(endpoint);
-        }
+        builder.set_endpoint_url(self.endpoint_url.clone());
         builder.build()
     }
 }
 
-/// The AWS SDK's own settings from the environment (the SDKs and Tools
-/// Reference Guide's variables), which a function's hand-built settings would
-/// otherwise ignore. Checked at start-up: an invalid value is a
-/// [`ConfigError`] naming its variable, where the SDK would log a warning and
-/// use its default (or, for retries, panic).
+/// The AWS SDK's own settings from the environment, which a function's
+/// hand-built settings would otherwise ignore. An invalid value is a
+/// [`ConfigError`] naming its variable, where the SDK would warn and use its
+/// default (or, for retries, panic).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SdkEnvSettings {
     /// `AWS_SDK_UA_APP_ID`: in each request's user agent (`app/<id>`), so a
@@ -361,7 +355,6 @@ pub struct CallBudget {
 }
 
 impl CallBudget {
-    /// Every budget connects within 1 s.
     const fn new(attempt: Duration, call: Duration) -> CallBudget {
         CallBudget {
             connect: Duration::from_secs(1),

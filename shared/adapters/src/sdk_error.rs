@@ -34,7 +34,6 @@ pub fn is_throttled<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) 
     too_many || code_in(error, THROTTLING_CODES)
 }
 
-/// Whether the service answered with one of `codes`.
 fn code_in<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>, codes: &[&str]) -> bool {
     error.code().is_some_and(|code| codes.contains(&code))
 }
@@ -60,9 +59,8 @@ pub fn backend_error<E>(operation: &'static str, error: SdkError<E, HttpResponse
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let transient = is_transient(&error);
     let fault = fault(&error);
-    BackendError::new(operation, transient, DetailedSdkError(error)).with_fault(fault)
+    BackendError::new(operation, is_transient(&error), DetailedSdkError(error)).with_fault(fault)
 }
 
 /// Codes that mean "no such table, queue or topic", across the services

@@ -1,7 +1,5 @@
 //! `Mailer` on SES (`SendEmail`): HTML and plain-text bodies, UTF-8, from the
-//! configured sender. Whether a failure is worth retrying is decided by
-//! `sdk_error`: throttling and 5xx are transient; `MessageRejected` (an
-//! unverified sender, say) and the other 4xx are not.
+//! configured sender.
 
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
 use aws_sdk_ses::Client;

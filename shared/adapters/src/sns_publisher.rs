@@ -113,14 +113,8 @@ impl EventPublisher for SnsEventPublisher {
             .send()
             .await
             .map_err(|e| backend_error(BATCH, e))?;
-        let unreported = |_| {
-            Err(BackendError::new(
-                BATCH,
-                true,
-                "SNS did not report this entry",
-            ))
-        };
-        let mut outcomes: Vec<Result<(), BackendError>> = events.iter().map(unreported).collect();
+        let unreported = || BackendError::new(BATCH, true, "SNS did not report this entry");
+        let mut outcomes: Vec<_> = events.iter().map(|_| Err(unreported())).collect();
         let slot = |id: &str| id.parse::<usize>().ok().filter(|i| *i < events.len());
         for ok in output.successful() {
             if let Some(i) = ok.id().and_then(slot) {
@@ -129,11 +123,8 @@ impl EventPublisher for SnsEventPublisher {
         }
         for failed in output.failed() {
             if let Some(i) = slot(failed.id()) {
-                let why = format!(
-                    "{}: {}",
-                    failed.code(),
-                    failed.message().unwrap_or("no message")
-                );
+                let message = failed.message().unwrap_or("no message");
+                let why = format!("{}: {message}", failed.code());
                 // A sender fault (a malformed entry) will not heal by itself.
                 outcomes[i] = Err(BackendError::new(BATCH, !failed.sender_fault(), why));
             }
