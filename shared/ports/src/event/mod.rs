@@ -3,15 +3,12 @@
 //! Body of the SNS message (raw delivery): the order as stored plus the
 //! envelope fields. `eventType` is also an SNS message attribute, for filter
 //! policies. A consumer reads the envelope first, so that an unknown version
-//! is told apart from a malformed message. [`event_body`] finds the event in
-//! a queue message, raw or in an SNS notification envelope.
+//! is told apart from a malformed message.
 
-mod notification;
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-pub use notification::event_body;
 
 use domain::Order;
 
@@ -87,4 +84,44 @@ pub enum EventError {
     UnsupportedVersion(Option<u32>),
     #[error("event does not match schema version {SCHEMA_VERSION}: {0}")]
     InvalidSchema(String),
+}
+
+/// The event text in a queue message's `body`: the body itself with raw
+/// delivery (the template's setting), else the `Message` of SNS's
+/// notification envelope. A subscription whose raw delivery was switched off
+/// must not turn every order into a dead letter, so both are read.
+pub fn event_body(body: &str) -> Cow<'_, str> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Notification {
+        r#type: String,
+        message: String,
+    }
+    match serde_json::from_str::<Notification>(body) {
+        Ok(envelope) if envelope.r#type == "Notification" => envelope.message.into(),
+        _ => body.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_body_is_the_event() {
+        assert_eq!(event_body(r#"{"eventId":"1"}"#), r#"{"eventId":"1"}"#);
+        assert_eq!(event_body("not json"), "not json");
+    }
+
+    #[test]
+    fn an_sns_notification_is_unwrapped() {
+        let body = r#"{"Type":"Notification","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"{\"eventId\":\"1\"}","Timestamp":"2024-01-15T10:30:00.000Z"}"#;
+        assert_eq!(event_body(body), r#"{"eventId":"1"}"#);
+    }
+
+    #[test]
+    fn other_sns_messages_are_not_events() {
+        let body = r#"{"Type":"SubscriptionConfirmation","Message":"confirm"}"#;
+        assert_eq!(event_body(body), body);
+    }
 }
