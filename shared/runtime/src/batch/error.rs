@@ -94,11 +94,6 @@ pub struct Backoff {
 const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
 
 impl Backoff {
-    pub const PRODUCTION: Backoff = Backoff {
-        first: Duration::from_secs(60),
-        max: Duration::from_secs(7200),
-    };
-
     /// The wait after the `receive_count`-th receive failed, without jitter.
     pub fn base(&self, receive_count: u32) -> Duration {
         let doublings = receive_count.saturating_sub(1).min(30);
@@ -125,6 +120,11 @@ pub fn dead_letter_now(kind: FailureKind, receive_count: u32, max_receive_count:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PRODUCTION: Backoff = Backoff {
+        first: Duration::from_secs(60),
+        max: Duration::from_secs(7200),
+    };
 
     fn backend(transient: bool) -> RecordError {
         BackendError::new("SES.SendEmail", transient, "boom").into()
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn the_backoff_doubles_from_a_minute_to_two_hours_and_covers_six_hours_in_ten_receives() {
-        let backoff = Backoff::PRODUCTION;
+        let backoff = PRODUCTION;
         let waits: Vec<u64> = (1..=9).map(|n| backoff.base(n).as_secs()).collect();
         assert_eq!(
             waits,
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn jitter_only_adds_up_to_a_quarter() {
-        let backoff = Backoff::PRODUCTION;
+        let backoff = PRODUCTION;
         assert_eq!(backoff.delay(1, 0.0), Duration::from_secs(60));
         assert_eq!(backoff.delay(1, 1.0), Duration::from_secs(75));
         assert_eq!(backoff.delay(1, 7.0), Duration::from_secs(75));

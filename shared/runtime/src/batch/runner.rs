@@ -54,9 +54,8 @@ impl Delivery {
 /// How a runner treats its queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunnerSettings {
-    /// The worker's name, written on what it dead-letters.
+    /// The worker's name and the queue consumed, written on what it dead-letters.
     pub component: String,
-    /// The queue consumed, written on what it dead-letters.
     pub source_queue: String,
     /// The receive on which the worker gives up on a transient failure.
     pub max_receive_count: u32,
