@@ -58,7 +58,6 @@ impl Resolver {
         Ok(self.value(value, at)?.unwrap_or(Json::Null))
     }
 
-    /// `value` resolved and read into `T`.
     pub(crate) fn read<T: DeserializeOwned>(
         &self,
         value: &Yaml,

@@ -85,7 +85,6 @@ pub struct TopicSpec {
     pub name: String,
     #[serde(skip)]
     pub arn: String,
-    /// SNS topic attributes as the API names them (`DisplayName`, …).
     #[serde(flatten, deserialize_with = "attributes")]
     pub attributes: BTreeMap<String, String>,
 }
@@ -126,7 +125,6 @@ pub struct SubscriptionSpec {
     pub topic_arn: String,
     pub protocol: String,
     pub endpoint: String,
-    /// Subscription attributes as the API names them (`RawMessageDelivery`, …).
     #[serde(flatten, deserialize_with = "attributes")]
     pub attributes: BTreeMap<String, String>,
 }
@@ -209,9 +207,8 @@ fn attribute_types<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, S
         attribute_type: String,
     }
     let definitions = Vec::<Definition>::deserialize(d)?.into_iter();
-    Ok(definitions
-        .map(|a| (a.attribute_name, a.attribute_type))
-        .collect())
+    let definitions = definitions.map(|a| (a.attribute_name, a.attribute_type));
+    Ok(definitions.collect())
 }
 
 fn projection_type<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -254,10 +251,11 @@ fn policy<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option
     policy.map(Some).map_err(D::Error::custom)
 }
 
-/// The other properties as API attributes: `true`, `360`, or JSON text (as
-/// SNS takes a subscription's `RedrivePolicy`). `Tags` are for the bill and
-/// the console, not the resource's behaviour, and a subscription's `Region`
-/// is where it is made: both left off.
+/// The other properties as API attributes (`DisplayName`, `RawMessageDelivery`,
+/// …): `true`, `360`, or JSON text (as SNS takes a subscription's
+/// `RedrivePolicy`). `Tags` are for the bill and the console, not the
+/// resource's behaviour, and a subscription's `Region` is where it is made:
+/// both left off.
 fn attributes<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
     let mut out = BTreeMap::new();
     for (key, value) in BTreeMap::<String, Json>::deserialize(d)? {

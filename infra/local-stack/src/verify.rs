@@ -53,8 +53,24 @@ pub async fn observe(sdk: &SdkConfig, template: &Template) -> Result<Observed, L
         let Some(found) = found else { continue };
         let attributes = found.attributes.unwrap_or_default().into_iter().collect();
         observed.topics.insert(topic.arn.clone(), attributes);
-        let subscriptions = subscriptions(sdk, &sns, &topic.arn).await?;
-        observed.subscriptions.extend(subscriptions);
+        // Every subscription of the topic, across pages, with its attributes.
+        let listed = sns.list_subscriptions_by_topic().topic_arn(&topic.arn);
+        let listed = listed.into_paginator().items().send().try_collect().await;
+        let action = format!("listing the subscriptions of {}", topic.arn);
+        for found in listed.or_fail(sdk, action)? {
+            let arn = found.subscription_arn.unwrap_or_default();
+            let attributes = sns.get_subscription_attributes().subscription_arn(&arn);
+            let attributes = attributes.send().await;
+            let attributes = attributes.or_fail(sdk, format!("reading {arn}"))?;
+            let attributes = attributes.attributes.unwrap_or_default();
+            observed.subscriptions.push(SubscriptionSpec {
+                logical_id: String::new(),
+                topic_arn: topic.arn.clone(),
+                protocol: found.protocol.unwrap_or_default(),
+                endpoint: found.endpoint.unwrap_or_default(),
+                attributes: attributes.into_iter().collect(),
+            });
+        }
     }
 
     let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -141,33 +157,6 @@ fn key_schema(elements: Vec<KeySchemaElement>) -> KeySchema {
     let hash = find(KeyType::Hash).unwrap_or_default();
     let range = find(KeyType::Range);
     KeySchema { hash, range }
-}
-
-/// Every subscription of `topic_arn`, across pages, with its attributes.
-async fn subscriptions(
-    sdk: &SdkConfig,
-    client: &aws_sdk_sns::Client,
-    topic_arn: &str,
-) -> Result<Vec<SubscriptionSpec>, LocalError> {
-    let listed = client.list_subscriptions_by_topic().topic_arn(topic_arn);
-    let listed = listed.into_paginator().items().send().try_collect().await;
-    let listed = listed.or_fail(sdk, format!("listing the subscriptions of {topic_arn}"))?;
-    let mut all = Vec::new();
-    for found in listed {
-        let arn = found.subscription_arn.unwrap_or_default();
-        let attributes = client.get_subscription_attributes().subscription_arn(&arn);
-        let attributes = attributes.send().await;
-        let attributes = attributes.or_fail(sdk, format!("reading {arn}"))?;
-        let attributes = attributes.attributes.unwrap_or_default();
-        all.push(SubscriptionSpec {
-            logical_id: String::new(),
-            topic_arn: topic_arn.to_owned(),
-            protocol: found.protocol.unwrap_or_default(),
-            endpoint: found.endpoint.unwrap_or_default(),
-            attributes: attributes.into_iter().collect(),
-        });
-    }
-    Ok(all)
 }
 
 /// The URL of the queue `name`; `None` if there is none.
