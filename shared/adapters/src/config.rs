@@ -231,13 +231,14 @@ impl AwsSettings {
         let credentials = self.local_credentials().unwrap_or_else(|| {
             SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
         });
+        let retry = RetryConfig::standard().with_retry_mode(self.sdk.retry_mode);
         let mut builder = SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(self.region.clone()))
             .credentials_provider(credentials)
             .http_client(crate::https::function_https_client())
             .timeout_config(CallBudget::DATA.timeouts())
-            .retry_config(self.sdk.retry_config())
+            .retry_config(retry.with_max_attempts(self.sdk.max_attempts))
             .service_config(self.sdk.service_endpoints.clone());
         builder.set_app_name(self.sdk.app_name.clone());
         builder.set_use_fips(self.sdk.use_fips);
@@ -287,12 +288,6 @@ impl SdkEnvSettings {
             use_dual_stack: env.flag("AWS_USE_DUALSTACK_ENDPOINT")?,
             service_endpoints: ServiceEndpoints::read(env),
         })
-    }
-
-    pub fn retry_config(&self) -> RetryConfig {
-        RetryConfig::standard()
-            .with_retry_mode(self.retry_mode)
-            .with_max_attempts(self.max_attempts)
     }
 }
 

@@ -44,17 +44,10 @@ impl RedrivePolicy {
 }
 
 fn positive_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Loose {
-        Number(u64),
-        Text(String),
-        Other(serde::de::IgnoredAny),
-    }
-    let count = match Loose::deserialize(deserializer)? {
-        Loose::Number(n) => Some(n),
-        Loose::Text(text) => text.trim().parse().ok(),
-        Loose::Other(_) => None,
+    let count = match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(text) => text.trim().parse().ok(),
+        _ => None,
     };
     count
         .and_then(|n| u32::try_from(n).ok())
