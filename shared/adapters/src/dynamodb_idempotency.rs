@@ -2,15 +2,10 @@
 //!
 //! A record is `IN_PROGRESS` (held by `Token` until `LockExpiresAt`),
 //! `RELEASED` or `COMPLETED` (with its `Result`). Every transition is one
-//! conditional write, and every condition is checked by DynamoDB against the
-//! caller's clock at write time — never left to the TTL sweep, which may lag
-//! by days:
-//! - claim: the key is new, or expired, or held by this very token (a retried
-//!   write whose reply was lost), or not completed and its hold has lapsed;
-//! - complete and release: the key is still held by this token.
-//!
-//! A failed condition returns the record as it is (`ALL_OLD`), so deciding
-//! what the caller found costs no second read.
+//! conditional write, checked by DynamoDB against the caller's clock at write
+//! time — never left to the TTL sweep, which may lag by days. A failed
+//! condition returns the record as it is (`ALL_OLD`), so deciding what the
+//! caller found costs no second read.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -65,8 +60,9 @@ impl DynamoDbIdempotencyStore {
         epoch(now + self.keep_for)
     }
 
-    /// Claims a new key, or one this token already holds, or one whose hold
-    /// lapsed — keeping the `Pending` value of the attempt that came first.
+    /// Claims a new key, or one this token already holds (a retried write whose
+    /// reply was lost), or one not completed whose hold lapsed — keeping the
+    /// `Pending` value of the attempt that came first.
     async fn claim_in_place(&self, request: &ClaimRequest<'_>) -> Result<Written, BackendError> {
         let result = self
             .client

@@ -1,9 +1,6 @@
 //! An SQS queue's `RedrivePolicy`: the dead-letter queue, and the receive on
-//! which SQS moves a message there.
-//!
-//! One type for everyone who reads or writes it: the workers (through
-//! [`super::SqsQueue`]), orderctl, and the local stack, which reads it from
-//! `infra/template.yaml` and sets it on the queues it creates.
+//! which SQS moves a message there. One type for the workers, orderctl and
+//! the local stack.
 
 use serde::{Deserialize, Deserializer, Serialize};
 
