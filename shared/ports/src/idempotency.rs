@@ -116,32 +116,22 @@ pub trait IdempotencyStore: Send + Sync {
 
 /// A shared store is a store (the handler and a test may hold the same one).
 impl<T: IdempotencyStore> IdempotencyStore for std::sync::Arc<T> {
-    fn claim(
-        &self,
-        request: &ClaimRequest<'_>,
-    ) -> impl Future<Output = Result<Claim, BackendError>> + Send {
-        T::claim(self, request)
+    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, BackendError> {
+        T::claim(self, request).await
     }
-    fn complete(
+    async fn complete(
         &self,
         key: &str,
         token: ClaimToken,
         result: &str,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Completion, BackendError>> + Send {
-        T::complete(self, key, token, result, now)
+    ) -> Result<Completion, BackendError> {
+        T::complete(self, key, token, result, now).await
     }
-    fn release(
-        &self,
-        key: &str,
-        token: ClaimToken,
-    ) -> impl Future<Output = Result<(), BackendError>> + Send {
-        T::release(self, key, token)
+    async fn release(&self, key: &str, token: ClaimToken) -> Result<(), BackendError> {
+        T::release(self, key, token).await
     }
-    fn lookup(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<KeyRecord>, BackendError>> + Send {
-        T::lookup(self, key)
+    async fn lookup(&self, key: &str) -> Result<Option<KeyRecord>, BackendError> {
+        T::lookup(self, key).await
     }
 }

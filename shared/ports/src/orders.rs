@@ -1,6 +1,7 @@
 //! Storing orders and publishing their events.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -169,62 +170,44 @@ pub trait EventPublisher: Send + Sync {
 }
 
 /// A shared repository is a repository (the app and a test may hold the same one).
-impl<T: OrderRepository> OrderRepository for std::sync::Arc<T> {
-    fn insert(
-        &self,
-        record: &OrderRecord,
-    ) -> impl Future<Output = Result<Inserted, RepositoryError>> + Send {
-        T::insert(self, record)
+impl<T: OrderRepository> OrderRepository for Arc<T> {
+    async fn insert(&self, record: &OrderRecord) -> Result<Inserted, RepositoryError> {
+        T::insert(self, record).await
     }
-    fn get(
-        &self,
-        id: OrderId,
-    ) -> impl Future<Output = Result<Option<OrderRecord>, RepositoryError>> + Send {
-        T::get(self, id)
+    async fn get(&self, id: OrderId) -> Result<Option<OrderRecord>, RepositoryError> {
+        T::get(self, id).await
     }
-    fn mark_published(
-        &self,
-        id: OrderId,
-    ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
-        T::mark_published(self, id)
+    async fn mark_published(&self, id: OrderId) -> Result<(), RepositoryError> {
+        T::mark_published(self, id).await
     }
 }
 
-impl<T: Outbox> Outbox for std::sync::Arc<T> {
-    fn unpublished(
+impl<T: Outbox> Outbox for Arc<T> {
+    async fn unpublished(
         &self,
         shard: u32,
         page: Option<&PageToken>,
         limit: usize,
-    ) -> impl Future<Output = Result<PendingPage, RepositoryError>> + Send {
-        T::unpublished(self, shard, page, limit)
+    ) -> Result<PendingPage, RepositoryError> {
+        T::unpublished(self, shard, page, limit).await
     }
-    fn get_many(
-        &self,
-        ids: &[OrderId],
-    ) -> impl Future<Output = Result<Vec<Fetched>, RepositoryError>> + Send {
-        T::get_many(self, ids)
+    async fn get_many(&self, ids: &[OrderId]) -> Result<Vec<Fetched>, RepositoryError> {
+        T::get_many(self, ids).await
     }
-    fn mark_many_published(
-        &self,
-        records: &[OrderRecord],
-    ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
-        T::mark_many_published(self, records)
+    async fn mark_many_published(&self, records: &[OrderRecord]) -> Result<(), RepositoryError> {
+        T::mark_many_published(self, records).await
     }
 }
 
-impl<T: EventPublisher> EventPublisher for std::sync::Arc<T> {
-    fn publish(
-        &self,
-        event: &OrderCreated,
-    ) -> impl Future<Output = Result<(), BackendError>> + Send {
-        T::publish(self, event)
+impl<T: EventPublisher> EventPublisher for Arc<T> {
+    async fn publish(&self, event: &OrderCreated) -> Result<(), BackendError> {
+        T::publish(self, event).await
     }
-    fn publish_batch(
+    async fn publish_batch(
         &self,
         events: &[OrderCreated],
-    ) -> impl Future<Output = Result<Vec<Result<(), BackendError>>, BackendError>> + Send {
-        T::publish_batch(self, events)
+    ) -> Result<Vec<Result<(), BackendError>>, BackendError> {
+        T::publish_batch(self, events).await
     }
 }
 
