@@ -53,9 +53,14 @@ impl Template {
             resolver.add_condition(name.as_str().unwrap_or_default(), definition);
         }
 
-        // (logical id, type, properties) of every resource that exists: one
-        // whose `Condition` is false does not, as in CloudFormation.
+        // (logical id, type, properties) of every resource that exists (one
+        // whose `Condition` is false does not, as in CloudFormation), and the
+        // names of tables, topics and queues: every ARN, and so every reference,
+        // is built from one. What `Ref` returns differs by type; a queue's is
+        // its URL, known only once it exists: only a QueuePolicy's `Queues` may
+        // name a queue, and `queue_ids` resolves it to the queue's logical id.
         let mut resources = Vec::new();
+        let mut queue_ids = resolver.clone();
         for (id, resource) in section("Resources") {
             let id = id.as_str().unwrap_or_default();
             let Some(kind) = resource["Type"].as_str() else {
@@ -66,15 +71,8 @@ impl Template {
                     continue;
                 }
             }
-            resources.push((id, kind, &resource["Properties"]));
-        }
-
-        // Names first: every ARN, and so every reference, is built from one.
-        // What `Ref` returns differs by type; a queue's is its URL, known only
-        // once it exists: only a QueuePolicy's `Queues` may name a queue, and
-        // `queue_ids` resolves it to the queue's logical id.
-        let mut queue_ids = resolver.clone();
-        for &(id, kind, props) in &resources {
+            let props = &resource["Properties"];
+            resources.push((id, kind, props));
             let (key, service, prefix) = match kind {
                 "AWS::DynamoDB::Table" => ("TableName", "dynamodb", "table/"),
                 "AWS::SNS::Topic" => ("TopicName", "sns", ""),
