@@ -164,52 +164,44 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
                 .unwrap_or(1),
             deadline,
         };
+        // The X-Ray trace the order's request started (API Gateway → order-api
+        // → SNS → SQS): each record of a batch may belong to another one.
+        let trace = record.attributes.get("AWSTraceHeader");
         // At ERROR level so that the span, and the ids it carries, exist
         // whenever any log line does, whatever the configured level.
         let span = tracing::error_span!(
             "record",
             messageId = %delivery.message_id,
             receiveCount = delivery.receive_count,
-            traceId = Empty,
+            traceId = trace.and_then(|header| trace_root(header)),
             eventId = Empty,
             orderId = Empty,
             correlationId = Empty,
             customerId = Empty,
         );
-        // The X-Ray trace the order's request started (API Gateway → order-api
-        // → SNS → SQS): each record of a batch may belong to another one.
-        if let Some(root) = record
-            .attributes
-            .get("AWSTraceHeader")
-            .and_then(|header| trace_root(header))
-        {
-            span.record("traceId", root);
-        }
         async {
             // A panic unwinds to here and no further: the neighbours go on.
             let attempt = AssertUnwindSafe(self.attempt(&record, &delivery)).catch_unwind();
             let budget = (delivery.deadline - Utc::now())
                 .to_std()
                 .unwrap_or_default();
-            let outcome = match tokio::time::timeout(budget, attempt).await {
-                Ok(Ok(outcome)) => outcome,
-                Ok(Err(panic)) => Err(RecordError::Panicked(panic_message(&*panic))),
-                Err(_) => Err(RecordError::TimedOut),
+            let error = match tokio::time::timeout(budget, attempt).await {
+                Ok(Ok(Ok(()))) => return (delivery.message_id, Outcome::Succeeded),
+                Ok(Ok(Err(error))) => error,
+                Ok(Err(panic)) => RecordError::Panicked(panic_message(&*panic)),
+                Err(_) => RecordError::TimedOut,
             };
-            let outcome = match outcome {
-                Ok(()) => Outcome::Succeeded,
-                // Failing a record calls an adapter too; a worker must not die of it.
-                Err(error) => AssertUnwindSafe(self.fail_record(&record, &delivery, error))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| {
-                        tracing::error!(
-                            panic = %panic_message(&*panic),
-                            "failing the record panicked; SQS will deliver it again"
-                        );
-                        Outcome::Retry(None)
-                    }),
-            };
+            // Failing a record calls an adapter too; a worker must not die of it.
+            let outcome = AssertUnwindSafe(self.fail_record(&record, &delivery, error))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    tracing::error!(
+                        panic = %panic_message(&*panic),
+                        "failing the record panicked; SQS will deliver it again"
+                    );
+                    Outcome::Retry(None)
+                });
             (delivery.message_id, outcome)
         }
         .instrument(span)
