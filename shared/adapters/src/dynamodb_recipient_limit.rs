@@ -48,6 +48,7 @@ impl RecipientLimit for DynamoDbRecipientLimit {
         now: DateTime<Utc>,
     ) -> Result<Admission, BackendError> {
         let event = event_id.to_string();
+        let expires = now.timestamp() + KEEP_SECONDS;
         let result = self
             .client
             .update_item()
@@ -60,10 +61,7 @@ impl RecipientLimit for DynamoDbRecipientLimit {
             .expression_attribute_values(":event", AttributeValue::Ss(vec![event.clone()]))
             .expression_attribute_values(":event_id", AttributeValue::S(event))
             .expression_attribute_values(":limit", AttributeValue::N(self.per_hour.to_string()))
-            .expression_attribute_values(
-                ":expires",
-                AttributeValue::N((now.timestamp() + KEEP_SECONDS).to_string()),
-            )
+            .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
             .send()
             .await;
         match result {

@@ -43,15 +43,14 @@ impl Mailer for SesMailer {
             .subject(utf8(&email.subject)?)
             .body(body)
             .build();
+        let to = Destination::builder()
+            .to_addresses(email.to.as_str())
+            .build();
         let output = self
             .client
             .send_email()
             .source(&self.sender)
-            .destination(
-                Destination::builder()
-                    .to_addresses(email.to.as_str())
-                    .build(),
-            )
+            .destination(to)
             .message(message)
             .send()
             .await

@@ -6,7 +6,7 @@
 //! rest, and a note attribute replaces an original one of the same name (a
 //! redriven message that fails again gets its new reason).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_lambda_events::sqs::SqsMessageAttribute;
 use aws_sdk_sqs::primitives::Blob;
@@ -90,18 +90,13 @@ fn original(attribute: &SqsMessageAttribute) -> Option<MessageAttributeValue> {
 /// The note's attributes, then the original ones that fit, in name order (stable).
 fn attributes(letter: &DeadLetter) -> Result<HashMap<String, MessageAttributeValue>, BackendError> {
     let mut out = note_attributes(&letter.note)?;
-    let mut names: Vec<&String> = letter.attributes.keys().collect();
-    names.sort();
-    for name in names {
+    for (name, attribute) in letter.attributes.iter().collect::<BTreeMap<_, _>>() {
         if out.len() >= MAX_ATTRIBUTES {
             tracing::warn!(attribute = %name, "original attribute dropped: SQS allows 10 per message");
-            continue;
-        }
-        if out.contains_key(name) {
-            continue;
-        }
-        if let Some(value) = original(&letter.attributes[name]) {
-            out.insert(name.clone(), value);
+        } else if !out.contains_key(name) {
+            if let Some(value) = original(attribute) {
+                out.insert(name.clone(), value);
+            }
         }
     }
     Ok(out)
