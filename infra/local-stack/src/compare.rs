@@ -6,7 +6,6 @@
 //! the template's (local runs shorten it so retries take seconds), never longer.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde_json::Value as Json;
 
@@ -17,7 +16,8 @@ use crate::verify::Observed;
 type Properties = BTreeMap<String, String>;
 
 /// One disagreement between the template and what exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{resource}: {property}: the template says {expected}, found {found}")]
 pub struct Difference {
     /// `queue local-OrderEmailQueue`, `table local-Orders`, …
     pub resource: String,
@@ -25,15 +25,6 @@ pub struct Difference {
     pub property: String,
     pub expected: String,
     pub found: String,
-}
-
-impl fmt::Display for Difference {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (resource, property) = (&self.resource, &self.property);
-        let (expected, found) = (&self.expected, &self.found);
-        write!(f, "{resource}: {property}: ")?;
-        write!(f, "the template says {expected}, found {found}")
-    }
 }
 
 /// Attributes the local AWS accepts but never reports back: moto 5.2 drops a

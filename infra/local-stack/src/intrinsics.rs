@@ -58,11 +58,10 @@ impl Resolver {
         Ok(self.value(value, at)?.unwrap_or(Json::Null))
     }
 
-    pub(crate) fn read<T: DeserializeOwned>(
-        &self,
-        value: &Yaml,
-        at: &str,
-    ) -> Result<T, TemplateError> {
+    pub(crate) fn read<T>(&self, value: &Yaml, at: &str) -> Result<T, TemplateError>
+    where
+        T: DeserializeOwned,
+    {
         serde_json::from_value(self.resolve(value, at)?).or_else(|e| fail(at, e.to_string()))
     }
 
