@@ -28,6 +28,13 @@ pub trait EventHandler: Send + Sync {
     ) -> impl Future<Output = Result<(), RecordError>> + Send;
 }
 
+/// A shared handler is a handler (a Lambda worker's is made on first use).
+impl<T: EventHandler> EventHandler for &T {
+    async fn handle(&self, event: &OrderCreated, delivery: &Delivery) -> Result<(), RecordError> {
+        T::handle(self, event, delivery).await
+    }
+}
+
 /// Facts about the delivery of the message an event came in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {

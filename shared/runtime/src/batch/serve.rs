@@ -1,6 +1,7 @@
 //! A worker binary's entry: Lambda mode under the Lambda runtime, local mode
 //! (the poller) anywhere else — the same handler either way.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -72,8 +73,6 @@ pub enum ServeError {
         #[source]
         source: BackendError,
     },
-    #[error("the worker's handler was already taken by an earlier start")]
-    HandlerTaken,
     #[error("the Lambda runtime stopped")]
     Lambda(#[source] lambda_runtime::Error),
 }
@@ -137,13 +136,19 @@ where
     H: EventHandler,
     F: FnOnce(&SdkConfig) -> H,
 {
-    // Used up when the worker is made.
-    let make_handler = std::sync::Mutex::new(Some(make_handler));
+    let handler = LazyLock::new(move || make_handler(aws));
     let worker = tokio::sync::OnceCell::new();
-    let (make_handler, worker) = (&make_handler, &worker);
+    let (handler, worker) = (&handler, &worker);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let worker = worker
-            .get_or_try_init(|| lambda_worker(make_handler, aws, config))
+        // After a failed lookup the next batch looks again; the costly part,
+        // the service's endpoint rules, is parsed once.
+        let (runner, sqs, queue_url) = worker
+            .get_or_try_init(|| async {
+                let sqs = clients::sqs(aws, CallBudget::DATA);
+                let resolved = resolve(&sqs, config).await?;
+                let runner = runner_for(&**handler, &sqs, &resolved, config);
+                Ok::<_, ServeError>((runner, sqs, resolved.url))
+            })
             .await
             .inspect_err(|error| {
                 tracing::error!(
@@ -152,49 +157,14 @@ where
                 );
             })?;
         let deadline = crate::invocation_deadline(&event.context);
-        let report = worker.runner.run(event.payload, deadline).await;
-        super::delay_retries(&worker.sqs, &worker.queue_url, &report.retry_after).await;
+        let report = runner.run(event.payload, deadline).await;
+        super::delay_retries(sqs, queue_url, &report.retry_after).await;
         crate::metrics::flush();
         crate::telemetry::invocation_done();
         Ok::<_, ServeError>(report.response())
     }))
     .await
     .map_err(ServeError::Lambda)
-}
-
-/// What a Lambda invocation needs: the runner, and the queue to put
-/// retried records back in with their delay.
-struct LambdaWorker<H> {
-    runner: BatchRunner<H, SqsDeadLetters>,
-    sqs: aws_sdk_sqs::Client,
-    queue_url: String,
-}
-
-async fn lambda_worker<H, F>(
-    make_handler: &std::sync::Mutex<Option<F>>,
-    aws: &SdkConfig,
-    config: &WorkerSettings,
-) -> Result<LambdaWorker<H>, ServeError>
-where
-    H: EventHandler,
-    F: FnOnce(&SdkConfig) -> H,
-{
-    // After a failed lookup the next batch builds it again; the costly
-    // part, the service's endpoint rules, is parsed once.
-    let sqs = clients::sqs(aws, CallBudget::DATA);
-    let resolved = resolve(&sqs, config).await?;
-    // The cell runs one initialiser at a time and none after one succeeded,
-    // so the factory is still here.
-    let make_handler = make_handler
-        .lock()
-        .ok()
-        .and_then(|mut factory| factory.take())
-        .ok_or(ServeError::HandlerTaken)?;
-    Ok(LambdaWorker {
-        runner: runner_for(make_handler(aws), &sqs, &resolved, config),
-        queue_url: resolved.url,
-        sqs,
-    })
 }
 
 /// The runner for a resolved queue; logs that the worker is ready.
