@@ -21,11 +21,8 @@ pub struct TemplateError {
 }
 
 /// `Err` of a [`TemplateError`] at `at`.
-pub(crate) fn fail<T>(
-    at: impl Into<String>,
-    message: impl Into<String>,
-) -> Result<T, TemplateError> {
-    let (at, message) = (at.into(), message.into());
+pub(crate) fn fail<T>(at: &str, message: impl Into<String>) -> Result<T, TemplateError> {
+    let (at, message) = (at.to_owned(), message.into());
     Err(TemplateError { at, message })
 }
 

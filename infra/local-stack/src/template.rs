@@ -45,7 +45,7 @@ impl Template {
                 ("Environment", _) => params.environment.clone(),
                 ("SenderEmail", _) => params.sender_email.clone(),
                 (_, Some(default)) => text_of(&resolver.resolve(default, &at)?),
-                _ => return fail(at, "has no value and no Default"),
+                _ => return fail(&at, "has no value and no Default"),
             };
             resolver.add_ref(name, value);
         }
@@ -81,7 +81,7 @@ impl Template {
             };
             let at = format!("Resources.{id}.Properties.{key}");
             let Some(name) = props.get(key) else {
-                return fail(at, "missing: the local stack needs explicit names");
+                return fail(&at, "missing: the local stack needs explicit names");
             };
             let name = resolver.string(name, &at)?;
             let (region, account) = (&params.region, &params.account_id);
@@ -144,7 +144,7 @@ impl Template {
         for &(id, _, props) in resources.iter().filter(|r| r.1 == "AWS::SQS::QueuePolicy") {
             let at = format!("Resources.{id}.Properties");
             let Some(document) = props.get("PolicyDocument") else {
-                return fail(at, "missing PolicyDocument");
+                return fail(&at, "missing PolicyDocument");
             };
             let document = resolver.resolve(document, &format!("{at}.PolicyDocument"))?;
             let at = format!("{at}.Queues");
@@ -152,11 +152,11 @@ impl Template {
             for queue_id in queues.as_array().into_iter().flatten().map(text_of) {
                 let mut queues = template.queues.iter_mut();
                 let Some(queue) = queues.find(|q| q.logical_id == queue_id) else {
-                    return fail(at, format!("{queue_id} is not a queue"));
+                    return fail(&at, format!("{queue_id} is not a queue"));
                 };
                 if queue.policy.replace(document.clone()).is_some() {
                     let twice = "is named by two queue policies; SQS keeps only one";
-                    return fail(at, format!("{queue_id} {twice}"));
+                    return fail(&at, format!("{queue_id} {twice}"));
                 }
             }
         }
