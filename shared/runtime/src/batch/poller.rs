@@ -228,22 +228,13 @@ impl Poller {
             .queue_url(&self.queue.url)
             .set_entries(Some(entries))
             .send()
-            .await;
-        match result {
-            Ok(output) => {
-                for failure in output.failed() {
-                    tracing::warn!(
-                        entry = failure.id(),
-                        code = failure.code(),
-                        "could not delete a handled message; it will be delivered again"
-                    );
-                }
-            }
-            Err(e) => {
-                let error = backend_error("SQS.DeleteMessageBatch", e);
-                tracing::warn!(error = %error_chain(&error), "could not delete handled messages; they will be delivered again");
-            }
-        }
+            .await
+            .map_err(|e| backend_error("SQS.DeleteMessageBatch", e));
+        super::redelivery::log_undone(
+            result.as_ref().map(|output| output.failed()),
+            "could not delete a handled message; it will be delivered again",
+            "could not delete handled messages; they will be delivered again",
+        );
     }
 }
 

@@ -4,19 +4,17 @@
 //! poller) then leaves it in the queue, where SQS delivers it once the delay
 //! is over — the pattern AWS documents for backoff with SQS event sources.
 
-use aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry;
+use aws_sdk_sqs::types::{BatchResultErrorEntry, ChangeMessageVisibilityBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
 use super::runner::RetryAfter;
 use adapters::sdk_error::backend_error;
-use ports::error_chain;
+use ports::{error_chain, BackendError};
 
 /// SQS's largest batch.
 const MAX_BATCH: usize = 10;
 
-/// Hides each record for its delay. A record whose visibility cannot be
-/// changed only comes back sooner (after the visibility timeout): logged,
-/// not failed.
+/// Hides each record for its delay.
 pub async fn delay_retries(client: &Client, queue_url: &str, retries: &[RetryAfter]) {
     let entries = retries.iter().map(|retry| {
         // Whole seconds, as SQS takes them; at least one.
@@ -57,21 +55,33 @@ pub async fn change_visibility<'a>(
             .queue_url(queue_url)
             .set_entries(Some(batch))
             .send()
-            .await;
-        match result {
-            Ok(output) => {
-                for failure in output.failed() {
-                    tracing::warn!(
-                        entry = failure.id(),
-                        code = failure.code(),
-                        "could not change a message's visibility"
-                    );
-                }
-            }
-            Err(e) => {
-                let error = backend_error("SQS.ChangeMessageVisibilityBatch", e);
-                tracing::warn!(error = %error_chain(&error), "could not change the visibility of messages");
+            .await
+            .map_err(|e| backend_error("SQS.ChangeMessageVisibilityBatch", e));
+        log_undone(
+            result.as_ref().map(|output| output.failed()),
+            "could not change a message's visibility",
+            "could not change the visibility of messages",
+        );
+    }
+}
+
+/// Logs what an SQS batch call left undone: `entry_failed` for each entry it
+/// failed, or `call_failed` once if the call itself failed.
+pub(super) fn log_undone(
+    result: Result<&[BatchResultErrorEntry], &BackendError>,
+    entry_failed: &str,
+    call_failed: &str,
+) {
+    match result {
+        Ok(failed) => {
+            for failure in failed {
+                tracing::warn!(
+                    entry = failure.id(),
+                    code = failure.code(),
+                    "{entry_failed}"
+                );
             }
         }
+        Err(error) => tracing::warn!(error = %error_chain(error), "{call_failed}"),
     }
 }
