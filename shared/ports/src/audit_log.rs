@@ -40,7 +40,6 @@ pub struct OrderDetails {
     pub total_amount: Money,
 }
 
-/// Whether a write added a record or found it already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
     Written,

@@ -58,7 +58,6 @@ pub struct FailureNote {
     /// The queue the message was consumed from (its name or ARN).
     pub source_queue: String,
     pub message_id: String,
-    /// How often the source queue had delivered the message.
     pub receive_count: u32,
     /// The worker that gave up on it (`email-worker`, …).
     pub component: String,

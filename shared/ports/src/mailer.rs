@@ -14,7 +14,6 @@ pub struct Email {
     pub text: String,
 }
 
-/// What the mail service says when it accepted a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
     /// The provider's id for the message (SES's `MessageId`), kept as proof of sending.

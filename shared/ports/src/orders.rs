@@ -69,7 +69,6 @@ pub fn outbox_shard(order_id: OrderId) -> u32 {
     order_id.as_uuid().as_u128() as u32 % OUTBOX_SHARDS
 }
 
-/// An entry of the backlog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
     Order(PendingOrder),

@@ -23,7 +23,6 @@ use crate::{
 };
 use domain::OrderId;
 
-/// How the relay treats the backlog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelaySettings {
     /// An order younger than this may still be published by its own request
@@ -82,7 +81,6 @@ fn unread(ids: &[OrderId], outcome: &Relayed) -> Vec<RelayedOrder> {
         .collect()
 }
 
-/// What one sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SweepReport {
     pub published: usize,
@@ -92,7 +90,6 @@ pub struct SweepReport {
     pub failed: usize,
     /// Entries skipped because they do not read as orders (each logged with its key).
     pub unreadable: usize,
-    /// Shards whose backlog could not be read this time.
     pub unread_shards: u32,
     /// The sweep reached its deadline with backlog left to read or publish.
     pub cut_short: bool,
