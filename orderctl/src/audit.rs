@@ -115,11 +115,10 @@ pub fn write_trail(rows: &[AuditRow], out: &mut dyn Write) -> std::io::Result<()
 
 impl Report for AuditReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let (id, n) = (self.order_id, self.records.len());
         writeln!(
             out,
-            "audit trail of order {} ({} record(s), oldest first)",
-            self.order_id,
-            self.records.len()
+            "audit trail of order {id} ({n} record(s), oldest first)"
         )?;
         write_trail(&self.records, out)
     }

@@ -42,12 +42,11 @@ pub fn confirm(
         });
     }
     let question = format!("About to {change} (environment `{environment}`). Go ahead?");
-    if ask(&question, &mut stdin.lock(), &mut std::io::stderr().lock())? {
-        Ok(())
-    } else {
-        Err(CtlError::Declined {
+    match ask(&question, &mut stdin.lock(), &mut std::io::stderr().lock())? {
+        true => Ok(()),
+        false => Err(CtlError::Declined {
             change: change.to_owned(),
-        })
+        }),
     }
 }
 

@@ -125,7 +125,6 @@ pub struct Step {
     pub detail: String,
 }
 
-/// The order's steps, in the order they happen.
 pub fn timeline(
     record: &OrderRecord,
     email: Option<&KeyRecord>,

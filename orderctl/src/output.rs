@@ -33,7 +33,6 @@ pub fn emit(report: &impl Report, json: bool) -> Result<ExitCode, CtlError> {
     Ok(report.exit_code())
 }
 
-/// 0 if the command did all it was asked to, else 1.
 pub fn exit_code(clean: bool) -> ExitCode {
     ExitCode::from(u8::from(!clean))
 }

@@ -18,7 +18,6 @@ use serde::Serialize;
 use crate::error::{CtlError, Endpoint};
 use crate::queues::SqsQueues;
 
-/// How a command prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     /// Aligned tables, for people.

@@ -141,17 +141,15 @@ async fn oldest_message(
 impl Report for ListReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let rows = self.dead_letter_queues.iter().map(|row| {
+            let source = row.source_queue.as_deref().unwrap_or("- (SNS deliveries)");
+            let oldest = row.oldest_age_seconds;
+            let oldest = oldest.map(|s| age_at_least(s, row.oldest.partial));
             vec![
                 format!("{} ({})", row.queue, row.workflow.name()),
-                row.source_queue
-                    .clone()
-                    .unwrap_or_else(|| "- (SNS deliveries)".into()),
+                source.to_owned(),
                 row.depth.to_string(),
                 row.counts.in_flight.to_string(),
-                or_dash(
-                    row.oldest_age_seconds
-                        .map(|s| age_at_least(s, row.oldest.partial)),
-                ),
+                or_dash(oldest),
                 or_dash(row.oldest.sent_at.as_ref().map(time)),
             ]
         });

@@ -51,18 +51,11 @@ pub async fn run(target: &Target, args: &PeekArgs) -> Result<PeekReport, CtlErro
 
 impl Report for PeekReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let shown = self.messages.len();
-        let of = if self.complete {
-            String::new()
-        } else {
-            format!(" of ~{}", self.depth.total())
-        };
+        let (queue, shown) = (&self.queue, self.messages.len());
+        let of = (!self.complete).then(|| format!(" of ~{}", self.depth.total()));
+        let of = of.unwrap_or_default();
         let source = self.source_queue.as_deref().unwrap_or("SNS deliveries");
-        writeln!(
-            out,
-            "{} (source {source}): {shown}{of} message(s)",
-            self.queue
-        )?;
+        writeln!(out, "{queue} (source {source}): {shown}{of} message(s)")?;
         if shown == 0 {
             return Ok(());
         }

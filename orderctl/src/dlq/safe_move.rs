@@ -88,7 +88,6 @@ pub struct MovePlan {
     pub cutoff: DateTime<Utc>,
 }
 
-/// What the move did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MoveTally {

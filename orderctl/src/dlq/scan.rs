@@ -114,7 +114,6 @@ impl<'a, Q: Queues> Scanner<'a, Q> {
     }
 }
 
-/// What a scan saw.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scan {
     pub letters: Vec<Letter>,

@@ -19,7 +19,6 @@ pub const QUEUE_AGE_LIMIT: i64 = 15 * 60;
 /// Visible messages in a work queue that make a backlog worth a look.
 pub const QUEUE_DEPTH_LIMIT: u64 = 1_000;
 
-/// Which rule found the concern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
@@ -37,9 +36,7 @@ pub struct Concern {
     pub rule: Rule,
     /// What it is about: a queue, an alarm, the orders table.
     pub subject: String,
-    /// What is wrong, in a line.
     pub problem: String,
-    /// What to do first.
     pub next_step: String,
 }
 

@@ -28,7 +28,6 @@ pub struct Alarms {
     pub name_prefix: String,
     /// Whether CloudWatch answered.
     pub available: bool,
-    /// Why CloudWatch could not be read, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
     pub in_alarm: Vec<Alarm>,

@@ -15,7 +15,6 @@ use crate::output::time;
 use crate::queues::{QueueDepth, SqsQueues};
 use crate::target::{Target, Workflow};
 
-/// A worker's queue, or a dead-letter queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QueueKind {

@@ -18,7 +18,6 @@ use crate::output::{age, age_at_least, clip, or_dash, table, time, Report};
 pub struct StatusReport {
     pub environment: String,
     pub endpoint: String,
-    /// When the numbers were read.
     #[serde(with = "iso8601")]
     pub read_at: DateTime<Utc>,
     /// Nothing needs attention.
@@ -31,7 +30,6 @@ pub struct StatusReport {
 }
 
 impl StatusReport {
-    /// The numbers, and what they call for.
     pub fn new(
         environment: &str,
         endpoint: &str,
@@ -138,12 +136,8 @@ impl StatusReport {
 
 impl Report for StatusReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let (environment, endpoint) = (&self.environment, &self.endpoint);
-        let read = time(&self.read_at);
-        writeln!(
-            out,
-            "environment {environment} at {endpoint}, read {read}\n"
-        )?;
+        let (env, endpoint, read) = (&self.environment, &self.endpoint, time(&self.read_at));
+        writeln!(out, "environment {env} at {endpoint}, read {read}\n")?;
         self.write_queues(out)?;
         writeln!(out)?;
         self.write_outbox(out)?;
