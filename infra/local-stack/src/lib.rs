@@ -5,7 +5,7 @@
 //!
 //! - [`spec`]: what the stack consists of ([`Template`]).
 //! - [`template`]: reads the YAML into a [`Template`] (SAM globals merged);
-//!   `intrinsics` resolves `!Ref`, `!Sub`, ….
+//!   `intrinsics`, the workspace's one resolver, resolves `!Ref`, `!Sub`, ….
 //! - [`provision`]: creates (or brings up to date) every resource; idempotent.
 //! - [`verify`]: reads back what exists ([`Observed`]); [`compare`] (pure)
 //!   lists each [`Difference`] from the template.
