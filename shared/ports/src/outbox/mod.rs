@@ -1,11 +1,11 @@
 //! The orders table is the outbox: an order is stored with `published =
 //! false`, its event is published, then the order is marked. Whoever finds an
-//! unpublished order — a retry of the request, or an operator — publishes it
-//! the same way, with the order's own event id, so the workers see one event.
+//! unpublished order publishes it with the order's own event id, so a second
+//! publish (a mark lost, a publish cut off by its budget that still reached
+//! SNS, a race with the relay) is a duplicate the workers drop.
 //!
 //! - [`publish_order`]: order-api's own publish, within its budget.
-//! - [`relay`]: the sweep that publishes what was stored but not published
-//!   (its binary's loop is `runtime::relay`).
+//! - [`relay`]: the sweep that publishes what was stored but not published.
 
 pub mod relay;
 
@@ -15,12 +15,8 @@ use crate::event::OrderCreated;
 use crate::{error_chain, BackendError, EventPublisher, OrderRecord, OrderRepository};
 
 /// Publishes the order's event, waiting for SNS at most `budget`, and marks
-/// the order published.
-///
-/// Only the publish can fail the call: once SNS has the event, the flag
-/// merely lags, and a later republish reuses the event id, which the workers
-/// drop as a duplicate. A publish cut off by the budget may still reach SNS:
-/// the relay then publishes it a second time, with the same event id.
+/// the order published. Only the publish can fail the call: once SNS has the
+/// event, the flag merely lags.
 pub async fn publish_order<R: OrderRepository, P: EventPublisher>(
     orders: &R,
     events: &P,

@@ -1,12 +1,9 @@
 //! The outbox relay: publishes the orders that order-api stored but did not
 //! publish (ARCHITECTURE.md, "The failure paths"), with no operator.
 //!
-//! An order younger than the grace (order-api's own deadline) may still be
-//! published by its request, and is left. The backlog's index may lag a
-//! write, so each order is read again, consistently, before it is published,
-//! with its own event id: a race with a late request costs at most a
-//! duplicate the workers drop. `orderctl republish` publishes named orders
-//! through [`OutboxRelay::relay_batch`], the same path.
+//! The backlog's index may lag a write, so each order is read again,
+//! consistently, before it is published. `orderctl republish` publishes named
+//! orders through [`OutboxRelay::relay_batch`], the same path.
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
@@ -260,8 +257,6 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
                 }
             }
         }
-        // Once SNS has an event the flag merely lags: a mark that fails
-        // costs at most a second publish, with the same event id.
         if !published.is_empty() {
             if let Err(e) = self.orders.mark_many_published(&published).await {
                 tracing::warn!(orders = published.len(), error = %error_chain(&e), "could not mark orders published; the next sweep publishes them again, with the same event ids");

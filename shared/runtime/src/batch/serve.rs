@@ -90,10 +90,7 @@ impl From<ServeError> for lambda_runtime::Diagnostic {
 
 /// Runs the handler `make_handler` builds on `queue` until the Lambda
 /// runtime stops or, in local mode, until Ctrl-C or SIGTERM (after the batch
-/// in hand).
-///
-/// The handler comes from a function of the SDK settings so that, in Lambda,
-/// its clients are built with the first batch (see [`AwsSettings::function`]).
+/// in hand). In Lambda it is built with the first batch (`serve_lambda`).
 pub async fn serve<H, F>(
     config: &WorkerSettings,
     aws: &SdkConfig,
@@ -124,9 +121,8 @@ where
 
 /// Lambda mode: init ends as soon as the settings are read; the clients are
 /// built and the queue looked up when the first batch arrives (Lambda's init
-/// phase is the cold start a caller waits for). A failed lookup fails that
-/// invocation, so SQS delivers the batch again and the next invocation looks
-/// again.
+/// phase is the cold start a caller waits for; see [`AwsSettings::function`]).
+/// A failed lookup fails that invocation, so SQS delivers the batch again.
 async fn serve_lambda<H, F>(
     make_handler: F,
     aws: &SdkConfig,
@@ -140,8 +136,7 @@ where
     let worker = tokio::sync::OnceCell::new();
     let (handler, worker) = (&handler, &worker);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        // After a failed lookup the next batch looks again; the costly part,
-        // the service's endpoint rules, is parsed once.
+        // The costly part of a client, its endpoint rules, is parsed once.
         let (runner, sqs, queue_url) = worker
             .get_or_try_init(|| async {
                 let sqs = clients::sqs(aws, CallBudget::DATA);
