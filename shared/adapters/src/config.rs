@@ -406,13 +406,10 @@ pub mod clients {
 fn is_loopback(endpoint: &str) -> bool {
     let rest = endpoint.split("://").nth(1).unwrap_or(endpoint);
     let host = rest.split(['/', '?']).next().unwrap_or_default();
-    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.chars().all(|c| c.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
+    let host = match host.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => host,
+    };
     matches!(host, "localhost" | "[::1]") || host.starts_with("127.")
 }
 
