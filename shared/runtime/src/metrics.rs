@@ -111,18 +111,15 @@ pub fn flush() {
 /// `OrdersReceived=3 EmailsSent=2 OrderToEmailMs=[120,340]` from EMF documents.
 fn summary(documents: &[u8]) -> String {
     let mut parts = Vec::new();
-    for line in documents.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        let Ok(document) = serde_json::from_slice::<serde_json::Value>(line) else {
-            continue;
-        };
-        let names = document["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        for metric in names {
-            if let Some(name) = metric["Name"].as_str() {
-                parts.push(format!("{name}={}", document[name]));
-            }
+    let lines = documents.split(|b| *b == b'\n');
+    for document in lines.filter_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok()) {
+        let metrics = document["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array();
+        for name in metrics
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["Name"].as_str())
+        {
+            parts.push(format!("{name}={}", document[name]));
         }
     }
     parts.join(" ")

@@ -17,12 +17,9 @@ const MAX_BATCH: usize = 10;
 /// Hides each record for its delay.
 pub async fn delay_retries(client: &Client, queue_url: &str, retries: &[RetryAfter]) {
     let entries = retries.iter().map(|retry| {
-        // Whole seconds, as SQS takes them; at least one.
-        let seconds = retry.delay.as_secs_f64().round() as u64;
-        (
-            retry.receipt_handle.as_str(),
-            i32::try_from(seconds).unwrap_or(i32::MAX).max(1),
-        )
+        // Whole seconds, as SQS takes them (the cast saturates); at least one.
+        let seconds = (retry.delay.as_secs_f64().round() as i32).max(1);
+        (retry.receipt_handle.as_str(), seconds)
     });
     change_visibility(client, queue_url, entries).await;
 }
