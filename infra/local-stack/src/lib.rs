@@ -67,8 +67,7 @@ pub(crate) trait SdkResult<T> {
     fn or_fail(self, sdk: &SdkConfig, action: impl Into<String>) -> Result<T, LocalError>;
 
     /// `Ok(None)` when the service answers that the resource does not exist
-    /// (DynamoDB's `ResourceNotFoundException`, SNS's `NotFound`, SQS's
-    /// `QueueDoesNotExist`, which moto names `…NonExistentQueue`).
+    /// (the codes `adapters::sdk_error` knows as [`Fault::NotFound`]).
     fn or_missing(self, sdk: &SdkConfig, action: String) -> Result<Option<T>, LocalError>;
 }
 
@@ -88,12 +87,10 @@ where
     }
 
     fn or_missing(self, sdk: &SdkConfig, action: String) -> Result<Option<T>, LocalError> {
-        let missing = ["NotFound", "DoesNotExist", "NonExistent"];
-        let code = self.as_ref().err().and_then(|e| e.code());
-        if code.is_some_and(|c| missing.iter().any(|m| c.contains(m))) {
-            return Ok(None);
+        match self {
+            Err(e) if fault(&e) == Fault::NotFound => Ok(None),
+            other => other.or_fail(sdk, action).map(Some),
         }
-        self.or_fail(sdk, action).map(Some)
     }
 }
 
