@@ -171,33 +171,31 @@ impl Poller {
     /// The event Lambda would have been invoked with.
     pub fn event(&self, messages: &[Message]) -> SqsEvent {
         let mut event = SqsEvent::default();
-        event.records = messages.iter().map(|m| self.record(m)).collect();
+        for message in messages {
+            let mut record = SqsMessage::default();
+            record.message_id = message.message_id.clone();
+            record.receipt_handle = message.receipt_handle.clone();
+            record.body = message.body.clone();
+            record.md5_of_body = message.md5_of_body.clone();
+            record.md5_of_message_attributes = message.md5_of_message_attributes.clone();
+            record.attributes = message
+                .attributes()
+                .into_iter()
+                .flatten()
+                .map(|(name, value)| (name.as_str().to_owned(), value.clone()))
+                .collect();
+            record.message_attributes = message
+                .message_attributes()
+                .into_iter()
+                .flatten()
+                .map(|(name, value)| (name.clone(), attribute(value)))
+                .collect();
+            record.event_source = Some("aws:sqs".to_owned());
+            record.event_source_arn = Some(self.queue.arn.clone());
+            record.aws_region = Some(self.region.clone());
+            event.records.push(record);
+        }
         event
-    }
-
-    fn record(&self, message: &Message) -> SqsMessage {
-        let mut record = SqsMessage::default();
-        record.message_id = message.message_id.clone();
-        record.receipt_handle = message.receipt_handle.clone();
-        record.body = message.body.clone();
-        record.md5_of_body = message.md5_of_body.clone();
-        record.md5_of_message_attributes = message.md5_of_message_attributes.clone();
-        record.attributes = message
-            .attributes()
-            .into_iter()
-            .flatten()
-            .map(|(name, value)| (name.as_str().to_owned(), value.clone()))
-            .collect();
-        record.message_attributes = message
-            .message_attributes()
-            .into_iter()
-            .flatten()
-            .map(|(name, value)| (name.clone(), attribute(value)))
-            .collect();
-        record.event_source = Some("aws:sqs".to_owned());
-        record.event_source_arn = Some(self.queue.arn.clone());
-        record.aws_region = Some(self.region.clone());
-        record
     }
 
     /// Deletes every message but those to deliver again, as the event source
