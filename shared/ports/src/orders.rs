@@ -6,8 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::event::OrderCreated;
-use crate::BackendError;
+use crate::{event::OrderCreated, BackendError};
 use domain::{Order, OrderId};
 
 /// An order with its publication state: the order table is also the outbox.

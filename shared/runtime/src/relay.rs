@@ -13,9 +13,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use lambda_runtime::{service_fn, LambdaEvent};
 
-use ports::error_chain;
 use ports::outbox::{OutboxRelay, SweepReport};
-use ports::{EventPublisher, Outbox, RepositoryError};
+use ports::{error_chain, EventPublisher, Outbox, RepositoryError};
 
 /// Kept back from the invocation's deadline: the in-flight batches finish
 /// (the relay's own margin) and the invocation answers.

@@ -12,11 +12,10 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use uuid::Uuid;
 
-use crate::error_chain;
 use crate::event::OrderCreated;
 use crate::{
-    backlog_shards, EventPublisher, Fetched, Outbox, Pending, PendingOrder, RepositoryError,
-    MAX_PUBLISH_BATCH,
+    backlog_shards, error_chain, EventPublisher, Fetched, Outbox, Pending, PendingOrder,
+    RepositoryError, MAX_PUBLISH_BATCH,
 };
 use domain::OrderId;
 

@@ -20,8 +20,7 @@ use aws_sdk_sqs::Client;
 use super::runner::{BatchReport, BatchRunner, EventHandler};
 use adapters::sdk_error::backend_error;
 use adapters::SqsQueue;
-use ports::error_chain;
-use ports::{BackendError, DeadLetters};
+use ports::{error_chain, BackendError, DeadLetters};
 
 /// SQS's longest long poll, and its largest batch.
 const WAIT_SECONDS: i32 = 20;

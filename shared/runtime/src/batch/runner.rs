@@ -13,10 +13,8 @@ use tracing::{Instrument, Span};
 
 use super::error::{dead_letter_now, Backoff, RecordError};
 use crate::panic_message;
-use ports::error_chain;
-use ports::event::event_body;
-use ports::event::OrderCreated;
-use ports::{DeadLetter, DeadLetters, FailureKind, FailureNote};
+use ports::event::{event_body, OrderCreated};
+use ports::{error_chain, DeadLetter, DeadLetters, FailureKind, FailureNote};
 
 /// What a worker does with one event. Called once per delivery: it must make
 /// its effect idempotent (SQS delivers at least once).
