@@ -1,24 +1,15 @@
-//! Who is ordering, when the API requires sign-in.
+//! Who is ordering, when the API requires sign-in (`AUTH_MODE=cognito`).
 //!
-//! With `AUTH_MODE=cognito` API Gateway's Cognito authorizer has checked the
-//! caller's ID token before the function runs, and passes its claims in the
-//! request context (`requestContext.authorizer.claims`). The order is then
-//! the signed-in customer's own:
-//! - `customerId` is the token's `sub`, whatever the body says;
-//! - the confirmation goes to the token's verified `email` only. A body
-//!   `customerEmail` that names another address is refused (403), so the
-//!   public endpoint cannot be used to mail anyone else. An account whose
-//!   email is not verified cannot order (403).
-//!
-//! With `AUTH_MODE=none` (local runs, and dev if its stack turns sign-in off)
-//! the body is taken as it is.
-
-use std::collections::HashMap;
+//! API Gateway's Cognito authorizer has checked the caller's ID token before
+//! the function runs and passes its claims in the request context. The order
+//! is then the signed-in customer's own: `customerId` is the token's `sub`,
+//! and the confirmation goes to the token's verified `email` only, so the
+//! public endpoint cannot be used to mail anyone else.
 
 use axum::http::request::Parts;
 use domain::{CustomerEmail, NewOrder};
 use lambda_http::request::RequestContext;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Whether `POST /order` requires a signed-in caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -72,16 +63,11 @@ impl Caller {
             .and_then(|authorizer| authorizer.fields.get("claims"))
             .and_then(Value::as_object)
             .ok_or(CallerError::NotSignedIn)?;
-        let text = |name: &str| claims.get(name).and_then(claim_text);
-        Caller::from_claims(&HashMap::from([
-            ("sub", text("sub")),
-            ("email", text("email")),
-            ("email_verified", text("email_verified")),
-        ]))
+        Caller::from_claims(claims)
     }
 
-    fn from_claims(claims: &HashMap<&str, Option<String>>) -> Result<Caller, CallerError> {
-        let claim = |name: &str| claims.get(name).cloned().flatten();
+    fn from_claims(claims: &Map<String, Value>) -> Result<Caller, CallerError> {
+        let claim = |name: &str| claims.get(name).and_then(claim_text);
         let subject = claim("sub")
             .filter(|s| !s.is_empty())
             .ok_or(CallerError::NotSignedIn)?;
@@ -134,12 +120,13 @@ fn claim_text(value: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn claims(verified: &str) -> HashMap<&'static str, Option<String>> {
-        HashMap::from([
-            ("sub", Some("7d3a-sub".to_owned())),
-            ("email", Some("ada@example.com".to_owned())),
-            ("email_verified", Some(verified.to_owned())),
-        ])
+    fn claims(verified: &str) -> Map<String, Value> {
+        let claims = serde_json::json!({
+            "sub": "7d3a-sub",
+            "email": "ada@example.com",
+            "email_verified": verified,
+        });
+        claims.as_object().cloned().expect("an object")
     }
 
     fn order(email: &str) -> NewOrder {
@@ -174,7 +161,7 @@ mod tests {
             Err(CallerError::Unverified)
         );
         assert_eq!(
-            Caller::from_claims(&HashMap::new()),
+            Caller::from_claims(&Map::new()),
             Err(CallerError::NotSignedIn)
         );
     }

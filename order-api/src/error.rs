@@ -46,38 +46,28 @@ impl ApiError {
         ApiError::Internal(error.into())
     }
 
-    fn status(&self) -> StatusCode {
+    /// The status, and the `error` field: a stable, short title a client
+    /// can switch on.
+    fn status_and_title(&self) -> (StatusCode, &'static str) {
         match self {
-            ApiError::MalformedJson(_)
-            | ApiError::Validation(_)
-            | ApiError::UnreadableBody(_)
-            | ApiError::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The `error` field: a stable, short title a client can switch on.
-    fn title(&self) -> &'static str {
-        match self {
-            ApiError::MalformedJson(_) => "Malformed JSON",
-            ApiError::Validation(_) => "Validation failed",
-            ApiError::UnsupportedMediaType => "Unsupported media type",
-            ApiError::PayloadTooLarge => "Payload too large",
-            ApiError::UnreadableBody(_) => "Bad request",
-            ApiError::InvalidIdempotencyKey(_) => "Invalid Idempotency-Key",
-            ApiError::IdempotencyKeyReused => "Idempotency key reused",
-            ApiError::Unauthorized => "Unauthorized",
-            ApiError::Forbidden(_) => "Forbidden",
-            ApiError::NotFound => "Not found",
-            ApiError::MethodNotAllowed => "Method not allowed",
-            ApiError::Internal(_) => "Internal server error",
+            ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "Malformed JSON"),
+            ApiError::Validation(_) => (StatusCode::BAD_REQUEST, "Validation failed"),
+            ApiError::UnreadableBody(_) => (StatusCode::BAD_REQUEST, "Bad request"),
+            ApiError::InvalidIdempotencyKey(_) => {
+                (StatusCode::BAD_REQUEST, "Invalid Idempotency-Key")
+            }
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
+            }
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Payload too large"),
+            ApiError::IdempotencyKeyReused => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "Idempotency key reused")
+            }
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "Not found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
         }
     }
 
@@ -123,11 +113,8 @@ pub(crate) struct ErrorBody<'a> {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let status = self.error.status();
-        let (message, errors) = match &self.error {
-            ApiError::Validation(errors) => (None, Some(errors.as_slice())),
-            other => (Some(other.to_string()), None),
-        };
+        let (status, title) = self.error.status_and_title();
+        let mut errors = None;
         match &self.error {
             ApiError::Internal(cause) => {
                 counter!(name::ORDERS_FAILED).increment(1);
@@ -137,25 +124,26 @@ impl IntoResponse for Failure {
                     self.error
                 )
             }
-            ApiError::Validation(errors) => {
+            ApiError::Validation(found) => {
+                errors = Some(found.as_slice());
                 counter!(name::VALIDATION_ERRORS).increment(1);
                 tracing::info!(
-                    errors = %serde_json::to_string(errors).unwrap_or_default(),
+                    errors = %serde_json::to_string(found).unwrap_or_default(),
                     "order rejected: {} validation error(s)",
-                    errors.len()
+                    found.len()
                 );
                 // One line per field, which the business dashboard counts
                 // (its top validation errors); the index is dropped so that
                 // `items[3].price` and `items[0].price` count together.
-                for error in errors.iter() {
+                for error in found {
                     tracing::info!(invalidField = %field_kind(&error.field), "invalid field");
                 }
             }
             other => tracing::info!(status = status.as_u16(), "request rejected: {other}"),
         }
         let body = ErrorBody {
-            error: self.error.title(),
-            message,
+            error: title,
+            message: errors.is_none().then(|| self.error.to_string()),
             errors,
             request_id: &self.request_id,
         };
@@ -171,23 +159,16 @@ impl IntoResponse for Failure {
 
 /// `items[3].price` → `items[].price`: the kind of field, not the instance.
 fn field_kind(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
     let mut in_index = false;
+    let mut kind = String::with_capacity(path.len());
     for c in path.chars() {
-        match c {
-            '[' => {
-                in_index = true;
-                out.push('[');
-            }
-            ']' => {
-                in_index = false;
-                out.push(']');
-            }
-            _ if in_index => {}
-            c => out.push(c),
+        in_index &= c != ']';
+        if !in_index {
+            kind.push(c);
         }
+        in_index |= c == '[';
     }
-    out
+    kind
 }
 
 #[cfg(test)]

@@ -2,23 +2,14 @@
 //!
 //! # Layout
 //!
-//! - [`router`]: the axum router — the same one behind API Gateway (Lambda
-//!   mode) and on `127.0.0.1:3000` (local mode).
+//! - [`router`]: the axum router, the same in Lambda and on `127.0.0.1:3000`.
 //! - `routes`: the handler and the answers for other paths and methods.
-//! - `place_order`: the use case — persist once, publish — over the ports of
-//!   `shared`, so it is tested with fakes.
-//! - `idempotency_key`, `request_id`: the two headers we give meaning to
-//!   (an Idempotency-Key names the order it places).
-//! - `caller`: the signed-in customer from the Cognito authorizer's claims
-//!   (`AUTH_MODE=cognito`): their own id and verified address only.
-//! - `deadline`: when a request's time is up (Lambda's deadline, or locally a budget).
-//! - `error`: every failure and its status and body, in one place.
-//! - `panic`: a handler's panic answered as the contract's JSON 500.
-//! - [`openapi`] (feature `openapi`): the API's OpenAPI 3.1 document,
-//!   generated from these types; [`DOCUMENT`] is its committed copy, which
-//!   `GET /openapi.json` serves.
-//! - [`settings`]: what order-api (and the outbox relay, binary
-//!   `outbox-relay`) read of the environment, each only its own.
+//! - `place_order`: the use case over the ports of `shared`, tested with fakes.
+//! - `caller`, `idempotency_key`, `request_id`, `deadline`: what a request
+//!   carries besides its body.
+//! - `error`, `panic`: every failure as a status and the contract's JSON body.
+//! - [`openapi`] (feature `openapi`): generates [`DOCUMENT`].
+//! - [`settings`]: what order-api and `outbox-relay` read of the environment.
 
 mod caller;
 mod deadline;
@@ -35,11 +26,11 @@ pub mod settings;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use adapters::{DynamoDbOrderRepository, SnsEventPublisher};
 pub use caller::{AuthMode, Caller, CallerError};
 pub use deadline::Deadline;
 pub use error::ApiError;
@@ -55,9 +46,6 @@ pub const DOCUMENT: &str = include_str!("../openapi.json");
 
 /// The contract's limit on a request body: 10 KB.
 pub const MAX_BODY_BYTES: usize = 10 * 1024;
-
-/// The service as deployed: orders in DynamoDB, events to SNS.
-pub type LiveOrderService = OrderService<DynamoDbOrderRepository, SnsEventPublisher>;
 
 /// The application: routes, request ids, CORS for `allowed_origins` (`*`
 /// for any), and `auth` deciding whose orders a caller may place.
@@ -75,17 +63,12 @@ where
             "/order",
             post(routes::post_order::<R, P>).options(routes::options_order),
         )
-        .route(
-            "/openapi.json",
-            axum::routing::get(routes::openapi_document),
-        )
+        .route("/openapi.json", get(routes::openapi_document))
         .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(routes::not_found)
         .with_state(Arc::new(service))
         .layer(axum::Extension(auth))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            panic::answer,
-        ))
+        .layer(CatchPanicLayer::custom(panic::answer))
         .layer(cors(allowed_origins))
         .layer(axum::middleware::from_fn(request_id::assign))
 }

@@ -11,15 +11,12 @@ use adapters::Env;
 use adapters::{DynamoDbOrderRepository, SnsEventPublisher};
 use order_api::ApiSettings;
 
-/// How often the local server logs its metrics.
-const METRICS_EVERY: Duration = Duration::from_secs(10);
-
 /// The API: the service on DynamoDB and SNS, behind the router. Every call
 /// gives up within [`CallBudget::REQUEST`], so the client gets our JSON 500
 /// (with its requestId) before the function's 10 s timeout cuts it off.
 fn app(config: &ApiSettings) -> Router {
     let aws = config.aws.function();
-    let service: order_api::LiveOrderService = order_api::OrderService::new(
+    let service = order_api::OrderService::new(
         DynamoDbOrderRepository::new(
             clients::dynamodb(&aws, CallBudget::REQUEST),
             &config.orders_table,
@@ -64,7 +61,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let app = app(&config);
     // Locally the metrics go to the log every few seconds, not per request.
     tokio::spawn(async {
-        let mut every = tokio::time::interval(METRICS_EVERY);
+        let mut every = tokio::time::interval(Duration::from_secs(10));
         loop {
             every.tick().await;
             runtime::metrics::flush();

@@ -1,21 +1,14 @@
-//! The API described for its clients: an OpenAPI 3.1 document generated
-//! from the code, written for the generators the app team uses (NSwag,
-//! Kiota). The response bodies are the types the handlers serialize
-//! (`OrderConfirmation`, `ErrorBody`, `FieldError`); the request's bounds
-//! are the domain's constants.
+//! The API described for its clients (NSwag, Kiota): an OpenAPI 3.1 document
+//! generated from the code. Shaped for generators: money is `type: number,
+//! format: decimal` (C# `decimal`; utoipa would say `double` for the `f64` it
+//! is described as); every body is one referenced component schema, one
+//! `ErrorBody` for every error status, so a generator makes one class, not one
+//! per status; the Cognito sign-in is a declared bearer scheme, so a generated
+//! client has a place for the token.
 //!
-//! What a generator needs from it, and why it is shaped so:
-//! - money is `type: number, format: decimal`, which NSwag and Kiota map to
-//!   C# `decimal` (utoipa would say `double` for the `f64` it is described as);
-//! - every body is one named component schema, referenced: one `ErrorBody`
-//!   for every error status, so a generator makes one class, not one per status;
-//! - the Cognito sign-in is a declared bearer scheme, so a generated client
-//!   has a place for the token.
-//!
-//! Built with the `openapi` feature only. The release binaries serve the
-//! committed `order-api/openapi.json` ([`crate::DOCUMENT`]), which a test
-//! regenerates and compares (`UPDATE_OPENAPI=1` rewrites it), so the file
-//! can never drift from the code and utoipa costs the functions nothing.
+//! Built with the `openapi` feature only: the binaries serve the committed
+//! `openapi.json` ([`crate::DOCUMENT`]), which a test regenerates and compares
+//! (`UPDATE_OPENAPI=1` rewrites it), so utoipa costs the functions nothing.
 
 // The request types exist to be described, never built.
 #![allow(dead_code)]
@@ -158,9 +151,6 @@ enum PostOrderResponses {
 )]
 fn place_order() {}
 
-/// The name of the sign-in scheme in `components.securitySchemes`.
-const SIGN_IN: &str = "cognito";
-
 /// Declares the Cognito sign-in: the deployed API's authorizer reads the ID
 /// token from `Authorization` (infra/template.yaml, `OrdersAuthorizer`).
 struct CognitoSignIn;
@@ -187,7 +177,7 @@ impl Modify for CognitoSignIn {
         openapi
             .components
             .get_or_insert_with(Default::default)
-            .add_security_scheme(SIGN_IN, SecurityScheme::Http(scheme));
+            .add_security_scheme("cognito", SecurityScheme::Http(scheme));
     }
 }
 
@@ -231,22 +221,9 @@ pub struct ApiDoc;
 /// The document as it is committed: pretty JSON, keys sorted (whatever
 /// serde_json's `preserve_order` in a given build), with a final newline.
 pub fn document() -> String {
-    let value = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-    let mut text = serde_json::to_string_pretty(&sorted(value)).unwrap_or_default();
+    let mut value = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    value.sort_all_objects();
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
-}
-
-fn sorted(value: serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut entries: Vec<_> = map.into_iter().collect();
-            entries.sort_by(|(a, _), (b, _)| a.cmp(b));
-            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
-        }
-        serde_json::Value::Array(items) => {
-            serde_json::Value::Array(items.into_iter().map(sorted).collect())
-        }
-        other => other,
-    }
 }

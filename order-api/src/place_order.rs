@@ -1,19 +1,14 @@
-//! The use case: accept a valid order exactly once, store it, publish its event.
+//! The use case: store a valid order once, then publish its event.
 //!
-//! Persist, then publish. The order is stored unpublished and marked after SNS
-//! accepts its event. A stored order is the promise: once it is stored the
-//! answer is 200, whatever happens to the publish — an event that did not go
-//! out is the outbox relay's job (`ports::outbox::OutboxRelay`), within a
-//! minute, with the order's own event id.
+//! The order is stored unpublished and marked after SNS accepts its event. A
+//! stored order is the promise: the answer is 200 from then on, and an event
+//! that did not go out is the outbox relay's (`ports::outbox::OutboxRelay`).
 //!
-//! With an `Idempotency-Key` the key names the order: its id is derived from
-//! the key ([`crate::IdempotencyKey::order_id`]) and the order is stored with
-//! the request's [`fingerprint`], only if no order has that id yet. A repeat
-//! of the key finds the stored order in the answer to that same write: the
-//! same request gets the first answer again (and publishes the order if it
-//! is still unpublished); another request under the key is refused. Three
-//! calls (put, publish, mark), the same as without a key, and nothing to
-//! wait for: the stored order is the promise (docs/decisions/0008).
+//! An `Idempotency-Key` names the order ([`crate::IdempotencyKey::order_id`]):
+//! it is stored with the request's [`fingerprint`] only if no order has that
+//! id yet, and a repeat finds the stored order in the answer to that same
+//! write: the same request gets the first answer again, another one is
+//! refused (docs/decisions/0008).
 
 use std::time::Duration;
 
@@ -25,9 +20,8 @@ use runtime::metrics::{counter, name};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// How long a request waits for SNS to take its event, by default: past it
-/// the order (already stored) is answered 200 and left to the outbox relay,
-/// so an SNS brownout never holds a customer, or a Lambda slot, for long.
+/// How long a request waits for SNS by default: an SNS brownout never holds
+/// a customer, or a Lambda slot, for long.
 pub const PUBLISH_BUDGET: Duration = Duration::from_secs(1);
 
 /// The body of a 200: what the app shows the customer.
@@ -43,16 +37,6 @@ pub struct OrderConfirmation {
     /// When the order was received, ISO 8601 in UTC with milliseconds.
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
-}
-
-impl OrderConfirmation {
-    fn of(record: &OrderRecord) -> Self {
-        OrderConfirmation {
-            order_id: record.order.order_id.to_string(),
-            message: "Order received successfully".to_owned(),
-            created_at: iso8601::format(&record.order.created_at),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,17 +74,14 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
         }
     }
 
-    /// How long a request waits for SNS before it leaves the event to the
-    /// relay ([`PUBLISH_BUDGET`] unless set).
+    /// Waits for SNS `budget` instead of [`PUBLISH_BUDGET`].
     pub fn with_publish_budget(mut self, budget: Duration) -> Self {
         self.publish_budget = budget;
         self
     }
 
     /// Places `order`. `named` is the id the request's Idempotency-Key names
-    /// (`None` without a key: a random id, and nothing to repeat);
-    /// `deadline` is when this request's time is up (the Lambda
-    /// invocation's, or the local server's request budget).
+    /// (`None` without a key: a random id, and nothing to repeat).
     pub async fn place(
         &self,
         order: NewOrder,
@@ -153,7 +134,11 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
         if !stored.published {
             self.publish(&stored, correlation_id, deadline).await;
         }
-        let confirmation = OrderConfirmation::of(&stored);
+        let confirmation = OrderConfirmation {
+            order_id: stored.order.order_id.to_string(),
+            message: "Order received successfully".to_owned(),
+            created_at: iso8601::format(&stored.order.created_at),
+        };
         Ok(if replayed {
             Placed::Replayed(confirmation)
         } else {
@@ -161,11 +146,8 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
         })
     }
 
-    /// Publishes the order's event, waiting for SNS no longer than the
-    /// publish budget (and never past the request's deadline, less the time
-    /// to mark the order and answer). A failure, or SNS being slow, is not the
-    /// client's: the order is stored, and the outbox relay publishes what is
-    /// left unpublished.
+    /// Publishes the order's event within the publish budget and the
+    /// request's deadline; a failure is left to the outbox relay.
     async fn publish(&self, record: &OrderRecord, correlation_id: &str, deadline: DateTime<Utc>) {
         let left = (deadline - Utc::now())
             .to_std()

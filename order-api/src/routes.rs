@@ -1,16 +1,12 @@
-//! HTTP: the `POST /order` handler and the answers for everything else.
-//!
-//! Checks run cheapest first and each failure is the client's to fix:
-//! content type (415), size (413), JSON (400), the order's rules (400), the
-//! caller's right to it when sign-in is on (401/403), the idempotency key
-//! (400). Only then is anything stored; a key used for another order is
-//! found by the store itself (422).
+//! HTTP: the `POST /order` handler and the answers for everything else. Its
+//! checks run cheapest first, each failure the client's to fix (ARCHITECTURE.md,
+//! "The request path"); only then is anything stored.
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Extension, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::{parse_order, OrderRejection};
@@ -83,11 +79,8 @@ where
         Placed::Replayed(confirmation) => {
             counter!(name::IDEMPOTENT_REPLAYS).increment(1);
             tracing::info!(orderId = %confirmation.order_id, "order replayed for a repeated Idempotency-Key");
-            let mut response = (StatusCode::OK, Json(confirmation)).into_response();
-            response
-                .headers_mut()
-                .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            response
+            let replayed = [("idempotent-replayed", "true")];
+            (StatusCode::OK, replayed, Json(confirmation)).into_response()
         }
     })
 }

@@ -1,6 +1,8 @@
 //! What order-api and outbox-relay read of the environment, each its own.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::str::FromStr;
 use std::time::Duration;
 
 use adapters::{AwsSettings, ConfigError, Env};
@@ -31,22 +33,8 @@ pub struct ApiSettings {
 impl ApiSettings {
     pub fn read(env: &Env) -> Result<ApiSettings, ConfigError> {
         let aws = AwsSettings::read(env)?;
-        let listen = env.text("LISTEN_ADDR", "127.0.0.1:3000");
-        let listen_addr = listen
-            .parse()
-            .map_err(|e: std::net::AddrParseError| ConfigError {
-                name: "LISTEN_ADDR",
-                value: listen.clone(),
-                reason: e.to_string(),
-            })?;
-        let auth = env.text("AUTH_MODE", "none");
-        let auth = auth.parse().map_err(|reason| ConfigError {
-            name: "AUTH_MODE",
-            value: auth.clone(),
-            reason,
-        })?;
         Ok(ApiSettings {
-            auth,
+            auth: parsed(env, "AUTH_MODE", "none")?,
             publish_budget: Duration::from_millis(env.count("PUBLISH_BUDGET_MS", 1000)?.into()),
             orders_table: env.name("ORDERS_TABLE", "Orders"),
             order_topic_arn: env.topic_arn(&aws)?,
@@ -56,11 +44,24 @@ impl ApiSettings {
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
-            listen_addr,
+            listen_addr: parsed(env, "LISTEN_ADDR", "127.0.0.1:3000")?,
             lambda_mode: env.lambda_mode(),
             aws,
         })
     }
+}
+
+/// `name` (or `default`) parsed; what the parser says is the reason.
+fn parsed<T: FromStr>(env: &Env, name: &'static str, default: &str) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    let value = env.text(name, default);
+    value.parse().map_err(|e: T::Err| ConfigError {
+        name,
+        reason: e.to_string(),
+        value,
+    })
 }
 
 /// outbox-relay's settings.
