@@ -69,19 +69,13 @@ impl CustomerEmail {
 
     /// `john@example.com` → `j***@example.com`.
     pub fn masked(&self) -> String {
-        mask_email(&self.0)
-    }
-}
-
-/// Masks the local part of anything that looks like an address; text without
-/// an `@` is masked whole, because we cannot tell which part is private.
-pub fn mask_email(raw: &str) -> String {
-    match raw.rsplit_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
+        match self.0.rsplit_once('@') {
+            Some((local, domain)) => {
+                let first: String = local.chars().take(1).collect();
+                format!("{first}***@{domain}")
+            }
+            None => "***".to_owned(),
         }
-        None => "***".to_owned(),
     }
 }
 

@@ -30,8 +30,6 @@ impl Money {
     /// The largest unit price the contract accepts.
     pub const MAX_PRICE: Decimal = Decimal::from_parts(99_999_999, 0, 0, false, 2);
 
-    pub const ZERO: Money = Money(Decimal::ZERO);
-
     /// A unit price: `0 < price ≤ 999999.99`, at most two decimal places.
     pub fn price(amount: Decimal) -> Result<Money, PriceError> {
         if amount <= Decimal::ZERO || amount > Self::MAX_PRICE {

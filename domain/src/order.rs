@@ -9,10 +9,8 @@ use uuid::Uuid;
 
 use super::{CustomerEmail, CustomerName, Money};
 
-/// The identifier the API gives an order: a UUID, random for an order placed
-/// without an Idempotency-Key, named by the key otherwise (order-api's
-/// `IdempotencyKey::order_id`). It has no `Default`: an id is made on purpose
-/// ([`OrderId::random`], or from a UUID chosen for it) or parsed, never made up
+/// An order's id: a UUID, random without an Idempotency-Key, named by the key
+/// otherwise. No `Default`: an id is made on purpose or parsed, never made up
 /// where one is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -82,23 +80,6 @@ pub struct OrderLine {
     pub subtotal: Money,
 }
 
-impl OrderLine {
-    pub fn new(
-        product_id: String,
-        product_name: Option<String>,
-        quantity: Quantity,
-        price: Money,
-    ) -> Self {
-        OrderLine {
-            product_id,
-            product_name,
-            quantity,
-            price,
-            subtotal: price.times(quantity),
-        }
-    }
-}
-
 /// A valid order as the client sent it: nothing here can be wrong any more.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
@@ -160,10 +141,11 @@ pub mod iso8601 {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<DateTime<Utc>, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|at| at.with_timezone(&Utc))
-            .map_err(serde::de::Error::custom)
+        parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+
+    fn parse(text: &str) -> chrono::ParseResult<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(text).map(|at| at.with_timezone(&Utc))
     }
 
     /// The same for an optional instant (absent or ISO 8601 text).
@@ -184,12 +166,9 @@ pub mod iso8601 {
         pub fn deserialize<'de, D: Deserializer<'de>>(
             deserializer: D,
         ) -> Result<Option<DateTime<Utc>>, D::Error> {
-            let Some(text) = Option::<String>::deserialize(deserializer)? else {
-                return Ok(None);
-            };
-            DateTime::parse_from_rfc3339(&text)
-                .map(|at| Some(at.with_timezone(&Utc)))
-                .map_err(serde::de::Error::custom)
+            let text = Option::<String>::deserialize(deserializer)?;
+            let at = text.as_deref().map(super::parse).transpose();
+            at.map_err(serde::de::Error::custom)
         }
     }
 }
