@@ -11,16 +11,12 @@ const HTML_ITEM: &str = include_str!("../templates/item_row.html");
 const TEXT: &str = include_str!("../templates/confirmation.txt");
 const TEXT_ITEM: &str = include_str!("../templates/item_line.txt");
 
-/// `Order Confirmation - Order #<orderId>`, as the reference design has it.
-pub fn subject(order: &Order) -> String {
-    format!("Order Confirmation - Order #{}", order.order_id)
-}
-
 /// The confirmation email for `order`, addressed to its customer.
 pub fn render(order: &Order) -> Email {
     Email {
         to: order.customer_email.clone(),
-        subject: subject(order),
+        // As the reference design has it.
+        subject: format!("Order Confirmation - Order #{}", order.order_id),
         html: render_with(order, HTML, HTML_ITEM, "item_rows", escape_html),
         text: render_with(order, TEXT, TEXT_ITEM, "item_lines", str::to_owned),
     }

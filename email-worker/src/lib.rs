@@ -2,15 +2,11 @@
 //!
 //! # Layout
 //!
-//! - [`send_confirmation`]: the handler the shared batch runner calls per
-//!   event — claim the event id, send, record the send.
-//! - [`confirmation`]: the email itself (subject, HTML, text) from the
-//!   templates in `templates/`.
+//! - [`send_confirmation`]: the handler: claim the event id, send, record the send.
+//! - [`confirmation`]: the email itself, from the templates in `templates/`.
 //! - [`pacer`]: this worker's share of the account's SES send rate.
 //! - [`template`]: `{{name}}` placeholders and HTML escaping.
-//! - [`settings`]: what the worker reads of the environment, and nothing else.
-//!
-//! `main.rs` only wires: settings, AWS clients, then `runtime::batch::serve`.
+//! - [`settings`]: what the worker reads of the environment.
 
 pub mod confirmation;
 pub mod pacer;
@@ -19,7 +15,7 @@ pub mod settings;
 pub mod template;
 
 pub use pacer::Pacer;
-pub use send_confirmation::{claim_key, SendConfirmation};
+pub use send_confirmation::SendConfirmation;
 pub use settings::Settings;
 
 /// The name in logs and on dead letters.

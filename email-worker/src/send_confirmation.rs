@@ -1,17 +1,14 @@
 //! The email worker's handler: one confirmation per event, however often the
 //! event is delivered.
 //!
-//! The event id is claimed in the idempotency store (`email#<eventId>`) with
-//! this attempt's own token until its deadline, and marked done with SES's
-//! message id after sending. Another attempt on the same event (a redelivery
-//! while this one runs, or after this one's worker died) waits for the claim
-//! to be completed or to lapse, within its own deadline, instead of failing.
-//! An address gets at most a few confirmations an hour
-//! (`ports::RecipientLimit`), so the public endpoint cannot flood an
-//! inbox; one over the limit is dead-lettered with the reason, not sent.
-//! The one window in which a customer may get the email twice is a send
-//! whose reply was lost, or a worker dying between sending and recording —
-//! instead of never.
+//! The event id is claimed (`email#<eventId>`) with this attempt's own token
+//! until its deadline, and marked done with SES's message id after sending.
+//! Another attempt on the same event waits for that claim to be completed or
+//! to lapse, within its own deadline, instead of failing. An address over its
+//! hourly limit (`ports::RecipientLimit`) is dead-lettered with the reason, so
+//! the public endpoint cannot flood an inbox. A customer may get the email
+//! twice only if a send's reply is lost or the worker dies before recording
+//! it: better than never.
 
 use std::time::Duration;
 
@@ -60,7 +57,6 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
         }
     }
 
-    /// Sends no faster than `pacer` allows.
     pub fn with_pacer(mut self, pacer: Pacer) -> Self {
         self.pacer = Some(pacer);
         self
@@ -175,23 +171,12 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
     }
 }
 
-/// A mail the address's hourly limit stops, counted.
-fn over_limit(reason: String) -> RecordError {
-    counter!(name::EMAILS_OVER_LIMIT).increment(1);
-    RecordError::OverLimit(reason)
-}
-
-/// The idempotency key of an event's confirmation.
-pub fn claim_key(event: &OrderCreated) -> String {
-    ports::email_key(event.event_id)
-}
-
 impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendConfirmation<M, S, L> {
     async fn handle(&self, event: &OrderCreated, delivery: &Delivery) -> Result<(), RecordError> {
         let order = &event.order;
         // Rendered before claiming: nothing between claim and release may panic.
         let email = confirmation::render(order);
-        let key = claim_key(event);
+        let key = ports::email_key(event.event_id);
         let token = ClaimToken::random();
         if !self.claim(event, &key, token, delivery).await? {
             return Ok(());
@@ -201,10 +186,13 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendCon
             .admit(&order.customer_email, event.event_id, Utc::now());
         let ready = match admitted.await {
             Ok(Admission::Admitted) => self.wait_to_send(delivery.deadline).await,
-            Ok(Admission::OverLimit { limit }) => Err(over_limit(format!(
-                "{} already got {limit} confirmations this hour; not sent",
-                order.customer_email
-            ))),
+            Ok(Admission::OverLimit { limit }) => {
+                counter!(name::EMAILS_OVER_LIMIT).increment(1);
+                Err(RecordError::OverLimit(format!(
+                    "{} already got {limit} confirmations this hour; not sent",
+                    order.customer_email
+                )))
+            }
             Err(error) => Err(error.into()),
         };
         if let Err(error) = ready {
@@ -360,7 +348,7 @@ mod tests {
         let token = ClaimToken::random();
         let held = claims
             .claim(&ClaimRequest {
-                key: &claim_key(event),
+                key: &ports::email_key(event.event_id),
                 fingerprint: &event.order.order_id.to_string(),
                 pending: "",
                 token,
@@ -427,7 +415,7 @@ mod tests {
             InMemoryRecipientLimit::default(),
         );
 
-        let key = claim_key(&event);
+        let key = ports::email_key(event.event_id);
         let delivery = delivery();
         let (handled, completed) = tokio::join!(handler.handle(&event, &delivery), async {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -463,7 +451,10 @@ mod tests {
 
         assert_eq!(handler.mailer.sent().len(), 1);
         assert_eq!(
-            handler.claims.result(&claim_key(&event)).as_deref(),
+            handler
+                .claims
+                .result(&ports::email_key(event.event_id))
+                .as_deref(),
             Some("ses-1")
         );
     }

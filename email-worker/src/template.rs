@@ -9,27 +9,16 @@
 pub fn fill<'a>(template: &str, value: impl Fn(&str) -> Option<&'a str>) -> String {
     let mut out = String::with_capacity(template.len() * 2);
     let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find("}}") {
-            Some(end) => {
-                let name = &after[..end];
-                match value(name.trim()) {
-                    Some(text) => out.push_str(text),
-                    None => {
-                        out.push_str("{{");
-                        out.push_str(name);
-                        out.push_str("}}");
-                    }
-                }
-                rest = &after[end + 2..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
+    while let Some((before, after)) = rest.split_once("{{") {
+        let Some((name, next)) = after.split_once("}}") else {
+            break;
+        };
+        out.push_str(before);
+        match value(name.trim()) {
+            Some(text) => out.push_str(text),
+            None => out.extend(["{{", name, "}}"]),
         }
+        rest = next;
     }
     out.push_str(rest);
     out
