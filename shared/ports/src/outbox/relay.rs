@@ -373,17 +373,13 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
         let ((), outcomes) = tokio::join!(read, publish);
         report.publish_failing = failing();
         for (pending, relayed) in outcomes {
-            match relayed {
-                Some(relayed) => report.count(&pending, &relayed),
-                None => {
-                    // Cut off in flight: published or not, the next sweep looks again.
-                    report.cut_short = true;
-                    report.failed += pending.len();
-                    for order in &pending {
-                        report.still_unpublished(order.created_at);
-                    }
-                }
-            }
+            let relayed = relayed.unwrap_or_else(|| {
+                // Cut off in flight: published or not, the next sweep looks again.
+                report.cut_short = true;
+                let ids: Vec<OrderId> = pending.iter().map(|p| p.order_id).collect();
+                unread(&ids, &Relayed::Failed("cut off in flight".to_owned()))
+            });
+            report.count(&pending, &relayed);
         }
         match first_error {
             Some(e) if report.unread_shards == backlog_shards().count() as u32 => Err(e),
