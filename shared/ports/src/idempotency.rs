@@ -33,7 +33,6 @@ impl std::fmt::Display for ClaimToken {
     }
 }
 
-/// What an attempt asks for when it claims a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClaimRequest<'a> {
     pub key: &'a str,

@@ -1,5 +1,3 @@
-//! When an invocation's time is up, and what a caught panic said.
-
 use std::any::Any;
 
 use chrono::{DateTime, TimeZone, Utc};

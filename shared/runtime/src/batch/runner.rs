@@ -56,7 +56,6 @@ impl Delivery {
     }
 }
 
-/// How a runner treats its queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunnerSettings {
     /// The worker's name and the queue consumed, written on what it dead-letters.
