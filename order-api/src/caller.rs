@@ -95,18 +95,6 @@ impl Caller {
     }
 }
 
-/// The claims the request came with, read before the body: an extractor.
-#[derive(Debug, Clone)]
-pub struct Claims(pub Result<Caller, CallerError>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Claims {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Claims(Caller::from_parts(parts)))
-    }
-}
-
 /// API Gateway passes every claim as text (`"true"`); a JSON bool is read too.
 fn claim_text(value: &Value) -> Option<String> {
     match value {

@@ -31,13 +31,10 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-pub use caller::{AuthMode, Caller, CallerError};
-pub use deadline::Deadline;
-pub use error::ApiError;
+pub use caller::AuthMode;
 pub use idempotency_key::IdempotencyKey;
-pub use place_order::{fingerprint, OrderConfirmation, OrderService, PlaceError, Placed};
+pub use place_order::{fingerprint, OrderService};
 use ports::{EventPublisher, OrderRepository};
-pub use request_id::RequestId;
 pub use settings::{ApiSettings, RelayProcessSettings};
 
 /// The API's OpenAPI document (`order-api/openapi.json`), generated from the

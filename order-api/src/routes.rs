@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Extension, State};
+use axum::extract::{Extension, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::{parse_order, OrderRejection};
 use ports::{EventPublisher, OrderRepository};
 
-use crate::caller::{AuthMode, CallerError, Claims};
+use crate::caller::{AuthMode, Caller, CallerError};
 use crate::deadline::Deadline;
 use crate::error::{ApiError, Failure};
 use crate::idempotency_key::IdempotencyKey;
@@ -24,22 +24,22 @@ use runtime::metrics::{counter, name};
 pub async fn post_order<R, P>(
     State(service): State<Arc<OrderService<R, P>>>,
     request_id: RequestId,
-    deadline: Deadline,
     Extension(auth): Extension<AuthMode>,
-    Claims(caller): Claims,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<Response, Failure>
 where
     R: OrderRepository + 'static,
     P: EventPublisher + 'static,
 {
     counter!(name::ORDERS_RECEIVED).increment(1);
+    let deadline = Deadline::of(&request);
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
     let fail = |e: ApiError| e.for_request(&request_id);
-    if !is_json(&headers) {
+    if !is_json(headers) {
         return Err(fail(ApiError::UnsupportedMediaType));
     }
-    let body = read_body(&headers, body).await.map_err(fail)?;
+    let body = read_body(headers, body).await.map_err(fail)?;
     let order = parse_order(&body).map_err(|rejection| {
         fail(match rejection {
             OrderRejection::MalformedJson(message) => ApiError::MalformedJson(message),
@@ -48,7 +48,7 @@ where
     })?;
     let (order, caller) = match auth {
         AuthMode::Open => (order, None),
-        AuthMode::Cognito => caller
+        AuthMode::Cognito => Caller::from_parts(&parts)
             .and_then(|caller| Ok((caller.own(order)?, Some(caller.subject))))
             .map_err(|e| {
                 fail(match e {
@@ -57,7 +57,7 @@ where
                 })
             })?,
     };
-    let key = IdempotencyKey::from_headers(&headers)
+    let key = IdempotencyKey::from_headers(headers)
         .map_err(|m| fail(ApiError::InvalidIdempotencyKey(m)))?;
     let named = key.map(|key| key.order_id(caller.as_deref()));
     let placing = service.place(order, named, request_id.correlation_id(), deadline.0);
