@@ -15,6 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::{iso8601, NewOrder, OrderId};
 use ports::error_chain;
+use ports::outbox::publish_order;
 use ports::{EventPublisher, Inserted, OrderRecord, OrderRepository, RepositoryError};
 use runtime::metrics::{counter, name};
 use serde::{Deserialize, Serialize};
@@ -154,15 +155,8 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
             .unwrap_or_default()
             .saturating_sub(ANSWER_TIME);
         let budget = self.publish_budget.min(left);
-        match ports::outbox::publish_order(
-            &self.orders,
-            &self.events,
-            record,
-            correlation_id,
-            budget,
-        )
-        .await
-        {
+        let published = publish_order(&self.orders, &self.events, record, correlation_id, budget);
+        match published.await {
             Ok(()) => counter!(name::ORDERS_PUBLISHED).increment(1),
             Err(e) => {
                 counter!(name::PUBLISH_DEFERRED).increment(1);

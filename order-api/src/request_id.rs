@@ -2,11 +2,9 @@
 //! or a fresh UUID locally. It is in every error body, in the
 //! `x-request-id` response header and in every log line of the request.
 
-use std::convert::Infallible;
 use std::fmt;
 
-use axum::extract::{FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -97,17 +95,4 @@ pub async fn assign(mut request: Request, next: Next) -> Response {
         response.headers_mut().insert("x-request-id", value);
     }
     response
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestId {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        // The middleware always runs first; a fresh id is only a safety net.
-        Ok(parts
-            .extensions
-            .get::<RequestId>()
-            .cloned()
-            .unwrap_or_else(RequestId::fresh))
-    }
 }

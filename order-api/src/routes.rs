@@ -23,7 +23,7 @@ use runtime::metrics::{counter, name};
 
 pub async fn post_order<R, P>(
     State(service): State<Arc<OrderService<R, P>>>,
-    request_id: RequestId,
+    Extension(request_id): Extension<RequestId>,
     Extension(auth): Extension<AuthMode>,
     request: Request,
 ) -> Result<Response, Failure>
@@ -122,11 +122,11 @@ pub async fn options_order() -> Response {
     (StatusCode::NO_CONTENT, [(header::ALLOW, "POST, OPTIONS")]).into_response()
 }
 
-pub async fn not_found(request_id: RequestId) -> Failure {
+pub async fn not_found(Extension(request_id): Extension<RequestId>) -> Failure {
     ApiError::NotFound.for_request(&request_id)
 }
 
-pub async fn method_not_allowed(request_id: RequestId) -> Failure {
+pub async fn method_not_allowed(Extension(request_id): Extension<RequestId>) -> Failure {
     ApiError::MethodNotAllowed.for_request(&request_id)
 }
 
