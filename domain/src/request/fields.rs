@@ -11,14 +11,6 @@ use super::{number, text};
 
 const MAX_ITEMS: usize = 50;
 
-/// `items` as read: the valid lines, and the sum of the subtotals if every
-/// item has one (a valid quantity and price).
-#[derive(Debug)]
-struct Items {
-    lines: Vec<OrderLine>,
-    total: Option<Money>,
-}
-
 impl Parser {
     /// The order, if every field is valid; every violation is in `self`.
     pub(super) fn order(&mut self, mut body: Object<'_>) -> Option<NewOrder> {
@@ -28,7 +20,7 @@ impl Parser {
         let items = self.items(body.required("items"));
         let total = self.read(body.optional("totalAmount"), Number, number::sent_amount);
         self.end_object(body);
-        if let Some(computed) = items.as_ref().and_then(|items| items.total) {
+        if let Some((_, Some(computed))) = items {
             let at = Path::Root.key("totalAmount");
             self.compare(total, computed, &at, "the sum of the item subtotals");
         }
@@ -36,11 +28,13 @@ impl Parser {
             customer_id: id,
             customer_name: name?,
             customer_email: email?,
-            items: items?.lines,
+            items: items?.0,
         })
     }
 
-    fn items(&mut self, field: Field<'_>) -> Option<Items> {
+    /// The valid lines, and the sum of the subtotals if every item has one
+    /// (a valid quantity and price).
+    fn items(&mut self, field: Field<'_>) -> Option<(Vec<OrderLine>, Option<Money>)> {
         let items = self.objects(&field, "an array of items")?;
         if !(1..=MAX_ITEMS).contains(&items.len()) {
             let message = format!("must contain between 1 and {MAX_ITEMS} items");
@@ -57,8 +51,7 @@ impl Parser {
                 None => total = None,
             }
         }
-        let total = total.map(Money::from_decimal);
-        Some(Items { lines, total })
+        Some((lines, total.map(Money::from_decimal)))
     }
 
     /// One item: its subtotal if its quantity and price are valid, with its
