@@ -27,7 +27,8 @@ impl<A: AuditLog> EventHandler for RecordAudit<A> {
         match self.log.record(&record).await? {
             Recorded::Written => {
                 counter!(name::AUDIT_RECORDS_CREATED).increment(1);
-                histogram!(name::ORDER_TO_AUDIT_MS).record(since(event.order.created_at));
+                let took = (Utc::now() - event.order.created_at).num_milliseconds();
+                histogram!(name::ORDER_TO_AUDIT_MS).record(took.max(0) as f64);
                 tracing::info!(auditId = %record.audit_id, "audit record written")
             }
             Recorded::AlreadyPresent => {
@@ -36,11 +37,6 @@ impl<A: AuditLog> EventHandler for RecordAudit<A> {
         }
         Ok(())
     }
-}
-
-/// Milliseconds from `then` to now: how long the order took to get here.
-fn since(then: chrono::DateTime<Utc>) -> f64 {
-    (Utc::now() - then).num_milliseconds().max(0) as f64
 }
 
 #[cfg(test)]
