@@ -1,17 +1,10 @@
 //! Parsing the request: raw `POST /order` JSON becomes a [`NewOrder`] or every violation.
 //!
-//! Strict, because serde's derive alone would read money through `f64` and
-//! stop at the first problem: here money comes from the number's own digits,
-//! and every violation is reported at once at its JSON path (`items[3].price`).
-//! Why by hand: docs/decisions/0002-a-strict-hand-written-request-parser.md.
-//!
-//! # Layout
-//!
-//! - `fields`: the contract, one line per field: its JSON type and its rule.
-//! - `json`: objects with raw values, each read as its field's JSON type.
-//! - `number`: money and quantities from a number's literal, exactly.
-//! - `text`: the rules of `customerId`, `productId` and `productName`.
-//! - `errors`: [`FieldError`], [`OrderRejection`] and the JSON path.
+//! By hand (docs/decisions/0002), because serde's derive alone would read
+//! money through `f64` and stop at the first problem: here money comes from
+//! the number's own digits, and every violation is reported at once at its
+//! JSON path (`items[3].price`). `fields` is the contract, one line per field;
+//! `json` reads each raw value as its field's JSON type.
 
 mod errors;
 mod fields;
