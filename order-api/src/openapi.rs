@@ -1,10 +1,7 @@
 //! The API described for its clients (NSwag, Kiota): an OpenAPI 3.1 document
-//! generated from the code. Shaped for generators: money is `type: number,
-//! format: decimal` (C# `decimal`; utoipa would say `double` for the `f64` it
-//! is described as); every body is one referenced component schema, one
-//! `ErrorBody` for every error status, so a generator makes one class, not one
-//! per status; the Cognito sign-in is a declared bearer scheme, so a generated
-//! client has a place for the token.
+//! generated from the code. Money is `type: number, format: decimal` (C#
+//! `decimal`; utoipa would say `double` for the `f64` it is described as);
+//! every error status has the one `ErrorBody`, so a generator makes one class.
 //!
 //! Built with the `openapi` feature only: the binaries serve the committed
 //! `openapi.json` ([`crate::DOCUMENT`]), which a test regenerates and compares
@@ -70,9 +67,8 @@ struct OrderItemRequest {
 
 const _: () = assert!(CustomerName::MIN_CHARS == 2 && CustomerName::MAX_CHARS == 100);
 
-/// Every answer of `POST /order`, each with its body: a reference to one
-/// named schema (no `#[to_schema]`, which would copy the schema inline and
-/// make a generator write a class per status).
+/// Every answer of `POST /order`, its body a reference to a named schema: no
+/// `#[to_schema]`, which would copy it inline, a generated class per status.
 #[derive(IntoResponses)]
 enum PostOrderResponses {
     /// The order is stored and will be confirmed by email. A repeated
@@ -181,7 +177,6 @@ impl Modify for CognitoSignIn {
     }
 }
 
-/// The document's root.
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(

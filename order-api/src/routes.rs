@@ -131,10 +131,9 @@ pub async fn method_not_allowed(Extension(request_id): Extension<RequestId>) -> 
 }
 
 /// `GET /openapi.json`: the API's description, for client generators.
-pub async fn openapi_document() -> Response {
+pub async fn openapi_document() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
         crate::DOCUMENT,
     )
-        .into_response()
 }
