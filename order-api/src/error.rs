@@ -10,7 +10,7 @@ use ports::error_chain;
 use runtime::metrics::{counter, name};
 use serde::Serialize;
 
-use crate::request_id::RequestId;
+use crate::request_id;
 use crate::MAX_BODY_BYTES;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,21 +70,6 @@ impl ApiError {
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
         }
     }
-
-    /// Attaches the request id: what the client quotes when it reports a problem.
-    pub fn for_request(self, request_id: &RequestId) -> Failure {
-        Failure {
-            error: self,
-            request_id: request_id.to_string(),
-        }
-    }
-}
-
-/// An [`ApiError`] on its way out, with the id of the request that met it.
-#[derive(Debug)]
-pub struct Failure {
-    error: ApiError,
-    request_id: String,
 }
 
 /// Every error's body: a short title to switch on, what to do, and the id to
@@ -111,17 +96,18 @@ pub(crate) struct ErrorBody<'a> {
     pub(crate) request_id: &'a str,
 }
 
-impl IntoResponse for Failure {
+/// The body carries the id of the request being handled: what the client
+/// quotes when it reports a problem.
+impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, title) = self.error.status_and_title();
+        let (status, title) = self.status_and_title();
         let mut errors = None;
-        match &self.error {
+        match &self {
             ApiError::Internal(cause) => {
                 counter!(name::ORDERS_FAILED).increment(1);
                 tracing::error!(
                     error = %error_chain(cause.as_ref()),
-                    "request failed: {}",
-                    self.error
+                    "request failed: {self}"
                 )
             }
             ApiError::Validation(found) => {
@@ -143,12 +129,12 @@ impl IntoResponse for Failure {
         }
         let body = ErrorBody {
             error: title,
-            message: errors.is_none().then(|| self.error.to_string()),
+            message: errors.is_none().then(|| self.to_string()),
             errors,
-            request_id: &self.request_id,
+            request_id: &request_id::current().to_string(),
         };
         let mut response = (status, Json(body)).into_response();
-        if matches!(self.error, ApiError::MethodNotAllowed) {
+        if matches!(self, ApiError::MethodNotAllowed) {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));

@@ -32,6 +32,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use caller::AuthMode;
+use error::ApiError;
 pub use idempotency_key::IdempotencyKey;
 pub use place_order::{fingerprint, OrderService};
 use ports::{EventPublisher, OrderRepository};
@@ -61,8 +62,8 @@ where
             post(routes::post_order::<R, P>).options(routes::options_order),
         )
         .route("/openapi.json", get(routes::openapi_document))
-        .method_not_allowed_fallback(routes::method_not_allowed)
-        .fallback(routes::not_found)
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .fallback(|| async { ApiError::NotFound })
         .with_state(Arc::new(service))
         .layer(axum::Extension(auth))
         .layer(CatchPanicLayer::custom(panic::answer))

@@ -7,13 +7,9 @@ use std::any::Any;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::request_id::{self, RequestId};
 
 /// `tower_http::catch_panic`'s answer.
 pub fn answer(panic: Box<dyn Any + Send + 'static>) -> Response {
     let message = runtime::panic_message(&*panic);
-    let request_id = request_id::current().unwrap_or_else(RequestId::fresh);
-    ApiError::internal(format!("the handler panicked: {message}"))
-        .for_request(&request_id)
-        .into_response()
+    ApiError::internal(format!("the handler panicked: {message}")).into_response()
 }

@@ -53,7 +53,7 @@ impl RequestId {
         RequestId { id, correlation_id }
     }
 
-    pub(crate) fn fresh() -> RequestId {
+    fn fresh() -> RequestId {
         let id = uuid::Uuid::new_v4().to_string();
         RequestId {
             correlation_id: id.clone(),
@@ -72,15 +72,16 @@ tokio::task_local! {
     static CURRENT: RequestId;
 }
 
-/// The id of the request this task is handling, if any.
-pub fn current() -> Option<RequestId> {
-    CURRENT.try_with(RequestId::clone).ok()
+/// The id of the request this task is handling (outside one, a fresh id).
+pub fn current() -> RequestId {
+    CURRENT
+        .try_with(RequestId::clone)
+        .unwrap_or_else(|_| RequestId::fresh())
 }
 
 /// Gives each request its id and a span that carries it.
-pub async fn assign(mut request: Request, next: Next) -> Response {
+pub async fn assign(request: Request, next: Next) -> Response {
     let id = RequestId::of(&request);
-    request.extensions_mut().insert(id.clone());
     let span = tracing::info_span!(
         "request",
         requestId = %id.id,

@@ -14,19 +14,18 @@ use ports::{EventPublisher, OrderRepository};
 
 use crate::caller::{AuthMode, Caller, CallerError};
 use crate::deadline::Deadline;
-use crate::error::{ApiError, Failure};
+use crate::error::ApiError;
 use crate::idempotency_key::IdempotencyKey;
 use crate::place_order::{OrderService, PlaceError, Placed};
-use crate::request_id::RequestId;
+use crate::request_id;
 use crate::MAX_BODY_BYTES;
 use runtime::metrics::{counter, name};
 
 pub async fn post_order<R, P>(
     State(service): State<Arc<OrderService<R, P>>>,
-    Extension(request_id): Extension<RequestId>,
     Extension(auth): Extension<AuthMode>,
     request: Request,
-) -> Result<Response, Failure>
+) -> Result<Response, ApiError>
 where
     R: OrderRepository + 'static,
     P: EventPublisher + 'static,
@@ -35,40 +34,33 @@ where
     let deadline = Deadline::of(&request);
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
-    let fail = |e: ApiError| e.for_request(&request_id);
     if !is_json(headers) {
-        return Err(fail(ApiError::UnsupportedMediaType));
+        return Err(ApiError::UnsupportedMediaType);
     }
-    let body = read_body(headers, body).await.map_err(fail)?;
-    let order = parse_order(&body).map_err(|rejection| {
-        fail(match rejection {
-            OrderRejection::MalformedJson(message) => ApiError::MalformedJson(message),
-            OrderRejection::Invalid(errors) => ApiError::Validation(errors),
-        })
+    let body = read_body(headers, body).await?;
+    let order = parse_order(&body).map_err(|rejection| match rejection {
+        OrderRejection::MalformedJson(message) => ApiError::MalformedJson(message),
+        OrderRejection::Invalid(errors) => ApiError::Validation(errors),
     })?;
     let (order, caller) = match auth {
         AuthMode::Open => (order, None),
         AuthMode::Cognito => Caller::from_parts(&parts)
             .and_then(|caller| Ok((caller.own(order)?, Some(caller.subject))))
-            .map_err(|e| {
-                fail(match e {
-                    CallerError::NotSignedIn => ApiError::Unauthorized,
-                    other => ApiError::Forbidden(other),
-                })
+            .map_err(|e| match e {
+                CallerError::NotSignedIn => ApiError::Unauthorized,
+                other => ApiError::Forbidden(other),
             })?,
     };
-    let key = IdempotencyKey::from_headers(headers)
-        .map_err(|m| fail(ApiError::InvalidIdempotencyKey(m)))?;
+    let key = IdempotencyKey::from_headers(headers).map_err(ApiError::InvalidIdempotencyKey)?;
     let named = key.map(|key| key.order_id(caller.as_deref()));
+    let request_id = request_id::current();
     let placing = service.place(order, named, request_id.correlation_id(), deadline.0);
     let placed = tokio::time::timeout(deadline.budget(), placing)
         .await
-        .map_err(|elapsed| fail(ApiError::internal(elapsed)))?
-        .map_err(|e| {
-            fail(match e {
-                PlaceError::KeyReused => ApiError::IdempotencyKeyReused,
-                other => ApiError::internal(other),
-            })
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            PlaceError::KeyReused => ApiError::IdempotencyKeyReused,
+            other => ApiError::internal(other),
         })?;
     Ok(match placed {
         Placed::Created(confirmation) => {
@@ -120,14 +112,6 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
 /// `OPTIONS /order` without CORS headers: say what the route allows.
 pub async fn options_order() -> Response {
     (StatusCode::NO_CONTENT, [(header::ALLOW, "POST, OPTIONS")]).into_response()
-}
-
-pub async fn not_found(Extension(request_id): Extension<RequestId>) -> Failure {
-    ApiError::NotFound.for_request(&request_id)
-}
-
-pub async fn method_not_allowed(Extension(request_id): Extension<RequestId>) -> Failure {
-    ApiError::MethodNotAllowed.for_request(&request_id)
 }
 
 /// `GET /openapi.json`: the API's description, for client generators.

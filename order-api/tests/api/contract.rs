@@ -143,6 +143,18 @@ async fn answers_unknown_routes_and_methods_in_json() {
 }
 
 #[tokio::test]
+async fn an_error_body_quotes_the_id_of_its_request() {
+    let app = spawn_app();
+    let (_, headers, body) = app
+        .send(Request::get("/orders").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(body["requestId"], headers["x-request-id"].to_str().unwrap());
+    let (status, headers, body) = app.post("{", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["requestId"], headers["x-request-id"].to_str().unwrap());
+}
+
+#[tokio::test]
 async fn answers_cors_preflight_for_the_configured_origin_only() {
     let app = spawn_app();
     let preflight = |origin: &str| {
