@@ -131,7 +131,7 @@ impl IntoResponse for ApiError {
             error: title,
             message: errors.is_none().then(|| self.to_string()),
             errors,
-            request_id: &request_id::current().to_string(),
+            request_id: &request_id::current().id,
         };
         let mut response = (status, Json(body)).into_response();
         if matches!(self, ApiError::MethodNotAllowed) {

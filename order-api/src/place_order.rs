@@ -58,7 +58,6 @@ pub enum PlaceError {
     IdTaken(OrderId),
 }
 
-/// Places orders through the ports it is given.
 #[derive(Debug, Clone)]
 pub struct OrderService<R, P> {
     orders: R,

@@ -2,8 +2,6 @@
 //! or a fresh UUID locally. It is in every error body, in the
 //! `x-request-id` response header and in every log line of the request.
 
-use std::fmt;
-
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
@@ -16,14 +14,8 @@ use tracing::Instrument;
 /// caller's `x-correlation-id`, or the request id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId {
-    id: String,
-    correlation_id: String,
-}
-
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.id)
-    }
+    pub id: String,
+    pub correlation_id: String,
 }
 
 fn header_text<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
@@ -60,15 +52,10 @@ impl RequestId {
             id,
         }
     }
-
-    pub fn correlation_id(&self) -> &str {
-        &self.correlation_id
-    }
 }
 
 tokio::task_local! {
-    /// The id of the request being handled, for code that is not handed it:
-    /// the answer to a panic.
+    /// The id of the request being handled, for its error bodies.
     static CURRENT: RequestId;
 }
 

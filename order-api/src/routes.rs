@@ -54,7 +54,7 @@ where
     let key = IdempotencyKey::from_headers(headers).map_err(ApiError::InvalidIdempotencyKey)?;
     let named = key.map(|key| key.order_id(caller.as_deref()));
     let request_id = request_id::current();
-    let placing = service.place(order, named, request_id.correlation_id(), deadline.0);
+    let placing = service.place(order, named, &request_id.correlation_id, deadline.0);
     let placed = tokio::time::timeout(deadline.budget(), placing)
         .await
         .map_err(ApiError::internal)?

@@ -9,7 +9,6 @@ use adapters::{AwsSettings, ConfigError, Env};
 
 use crate::caller::AuthMode;
 
-/// order-api's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiSettings {
     pub aws: AwsSettings,
@@ -64,7 +63,6 @@ where
     })
 }
 
-/// outbox-relay's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelayProcessSettings {
     pub aws: AwsSettings,
