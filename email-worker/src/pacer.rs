@@ -1,11 +1,7 @@
-//! Sending no faster than SES allows.
-//!
-//! The account has a maximum send rate (SES's quota, the template's
-//! `SesMaxSendRate`), shared by every copy of this worker that runs at once
-//! (at most the event source's `MaximumConcurrency`). Each copy takes its
-//! share, `rate ÷ concurrency`, and spaces its sends evenly by it, so the
-//! fleet never asks SES for more than it grants: throttling becomes the
-//! exception it should be, not the way the worker learns its limit.
+//! Sending no faster than SES allows (docs/decisions/0006): every running copy
+//! of this worker takes its share of the account's send rate, `rate ÷
+//! concurrency`, and spaces its sends evenly by it, so throttling is the
+//! exception, not the way the worker learns its limit.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -29,7 +25,6 @@ impl Pacer {
         }
     }
 
-    /// The time between two sends of this worker.
     pub fn interval(&self) -> Duration {
         self.interval
     }
