@@ -13,12 +13,10 @@ use uuid::Uuid;
 /// every event a second audit id.
 pub const AUDIT_NAMESPACE: Uuid = Uuid::from_u128(0xc5ab_a3d6_4f2d_4d04_90f2_0423_a0a8_2cc2);
 
-/// The audit id of an event: a UUID v5 of its event id.
 pub fn audit_id(event_id: Uuid) -> Uuid {
     Uuid::new_v5(&AUDIT_NAMESPACE, event_id.as_bytes())
 }
 
-/// The record for `event`, received in `delivery`, written at `now`.
 pub fn audit_record(event: &OrderCreated, delivery: &Delivery, now: DateTime<Utc>) -> AuditRecord {
     let order = &event.order;
     AuditRecord {
