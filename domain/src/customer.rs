@@ -37,12 +37,6 @@ impl CustomerName {
     }
 }
 
-impl fmt::Display for CustomerName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// An email address SES can deliver to (see `email_address` for what that
 /// excludes), with no control characters.
 ///

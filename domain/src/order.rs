@@ -151,16 +151,13 @@ pub mod iso8601 {
     /// The same for an optional instant (absent or ISO 8601 text).
     pub mod optional {
         use chrono::{DateTime, Utc};
-        use serde::{Deserialize, Deserializer, Serializer};
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
         pub fn serialize<S: Serializer>(
             at: &Option<DateTime<Utc>>,
             serializer: S,
         ) -> Result<S::Ok, S::Error> {
-            match at {
-                Some(at) => super::serialize(at, serializer),
-                None => serializer.serialize_none(),
-            }
+            at.as_ref().map(super::format).serialize(serializer)
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(
