@@ -82,11 +82,8 @@ impl Caller {
 
     /// The order as this caller may place it.
     pub fn own(&self, mut order: NewOrder) -> Result<NewOrder, CallerError> {
-        if !order
-            .customer_email
-            .as_str()
-            .eq_ignore_ascii_case(self.email.as_str())
-        {
+        let sent = order.customer_email.as_str();
+        if !sent.eq_ignore_ascii_case(self.email.as_str()) {
             return Err(CallerError::OtherAddress);
         }
         order.customer_email = self.email.clone();

@@ -2,7 +2,9 @@
 //! a body. Client errors explain themselves; server errors leak nothing but
 //! the request id, and are logged once with their whole cause chain.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use std::any::Any;
+
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::FieldError;
@@ -133,14 +135,17 @@ impl IntoResponse for ApiError {
             errors,
             request_id: &request_id::current().id,
         };
-        let mut response = (status, Json(body)).into_response();
-        if matches!(self, ApiError::MethodNotAllowed) {
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
-        }
-        response
+        let allow = matches!(self, ApiError::MethodNotAllowed);
+        let allow = allow.then_some([(header::ALLOW, "POST, OPTIONS")]);
+        (status, allow, Json(body)).into_response()
     }
+}
+
+/// `tower_http::catch_panic`'s answer: a panic is a bug, and still a request
+/// to answer with the contract's JSON 500, never a 502 or a dropped connection.
+pub fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = runtime::panic_message(&*panic);
+    ApiError::internal(format!("the handler panicked: {message}")).into_response()
 }
 
 /// `items[3].price` → `items[].price`: the kind of field, not the instance.

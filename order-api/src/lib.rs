@@ -7,7 +7,7 @@
 //! - `place_order`: the use case over the ports of `shared`, tested with fakes.
 //! - `caller`, `idempotency_key`, `request_id`, `deadline`: what a request
 //!   carries besides its body.
-//! - `error`, `panic`: every failure as a status and the contract's JSON body.
+//! - `error`: every failure, a panic too, as a status and the contract's JSON body.
 //! - [`openapi`] (feature `openapi`): generates [`DOCUMENT`].
 //! - [`settings`]: what order-api and `outbox-relay` read of the environment.
 
@@ -17,7 +17,6 @@ mod error;
 mod idempotency_key;
 #[cfg(feature = "openapi")]
 pub mod openapi;
-mod panic;
 mod place_order;
 mod request_id;
 mod routes;
@@ -66,7 +65,7 @@ where
         .fallback(|| async { ApiError::NotFound })
         .with_state(Arc::new(service))
         .layer(axum::Extension(auth))
-        .layer(CatchPanicLayer::custom(panic::answer))
+        .layer(CatchPanicLayer::custom(error::answer_panic))
         .layer(cors(allowed_origins))
         .layer(axum::middleware::from_fn(request_id::assign))
 }
