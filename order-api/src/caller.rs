@@ -1,10 +1,7 @@
-//! Who is ordering, when the API requires sign-in (`AUTH_MODE=cognito`).
-//!
-//! API Gateway's Cognito authorizer has checked the caller's ID token before
-//! the function runs and passes its claims in the request context. The order
-//! is then the signed-in customer's own: `customerId` is the token's `sub`,
-//! and the confirmation goes to the token's verified `email` only, so the
-//! public endpoint cannot be used to mail anyone else.
+//! Who is ordering, when the API requires sign-in (`AUTH_MODE=cognito`): API
+//! Gateway's Cognito authorizer has checked the ID token and passes its claims
+//! on. The order is then the signed-in customer's own, and its confirmation
+//! goes to their verified address only: the public endpoint mails no one else.
 
 use axum::http::request::Parts;
 use domain::{CustomerEmail, NewOrder};

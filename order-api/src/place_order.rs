@@ -1,14 +1,10 @@
-//! The use case: store a valid order once, then publish its event.
+//! The use case: store a valid order once, unpublished, then publish its event
+//! and mark it. The stored order is the promise: the answer is 200 from then
+//! on, and an event that did not go out is the outbox relay's.
 //!
-//! The order is stored unpublished and marked after SNS accepts its event. A
-//! stored order is the promise: the answer is 200 from then on, and an event
-//! that did not go out is the outbox relay's (`ports::outbox::OutboxRelay`).
-//!
-//! An `Idempotency-Key` names the order ([`crate::IdempotencyKey::order_id`]):
-//! it is stored with the request's [`fingerprint`] only if no order has that
-//! id yet, and a repeat finds the stored order in the answer to that same
-//! write: the same request gets the first answer again, another one is
-//! refused (docs/decisions/0008).
+//! An `Idempotency-Key` names the order: it is stored with the request's
+//! [`fingerprint`] only if its id is new, and a repeat finds the stored order
+//! in the answer to that same write (docs/decisions/0008).
 
 use std::time::Duration;
 
