@@ -1,14 +1,10 @@
 //! The email worker's handler: one confirmation per event, however often the
-//! event is delivered.
-//!
-//! The event id is claimed (`email#<eventId>`) with this attempt's own token
-//! until its deadline, and marked done with SES's message id after sending.
-//! Another attempt on the same event waits for that claim to be completed or
-//! to lapse, within its own deadline, instead of failing. An address over its
-//! hourly limit (`ports::RecipientLimit`) is dead-lettered with the reason, so
-//! the public endpoint cannot flood an inbox. A customer may get the email
-//! twice only if a send's reply is lost or the worker dies before recording
-//! it: better than never.
+//! event is delivered. The event id is claimed with this attempt's own token
+//! until its deadline; another attempt waits for that claim to be completed or
+//! to lapse instead of failing. An address over its hourly limit is
+//! dead-lettered, so the public endpoint cannot flood an inbox. A customer
+//! gets the email twice only if a send's reply is lost or the worker dies
+//! before recording it.
 
 use std::time::Duration;
 
