@@ -99,8 +99,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
         .await
         .map_err(|e| {
             let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-                || e.to_string().contains("length limit exceeded");
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             if too_large {
                 ApiError::PayloadTooLarge
             } else {
