@@ -1,11 +1,8 @@
-//! Whether SES can deliver to an address.
-//!
-//! Not all of RFC 5322 — the part of it mail actually travels on: a
-//! dot-atom before the `@` (no quoted strings, ASCII only, because SES does
-//! not speak SMTPUTF8) and a host name after it (no IP literals, at least two
-//! labels, letters/digits/hyphens). Internationalised domains are accepted
-//! in their ASCII form (`xn--bcher-kva.de`); converting `bücher.de` needs the
-//! IDNA tables, which are not worth their size in every function.
+//! Whether SES can deliver to an address: the part of RFC 5322 mail travels
+//! on. A dot-atom before the `@` (ASCII only: SES does not speak SMTPUTF8) and
+//! a host name after it. Internationalised domains are accepted in their ASCII
+//! form (`xn--bcher-kva.de`): converting `bücher.de` needs the IDNA tables,
+//! which are not worth their size in every function.
 
 /// Why `address` cannot be delivered to, as the end of "must be a valid email
 /// address: …"; `Ok` when it can.

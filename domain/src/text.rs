@@ -5,11 +5,10 @@
 /// CSV exports and the confirmation email. JSON lets a client send them
 /// escaped (`\u001b`), so they are checked after unescaping.
 pub(super) fn has_control_characters(text: &str) -> bool {
-    // This runs on every text field of every order, so first a byte scan:
-    // in UTF-8, C0 and DEL are single bytes below 0x20 or 0x7F, and every C1
-    // character starts with 0xC2. Text with none of those has no control
-    // character; text with one is checked char by char (`char::is_control`
-    // is exactly Unicode's Cc category: the ranges above).
+    // On every text field of every order, so a byte scan first: in UTF-8, C0
+    // and DEL are single bytes below 0x20 or 0x7F, and every C1 character
+    // starts with 0xC2. Only text with one of those is checked char by char
+    // (`char::is_control` is exactly Unicode's Cc category).
     text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) && text.chars().any(char::is_control)
 }
 
