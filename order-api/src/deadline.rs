@@ -1,7 +1,6 @@
-//! When a request's time is up: the Lambda invocation's deadline, or the
-//! local server's budget. The work is cut off just before it so the client
-//! always gets our answer rather than a gateway timeout, and the publish
-//! never waits past it.
+//! When a request's time is up: the Lambda invocation's deadline, or locally
+//! a budget. The work is cut off just before it, so the client gets our
+//! answer rather than a gateway timeout.
 
 use std::time::Duration;
 

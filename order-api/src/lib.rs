@@ -37,8 +37,7 @@ pub use place_order::{fingerprint, OrderService};
 use ports::{EventPublisher, OrderRepository};
 pub use settings::{ApiSettings, RelayProcessSettings};
 
-/// The API's OpenAPI document (`order-api/openapi.json`), generated from the
-/// code by the `openapi` feature and kept in step by a test.
+/// The API's OpenAPI document as committed (`order-api/openapi.json`).
 pub const DOCUMENT: &str = include_str!("../openapi.json");
 
 /// The contract's limit on a request body: 10 KB.

@@ -1,5 +1,3 @@
-//! What order-api and outbox-relay read of the environment, each its own.
-
 use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
