@@ -1,6 +1,3 @@
-//! The order confirmation: subject, HTML and plain text, from the templates
-//! in `templates/` (compiled in).
-
 use domain::{Order, OrderLine};
 use ports::Email;
 

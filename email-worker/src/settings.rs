@@ -1,5 +1,3 @@
-//! What email-worker reads of the environment, and nothing else.
-
 use adapters::{ConfigError, Env};
 use runtime::batch::WorkerSettings;
 

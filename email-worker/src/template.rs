@@ -1,8 +1,5 @@
-//! Just enough templating for a confirmation email: `{{name}}` placeholders
-//! filled in one pass, and HTML escaping.
-//!
-//! One pass matters: a value is never scanned for placeholders itself, so a
-//! customer called `{{total}}` is printed as such.
+//! Placeholders are filled in one pass: a value is never scanned for
+//! placeholders itself, so a customer called `{{total}}` is printed as such.
 
 /// `template` with each `{{name}}` replaced by `value(name)`. A placeholder
 /// without a value is left as it is (a test checks the templates have none).
