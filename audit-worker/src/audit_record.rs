@@ -1,5 +1,3 @@
-//! What the audit trail keeps about an `ORDER_CREATED` event.
-//!
 //! The key (`AuditId`, `Timestamp`) is a function of the event alone, so a
 //! redelivered event maps to the record already written.
 
