@@ -3,23 +3,30 @@
 //! "The request path"); only then is anything stored.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Extension, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use chrono::{TimeDelta, Utc};
 use domain::{parse_order, OrderRejection};
 use ports::{EventPublisher, OrderRepository};
 
 use crate::caller::{AuthMode, Caller, CallerError};
-use crate::deadline::Deadline;
 use crate::error::ApiError;
 use crate::idempotency_key::IdempotencyKey;
 use crate::place_order::{OrderService, PlaceError, Placed};
 use crate::request_id;
 use crate::MAX_BODY_BYTES;
+use runtime::invocation_deadline;
 use runtime::metrics::{counter, name};
+
+/// A local request's budget: the function's timeout in the template.
+const LOCAL_BUDGET: TimeDelta = TimeDelta::seconds(10);
+/// Kept back from the deadline to write the answer.
+const ANSWER_MARGIN: Duration = Duration::from_millis(500);
 
 pub async fn post_order<R, P>(
     State(service): State<Arc<OrderService<R, P>>>,
@@ -31,7 +38,10 @@ where
     P: EventPublisher + 'static,
 {
     counter!(name::ORDERS_RECEIVED).increment(1);
-    let deadline = Deadline::of(&request);
+    // The invocation's deadline, or locally a budget. The work is cut off just
+    // before it, so the client gets our answer rather than a gateway timeout.
+    let invocation = request.extensions().get::<lambda_http::Context>();
+    let deadline = invocation.map_or_else(|| Utc::now() + LOCAL_BUDGET, invocation_deadline);
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
     if !is_json(headers) {
@@ -54,8 +64,9 @@ where
     let key = IdempotencyKey::from_headers(headers).map_err(ApiError::InvalidIdempotencyKey)?;
     let named = key.map(|key| key.order_id(caller.as_deref()));
     let request_id = request_id::current();
-    let placing = service.place(order, named, &request_id.correlation_id, deadline.0);
-    let placed = tokio::time::timeout(deadline.budget(), placing)
+    let placing = service.place(order, named, &request_id.correlation_id, deadline);
+    let budget = (deadline - Utc::now()).to_std().unwrap_or_default();
+    let placed = tokio::time::timeout(budget.saturating_sub(ANSWER_MARGIN), placing)
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {
