@@ -14,18 +14,17 @@ pub fn render(order: &Order) -> Email {
         to: order.customer_email.clone(),
         // As the reference design has it.
         subject: format!("Order Confirmation - Order #{}", order.order_id),
-        html: render_with(order, HTML, HTML_ITEM, "item_rows", escape_html),
-        text: render_with(order, TEXT, TEXT_ITEM, "item_lines", str::to_owned),
+        html: render_with(order, HTML, HTML_ITEM, escape_html),
+        text: render_with(order, TEXT, TEXT_ITEM, str::to_owned),
     }
 }
 
 /// One body: the order's values (passed through `escape`), the items as
-/// repeated `item_template`, joined into the `items_name` placeholder.
+/// repeated `item_template`, joined into the `items` placeholder.
 fn render_with(
     order: &Order,
     template: &str,
     item_template: &str,
-    items_name: &str,
     escape: fn(&str) -> String,
 ) -> String {
     let items: String = order
@@ -42,7 +41,7 @@ fn render_with(
         "customer_name" => Some(&customer_name),
         "created_at" => Some(&created_at),
         "total" => Some(&total),
-        _ if name == items_name => Some(&items),
+        "items" => Some(&items),
         _ => None,
     })
 }
