@@ -64,7 +64,12 @@ impl Caller {
     }
 
     fn from_claims(claims: &Map<String, Value>) -> Result<Caller, CallerError> {
-        let claim = |name: &str| claims.get(name).and_then(claim_text);
+        // API Gateway passes every claim as text (`"true"`); a JSON bool is read too.
+        let claim = |name: &str| match claims.get(name)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
         let subject = claim("sub")
             .filter(|s| !s.is_empty())
             .ok_or(CallerError::NotSignedIn)?;
@@ -86,15 +91,6 @@ impl Caller {
         order.customer_email = self.email.clone();
         order.customer_id = Some(self.subject.clone());
         Ok(order)
-    }
-}
-
-/// API Gateway passes every claim as text (`"true"`); a JSON bool is read too.
-fn claim_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 
