@@ -69,14 +69,13 @@ where
 }
 
 fn cors(allowed_origins: &[String]) -> CorsLayer {
+    let listed = allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok());
     let origins = if allowed_origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
-        AllowOrigin::list(
-            allowed_origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok()),
-        )
+        AllowOrigin::list(listed)
     };
     CorsLayer::new()
         .allow_origin(origins)

@@ -49,7 +49,7 @@ pub enum PlaceError {
     #[error("the idempotency key was used for a different order")]
     KeyReused,
     #[error("could not store order")]
-    Store(#[source] RepositoryError),
+    Store(#[from] RepositoryError),
     #[error("order id {0} is taken by another order")]
     IdTaken(OrderId),
 }
@@ -93,12 +93,7 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
             published_at: None,
             fingerprint,
         };
-        let (stored, replayed) = match self
-            .orders
-            .insert(&record)
-            .await
-            .map_err(PlaceError::Store)?
-        {
+        let (stored, replayed) = match self.orders.insert(&record).await? {
             Inserted::Stored => {
                 tracing::info!(
                     orderId = %record.order.order_id,
