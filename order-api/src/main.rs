@@ -16,15 +16,11 @@ use order_api::ApiSettings;
 /// (with its requestId) before the function's 10 s timeout cuts it off.
 fn app(config: &ApiSettings) -> Router {
     let aws = config.aws.function();
+    let dynamodb = clients::dynamodb(&aws, CallBudget::REQUEST);
+    let sns = clients::sns(&aws, CallBudget::REQUEST);
     let service = order_api::OrderService::new(
-        DynamoDbOrderRepository::new(
-            clients::dynamodb(&aws, CallBudget::REQUEST),
-            &config.orders_table,
-        ),
-        SnsEventPublisher::new(
-            clients::sns(&aws, CallBudget::REQUEST),
-            &config.order_topic_arn,
-        ),
+        DynamoDbOrderRepository::new(dynamodb, &config.orders_table),
+        SnsEventPublisher::new(sns, &config.order_topic_arn),
     )
     .with_publish_budget(config.publish_budget);
     order_api::router(service, &config.allowed_origins, config.auth)

@@ -119,9 +119,7 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
             Inserted::Exists(existing) => return Err(PlaceError::IdTaken(existing.order.order_id)),
         };
         // An earlier attempt may have died, or met an SNS outage, before
-        // publishing: whoever finds the order unpublished publishes it, with
-        // its own event id (a concurrent attempt may too; the workers drop
-        // the second delivery of an event id).
+        // publishing: whoever finds the order unpublished publishes it.
         if !stored.published {
             self.publish(&stored, correlation_id, deadline).await;
         }

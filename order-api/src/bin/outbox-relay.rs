@@ -19,15 +19,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // Called with the first invocation in Lambda (runtime::relay::serve).
     let make_relay = || {
         let aws = config.aws.function();
+        let dynamodb = clients::dynamodb(&aws, CallBudget::BACKGROUND);
+        let sns = clients::sns(&aws, CallBudget::BACKGROUND);
         OutboxRelay::new(
-            DynamoDbOrderRepository::new(
-                clients::dynamodb(&aws, CallBudget::BACKGROUND),
-                &config.orders_table,
-            ),
-            SnsEventPublisher::new(
-                clients::sns(&aws, CallBudget::BACKGROUND),
-                &config.order_topic_arn,
-            ),
+            DynamoDbOrderRepository::new(dynamodb, &config.orders_table),
+            SnsEventPublisher::new(sns, &config.order_topic_arn),
             RelaySettings::with_grace(config.grace),
         )
     };
