@@ -26,20 +26,11 @@ async fn main() -> ExitCode {
         // One client for both adapters: a client is a handle on shared
         // connections, and each one made costs start-up time.
         let dynamodb = clients::dynamodb(aws, CallBudget::DATA);
-        let claims = DynamoDbIdempotencyStore::new(
-            dynamodb.clone(),
-            &settings.idempotency_table,
-            REMEMBER_SENDS_FOR,
-        );
-        let limit = DynamoDbRecipientLimit::new(
-            dynamodb,
-            &settings.idempotency_table,
-            settings.email_limit_per_hour,
-        );
-        SendConfirmation::new(mailer, claims, limit).with_pacer(Pacer::new(
-            settings.ses_max_send_rate,
-            settings.max_concurrency,
-        ))
+        let table = &settings.idempotency_table;
+        let claims = DynamoDbIdempotencyStore::new(dynamodb.clone(), table, REMEMBER_SENDS_FOR);
+        let limit = DynamoDbRecipientLimit::new(dynamodb, table, settings.email_limit_per_hour);
+        let pacer = Pacer::new(settings.ses_max_send_rate, settings.max_concurrency);
+        SendConfirmation::new(mailer, claims, limit).with_pacer(pacer)
     };
     match serve(&settings.worker, &aws, make_handler).await {
         Ok(()) => ExitCode::SUCCESS,
