@@ -17,10 +17,8 @@ async fn main() -> ExitCode {
     let aws = settings.worker.aws.function();
     // Built with the first batch in Lambda (runtime::batch::serve).
     let make_handler = |aws: &SdkConfig| {
-        RecordAudit::new(DynamoDbAuditLog::new(
-            clients::dynamodb(aws, CallBudget::DATA),
-            &settings.audit_table,
-        ))
+        let dynamodb = clients::dynamodb(aws, CallBudget::DATA);
+        RecordAudit::new(DynamoDbAuditLog::new(dynamodb, &settings.audit_table))
     };
     match serve(&settings.worker, &aws, make_handler).await {
         Ok(()) => ExitCode::SUCCESS,
