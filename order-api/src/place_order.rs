@@ -138,11 +138,8 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
     /// Publishes the order's event within the publish budget and the
     /// request's deadline; a failure is left to the outbox relay.
     async fn publish(&self, record: &OrderRecord, correlation_id: &str, deadline: DateTime<Utc>) {
-        let left = (deadline - Utc::now())
-            .to_std()
-            .unwrap_or_default()
-            .saturating_sub(ANSWER_TIME);
-        let budget = self.publish_budget.min(left);
+        let left = (deadline - Utc::now()).to_std().unwrap_or_default();
+        let budget = self.publish_budget.min(left.saturating_sub(ANSWER_TIME));
         let published = publish_order(&self.orders, &self.events, record, correlation_id, budget);
         match published.await {
             Ok(()) => counter!(name::ORDERS_PUBLISHED).increment(1),
