@@ -98,8 +98,6 @@ pub(crate) struct ErrorBody<'a> {
     pub(crate) request_id: &'a str,
 }
 
-/// The body carries the id of the request being handled: what the client
-/// quotes when it reports a problem.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, title) = self.status_and_title();

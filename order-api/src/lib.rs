@@ -44,15 +44,11 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024;
 
 /// The application: routes, request ids, CORS for `allowed_origins` (`*`
 /// for any), and `auth` deciding whose orders a caller may place.
-pub fn router<R, P>(
+pub fn router<R: OrderRepository + 'static, P: EventPublisher + 'static>(
     service: OrderService<R, P>,
     allowed_origins: &[String],
     auth: AuthMode,
-) -> Router
-where
-    R: OrderRepository + 'static,
-    P: EventPublisher + 'static,
-{
+) -> Router {
     Router::new()
         .route(
             "/order",

@@ -1,7 +1,6 @@
 //! The API described for its clients (NSwag, Kiota): an OpenAPI 3.1 document
 //! generated from the code. Money is `type: number, format: decimal` (C#
-//! `decimal`; utoipa would say `double` for the `f64` it is described as);
-//! every error status has the one `ErrorBody`, so a generator makes one class.
+//! `decimal`), as utoipa would say `double` for the `f64` it is described as.
 //!
 //! Built with the `openapi` feature only: the binaries serve the committed
 //! `openapi.json` ([`crate::DOCUMENT`]), which a test regenerates and compares

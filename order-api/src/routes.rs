@@ -28,15 +28,11 @@ const LOCAL_BUDGET: TimeDelta = TimeDelta::seconds(10);
 /// Kept back from the deadline to write the answer.
 const ANSWER_MARGIN: Duration = Duration::from_millis(500);
 
-pub async fn post_order<R, P>(
+pub async fn post_order<R: OrderRepository + 'static, P: EventPublisher + 'static>(
     State(service): State<Arc<OrderService<R, P>>>,
     Extension(auth): Extension<AuthMode>,
     request: Request,
-) -> Result<Response, ApiError>
-where
-    R: OrderRepository + 'static,
-    P: EventPublisher + 'static,
-{
+) -> Result<Response, ApiError> {
     counter!(name::ORDERS_RECEIVED).increment(1);
     // The invocation's deadline, or locally a budget. The work is cut off just
     // before it, so the client gets our answer rather than a gateway timeout.

@@ -18,11 +18,9 @@ pub struct ApiSettings {
     pub allowed_origins: Vec<String>,
     /// `LISTEN_ADDR`: where the API listens in local mode (`127.0.0.1:3000`).
     pub listen_addr: SocketAddr,
-    /// `AUTH_MODE`: `none` (the default) or `cognito`, when API Gateway's
-    /// Cognito authorizer admits only signed-in callers.
+    /// `AUTH_MODE`: `none` (the default) or `cognito`.
     pub auth: AuthMode,
-    /// `PUBLISH_BUDGET_MS` (1000): how long a request waits for SNS before
-    /// it answers and leaves the publish to the outbox relay.
+    /// `PUBLISH_BUDGET_MS` (1000): how long a request waits for SNS.
     pub publish_budget: Duration,
     pub lambda_mode: bool,
 }
