@@ -17,7 +17,6 @@ use super::{CustomerEmail, CustomerName, Money};
 pub struct OrderId(Uuid);
 
 impl OrderId {
-    /// A new id, for a new order.
     pub fn random() -> OrderId {
         OrderId(Uuid::new_v4())
     }
