@@ -39,7 +39,6 @@ pub struct Caller {
     pub email: CustomerEmail,
 }
 
-/// Why a caller may not place this order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallerError {
     #[error("sign-in is required")]

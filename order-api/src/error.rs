@@ -48,8 +48,7 @@ impl ApiError {
         ApiError::Internal(error.into())
     }
 
-    /// The status, and the `error` field: a stable, short title a client
-    /// can switch on.
+    /// The status, and the `error` field's title, stable for a client to switch on.
     fn status_and_title(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "Malformed JSON"),

@@ -44,14 +44,6 @@ impl RequestId {
             header_text(request, "x-correlation-id").map_or_else(|| id.clone(), str::to_owned);
         RequestId { id, correlation_id }
     }
-
-    fn fresh() -> RequestId {
-        let id = uuid::Uuid::new_v4().to_string();
-        RequestId {
-            correlation_id: id.clone(),
-            id,
-        }
-    }
 }
 
 tokio::task_local! {
@@ -61,9 +53,11 @@ tokio::task_local! {
 
 /// The id of the request this task is handling (outside one, a fresh id).
 pub fn current() -> RequestId {
-    CURRENT
-        .try_with(RequestId::clone)
-        .unwrap_or_else(|_| RequestId::fresh())
+    CURRENT.try_with(RequestId::clone).unwrap_or_else(|_| {
+        let id = uuid::Uuid::new_v4().to_string();
+        let correlation_id = id.clone();
+        RequestId { id, correlation_id }
+    })
 }
 
 /// Gives each request its id and a span that carries it.

@@ -1,4 +1,3 @@
-use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
@@ -49,7 +48,7 @@ impl ApiSettings {
 /// `name` (or `default`) parsed; what the parser says is the reason.
 fn parsed<T: FromStr>(env: &Env, name: &'static str, default: &str) -> Result<T, ConfigError>
 where
-    T::Err: fmt::Display,
+    T::Err: std::fmt::Display,
 {
     let value = env.text(name, default);
     value.parse().map_err(|e: T::Err| ConfigError {
