@@ -32,7 +32,6 @@ pub(super) struct Field<'a> {
 }
 
 impl<'a> Object<'a> {
-    /// The same object, found at `at`.
     fn located(self, at: Path<'a>) -> Self {
         Object { at, ..self }
     }
