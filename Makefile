@@ -114,7 +114,8 @@ build-linted: $(CARGO_DENY)
 	$(CARGO) fmt --all --check
 	@# Advisories need the RustSec database from GitHub: the workflow checks them.
 	$(CARGO_DENY) check licenses bans sources
-	$(LINTED) $(CARGO) build --workspace --bins --tests --benches
+	@# Its own two jobs, not make's jobserver (whose descriptors cargo is not handed).
+	MAKEFLAGS= $(LINTED) $(CARGO) build --workspace --bins --tests --benches
 
 lint: lint-rust lint-infra
 
