@@ -5,13 +5,12 @@
 //! rule is loose on purpose: a queue's `VisibilityTimeout` may be shorter than
 //! the template's (local runs shorten it so retries take seconds), never longer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
 use crate::intrinsics::text_of;
 use crate::spec::{KeySchema, SubscriptionSpec, TableSpec, Template};
-use crate::verify::Observed;
 
 type Properties = BTreeMap<String, String>;
 
@@ -25,6 +24,21 @@ pub struct Difference {
     pub property: String,
     pub expected: String,
     pub found: String,
+}
+
+/// What the endpoint holds of the template's resources. Absent means missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// Table name → the table as it is, in the template's shape.
+    pub tables: BTreeMap<String, TableSpec>,
+    /// Topic ARN → its attributes.
+    pub topics: BTreeMap<String, BTreeMap<String, String>>,
+    /// Queue name → every attribute `GetQueueAttributes(All)` reports.
+    pub queues: BTreeMap<String, BTreeMap<String, String>>,
+    /// Every subscription of the template's topics (without a logical id).
+    pub subscriptions: Vec<SubscriptionSpec>,
+    /// SES identities whose verification succeeded.
+    pub verified_identities: BTreeSet<String>,
 }
 
 /// Attributes the local AWS accepts but never reports back: moto 5.2 drops a

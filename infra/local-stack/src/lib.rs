@@ -25,11 +25,11 @@ use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use ports::Fault;
 
-pub use compare::{compare, unchecked, Difference};
+pub use compare::{compare, unchecked, Difference, Observed};
 pub use intrinsics::TemplateError;
 pub use provision::{provision, ProvisionOptions, Provisioned};
 pub use spec::{FunctionSpec, Params, QueueSpec, Template};
-pub use verify::{observe, verify, Observed};
+pub use verify::{observe, verify};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {

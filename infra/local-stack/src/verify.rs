@@ -1,8 +1,6 @@
 //! Reads back what exists ([`Observed`]); [`compare`] is pure, so a test can
 //! feed it a doctored [`Observed`]. `provision` reads through the same functions.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, GlobalSecondaryIndexDescription, KeySchemaElement, KeyType,
@@ -11,24 +9,9 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_ses::types::VerificationStatus;
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use crate::compare::{compare, Difference};
+use crate::compare::{compare, Difference, Observed};
 use crate::spec::{IndexSpec, KeySchema, SubscriptionSpec, TableSpec, Template};
 use crate::{LocalError, SdkResult};
-
-/// What the endpoint holds of the template's resources. Absent means missing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Observed {
-    /// Table name → the table as it is, in the template's shape.
-    pub tables: BTreeMap<String, TableSpec>,
-    /// Topic ARN → its attributes.
-    pub topics: BTreeMap<String, BTreeMap<String, String>>,
-    /// Queue name → every attribute `GetQueueAttributes(All)` reports.
-    pub queues: BTreeMap<String, BTreeMap<String, String>>,
-    /// Every subscription of the template's topics (without a logical id).
-    pub subscriptions: Vec<SubscriptionSpec>,
-    /// SES identities whose verification succeeded.
-    pub verified_identities: BTreeSet<String>,
-}
 
 /// [`observe`] then [`compare`].
 pub async fn verify(sdk: &SdkConfig, template: &Template) -> Result<Vec<Difference>, LocalError> {
