@@ -54,7 +54,7 @@ ARCH ?= x86_64
 SAM := cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CURDIR)/$(VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: help venv dev build build-linted test lint lint-rust lint-infra lint-template fmt clean-venv package test-lambda sam-build deploy bench soak
+.PHONY: help venv dev build build-linted test lint lint-rust lint-fmt-deny lint-infra lint-template fmt clean-venv package test-lambda sam-build deploy bench soak
 
 help:
 	@echo "make dev    start moto on 127.0.0.1:4566, create the local-* stack, run the services (Ctrl-C stops all)"
@@ -110,18 +110,19 @@ test:
 # What `cargo clippy` does, set for any cargo command (see test:).
 LINTED = RUSTC_WORKSPACE_WRAPPER="$$(rustc --print sysroot)/bin/clippy-driver" CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 
-build-linted: $(CARGO_DENY)
-	$(CARGO) fmt --all --check
-	@# Advisories need the RustSec database from GitHub: the workflow checks them.
-	$(CARGO_DENY) check licenses bans sources
+build-linted: lint-fmt-deny
 	@# Its own two jobs, not make's jobserver (whose descriptors cargo is not handed).
 	MAKEFLAGS= $(LINTED) $(CARGO) build --workspace --bins --tests --benches
 
 lint: lint-rust lint-infra
 
-lint-rust: $(CARGO_DENY)
-	$(CARGO) fmt --all --check
+lint-rust: lint-fmt-deny
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Formatting, and the licences, duplicates and sources of every crate (deny.toml).
+lint-fmt-deny: $(CARGO_DENY)
+	$(CARGO) fmt --all --check
+	@# Advisories need the RustSec database from GitHub: the workflow checks them.
 	$(CARGO_DENY) check licenses bans sources
 
 # The template's invariants (infra/rules/*.guard) hold, each rule fails on the
