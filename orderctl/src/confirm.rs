@@ -1,11 +1,8 @@
-//! Asking before a change: redrive, purge and republish (never their dry
-//! runs) say what they are about to do, where, and to how many, and wait
-//! for a `y`.
-//!
-//! They ask outside `local`, because `--env prod` is one word away from
-//! `--env dev`; purge, which cannot be undone, asks locally too. With nobody
-//! at a terminal to answer (a script, CI) and no `--yes`, the command refuses
-//! at once: a question nobody sees would hang it.
+//! Asking before a change: redrive, purge and republish (never their dry runs)
+//! say what they are about to do, where, and to how many, and wait for a `y`.
+//! They ask outside `local`, because `--env prod` is one word away from `--env
+//! dev`; purge, which cannot be undone, asks locally too. With no terminal (a
+//! script, CI) and no `--yes`, they refuse at once: an unseen question would hang.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -56,10 +53,8 @@ pub fn ask(question: &str, input: &mut dyn BufRead, out: &mut dyn Write) -> std:
     out.flush()?;
     let mut answer = String::new();
     input.read_line(&mut answer)?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
+    let answer = answer.trim().to_ascii_lowercase();
+    Ok(answer == "y" || answer == "yes")
 }
 
 /// `a, b, c` or `a, b, c and 4 more`: enough ids to recognise the selection.

@@ -43,9 +43,8 @@ pub struct UpArgs {
 }
 
 pub async fn run(command: LocalCommand, globals: &Globals) -> Result<ExitCode, CtlError> {
-    // `--env` only names the resources: read as `local`, the settings give
-    // the local endpoint (`--endpoint-url`, or `make dev`'s moto) and dummy
-    // credentials whatever the environment is called.
+    // `--env` only names the resources: read as `local`, the settings give the
+    // local endpoint and dummy credentials whatever the environment is called.
     let sdk = AwsSettings::read(&globals.env_as("local"))?.aws().await;
     let environment = &globals.environment;
     let failed = |e| Endpoint::of(&sdk, environment).local_error(e);

@@ -1,9 +1,7 @@
 //! `orderctl order <orderId>`: everything about one order — as stored, its
-//! audit trail, its messages in the DLQs (looked for without consuming), and
-//! its timeline, each step read from where it leaves its mark: the order
-//! (`CreatedAt`, `PublishedAt`), the email's idempotency record
-//! (`CompletedAt`, SES's message id), the audit trail (`recordedAt`) and the
-//! DLQs (`FailedAt`).
+//! audit trail, its messages in the DLQs (peeked), and its timeline, each step
+//! read from where it leaves its mark: the order, the email's idempotency
+//! record, the audit trail and the DLQs.
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -46,14 +46,12 @@ pub fn table(
 ) -> std::io::Result<()> {
     let header = headers.iter().map(|h| h.to_string()).collect();
     let rows: Vec<Vec<String>> = std::iter::once(header).chain(rows).collect();
-    let width = |i: usize| {
-        rows.iter()
-            .filter_map(move |row| row.get(i))
-            .map(|c| c.chars().count())
-    };
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|i| width(i).max().unwrap_or(0))
-        .collect();
+    let mut widths = vec![0; headers.len()];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
     for row in &rows {
         let line: String = row
             .iter()

@@ -1,13 +1,9 @@
-//! `orderctl republish`: publishes on demand what the outbox relay publishes
-//! within a minute, the orders stored with `Published = false`, through the
-//! relay's own code ([`OutboxRelay::relay_batch`]), ten per `PublishBatch`.
-//!
-//! Each order is read again, consistently, just before: one already published
-//! is skipped; an unpublished one goes out with the order's own event id, so
-//! even a publish racing the relay reaches the workers as one event. The first
-//! failed batch stops the run: a publish fails for the topic's reasons (gone,
-//! forbidden, unreachable), not the order's, and every later batch would wait
-//! out the same timeouts.
+//! `orderctl republish`: publishes on demand, through the outbox relay's own
+//! code ([`OutboxRelay::relay_batch`]), the orders stored with `Published = false`.
+//! Each is read again first: a published one is skipped, an unpublished one goes
+//! out with its own event id, so a publish racing the relay is still one event.
+//! The first failed batch stops the run: a publish fails for the topic's reasons
+//! (gone, forbidden, unreachable), and later batches would wait out the same timeouts.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -280,10 +276,8 @@ async fn unpublished<R: Outbox>(orders: &R) -> Result<Vec<OrderId>, RepositoryEr
                     }
                 }
             }
-            page = listed.next;
-            if page.is_none() {
-                break;
-            }
+            let Some(next) = listed.next else { break };
+            page = Some(next);
         }
     }
     Ok(ids)

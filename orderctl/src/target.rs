@@ -1,10 +1,7 @@
-//! Which AWS and which resources a command addresses.
-//!
-//! `--env local` (the default) is the local AWS, as for `orderctl local`; any
-//! other environment is `--endpoint-url` (a test stack), or else real AWS
-//! through the standard chain. Each option stands for its variable
-//! (`AWS_ENDPOINT_URL`, …), and resource names are read as the binaries read
-//! theirs, so `EMAIL_QUEUE`, … override them as they do for the workers.
+//! Which AWS and which resources a command addresses: `--env local` (the
+//! default) is the local AWS; any other environment is `--endpoint-url`, or
+//! else real AWS. Each option stands for its variable (`AWS_ENDPOINT_URL`, …),
+//! and resource names are read as the binaries read theirs (`EMAIL_QUEUE`, …).
 
 use adapters::{
     AwsSettings, DynamoDbOrderRepository, Env, QueueAddress, SnsEventPublisher, SqsQueue,
@@ -62,9 +59,8 @@ impl Globals {
         self.json || self.output == Output::Json
     }
 
-    /// The environment variables as the options override them, with
-    /// `ENVIRONMENT` set to `environment`: what the environment reader (and so
-    /// the SDK) sees, exactly as if the variables had been set.
+    /// The environment variables as the options override them, `ENVIRONMENT`
+    /// set to `environment`: what the SDK sees, as if the variables were set.
     pub fn env_as(&self, environment: &str) -> Env {
         let (environment, given) = (environment.to_owned(), self.clone());
         Env::from_lookup(move |name| match name {
@@ -118,7 +114,6 @@ impl Names {
     }
 }
 
-/// The settings of one run.
 #[derive(Debug, Clone)]
 pub struct Target {
     pub config: Names,
@@ -161,7 +156,6 @@ impl Target {
         SqsQueues::new(self.sqs())
     }
 
-    /// A failed call about no resource in particular.
     pub fn failed(&self, err: BackendError) -> CtlError {
         self.endpoint.error(None, err)
     }
@@ -192,9 +186,8 @@ impl Target {
         }
     }
 
-    /// The workflow's DLQ and, for a queue's DLQ, that queue: the DLQ its
-    /// `RedrivePolicy` names (the one SQS and the worker really use), or the
-    /// configured name when the queue has no policy.
+    /// The workflow's DLQ (the one its queue's `RedrivePolicy` names, which SQS
+    /// and the worker really use, else the configured name) and that queue.
     pub async fn resolve(&self, workflow: Workflow) -> Result<Dlq, CtlError> {
         let sqs = self.sqs();
         let (source, fallback) = self.config.of(workflow);
@@ -274,7 +267,6 @@ impl Workflow {
     }
 }
 
-/// A DLQ, looked up, and the queue its messages came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dlq {
     pub workflow: Workflow,
@@ -291,8 +283,7 @@ pub struct OrderArg {
     pub order_id: OrderId,
 }
 
-/// Parses an order id where it is typed, so that a malformed one is refused
-/// before anything is asked of AWS.
+/// Parses an order id as it is typed: a malformed one is refused before AWS is asked.
 pub fn order_id_arg(text: &str) -> Result<OrderId, String> {
     text.trim().parse().map_err(|_| {
         "not an order id: order ids are UUIDs, like 4f0c8f2e-8d1b-4c53-9d55-3f7c1c7e1a10".to_owned()

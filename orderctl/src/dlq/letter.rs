@@ -29,9 +29,8 @@ pub struct LetterView {
     pub source_queue: Option<String>,
     pub source_message_id: Option<String>,
     pub component: Option<String>,
-    /// No worker dead-lettered it: SQS's redrive policy moved it after its
-    /// last receive (a worker that died or timed out every time), so there is
-    /// no failure note.
+    /// No worker dead-lettered it (so there is no failure note): SQS's redrive
+    /// policy moved it after its last receive (the worker died or timed out).
     pub moved_by_sqs: bool,
     /// The start of a body that is not an order event, to tell what it is.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,8 +38,7 @@ pub struct LetterView {
 }
 
 impl LetterView {
-    /// Why the message is here, in a line: the worker's reason, or that SQS
-    /// moved it by itself.
+    /// Why the message is here: the worker's reason, or that SQS moved it.
     pub fn reason(&self) -> String {
         match (&self.failure_reason, self.receive_count) {
             (Some(reason), _) => reason.clone(),

@@ -1,10 +1,7 @@
 //! `orderctl dlq list`: each DLQ with its source queue, depth and the age of
-//! its oldest message.
-//!
-//! SQS has no "age of the oldest message" attribute (it is a CloudWatch
-//! metric, and the local AWS has none), so the age comes from the
-//! `SentTimestamp` of the messages themselves, peeked without consuming
-//! them. `status` reads the DLQs this way too ([`read_dlqs`]).
+//! its oldest message. SQS has no such attribute (it is a CloudWatch metric,
+//! which the local AWS lacks), so the age is the oldest `SentTimestamp` of the
+//! messages, peeked. `status` reads the DLQs this way too ([`read_dlqs`]).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -65,9 +62,8 @@ pub async fn run(target: &Target) -> Result<ListReport, CtlError> {
 pub type Peeked = HashMap<String, (QueueDepth, OldestMessage)>;
 
 /// Each DLQ with its counts and its oldest message. A DLQ whose counts are
-/// those of its last peek in `peeked` is not peeked again (nothing came or
-/// went, most likely), so that `status --watch` does not raise its
-/// messages' receive counts every few seconds.
+/// those of its last peek in `peeked` is not peeked again (nothing came or went,
+/// most likely): `status --watch` must not raise receive counts every few seconds.
 pub async fn read_dlqs(
     target: &Target,
     queues: &SqsQueues,
@@ -103,8 +99,6 @@ pub struct OldestMessage {
     pub partial: bool,
 }
 
-/// When the oldest of a DLQ's messages was sent: the `SentTimestamp` of up
-/// to `AGE_SCAN` visible messages, peeked without consuming them.
 async fn oldest_message(
     queues: &SqsQueues,
     queue_url: &str,
@@ -123,13 +117,11 @@ async fn oldest_message(
     }
     let scan = scan::peek(queues, queue_url, AGE_SCAN).await?;
     let n = scan.letters.len();
+    let visible = counts.visible;
     let from = if scan.complete {
         format!("SentTimestamp of all {n} visible message(s)")
     } else {
-        format!(
-            "SentTimestamp of {n} of ~{} visible messages: the oldest may be older",
-            counts.visible
-        )
+        format!("SentTimestamp of {n} of ~{visible} visible messages: the oldest may be older")
     };
     Ok(OldestMessage {
         sent_at: scan.letters.iter().filter_map(|l| l.sent_at).min(),

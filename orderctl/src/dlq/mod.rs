@@ -51,10 +51,9 @@ fn progress_bar(length: u64, json: bool) -> ProgressBar {
     if json || !std::io::stdout().is_terminal() || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
+    let template = "{bar:40} {pos}/{len} messages, {elapsed} elapsed";
     let bar = ProgressBar::new(length);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} messages, {elapsed} elapsed")
-    {
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
     bar

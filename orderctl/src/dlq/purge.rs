@@ -1,14 +1,10 @@
 //! `orderctl dlq purge`: delete what a DLQ held when the operator said yes
-//! (asked even in `local`: it cannot be undone).
-//!
-//! Not with SQS's `PurgeQueue`: that may also delete messages sent up to 60
-//! seconds after the call, unseen. Instead the moment the purge is confirmed
-//! is its cut-off, and the DLQ goes through the safe move to nowhere: each
-//! message that entered it at or before the cut-off (`SentTimestamp`) is
-//! deleted, each later one is left, visible again at the end. The cut-off is
-//! this machine's clock, `SentTimestamp` SQS's: a clock running ahead moves
-//! the cut-off later by as much. Messages hidden by someone else meanwhile
-//! (a peek, a redrive) are not received, so they stay too.
+//! (asked even in `local`: it cannot be undone). Not with SQS's `PurgeQueue`,
+//! which may also delete messages sent up to 60 seconds after the call, unseen:
+//! the confirmation is the cut-off, and the safe move to nowhere deletes each
+//! message whose `SentTimestamp` is at or before it, leaving later ones (a clock
+//! here running ahead of SQS's moves the cut-off later by as much). Messages
+//! hidden by someone else meanwhile (a peek, a redrive) stay too.
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -1,10 +1,7 @@
-//! `orderctl dlq redrive`: messages back to their source queue.
-//!
-//! The whole DLQ goes with SQS's own move task where the endpoint has one; a
-//! selection (`--max`, `--message-id`), a dry run, and any endpoint without
-//! move tasks go message by message with the safe move. The delivery DLQ has
-//! no source queue: its messages are published to the topic again, as
-//! `republish` publishes.
+//! `orderctl dlq redrive`: messages back to their source queue, the whole DLQ
+//! with SQS's move task where the endpoint has one, else (and for `--max`,
+//! `--message-id`, `--dry-run`) message by message with the safe move. The
+//! delivery DLQ has no source queue: its messages are published to the topic again.
 
 use std::io::Write;
 use std::process::ExitCode;

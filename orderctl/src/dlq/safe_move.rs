@@ -1,8 +1,7 @@
-//! The safe move: receive from the DLQ, put the message where it goes back
-//! to (its source queue, the topic, or nowhere for a purge: [`Discard`]), and
-//! only once that succeeded delete it from the DLQ. A crash in between
-//! delivers it twice, which the workers are built for (idempotent by event
-//! id); no step can lose one.
+//! The safe move: receive from the DLQ, put the message back (to its source
+//! queue, the topic, or nowhere for a purge), and only then delete it from the
+//! DLQ. A crash in between delivers it twice, which the workers are built for
+//! (idempotent by event id); no step can lose one.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -45,9 +44,8 @@ impl<Q: Queues> Destination for ToQueue<'_, Q> {
     }
 }
 
-/// The topic, for what SNS could not deliver: the body must be an order
-/// event, published again as order-api published it. Both workers drop an
-/// event they already handled, so the queue that did get it sees no change.
+/// The topic, for what SNS could not deliver: the order event is published
+/// again; the queue that did get it drops it as already handled.
 #[derive(Debug)]
 pub struct ToTopic<'a, P> {
     pub events: &'a P,
@@ -147,11 +145,8 @@ pub async fn safe_move<Q: Queues, D: Destination>(
                     scanner.leave(&letter);
                     continue;
                 }
-                let named: Vec<&String> = plan
-                    .message_ids
-                    .iter()
-                    .filter(|id| letter.is_named(id))
-                    .collect();
+                let named = plan.message_ids.iter().filter(|id| letter.is_named(id));
+                let named: Vec<&String> = named.collect();
                 // A named message moves however new it is: each name moves
                 // once, so it cannot keep the move going.
                 if (selective && named.is_empty()) || (!selective && scanner.is_newer(&letter)) {
@@ -193,8 +188,7 @@ pub async fn safe_move<Q: Queues, D: Destination>(
     tally
 }
 
-/// Puts `letter` to `destination`, then deletes it from the DLQ; why not,
-/// if either failed.
+/// Puts `letter` to `destination`, then deletes it from the DLQ; why not, if either failed.
 async fn move_one<Q: Queues, D: Destination>(
     queues: &Q,
     destination: &D,

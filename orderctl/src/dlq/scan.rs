@@ -1,9 +1,8 @@
 //! Going through a queue batch by batch without losing track. SQS has no
 //! "peek": a receive hides what it returns, and one with a visibility timeout
 //! of 0 may return the same first messages every time. So a [`Scanner`] hides
-//! each message it receives for a while (its hold) as it pages on, and makes
-//! every one left in the queue visible again once done, whatever happened; if
-//! orderctl dies mid-scan, the hold simply runs out.
+//! each message it receives for a while (its hold) and makes the ones left in
+//! the queue visible again once done; if orderctl dies mid-scan, the hold runs out.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -18,10 +17,8 @@ use crate::queues::{Letter, Queues, MAX_BATCH};
 pub const PEEK_HOLD: Duration = Duration::from_secs(30);
 
 /// Receives in a row with no message sent before the cut-off that end a scan
-/// with one. SQS answers with a sample of the visible messages: one answer of
-/// only newer (or already seen) messages does not prove that no older one is
-/// left, but a few in a row do. The newer ones stay hidden meanwhile, so they
-/// cannot keep the scan going.
+/// with one: SQS answers with a sample of the visible messages, so one such
+/// answer proves nothing, a few in a row do (the newer ones stay hidden meanwhile).
 const PATIENCE: u32 = 3;
 
 /// Receives a queue's messages batch by batch, each message once, and holds
@@ -31,15 +28,13 @@ pub struct Scanner<'a, Q> {
     queues: &'a Q,
     queue_url: &'a str,
     hold: Duration,
-    /// Without one, the scan ends at the first receive that brings no message
-    /// it has not seen; with one, after `PATIENCE` receives in a row brought
-    /// none that entered the queue at or before it.
+    /// Without one, the scan ends at the first receive that brings nothing new;
+    /// with one, after `PATIENCE` receives in a row brought nothing older.
     cutoff: Option<DateTime<Utc>>,
     /// Receives in a row that brought nothing to work on.
     quiet: u32,
     seen: HashSet<String>,
-    /// The newest receipt of each message left in the queue: only it can
-    /// change the visibility.
+    /// The newest receipt of each message left in the queue: only it can change the visibility.
     held: HashMap<String, String>,
 }
 

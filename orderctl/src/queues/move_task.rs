@@ -1,10 +1,8 @@
 //! The native redrive: SQS's own message move task (`StartMessageMoveTask`),
-//! followed with `ListMessageMoveTasks` until it ends (`orderctl dlq redrive`).
-//!
-//! Not every endpoint has it (moto answers HTTP 500), so "unsupported" is
-//! told apart from other errors: the caller falls back to the safe move.
-//! The task moves messages as they are, failure note included; a worker
-//! that fails on one again writes its new reason over the old one.
+//! followed with `ListMessageMoveTasks` until it ends. Not every endpoint has
+//! it (moto answers HTTP 500), so "unsupported" is told apart from other
+//! errors: the caller falls back to the safe move. The task moves messages as
+//! they are, failure note included; a worker that fails again overwrites it.
 
 use std::time::Duration;
 
@@ -54,10 +52,9 @@ pub enum NativeError {
     Failed(BackendError),
 }
 
-/// "Unsupported" where the error means the endpoint lacks the operation. A
-/// server error counts: moto answers 500 for an operation it does not
-/// implement, and if AWS itself failed, the safe move is still correct —
-/// only slower.
+/// "Unsupported" where the endpoint lacks the operation. A server error counts:
+/// moto answers 500 for an operation it lacks, and if AWS itself failed, the
+/// safe move is still correct, only slower.
 fn classify<E>(action: &'static str, err: SdkError<E, HttpResponse>) -> NativeError
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
@@ -95,17 +92,11 @@ pub async fn move_messages(
     };
     // The first two calls only probe: a retried 500 would just delay the fallback.
     let probe = aws_sdk_sqs::config::Builder::default().retry_config(RetryConfig::disabled());
-    let latest = list()
-        .customize()
-        .config_override(probe.clone())
-        .send()
-        .await;
-    let latest = latest
-        .map_err(|e| classify(LIST, e))?
-        .results
-        .unwrap_or_default();
+    let latest = list().customize().config_override(probe.clone()).send();
+    let latest = latest.await.map_err(|e| classify(LIST, e))?.results;
     let running = latest
         .into_iter()
+        .flatten()
         .find(|task| task.status() == Some("RUNNING"));
     let (task_handle, already_running) = match running {
         Some(task) => (task.task_handle, true),

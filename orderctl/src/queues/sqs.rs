@@ -114,12 +114,8 @@ impl Queues for SqsQueues {
             .send()
             .await
             .map_err(|e| backend_error("SQS.ReceiveMessage", e))?;
-        Ok(output
-            .messages
-            .unwrap_or_default()
-            .into_iter()
-            .map(letter)
-            .collect())
+        let messages = output.messages.unwrap_or_default();
+        Ok(messages.into_iter().map(letter).collect())
     }
 
     async fn send(&self, queue_url: &str, letter: &Letter) -> Result<(), BackendError> {
@@ -169,22 +165,16 @@ impl Queues for SqsQueues {
                 .send()
                 .await
                 .map_err(|e| backend_error(RELEASE, e))?;
-            let reasons = output
-                .failed
-                .into_iter()
-                .map(|f| f.message.unwrap_or(f.code));
-            failed.extend(reasons);
+            for f in output.failed {
+                failed.push(f.message.unwrap_or(f.code));
+            }
         }
-        match failed.first() {
-            None => Ok(()),
-            Some(reason) => Err(BackendError::new(
-                RELEASE,
-                true,
-                format!(
-                    "{} message(s) stay hidden until their visibility timeout ends: {reason}",
-                    failed.len()
-                ),
-            )),
-        }
+        let Some(reason) = failed.first() else {
+            return Ok(());
+        };
+        let n = failed.len();
+        let why =
+            format!("{n} message(s) stay hidden until their visibility timeout ends: {reason}");
+        Err(BackendError::new(RELEASE, true, why))
     }
 }

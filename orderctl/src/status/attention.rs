@@ -10,8 +10,7 @@ use super::queues::{QueueKind, QueueStatus};
 use crate::output::{age, age_at_least, time};
 
 /// Seconds an order may wait for its event before it needs an operator: the
-/// relay publishes within a minute, so one that waits longer means it
-/// cannot, or is not running.
+/// relay publishes within a minute, so a longer wait means it cannot.
 pub const OUTBOX_AGE_LIMIT: i64 = 5 * 60;
 /// Seconds a work queue's oldest message may wait: the threshold of the
 /// template's queue-age alarms.
@@ -81,9 +80,8 @@ pub fn attention(
         let reason = alarm.reason.as_deref().map(|r| format!(": {r}"));
         let (since, reason) = (since.unwrap_or_default(), reason.unwrap_or_default());
         let problem = format!("in ALARM{since}{reason}");
-        let next = alarm.description.clone();
-        let next = next
-            .unwrap_or_else(|| "infra/README.md, \"Reading the alarms\", says what to do".into());
+        let readme = "infra/README.md, \"Reading the alarms\", says what to do";
+        let next = alarm.description.clone().unwrap_or_else(|| readme.into());
         raise(Rule::Alarm, &alarm.name, problem, next);
     }
     if let Some(waited) = outbox.oldest_age_seconds.filter(|s| *s > OUTBOX_AGE_LIMIT) {

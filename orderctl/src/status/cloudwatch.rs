@@ -26,7 +26,6 @@ const METRIC_WINDOW_MINUTES: i64 = 15;
 pub struct Alarms {
     /// `<env>-`: every alarm of `infra/template.yaml` is named so.
     pub name_prefix: String,
-    /// Whether CloudWatch answered.
     pub available: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
@@ -101,9 +100,8 @@ async fn describe_in_alarm(client: &Client, name_prefix: &str) -> Result<Vec<Ala
     Ok(alarms)
 }
 
-/// The latest `ApproximateAgeOfOldestMessage` of each queue named, from
-/// the last 15 minutes; a queue without one is left out. `Err` says why
-/// CloudWatch could not be read.
+/// The latest `ApproximateAgeOfOldestMessage` of each queue named, from the last
+/// 15 minutes (a queue without one is left out), or why CloudWatch could not be read.
 pub async fn oldest_message_ages(
     client: &Client,
     queue_names: &[String],

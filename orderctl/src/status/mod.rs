@@ -71,10 +71,9 @@ Needs attention first (in this order):
 
 The exit code is 0 whenever the numbers could be read, healthy or not.";
 
-/// Draws once, or until Ctrl-C with `--watch`: over the last draw on a
-/// terminal, after it elsewhere (with `--json`, one document per line). A
-/// draw that fails after the first is reported on stderr and the watch goes
-/// on: a blip should not end it.
+/// Draws once, or until Ctrl-C with `--watch`: over the last draw on a terminal,
+/// after it elsewhere. A draw that fails after the first is reported on stderr
+/// and the watch goes on: a blip should not end it.
 pub async fn run(args: StatusArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
     let json = globals.json();
     let target = Target::connect(globals).await?;
@@ -90,14 +89,8 @@ pub async fn run(args: StatusArgs, globals: &Globals) -> Result<ExitCode, CtlErr
         let outbox = outbox.map_err(|e| target.endpoint.table_error(table, e))?;
         let alarms = cloudwatch::alarms_in_alarm(&cloudwatch, &format!("{environment}-")).await;
         let endpoint = &target.endpoint.label;
-        Ok(StatusReport::new(
-            environment,
-            endpoint,
-            now,
-            queues,
-            outbox,
-            alarms,
-        ))
+        let report = StatusReport::new(environment, endpoint, now, queues, outbox, alarms);
+        Ok(report)
     };
     if !args.watch {
         return emit(&read().await?, json);

@@ -1,9 +1,8 @@
 //! The outbox's backlog as `status` shows it, read straight from the sparse
-//! index `UnpublishedIndex` (key `OutboxPending`, sort key `CreatedAt`), not
-//! through the `Outbox` port: the port pages through entries for the relay,
-//! while this needs a count (`Select=COUNT`) and the first entry of each key
-//! (`Limit=1`). [`unpublished_backlog`] is the whole reader, so that it can
-//! move behind a port in one piece.
+//! index `UnpublishedIndex`, not through the `Outbox` port: the port pages
+//! through entries for the relay, while this needs a count (`Select=COUNT`) and
+//! the first entry of each key (`Limit=1`). [`unpublished_backlog`] is the
+//! whole reader, so that it can move behind a port in one piece.
 
 use adapters::sdk_error::backend_error;
 use adapters::{outbox_partition, UNPUBLISHED_INDEX};
@@ -30,10 +29,9 @@ pub struct Backlog {
     pub oldest_age_seconds: Option<i64>,
 }
 
-/// Counts the backlog under every key (the shards `PENDING#0..31` and the
-/// unsharded `PENDING` of older orders, read at once) and finds its oldest
-/// entry. An entry whose `CreatedAt` does not parse is counted but cannot be
-/// the oldest.
+/// Counts the backlog under every key (`PENDING#0..31` and the unsharded
+/// `PENDING` of older orders, read at once) and finds its oldest entry; one
+/// whose `CreatedAt` does not parse is counted but cannot be the oldest.
 pub async fn unpublished_backlog(
     client: &Client,
     table: &str,
@@ -69,8 +67,7 @@ pub async fn unpublished_backlog(
     Ok(backlog)
 }
 
-/// How many entries one index key holds, and the first one's `CreatedAt`
-/// and `OrderId`.
+/// How many entries one index key holds, and the first one's `CreatedAt` and `OrderId`.
 async fn read_key(
     client: &Client,
     table: &str,

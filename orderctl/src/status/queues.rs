@@ -85,10 +85,7 @@ pub async fn read_queues(
     }
     let work = |row: &&mut QueueStatus| row.kind == QueueKind::Work;
     // CloudWatch is asked only about queues that hold something.
-    let busy = rows
-        .iter_mut()
-        .filter(work)
-        .filter(|r| r.counts.total() > 0);
+    let busy = rows.iter_mut().filter(|r| work(r) && r.counts.total() > 0);
     let names: Vec<String> = busy.map(|row| row.queue.clone()).collect();
     let ages = oldest_message_ages(cloudwatch, &names, now).await;
     for row in rows.iter_mut().filter(work) {
