@@ -8,11 +8,9 @@ use uuid::Uuid;
 use crate::BackendError;
 use domain::{CustomerEmail, CustomerName, Money, OrderId};
 
-/// What the audit trail keeps about one event.
-///
-/// `audit_id` and `timestamp` are the table's key. Both must be derived from
-/// the event, never from the moment of writing, so that a redelivered event
-/// maps to the same key and the conditional write recognises it.
+/// What the audit trail keeps about one event. The key, `audit_id` and
+/// `timestamp`, comes from the event, never from the moment of writing, so a
+/// redelivered event maps to the same key and the conditional write sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
     pub audit_id: Uuid,
@@ -23,9 +21,8 @@ pub struct AuditRecord {
     pub event_id: Uuid,
     pub correlation_id: String,
     pub details: OrderDetails,
-    /// The SQS message the record was written from, to trace it back.
+    /// The SQS message the record was written from.
     pub source_message_id: String,
-    /// When this record was written (informational; not part of the key).
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -35,7 +32,6 @@ pub struct OrderDetails {
     pub customer_id: Option<String>,
     pub customer_name: CustomerName,
     pub customer_email: CustomerEmail,
-    /// Order lines.
     pub item_count: u32,
     pub total_amount: Money,
 }

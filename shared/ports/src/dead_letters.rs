@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::BackendError;
 
-/// The names of the attributes that say why a message is in a DLQ: the
-/// fields of [`FailureNote`].
+/// The DLQ message attributes that carry a [`FailureNote`].
 pub mod failure_attributes {
     pub const FAILURE_REASON: &str = "FailureReason";
     pub const FAILURE_KIND: &str = "FailureKind";
@@ -25,9 +24,7 @@ pub mod failure_attributes {
 /// Whether retrying a failed message could ever help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailureKind {
-    /// The message itself is wrong (not JSON, unknown schema) or the
-    /// downstream refuses it for good (an unverified sender): retrying repeats
-    /// the failure.
+    /// The message itself is wrong (not JSON, unknown schema): retrying repeats the failure.
     Permanent,
     /// Throttling, timeouts, a busy lock: a later attempt may succeed.
     Transient,
@@ -72,7 +69,6 @@ pub struct DeadLetter {
     pub note: FailureNote,
 }
 
-/// The dead-letter queue of the queue a worker consumes.
 pub trait DeadLetters: Send + Sync {
     /// Stores the letter; only once this succeeded may the original be deleted.
     fn send(&self, letter: &DeadLetter) -> impl Future<Output = Result<(), BackendError>> + Send;

@@ -8,7 +8,6 @@ pub struct BackendError {
     pub operation: &'static str,
     /// Throttling, timeouts, 5xx: retrying later may succeed.
     pub transient: bool,
-    /// What an operator is told: nobody answered, or the thing is not there.
     pub fault: Fault,
     #[source]
     pub source: Box<dyn std::error::Error + Send + Sync>,
@@ -39,23 +38,20 @@ impl BackendError {
     }
 }
 
-/// What kind of failure a [`BackendError`] is, for telling an operator what
-/// to check. Handlers decide on [`BackendError::transient`] alone.
+/// What an operator should check. Handlers decide on [`BackendError::transient`] alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// No answer at all: the endpoint is down, unreachable, or too slow.
     Unreachable,
     /// The table, queue or topic does not exist there.
     NotFound,
-    /// The service refused the rate of our calls (throttling, HTTP 429):
-    /// the caller should slow down, not give up.
+    /// Throttling (HTTP 429): the caller should slow down, not give up.
     Throttled,
     Other,
 }
 
-/// `outer: middle: root cause` — the whole chain in one line, logged once.
-/// Causes we did not write (AWS error messages) may name an address: it is
-/// masked.
+/// `outer: middle: root cause`, in one line. Causes we did not write (AWS
+/// error messages) may name an address: it is masked.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

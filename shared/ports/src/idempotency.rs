@@ -1,13 +1,8 @@
-//! Doing a piece of work once per key.
-//!
-//! Every attempt carries a [`ClaimToken`] of its own, which makes a claim
-//! safe under lost replies and slow attempts:
-//! - an attempt that finds its own token on the key carries on (the SDK
-//!   retried a write whose reply was lost);
-//! - completing or releasing is conditioned on the token, so a late attempt
-//!   never records over, or frees, the claim of the attempt that took over;
-//! - a claim holds until the attempt's own deadline, so the next attempt may
-//!   take over exactly when this one can no longer be running.
+//! Doing a piece of work once per key. Each attempt has a [`ClaimToken`] of
+//! its own: finding its own token on the key, it carries on (the SDK retried a
+//! write whose reply was lost); completing or releasing is conditioned on it,
+//! so a late attempt never records over, or frees, its successor's claim; and a
+//! claim holds until the attempt's deadline, when it can no longer be running.
 
 use std::future::Future;
 
@@ -38,9 +33,8 @@ pub struct ClaimRequest<'a> {
     pub key: &'a str,
     /// What makes two requests "the same": another fingerprint is a `Mismatch`.
     pub fingerprint: &'a str,
-    /// What this attempt would do if the key is new, for a retry to resume
-    /// (an earlier attempt's value wins). The email worker, this store's one
-    /// user (docs/decisions/0008), leaves it empty.
+    /// What this attempt would do, for a retry to resume (an earlier attempt's
+    /// wins). The email worker, the one user (decision 0008), leaves it empty.
     pub pending: &'a str,
     pub token: ClaimToken,
     /// When the attempt's time is up: the claim lapses then, not before.
@@ -51,9 +45,8 @@ pub struct ClaimRequest<'a> {
 /// The outcome of asking to do the work for an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The caller now owns the key. `pending` is what the owner wrote when it
-    /// claimed it: the caller's own value on a first claim, or that of an earlier
-    /// attempt that crashed or released it, so a retry can resume that work.
+    /// The caller now owns the key. `pending` is the first claimer's value:
+    /// the caller's own, or an earlier attempt's, whose work a retry resumes.
     Acquired { pending: String },
     /// The work is done; `result` is what the owner recorded.
     Completed { result: String },
@@ -67,21 +60,18 @@ pub enum Claim {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Completion {
     Recorded,
-    /// The key is no longer this attempt's: its claim lapsed and another
-    /// attempt took over. That attempt records its own result.
+    /// The claim lapsed and another attempt, which records its own result, took over.
     Superseded,
 }
 
 /// What the store holds for a key, as an operator reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRecord {
-    /// Set once the work is done (`complete`), with what it recorded.
     pub completed_at: Option<DateTime<Utc>>,
     pub result: Option<String>,
 }
 
-/// The key of an event's confirmation email: the email worker claims it,
-/// an operator looks it up.
+/// The key of an event's confirmation email (claimed by the email worker).
 pub fn email_key(event_id: Uuid) -> String {
     format!("email#{event_id}")
 }
@@ -100,8 +90,7 @@ pub trait IdempotencyStore: Send + Sync {
         result: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Completion, BackendError>> + Send;
-    /// Gives the key up after a failure, if `token` still holds it, so a
-    /// retry may claim it at once.
+    /// Gives the key up after a failure, if `token` holds it: a retry may claim it at once.
     fn release(
         &self,
         key: &str,

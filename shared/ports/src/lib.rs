@@ -42,3 +42,8 @@ pub use orders::{
     MAX_PUBLISH_BATCH, OUTBOX_SHARDS,
 };
 pub use recipient_limit::{Admission, RecipientLimit};
+
+/// The time left until `until`; zero once it has passed.
+pub fn time_left(until: chrono::DateTime<chrono::Utc>) -> std::time::Duration {
+    (until - chrono::Utc::now()).to_std().unwrap_or_default()
+}

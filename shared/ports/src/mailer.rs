@@ -20,7 +20,6 @@ pub struct Sent {
     pub message_id: String,
 }
 
-/// Sends mail from the fleet's configured sender.
 pub trait Mailer: Send + Sync {
     /// Hands `email` to the mail service. A rejection the service will repeat
     /// (an unverified sender, a malformed address) is a non-transient error.

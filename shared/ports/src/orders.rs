@@ -17,13 +17,10 @@ pub struct OrderRecord {
     pub event_id: Uuid,
     /// `false` until SNS accepted the event.
     pub published: bool,
-    /// When the order was marked published (unknown for orders stored before
-    /// this was recorded).
+    /// When the order was marked published (unknown for older orders).
     pub published_at: Option<DateTime<Utc>>,
-    /// For an order placed under an Idempotency-Key (whose id the key names),
-    /// what the request was: order-api's fingerprint of the parsed order. A
-    /// repeat of the key with the same fingerprint is answered with this
-    /// order; with another, refused. `None` for an order placed without a key.
+    /// For an order placed under an Idempotency-Key, order-api's fingerprint
+    /// of the parsed order: a repeat of the key with another is refused.
     pub fingerprint: Option<String>,
 }
 
@@ -32,9 +29,8 @@ pub struct OrderRecord {
 pub enum Inserted {
     /// The order is stored.
     Stored,
-    /// The id was taken: the order stored under it, as it is now (which may
-    /// be the very record given, when a write whose reply was lost was sent
-    /// again and met itself).
+    /// The id was taken: the order stored under it (maybe the very record
+    /// given, when a write whose reply was lost was sent again).
     Exists(OrderRecord),
 }
 
@@ -45,16 +41,13 @@ pub struct PendingOrder {
     pub created_at: DateTime<Utc>,
 }
 
-/// The partitions the outbox's backlog is spread over (`PENDING#0` …
-/// `PENDING#31` on DynamoDB): each order's index entry lands in one of
-/// them, by its id, so no single partition takes every order's writes.
-/// A constant, not a setting: the relay reads every shard there is, and an
-/// entry in a shard it no longer read would never be published.
+/// The partitions of the outbox's backlog (`PENDING#0` … `PENDING#31` on
+/// DynamoDB), by order id, so no one partition takes every write. A constant,
+/// not a setting: an entry in a shard the relay no longer read would be lost.
 pub const OUTBOX_SHARDS: u32 = 32;
 
-/// Where the backlog's entries from before it was sharded wait (`PENDING`
-/// on DynamoDB): read after the shards, so that an upgrade leaves no order
-/// behind; nothing new is written there.
+/// The backlog from before it was sharded (`PENDING` on DynamoDB): read
+/// after the shards so an upgrade leaves no order behind; not written to.
 pub const LEGACY_SHARD: u32 = OUTBOX_SHARDS;
 
 /// Every part of the backlog a sweep reads: the shards, then the legacy one.
@@ -62,17 +55,15 @@ pub fn backlog_shards() -> std::ops::RangeInclusive<u32> {
     0..=LEGACY_SHARD
 }
 
-/// The shard of the backlog an order's entry lives in.
+/// The shard of an order's backlog entry: its id's last four bytes, big-endian.
 pub fn outbox_shard(order_id: OrderId) -> u32 {
-    // The id's last four bytes, big-endian.
     order_id.as_uuid().as_u128() as u32 % OUTBOX_SHARDS
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
     Order(PendingOrder),
-    /// An entry that does not read as an order (a bad id or date): skipped,
-    /// and shown by its key so an operator can find it.
+    /// Not an order (a bad id or date): skipped, and shown by its key.
     Unreadable {
         key: String,
         reason: String,
@@ -129,9 +120,8 @@ pub trait OrderRepository: Send + Sync {
 /// The orders table read as the outbox: the backlog of orders whose event
 /// may not be out yet, for the relay (and `orderctl republish`).
 pub trait Outbox: OrderRepository {
-    /// Up to `limit` entries of one shard ([`backlog_shards`]) of the
-    /// backlog, oldest first, from `page` on. The backlog may lag a write
-    /// by a moment: read an order before acting on it.
+    /// Up to `limit` entries of one shard ([`backlog_shards`]), oldest
+    /// first, from `page` on. It may lag a write: read an order before acting.
     fn unpublished(
         &self,
         shard: u32,

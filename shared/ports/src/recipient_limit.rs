@@ -1,7 +1,5 @@
-//! How many confirmations one address may receive.
-//!
-//! The public endpoint must not become a way to flood an inbox: a script
-//! posting orders for a victim's address, or a retry storm. Each distinct
+//! How many confirmations one address may receive, so the public endpoint
+//! cannot flood an inbox (a script ordering for a victim, a retry storm). Each
 //! event counts once per address per window, however often it is delivered.
 
 use std::future::Future;
@@ -12,7 +10,6 @@ use uuid::Uuid;
 use crate::BackendError;
 use domain::CustomerEmail;
 
-/// Whether one more mail may go to an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
     Admitted,

@@ -1,9 +1,6 @@
-//! Keeping customer addresses out of logs and dead-letter attributes.
-//!
-//! Our own code logs a [`domain::CustomerEmail`], whose `Display`
-//! masks it. Text we do not write — an AWS error message such as SES's
-//! "Address blacklisted: jane@example.com" — is passed through
-//! [`addresses`] before it is logged or attached to a dead letter.
+//! Keeping customer addresses out of logs and dead letters. Our own code logs
+//! a [`domain::CustomerEmail`], whose `Display` masks it; text we do not write
+//! (SES's "Address blacklisted: jane@example.com") goes through [`addresses`].
 
 use std::borrow::Cow;
 
@@ -16,8 +13,7 @@ fn is_boundary(c: char) -> bool {
         )
 }
 
-/// Masks the local part of every address in `text`, as
-/// `CustomerEmail` does: `jane.doe@example.com` → `j***@example.com`.
+/// Masks every address in `text` as `CustomerEmail` does: `j***@example.com`.
 pub fn addresses(text: &str) -> Cow<'_, str> {
     if !text.contains('@') {
         return Cow::Borrowed(text);

@@ -1,9 +1,8 @@
 //! The `ORDER_CREATED` event: the contract between order-api and the workers.
 //!
-//! Body of the SNS message (raw delivery): the order as stored plus the
-//! envelope fields. `eventType` is also an SNS message attribute, for filter
-//! policies. A consumer reads the envelope first, so that an unknown version
-//! is told apart from a malformed message.
+//! The body: the order as stored plus the envelope fields; `eventType` is
+//! also an SNS message attribute, for filter policies. A consumer reads the
+//! envelope first, to tell an unknown version from a malformed message.
 
 use std::borrow::Cow;
 
@@ -86,10 +85,9 @@ pub enum EventError {
     InvalidSchema(String),
 }
 
-/// The event text in a queue message's `body`: the body itself with raw
-/// delivery (the template's setting), else the `Message` of SNS's
-/// notification envelope. A subscription whose raw delivery was switched off
-/// must not turn every order into a dead letter, so both are read.
+/// The event in a queue message's `body`: the body itself with raw delivery
+/// (the template's), else the `Message` of SNS's envelope, so a subscription
+/// whose raw delivery was switched off does not dead-letter every order.
 pub fn event_body(body: &str) -> Cow<'_, str> {
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]

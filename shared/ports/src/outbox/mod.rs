@@ -3,9 +3,6 @@
 //! unpublished order publishes it with the order's own event id, so a second
 //! publish (a mark lost, a publish cut off by its budget that still reached
 //! SNS, a race with the relay) is a duplicate the workers drop.
-//!
-//! - [`publish_order`]: order-api's own publish, within its budget.
-//! - [`relay`]: the sweep that publishes what was stored but not published.
 
 pub mod relay;
 

@@ -1,9 +1,6 @@
-//! The outbox relay: publishes the orders that order-api stored but did not
-//! publish (ARCHITECTURE.md, "The failure paths"), with no operator.
-//!
-//! The backlog's index may lag a write, so each order is read again,
-//! consistently, before it is published. `orderctl republish` publishes named
-//! orders through [`OutboxRelay::relay_batch`], the same path.
+//! The outbox relay: publishes the orders order-api stored but did not
+//! publish (ARCHITECTURE.md, "The failure paths"). The backlog's index may lag
+//! a write, so each order is read again, consistently, before it is published.
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
@@ -21,8 +18,7 @@ use domain::OrderId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelaySettings {
-    /// An order younger than this may still be published by its own request
-    /// (order-api's deadline): it is left for a later sweep.
+    /// Younger orders may still be published by their own request: left for later.
     pub grace: Duration,
     /// Entries read per page of a shard of the backlog.
     pub page_size: usize,
@@ -66,10 +62,10 @@ pub struct RelayedOrder {
 }
 
 /// Each of `ids` with `outcome`, none of them read.
-fn unread(ids: &[OrderId], outcome: &Relayed) -> Vec<RelayedOrder> {
-    ids.iter()
-        .map(|id| RelayedOrder {
-            order_id: *id,
+fn unread(ids: impl IntoIterator<Item = OrderId>, outcome: &Relayed) -> Vec<RelayedOrder> {
+    ids.into_iter()
+        .map(|order_id| RelayedOrder {
+            order_id,
             outcome: outcome.clone(),
             event_id: None,
             created_at: None,
@@ -89,8 +85,7 @@ pub struct SweepReport {
     pub unread_shards: u32,
     /// The sweep reached its deadline with backlog left to read or publish.
     pub cut_short: bool,
-    /// SNS failed batch after batch, so the sweep stopped publishing: no
-    /// use hammering a topic that is down.
+    /// SNS failed batch after batch, so the sweep stopped publishing.
     pub publish_failing: bool,
     /// The oldest order still unpublished after the sweep: the backlog's age.
     pub oldest_unpublished: Option<DateTime<Utc>>,
@@ -143,9 +138,8 @@ impl SweepReport {
 /// Batches in a row whose every order failed, after which a sweep stops.
 const FAILED_BATCHES_TO_STOP: usize = 3;
 
-/// Kept between the deadline at which a sweep takes no new batch and the
-/// one at which it cuts off those in flight, so the invocation always
-/// reports: a publish attempt ([`crate::config::CallBudget::BACKGROUND`]) and its mark.
+/// From a sweep's last new batch to the cut-off of those in flight: one
+/// publish attempt (adapters' `CallBudget::BACKGROUND`) and its mark.
 const FINISH_IN_FLIGHT: Duration = Duration::from_secs(12);
 
 #[derive(Debug)]
@@ -169,10 +163,9 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
     }
 
     /// Publishes the unpublished orders among `ids` (at most ten) in one
-    /// `PublishBatch`, then marks them; one outcome per id, in order. The
-    /// event's correlation id is `correlation_id`, or the relay's own
-    /// (`outbox-relay-<eventId>`): the request's is not stored with the order.
-    /// A dry run reads and reports, and publishes nothing.
+    /// `PublishBatch`, then marks them; one outcome per id, in order. Without
+    /// `correlation_id` the event gets `outbox-relay-<eventId>`: the request's
+    /// is not stored. `orderctl republish` uses it too. A dry run publishes nothing.
     pub async fn relay_batch(
         &self,
         ids: &[OrderId],
@@ -184,10 +177,10 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
             Err(e) => {
                 let reason = error_chain(&e);
                 tracing::warn!(orders = ids.len(), error = %reason, "could not read unpublished orders; the next sweep tries again");
-                return unread(ids, &Relayed::Failed(reason));
+                return unread(ids.iter().copied(), &Relayed::Failed(reason));
             }
         };
-        let mut outcomes = unread(ids, &Relayed::NotFound);
+        let mut outcomes = unread(ids.iter().copied(), &Relayed::NotFound);
         let slot = |id: OrderId| ids.iter().position(|wanted| *wanted == id);
         let mut to_publish = Vec::new();
         for entry in fetched {
@@ -264,19 +257,16 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
         outcomes
     }
 
-    /// One pass over the backlog as it stands at `now`, oldest first, shard
-    /// by shard: pages are read while batches of ten are published, several
-    /// in flight. It takes no new batch after `stop_by`, and cuts off those
-    /// in flight a little later. Fails only if no shard of the backlog could
-    /// be read; everything else is counted in the report.
+    /// One pass over the backlog at `now`, oldest first, shard by shard,
+    /// publishing batches of ten while it reads. No new batch after `stop_by`.
+    /// Fails only if no shard could be read; all else is in the report.
     pub async fn sweep(
         &self,
         now: DateTime<Utc>,
         stop_by: DateTime<Utc>,
     ) -> Result<SweepReport, RepositoryError> {
-        let grace = chrono::Duration::from_std(self.settings.grace).unwrap_or_default();
-        let cutoff = now - grace;
-        let hard_stop = stop_by + chrono::Duration::from_std(FINISH_IN_FLIGHT).unwrap_or_default();
+        let cutoff = now - self.settings.grace;
+        let hard_stop = stop_by + FINISH_IN_FLIGHT;
         let in_flight = self.settings.in_flight.max(1);
         let (batches, mut to_publish) = tokio::sync::mpsc::channel::<Vec<PendingOrder>>(in_flight);
         let mut report = SweepReport::default();
@@ -318,7 +308,7 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
                             // Oldest first: the rest of the shard is in its grace.
                             Pending::Order(pending) if pending.created_at > cutoff => {
                                 report.still_unpublished(pending.created_at);
-                                let due = pending.created_at + grace;
+                                let due = pending.created_at + self.settings.grace;
                                 report.next_due = Some(report.next_due.map_or(due, |d| d.min(due)));
                                 continue 'shards;
                             }
@@ -349,10 +339,10 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
                 let ids: Vec<OrderId> = pending.iter().map(|p| p.order_id).collect();
                 if failing() {
                     let reason = "not tried: SNS failed the batches before it".to_owned();
-                    return (pending, Some(unread(&ids, &Relayed::Failed(reason))));
+                    return (pending, Some(unread(ids, &Relayed::Failed(reason))));
                 }
-                let left = (hard_stop - Utc::now()).to_std().unwrap_or_default();
-                let relayed = tokio::time::timeout(left, self.relay_batch(&ids, None, false))
+                let relayed = self.relay_batch(&ids, None, false);
+                let relayed = tokio::time::timeout(crate::time_left(hard_stop), relayed)
                     .await
                     .ok();
                 let all_failed = relayed.as_ref().is_some_and(|outcomes| {
@@ -376,8 +366,8 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
             let relayed = relayed.unwrap_or_else(|| {
                 // Cut off in flight: published or not, the next sweep looks again.
                 report.cut_short = true;
-                let ids: Vec<OrderId> = pending.iter().map(|p| p.order_id).collect();
-                unread(&ids, &Relayed::Failed("cut off in flight".to_owned()))
+                let ids = pending.iter().map(|p| p.order_id);
+                unread(ids, &Relayed::Failed("cut off in flight".to_owned()))
             });
             report.count(&pending, &relayed);
         }
