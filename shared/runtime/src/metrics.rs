@@ -1,9 +1,7 @@
-//! The fleet's metrics, through the `metrics` facade, as CloudWatch Embedded
-//! Metric Format (EMF) in namespace `OrderFleet`, with the dimensions
-//! `Environment` and `Function` only (never an id: each id would be a metric
-//! of its own). In Lambda each invocation ends with [`flush`], which writes
-//! them to stdout for CloudWatch Logs; locally they become one log line per
-//! batch, sweep or interval. The template's dashboards and alarms use [`name`].
+//! The fleet's metrics as CloudWatch Embedded Metric Format, with the
+//! dimensions `Environment` and `Function` only (an id would make each its own
+//! metric). A Lambda invocation ends with [`flush`] to stdout; locally they
+//! become one log line per batch, sweep or interval.
 
 use std::sync::OnceLock;
 
@@ -11,7 +9,7 @@ use metrics_cloudwatch_embedded::Collector;
 
 pub use metrics::{counter, gauge, histogram};
 
-/// Every metric the fleet emits, by name.
+/// Every metric the fleet emits; the template's dashboards and alarms use these.
 pub mod name {
     /// order-api: every `POST /order` that reached the handler.
     pub const ORDERS_RECEIVED: &str = "OrdersReceived";
@@ -65,9 +63,8 @@ struct Sink {
 
 static SINK: OnceLock<Sink> = OnceLock::new();
 
-/// Installs the recorder once per process: `function` is the Lambda
-/// function's name (`AWS_LAMBDA_FUNCTION_NAME`) or, locally, the binary's.
-/// Before this (in unit tests, say) the facade's calls do nothing.
+/// Installs the recorder once per process. Before this (in unit tests, say)
+/// the facade's calls do nothing.
 pub fn init(environment: &str, function: &str, lambda: bool) {
     let installed = metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace(NAMESPACE)

@@ -1,11 +1,7 @@
-//! The relay binary's entry: a scheduled Lambda function, or locally a loop —
-//! the same sweep either way.
-//!
-//! An invocation (every minute) sweeps again while a sweep publishes or is
-//! cut short; if the last one left orders in their grace, it waits for them
-//! and sweeps once more, so an order is relayed within a minute of being
-//! stored, not a minute after its grace. Locally it rests `interval` between
-//! sweeps that found nothing to do. Every sweep is logged and measured.
+//! The relay binary's entry: a scheduled Lambda function, or locally a loop.
+//! An invocation (every minute) sweeps again while a sweep publishes or is cut
+//! short, then waits for the orders left in their grace and sweeps once more,
+//! so an order is relayed within a minute of being stored, not of its grace.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -16,17 +12,14 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use ports::outbox::{OutboxRelay, SweepReport};
 use ports::{error_chain, EventPublisher, Outbox, RepositoryError};
 
-/// Kept back from the invocation's deadline: the in-flight batches finish
-/// (the relay's own margin) and the invocation answers.
+/// Kept back from the invocation's deadline: the batches in flight finish and it answers.
 const ANSWER_MARGIN: Duration = Duration::from_secs(15);
-/// A local sweep's deadline, counted from its start.
+/// A local sweep's deadline, from its start.
 const LOCAL_SWEEP: Duration = Duration::from_secs(30);
 
 /// Runs the relay `make_relay` builds until the Lambda runtime stops or, in
-/// local mode, until Ctrl-C or SIGTERM, sweeping every `interval`.
-///
-/// In Lambda the relay, and its SDK clients, are built with the first
-/// invocation (see [`adapters::config::AwsSettings::function`]).
+/// local mode, until Ctrl-C or SIGTERM, sweeping every `interval`. In Lambda it
+/// is built with the first invocation ([`adapters::config::AwsSettings::function`]).
 pub async fn serve<R, P, F>(
     make_relay: F,
     lambda_mode: bool,
@@ -48,9 +41,7 @@ where
         return lambda_runtime::run(service_fn(
             move |event: LambdaEvent<serde_json::Value>| async move {
                 let deadline = crate::invocation_deadline(&event.context);
-                let stop_by =
-                    deadline - chrono::Duration::from_std(ANSWER_MARGIN).unwrap_or_default();
-                let report = invocation(relay, stop_by).await;
+                let report = invocation(relay, deadline - ANSWER_MARGIN).await;
                 crate::metrics::flush();
                 crate::telemetry::invocation_done();
                 let report = report.map_err(|e| {
@@ -71,10 +62,9 @@ where
     tokio::pin!(shutdown);
     loop {
         let now = Utc::now();
-        let stop_by = now + chrono::Duration::from_std(LOCAL_SWEEP).unwrap_or_default();
         let busy = tokio::select! {
             () = &mut shutdown => break,
-            swept = relay.sweep(now, stop_by) => match swept {
+            swept = relay.sweep(now, now + LOCAL_SWEEP) => match swept {
                 Ok(report) => {
                     log(&report);
                     crate::metrics::flush();
@@ -122,7 +112,7 @@ async fn invocation<R: Outbox, P: EventPublisher>(
         }
         match next_due {
             Some(due) if due < stop_by => {
-                tokio::time::sleep((due - Utc::now()).to_std().unwrap_or_default()).await;
+                tokio::time::sleep(ports::time_left(due)).await;
             }
             _ => break,
         }

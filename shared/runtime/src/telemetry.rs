@@ -1,10 +1,7 @@
-//! Logging: JSON lines in Lambda, readable lines locally.
-//!
-//! A JSON line carries `timestamp`, `level`, `component`, `message` and every
-//! field of the event and of its enclosing spans (`requestId`,
-//! `correlationId`, `orderId`, …) at the top level, so CloudWatch Logs
-//! Insights can filter on them directly. Emails are masked by
-//! `CustomerEmail`'s `Display`; log them with `%`.
+//! Logging: JSON lines in Lambda, readable lines locally. A JSON line carries
+//! every field of the event and of its spans (`requestId`, `orderId`, …) at
+//! the top level, so CloudWatch Logs Insights filters on them directly.
+//! Emails are masked by `CustomerEmail`'s `Display`; log them with `%`.
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -19,11 +16,9 @@ use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// Installs the global subscriber. `component` names the binary in every JSON line.
-///
-/// JSON when running in Lambda or when `LOG_FORMAT=json`; the level comes from
-/// `RUST_LOG`, else Lambda's own `ApplicationLogLevel` (`AWS_LAMBDA_LOG_LEVEL`,
-/// from the template's LoggingConfig), else `LOG_LEVEL`, `info` by default.
+/// Installs the global subscriber: JSON in Lambda or with `LOG_FORMAT=json`.
+/// The level: `RUST_LOG`, else Lambda's `AWS_LAMBDA_LOG_LEVEL` (the template's
+/// LoggingConfig), else `LOG_LEVEL`, else `info`.
 pub fn init(component: &'static str) {
     let json = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
         || std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
@@ -66,13 +61,11 @@ pub fn init(component: &'static str) {
 #[derive(Debug)]
 struct JsonLines {
     component: &'static str,
-    /// The function's name and version, on every line of a Lambda's log.
     function_name: Option<String>,
     function_version: Option<String>,
 }
 
-/// Whether the process is still in its first invocation: the one that paid
-/// the cold start. The Lambda entry points call [`invocation_done`].
+/// Whether the process is still in its first invocation, the cold start.
 static COLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Marks an invocation answered: later log lines are a warm start's.
@@ -159,8 +152,7 @@ impl Visit for JsonVisitor<'_> {
     }
 }
 
-/// Logs why `component` stops (once, with the cause chain) and gives the
-/// exit code to stop with.
+/// Logs why `component` stops, with the cause chain; the exit code to stop with.
 pub fn fatal(component: &str, error: &(dyn std::error::Error + 'static)) -> std::process::ExitCode {
     tracing::error!(error = %error_chain(error), "{component} stopped");
     std::process::ExitCode::FAILURE

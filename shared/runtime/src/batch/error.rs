@@ -6,51 +6,42 @@ use std::time::Duration;
 use ports::event::EventError;
 use ports::{BackendError, FailureKind};
 
-/// A record's failure. Handlers return it; the runner fails the record: retry, or
-/// move the message to the DLQ with this error as the reason.
+/// A record's failure: the runner retries it, or dead-letters it with this as the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     /// Not an event this build can read (not JSON, wrong schema, unknown
     /// `eventType` or `schemaVersion`).
     #[error("unreadable message")]
     Unreadable(#[from] EventError),
-    /// A store, a queue or the mail service failed or refused. Always retried:
-    /// see [`RecordError::kind`].
+    /// A store, a queue or the mail service failed or refused: see [`RecordError::kind`].
     #[error(transparent)]
     Backend(#[from] BackendError),
-    /// Another attempt holds the work for this key and its claim has not
-    /// expired: try again once it has finished or given up.
+    /// Another attempt's unexpired claim holds the work for this key.
     #[error("another attempt is handling {key}")]
     InProgress { key: String },
     /// The message contradicts what was recorded before (an event id reused
     /// for another order): no retry can reconcile it.
     #[error("{0}")]
     Conflict(String),
-    /// The address already got as many mails as it may in this window
-    /// (`ports::RecipientLimit`): not retried, but dead-lettered with
-    /// the reason, so an operator sees the flood and may redrive later.
+    /// The address got all the mails it may in this window (`ports::RecipientLimit`):
+    /// dead-lettered at once, so an operator sees the flood and may redrive later.
     #[error("{0}")]
     OverLimit(String),
-    /// The handler panicked. A bug, perhaps a passing one: retried, and
-    /// dead-lettered with the panic message on the last attempt.
+    /// A bug, perhaps a passing one: retried.
     #[error("the handler panicked: {0}")]
     Panicked(String),
-    /// The attempt's time ran out (a slow backend): retried.
     #[error("the handler did not finish before the attempt's deadline")]
     TimedOut,
-    /// The handler held back on purpose: its dependency's rate is used up
-    /// (the account's SES sending rate), or too little of the attempt is
-    /// left to finish what it would start. Retried after a backoff.
+    /// The handler held back: its dependency's rate is used up (SES's send
+    /// rate), or too little of the attempt is left to finish what it would start.
     #[error("{0}")]
     Backpressure(String),
 }
 
 impl RecordError {
     /// Only a message that can never succeed is permanent. A backend's refusal
-    /// (SES `MessageRejected` for an unverified sender, a missing permission, a
-    /// deleted table) depends on the environment, which an operator can fix
-    /// while SQS retries; its `transient` flag only says how likely that is. On
-    /// the last attempt the runner dead-letters it with the reason.
+    /// (an unverified SES sender, a missing permission, a deleted table) is the
+    /// environment's, which an operator can fix while SQS retries.
     pub fn kind(&self) -> FailureKind {
         match self {
             RecordError::Unreadable(_) | RecordError::Conflict(_) | RecordError::OverLimit(_) => {
@@ -76,14 +67,11 @@ impl RecordError {
 
 /// How long a record that failed transiently waits before SQS delivers it
 /// again: `first × 2^(n−1)` after its n-th receive, at most `max`, plus up to
-/// a quarter more at random (added, never taken off, so that the minimum
-/// below holds while retries of one outage spread out).
+/// a quarter more at random (never less, so the minimum below holds).
 ///
-/// With the template's `maxReceiveCount` of 10 and the production values
-/// (60 s, 2 h), the nine waits before the last receive are at least 60 +
-/// 120 + 240 + 480 + 960 + 1,920 + 3,840 + 7,200 + 7,200 = 22,020 s, 6 h 7
-/// min: a dependency down or throttling for six hours dead-letters nothing
-/// (infra/README.md, "Retries: surviving a six-hour outage").
+/// With `maxReceiveCount` 10 and the production values (60 s, 2 h), the nine
+/// waits before the last receive add up to at least 22,020 s, 6 h 7 min: six
+/// hours of outage dead-letter nothing (infra/README.md, "Retries").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     pub first: Duration,
@@ -110,9 +98,8 @@ impl Backoff {
     }
 }
 
-/// Whether a failed record goes to the DLQ now (else SQS delivers it again):
-/// a permanent failure at once; a transient one on the receive on which SQS
-/// would give up, so that the worker moves it itself, with its reason.
+/// Whether a failed record goes to the DLQ now: a permanent failure at once; a
+/// transient one on the receive on which SQS would give up, to keep its reason.
 pub fn dead_letter_now(kind: FailureKind, receive_count: u32, max_receive_count: u32) -> bool {
     kind == FailureKind::Permanent || receive_count >= max_receive_count
 }

@@ -1,7 +1,5 @@
-//! Local mode (on containers too): what the Lambda event source mapping
-//! does, done by the worker. Long-polls the queue, hands each batch to the
-//! [`BatchRunner`] as the `SqsEvent` Lambda would get, and deletes what it
-//! need not deliver again. While a batch runs its messages' visibility is
+//! Local mode (on containers too): the Lambda event source mapping's work,
+//! done by the worker. While a batch runs, its messages' visibility is
 //! extended every half visibility timeout, so a queue with a short timeout
 //! never hands a record in progress to a second worker.
 
@@ -36,8 +34,7 @@ pub struct Poller {
     client: Client,
     queue: SqsQueue,
     region: String,
-    /// A batch's deadline, counted from its receipt: the local stand-in for
-    /// the function's timeout.
+    /// A batch's deadline from its receipt: the function's timeout, locally.
     handler_timeout: Duration,
 }
 
@@ -51,10 +48,9 @@ impl Poller {
         }
     }
 
-    /// Polls until `shutdown` completes. A batch in hand is finished and
-    /// failed first, within [`SHUTDOWN_GRACE`]; a receive still waiting is
-    /// abandoned (if SQS had already handed it messages, they reappear after
-    /// the visibility timeout).
+    /// Polls until `shutdown` completes, finishing a batch in hand within
+    /// [`SHUTDOWN_GRACE`]. A receive still waiting is abandoned (messages SQS
+    /// had handed it reappear after the visibility timeout).
     pub async fn run<H, D>(&self, runner: &BatchRunner<H, D>, shutdown: impl Future<Output = ()>)
     where
         H: EventHandler,
@@ -91,9 +87,7 @@ impl Poller {
             if messages.is_empty() {
                 continue;
             }
-            let deadline =
-                Utc::now() + chrono::Duration::from_std(self.handler_timeout).unwrap_or_default();
-            let work = runner.run(self.event(&messages), deadline);
+            let work = runner.run(self.event(&messages), Utc::now() + self.handler_timeout);
             tokio::pin!(work);
             let every = (self.queue.visibility_timeout / 2).max(Duration::from_millis(500));
             let mut heartbeat =
@@ -198,8 +192,7 @@ impl Poller {
     }
 
     /// Deletes every message but those to deliver again, as the event source
-    /// mapping does with the batch response. A delete that fails is only
-    /// logged: the message comes back and its handler finds the work done.
+    /// mapping does. A failed delete is only logged: the handler is idempotent.
     async fn delete_finished(&self, messages: &[Message], report: &BatchReport) {
         let entries: Vec<DeleteMessageBatchRequestEntry> = messages
             .iter()

@@ -1,8 +1,6 @@
-//! The backoff, applied: each record a batch retries with a delay is hidden
-//! for that delay (`ChangeMessageVisibilityBatch`) before the batch answers,
-//! in Lambda and in local mode alike. The event source mapping (or the
-//! poller) then leaves it in the queue, where SQS delivers it once the delay
-//! is over — the pattern AWS documents for backoff with SQS event sources.
+//! The backoff, applied: a record to retry is hidden for its delay
+//! (`ChangeMessageVisibilityBatch`) before the batch answers, the pattern AWS
+//! documents for backoff with SQS event sources.
 
 use aws_sdk_sqs::types::{BatchResultErrorEntry, ChangeMessageVisibilityBatchRequestEntry};
 use aws_sdk_sqs::Client;
@@ -14,7 +12,6 @@ use ports::{error_chain, BackendError};
 /// SQS's largest batch.
 const MAX_BATCH: usize = 10;
 
-/// Hides each record for its delay.
 pub async fn delay_retries(client: &Client, queue_url: &str, retries: &[RetryAfter]) {
     let entries = retries.iter().map(|retry| {
         // Whole seconds, as SQS takes them (the cast saturates); at least one.
@@ -24,10 +21,9 @@ pub async fn delay_retries(client: &Client, queue_url: &str, retries: &[RetryAft
     change_visibility(client, queue_url, entries).await;
 }
 
-/// Sets each received message's visibility timeout (`receipt handle,
-/// seconds`), ten per `ChangeMessageVisibilityBatch`. A message whose
-/// visibility could not be changed is only seen again sooner or later: its
-/// handler's claim and idempotent effect cover that, so it is logged only.
+/// Sets each message's visibility timeout (`receipt handle, seconds`), ten per
+/// call. A failure is only logged: the message comes back sooner or later,
+/// which its handler's claim and idempotent effect cover.
 pub async fn change_visibility<'a>(
     client: &Client,
     queue_url: &str,

@@ -39,9 +39,8 @@ pub struct Delivery {
     pub message_id: String,
     /// 1 on the first delivery (`ApproximateReceiveCount`).
     pub receive_count: u32,
-    /// When this attempt's time is up. The runner abandons the handler then
-    /// (and SQS delivers the record again), so a claim held until this
-    /// instant is never held by an attempt that could still act.
+    /// When this attempt's time is up: the runner abandons the handler then, so
+    /// a claim held until this instant outlives any attempt that could act.
     pub deadline: DateTime<Utc>,
 }
 
@@ -51,7 +50,7 @@ impl Delivery {
         Delivery {
             message_id: message_id.to_owned(),
             receive_count: 1,
-            deadline: Utc::now() + chrono::Duration::from_std(time).unwrap_or_default(),
+            deadline: Utc::now() + time,
         }
     }
 }
@@ -63,29 +62,24 @@ pub struct RunnerSettings {
     pub source_queue: String,
     /// The receive on which the worker gives up on a transient failure.
     pub max_receive_count: u32,
-    /// Records handled at once; the rest of the batch waits its turn.
+    /// Records handled at once.
     pub concurrency: usize,
-    /// How long a record that failed transiently waits before its next delivery.
     pub backoff: Backoff,
 }
 
 /// How each record of a batch ended, by message id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchReport {
-    /// The effect is done (or was found done).
     pub succeeded: Vec<String>,
-    /// Failed for good, or on their last attempt: now in the DLQ with the
-    /// reason, and to be deleted from the source queue.
+    /// In the DLQ with the reason: to be deleted from the source queue.
     pub dead_lettered: Vec<String>,
     /// Failed: SQS must deliver them again.
     pub retry: Vec<String>,
-    /// Of those, the ones to keep hidden a while first (the backoff): the
-    /// caller changes their visibility (`ChangeMessageVisibility`) before it
-    /// answers. A record not listed comes back after the visibility timeout.
+    /// Of those, the ones the caller hides for their backoff before it answers;
+    /// the others come back after the visibility timeout.
     pub retry_after: Vec<RetryAfter>,
 }
 
-/// A record to deliver again only after `delay`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryAfter {
     pub message_id: String,
@@ -103,16 +97,14 @@ impl BatchReport {
     }
 }
 
-/// At most this much of a batch's time is kept back from the handlers, to
-/// fail the failed records (a send to the DLQ, a visibility change) and
-/// answer: one SQS call's attempt ([`adapters::config::CallBudget::DATA`]) and a little.
+/// At most this much of a batch's time is kept from the handlers to fail
+/// records and answer: one SQS attempt ([`adapters::config::CallBudget::DATA`]) and a little.
 const FAIL_MARGIN: std::time::Duration = std::time::Duration::from_millis(2500);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     Succeeded,
     DeadLettered,
-    /// Delivered again, after the delay if there is one.
     Retry(Option<RetryAfter>),
 }
 
@@ -132,13 +124,10 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         }
     }
 
-    /// Handles every record and says how each one ended, by `deadline` (the
-    /// invocation's, or the local poller's): a record still running a little
-    /// before it fails as timed out, leaving time to fail it and answer.
+    /// Handles every record and says how each one ended, by `deadline`: a
+    /// record still running a little before it fails as timed out.
     pub async fn run(&self, event: SqsEvent, deadline: DateTime<Utc>) -> BatchReport {
-        let margin = (deadline - Utc::now()).to_std().unwrap_or_default() / 10;
-        let handler_deadline =
-            deadline - chrono::Duration::from_std(margin.min(FAIL_MARGIN)).unwrap_or_default();
+        let handler_deadline = deadline - (ports::time_left(deadline) / 10).min(FAIL_MARGIN);
         let outcomes: Vec<(String, Outcome)> = futures_util::stream::iter(event.records)
             .map(|record| self.process(record, handler_deadline))
             .buffer_unordered(self.settings.concurrency.max(1))
@@ -186,9 +175,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
         async {
             // A panic unwinds to here and no further: the neighbours go on.
             let attempt = AssertUnwindSafe(self.attempt(&record, &delivery)).catch_unwind();
-            let budget = (delivery.deadline - Utc::now())
-                .to_std()
-                .unwrap_or_default();
+            let budget = ports::time_left(delivery.deadline);
             let error = match tokio::time::timeout(budget, attempt).await {
                 Ok(Ok(Ok(()))) => return (delivery.message_id, Outcome::Succeeded),
                 Ok(Ok(Err(error))) => error,

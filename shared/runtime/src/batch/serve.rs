@@ -15,8 +15,7 @@ use adapters::config::{clients, AwsSettings, CallBudget, ConfigError, Env};
 use adapters::{SqsDeadLetters, SqsQueue};
 use ports::BackendError;
 
-/// Records handled at once. SQS and Lambda batches are 10 by default; this
-/// bounds a larger batch so the mail service is not flooded.
+/// Records handled at once: a batch larger than SQS's default 10 must not flood SES.
 const CONCURRENCY: usize = 10;
 
 /// What a worker reads of the environment: its queue, and how it runs.
@@ -26,23 +25,18 @@ pub struct WorkerSettings {
     /// The worker's name (`email-worker`), written on what it dead-letters.
     pub component: &'static str,
     pub queue: String,
-    /// The queue's DLQ and `maxReceiveCount` are taken from its
-    /// `RedrivePolicy`; these apply only to a queue without one.
+    /// For a queue without a `RedrivePolicy`, which would name both.
     pub fallback_dlq: String,
     pub max_receive_count: u32,
-    /// `RETRY_BASE_SECONDS` (60) and `RETRY_MAX_SECONDS` (7,200): the backoff
-    /// of a record that failed transiently (shortened locally and in tests).
     pub backoff: Backoff,
-    /// A local worker's batch deadline, as the function's timeout is in
-    /// Lambda: a record's claims hold until then, and its handler is cut off then.
+    /// A local batch's deadline (in Lambda, the function's timeout).
     pub worker_timeout: Duration,
     pub lambda_mode: bool,
 }
 
 impl WorkerSettings {
-    /// `queue` and `dlq` are (variable, default name suffix): `("EMAIL_QUEUE",
-    /// "OrderEmailQueue")`, … Also `MAX_RECEIVE_COUNT` (10, the template's),
-    /// `RETRY_BASE_SECONDS`, `RETRY_MAX_SECONDS` and `WORKER_TIMEOUT_SECONDS` (30).
+    /// `queue` and `dlq` are (variable, default name suffix), as
+    /// `("EMAIL_QUEUE", "OrderEmailQueue")`. `MAX_RECEIVE_COUNT`: the template's.
     pub fn read(
         env: &Env,
         component: &'static str,
@@ -77,8 +71,7 @@ pub enum ServeError {
     Lambda(#[source] lambda_runtime::Error),
 }
 
-/// What Lambda records of a failed invocation: the error and its causes
-/// (which queue could not be looked up, and why).
+/// What Lambda records of a failed invocation: the error and its causes.
 impl From<ServeError> for lambda_runtime::Diagnostic {
     fn from(error: ServeError) -> Self {
         lambda_runtime::Diagnostic {
@@ -119,10 +112,9 @@ where
     }
 }
 
-/// Lambda mode: init ends as soon as the settings are read; the clients are
-/// built and the queue looked up when the first batch arrives (Lambda's init
-/// phase is the cold start a caller waits for; see [`AwsSettings::function`]).
-/// A failed lookup fails that invocation, so SQS delivers the batch again.
+/// Lambda mode: the clients are built and the queue looked up with the first
+/// batch, not in the init phase (see [`AwsSettings::function`]). A failed
+/// lookup fails that invocation, so SQS delivers the batch again.
 async fn serve_lambda<H, F>(
     make_handler: F,
     aws: &SdkConfig,
@@ -162,7 +154,6 @@ where
     .map_err(ServeError::Lambda)
 }
 
-/// The runner for a resolved queue; logs that the worker is ready.
 fn runner_for<H: EventHandler>(
     handler: H,
     sqs: &aws_sdk_sqs::Client,
@@ -190,23 +181,16 @@ fn runner_for<H: EventHandler>(
     )
 }
 
-/// Looks the queue up. A failure that may pass (the endpoint is not up yet,
-/// a throttle) is retried with backoff in local mode, where no one restarts a
-/// worker that gave up; Lambda retries a failed init by itself.
+/// Looks the queue up. A failure that may pass is retried with backoff in
+/// local mode, where no one restarts a worker that gave up.
 async fn resolve(
     sqs: &aws_sdk_sqs::Client,
     config: &WorkerSettings,
 ) -> Result<SqsQueue, ServeError> {
     let mut backoff = Duration::from_millis(500);
     let source = loop {
-        let source = match SqsQueue::resolve(
-            sqs,
-            &config.queue,
-            &config.fallback_dlq,
-            config.max_receive_count,
-        )
-        .await
-        {
+        let (queue, dlq) = (&config.queue, &config.fallback_dlq);
+        let source = match SqsQueue::resolve(sqs, queue, dlq, config.max_receive_count).await {
             Ok(resolved) => return Ok(resolved),
             Err(source) if source.transient && !config.lambda_mode => source,
             Err(source) => break source,
