@@ -37,11 +37,9 @@ impl CustomerName {
     }
 }
 
-/// An email address SES can deliver to (see `email_address` for what that
-/// excludes), with no control characters.
-///
-/// `Display` and `Debug` mask it (`j***@example.com`) so that logging an email
-/// never leaks it; [`CustomerEmail::as_str`] is for the code that sends mail.
+/// An email address SES can deliver to (see `email_address`). `Display` and
+/// `Debug` mask it (`j***@example.com`), so a log never leaks it;
+/// [`CustomerEmail::as_str`] is for the code that sends mail.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CustomerEmail(String);

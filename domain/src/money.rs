@@ -8,12 +8,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::Quantity;
 
-/// An exact amount in the order's currency, with at most two decimal places.
-///
-/// On the wire (JSON, DynamoDB `N`) it is a plain number. The two-decimal
-/// invariant and the bounds of the contract keep every amount under 15
-/// significant digits, so the shortest decimal form of the number read back is
-/// the amount itself: `3 × 0.10` is written `0.3`, never `0.30000000000000004`.
+/// An exact amount with at most two decimal places. On the wire (JSON,
+/// DynamoDB `N`) a plain number: the contract's bounds keep every amount under
+/// 15 significant digits, so the shortest form of the number read back is the
+/// amount itself: `3 × 0.10` is written `0.3`, never `0.30000000000000004`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(Decimal);
 
@@ -27,7 +25,6 @@ pub enum PriceError {
 }
 
 impl Money {
-    /// The largest unit price the contract accepts.
     pub const MAX_PRICE: Decimal = Decimal::from_parts(99_999_999, 0, 0, false, 2);
 
     /// A unit price: `0 < price ≤ 999999.99`, at most two decimal places.

@@ -9,9 +9,8 @@ use uuid::Uuid;
 
 use super::{CustomerEmail, CustomerName, Money};
 
-/// An order's id: a UUID, random without an Idempotency-Key, named by the key
-/// otherwise. No `Default`: an id is made on purpose or parsed, never made up
-/// where one is missing.
+/// An order's id: random, or named by the Idempotency-Key. No `Default`: an
+/// id is made on purpose or parsed, never made up where one is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct OrderId(Uuid);
@@ -51,14 +50,11 @@ impl fmt::Display for OrderId {
 pub struct Quantity(u32);
 
 impl Quantity {
-    pub const MIN: i64 = 1;
-    pub const MAX: i64 = 1000;
-
     pub fn new(value: i64) -> Result<Quantity, String> {
-        if (Self::MIN..=Self::MAX).contains(&value) {
+        if (1..=1000).contains(&value) {
             Ok(Quantity(value as u32))
         } else {
-            Err(format!("must be between {} and {}", Self::MIN, Self::MAX))
+            Err("must be between 1 and 1000".to_owned())
         }
     }
 
@@ -67,7 +63,6 @@ impl Quantity {
     }
 }
 
-/// One line of an order, with its computed subtotal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderLine {
@@ -93,8 +88,7 @@ impl NewOrder {
         self.items.iter().map(|line| line.subtotal).sum()
     }
 
-    /// The accepted order: an id, a total and the time it was accepted
-    /// (millisecond precision, UTC).
+    /// The accepted order: an id, a total and the time, to the millisecond.
     pub fn accept(self, order_id: OrderId, now: DateTime<Utc>) -> Order {
         let total_amount = self.total();
         Order {

@@ -39,10 +39,8 @@ pub enum OrderRejection {
     Invalid(Vec<FieldError>),
 }
 
-/// Where a value sits in the body: `items[3].price`.
-///
-/// Built on the stack as the parser descends and written out only when a
-/// violation is found, so a valid order costs no path strings at all.
+/// Where a value sits in the body: `items[3].price`. Built on the stack and
+/// written out only for a violation: a valid order costs no path strings.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Path<'a> {
     Root,
@@ -71,7 +69,6 @@ impl fmt::Display for Path<'_> {
     }
 }
 
-/// Every violation found so far.
 #[derive(Debug, Default)]
 pub(super) struct Violations(Vec<FieldError>);
 

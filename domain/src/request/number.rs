@@ -1,16 +1,11 @@
-//! Money and quantities from a JSON number's literal text, exactly.
-//!
-//! serde_json has already checked the grammar of the literal
-//! (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`), so these functions only
-//! decide what its digits mean. Nothing here goes through `f64`:
-//! `19.999999999999999` stays 19.999999999999999, too precise for a price,
-//! instead of becoming 20.
+//! Money and quantities from a JSON number's literal text (its grammar checked
+//! by serde_json), exactly: nothing goes through `f64`, so `19.999999999999999`
+//! is too precise for a price instead of becoming 20.
 
 use rust_decimal::Decimal;
 
 use super::super::{Money, PriceError, Quantity};
 
-/// Why a literal is not an amount of money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub(super) enum AmountError {
     #[error("must be a plain decimal number such as 19.99, without an exponent")]
