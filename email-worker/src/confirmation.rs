@@ -19,8 +19,7 @@ pub fn render(order: &Order) -> Email {
     }
 }
 
-/// One body: the order's values (passed through `escape`), the items as
-/// repeated `item_template`, joined into the `items` placeholder.
+/// One body: the order's values through `escape`, the items as `item_template`s.
 fn render_with(
     order: &Order,
     template: &str,

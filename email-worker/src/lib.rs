@@ -3,7 +3,7 @@
 //! # Layout
 //!
 //! - [`send_confirmation`]: the handler: claim the event id, send, record the send.
-//! - [`confirmation`]: the email itself, from the templates in `templates/`.
+//! - [`confirmation`]: the email, from the templates in `templates/`.
 //! - [`pacer`]: this worker's share of the account's SES send rate.
 //! - [`template`]: `{{name}}` placeholders and HTML escaping.
 //! - [`settings`]: what the worker reads of the environment.

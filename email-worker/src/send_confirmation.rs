@@ -1,10 +1,7 @@
-//! The email worker's handler: one confirmation per event, however often the
-//! event is delivered. The event id is claimed with this attempt's own token
-//! until its deadline; another attempt waits for that claim to be completed or
-//! to lapse instead of failing. An address over its hourly limit is
-//! dead-lettered, so the public endpoint cannot flood an inbox. A customer
-//! gets the email twice only if a send's reply is lost or the worker dies
-//! before recording it.
+//! The email worker's handler: one confirmation per event, however often it is
+//! delivered. The event id is claimed until the attempt's deadline; another
+//! attempt waits for that claim to complete or lapse. A customer gets the email
+//! twice only if a send's reply is lost or the worker dies before recording it.
 
 use std::time::Duration;
 
@@ -22,8 +19,7 @@ use crate::confirmation;
 use crate::pacer::Pacer;
 
 /// Kept for recording a send once SES took it: two DynamoDB attempts
-/// (`CallBudget::DATA`) and a pause between them. A send is cut off early
-/// enough to leave this, so its claim is never abandoned mid-way.
+/// (`CallBudget::DATA`) and a pause between them.
 const RECORD_RESERVE: Duration = Duration::from_secs(5);
 /// A send is started only if this much of the attempt is left: one SES
 /// attempt (`CallBudget::MAIL`) and the record's reserve.
@@ -39,7 +35,6 @@ pub struct SendConfirmation<M, S, L> {
     mailer: M,
     claims: S,
     limit: L,
-    /// Spaces the sends to this worker's share of the SES rate; none: unpaced.
     pacer: Option<Pacer>,
 }
 
@@ -61,7 +56,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
     /// Waits for this worker's next send slot, if one comes early enough to
     /// send and record the send before `deadline`; otherwise why not.
     async fn wait_to_send(&self, deadline: DateTime<Utc>) -> Result<(), RecordError> {
-        let left = (deadline - Utc::now()).to_std().unwrap_or_default();
+        let left = ports::time_left(deadline);
         let Some(room) = left.checked_sub(SEND_AND_RECORD) else {
             return Err(RecordError::Backpressure(format!(
                 "not sent: {left:?} of the attempt left, less than the {SEND_AND_RECORD:?} a send and its record need"
@@ -90,14 +85,13 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
         // carry the same order.
         let fingerprint = event.order.order_id.to_string();
         loop {
-            let now = Utc::now();
             let request = ClaimRequest {
                 key,
                 fingerprint: &fingerprint,
                 pending: "",
                 token,
                 hold_until: delivery.deadline,
-                now,
+                now: Utc::now(),
             };
             match self.claims.claim(&request).await? {
                 Claim::Acquired { .. } => return Ok(true),
@@ -113,8 +107,8 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
                 }
                 // The holder finishes or lapses before our own deadline: wait.
                 Claim::InProgress { until } if until < delivery.deadline => {
-                    let wait = (until - now).to_std().unwrap_or_default().min(WAIT_STEP);
-                    tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+                    let wait = ports::time_left(until).clamp(Duration::from_millis(50), WAIT_STEP);
+                    tokio::time::sleep(wait).await;
                 }
                 Claim::InProgress { .. } => {
                     return Err(RecordError::InProgress {
@@ -125,8 +119,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
         }
     }
 
-    /// Not sent: gives the claim up so that the next attempt (or a redrive)
-    /// may claim the key at once, and passes `error` on.
+    /// Not sent: gives the claim up for the next attempt, and passes `error` on.
     async fn release(&self, key: &str, token: ClaimToken, error: RecordError) -> RecordError {
         if let Err(release) = self.claims.release(key, token).await {
             tracing::warn!(error = %error_chain(&release), "could not release the claim; it lapses at the attempt's deadline");
@@ -134,8 +127,8 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
         error
     }
 
-    /// Records that SES took the mail, retrying while the attempt has time:
-    /// the record is what keeps a redelivery from sending it again.
+    /// Records the send, retrying while the attempt has time: the record keeps
+    /// a redelivery from sending it again.
     async fn record_sent(&self, key: &str, token: ClaimToken, sent: &Sent, delivery: &Delivery) {
         let mut wait = FIRST_RECORD_RETRY;
         loop {
@@ -196,10 +189,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendCon
         }
         // Cut off in time to record: a send SES has not answered by then is
         // as uncertain as a lost reply, and handled the same way.
-        let send_for = (delivery.deadline - Utc::now())
-            .to_std()
-            .unwrap_or_default()
-            .saturating_sub(RECORD_RESERVE);
+        let send_for = ports::time_left(delivery.deadline).saturating_sub(RECORD_RESERVE);
         let sent = tokio::time::timeout(send_for, self.mailer.send(&email))
             .await
             .unwrap_or_else(|_| {
