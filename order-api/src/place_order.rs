@@ -1,10 +1,7 @@
 //! The use case: store a valid order once, unpublished, then publish its event
 //! and mark it. The stored order is the promise: the answer is 200 from then
-//! on, and an event that did not go out is the outbox relay's.
-//!
-//! An `Idempotency-Key` names the order: it is stored with the request's
-//! [`fingerprint`] only if its id is new, and a repeat finds the stored order
-//! in the answer to that same write (docs/decisions/0008).
+//! on, and an event that did not go out is the outbox relay's. A repeated
+//! `Idempotency-Key` finds its order in the answer to the same write (decision 0008).
 
 use std::time::Duration;
 
@@ -17,8 +14,7 @@ use runtime::metrics::{counter, name};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// How long a request waits for SNS by default: an SNS brownout never holds
-/// a customer, or a Lambda slot, for long.
+/// How long a request waits for SNS by default: a brownout never holds a customer long.
 pub const PUBLISH_BUDGET: Duration = Duration::from_secs(1);
 
 /// The body of a 200: what the app shows the customer.
@@ -135,11 +131,11 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
         })
     }
 
-    /// Publishes the order's event within the publish budget and the
-    /// request's deadline; a failure is left to the outbox relay.
+    /// Publishes within the publish budget and the request's deadline; a
+    /// failure is left to the outbox relay.
     async fn publish(&self, record: &OrderRecord, correlation_id: &str, deadline: DateTime<Utc>) {
-        let left = (deadline - Utc::now()).to_std().unwrap_or_default();
-        let budget = self.publish_budget.min(left.saturating_sub(ANSWER_TIME));
+        let left = ports::time_left(deadline).saturating_sub(ANSWER_TIME);
+        let budget = self.publish_budget.min(left);
         let published = publish_order(&self.orders, &self.events, record, correlation_id, budget);
         match published.await {
             Ok(()) => counter!(name::ORDERS_PUBLISHED).increment(1),
@@ -155,8 +151,7 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
     }
 }
 
-/// Kept back from the request's deadline after a publish: marking the order
-/// published and writing the response.
+/// Kept back from the request's deadline after a publish: the mark and the answer.
 const ANSWER_TIME: Duration = Duration::from_secs(2);
 
 /// What makes two requests "the same order": the parsed order, not its

@@ -61,8 +61,8 @@ pub async fn post_order<R: OrderRepository + 'static, P: EventPublisher + 'stati
     let named = key.map(|key| key.order_id(caller.as_deref()));
     let request_id = request_id::current();
     let placing = service.place(order, named, &request_id.correlation_id, deadline);
-    let budget = (deadline - Utc::now()).to_std().unwrap_or_default();
-    let placed = tokio::time::timeout(budget.saturating_sub(ANSWER_MARGIN), placing)
+    let budget = ports::time_left(deadline).saturating_sub(ANSWER_MARGIN);
+    let placed = tokio::time::timeout(budget, placing)
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {
