@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use adapters::DynamoDbAuditLog;
 use chrono::{DateTime, Utc};
 use domain::{iso8601, CustomerEmail, CustomerName, Money, OrderId};
-use ports::AuditRecord;
+use ports::{AuditRecord, OrderDetails};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -15,42 +15,34 @@ use crate::error::CtlError;
 use crate::output::{emit, table, time, Report};
 use crate::target::{Globals, OrderArg, Target};
 
-/// One audit record as the operator reads it: the record, its order
-/// details inline.
+/// One audit record as the operator reads it: its order details inline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditRow {
+pub struct AuditRow(#[serde(with = "Record")] pub AuditRecord);
+
+/// The fields shown, in order (the port's record has no `Serialize`).
+#[derive(Serialize)]
+#[serde(remote = "AuditRecord", rename_all = "camelCase")]
+struct Record {
     #[serde(with = "iso8601")]
-    pub timestamp: DateTime<Utc>,
-    pub event_type: String,
-    pub event_id: Uuid,
-    pub audit_id: Uuid,
-    pub correlation_id: String,
-    pub source_message_id: String,
+    timestamp: DateTime<Utc>,
+    event_type: String,
+    event_id: Uuid,
+    audit_id: Uuid,
+    correlation_id: String,
+    source_message_id: String,
     #[serde(with = "iso8601")]
-    pub recorded_at: DateTime<Utc>,
-    pub customer_name: CustomerName,
-    pub customer_email: CustomerEmail,
-    pub item_count: u32,
-    pub total_amount: Money,
+    recorded_at: DateTime<Utc>,
+    #[serde(flatten, with = "Details")]
+    details: OrderDetails,
 }
 
-impl From<AuditRecord> for AuditRow {
-    fn from(record: AuditRecord) -> Self {
-        AuditRow {
-            timestamp: record.timestamp,
-            event_type: record.event_type,
-            event_id: record.event_id,
-            audit_id: record.audit_id,
-            correlation_id: record.correlation_id,
-            source_message_id: record.source_message_id,
-            recorded_at: record.recorded_at,
-            customer_name: record.details.customer_name,
-            customer_email: record.details.customer_email,
-            item_count: record.details.item_count,
-            total_amount: record.details.total_amount,
-        }
-    }
+#[derive(Serialize)]
+#[serde(remote = "OrderDetails", rename_all = "camelCase")]
+struct Details {
+    customer_name: CustomerName,
+    customer_email: CustomerEmail,
+    item_count: u32,
+    total_amount: Money,
 }
 
 /// Every audit record of the order, oldest first.
@@ -60,7 +52,7 @@ pub async fn trail(target: &Target, order_id: OrderId) -> Result<Vec<AuditRow>, 
         .for_order(order_id)
         .await
         .map_err(|e| target.endpoint.table_error(table, e))?;
-    Ok(records.into_iter().map(AuditRow::from).collect())
+    Ok(records.into_iter().map(AuditRow).collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,7 +84,7 @@ pub fn write_trail(rows: &[AuditRow], out: &mut dyn Write) -> std::io::Result<()
             "no audit record yet: is audit-worker running? `orderctl dlq peek audit` shows what failed"
         );
     }
-    let rows = rows.iter().map(|row| {
+    let rows = rows.iter().map(|AuditRow(row)| {
         vec![
             time(&row.timestamp),
             row.event_type.clone(),

@@ -169,7 +169,7 @@ pub fn timeline(
     steps.push(match trail.first() {
         Some(first) => {
             let records = format!("{} audit record(s)", trail.len());
-            step("audited", "done", at(Some(&first.recorded_at)), records)
+            step("audited", "done", at(Some(&first.0.recorded_at)), records)
         }
         None => not_done("audited", Workflow::Audit),
     });
