@@ -97,8 +97,7 @@ impl Endpoint {
         }
     }
 
-    /// A failed call: "nobody answers" and "not there" (`what`, if the call
-    /// was about one resource) told apart from a refusal.
+    /// A failed call: "nobody answers" and "not there" (`what`, if named) told apart from a refusal.
     pub fn error(&self, what: Option<&str>, err: BackendError) -> CtlError {
         let endpoint = self.label.clone();
         match (err.fault, what) {

@@ -8,8 +8,7 @@
 //! - [`audit`], [`order`]: an order's audit trail; everything about an order.
 //! - [`republish`]: publishes stored unpublished orders, as the outbox relay does.
 //! - [`local`]: `local up|verify`, the `local-stack` crate behind a command line.
-//! - [`queues`]: what only operators need of SQS (peek, move, purge), kept
-//!   here so that no function compiles it.
+//! - [`queues`]: what only operators need of SQS (peek, move, purge).
 //! - [`target`]: the global options → endpoint, credentials, resource names;
 //!   [`error`], [`output`] (tables or JSON), [`confirm`] (asking before a change).
 

@@ -1,5 +1,4 @@
-//! `orderctl local up` and `orderctl local verify`: the `local-stack`
-//! crate behind a command line.
+//! `orderctl local up|verify`: the `local-stack` crate behind a command line.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,8 +19,7 @@ pub enum LocalCommand {
     Verify(StackArgs),
 }
 
-/// The template's Environment parameter is the global `--env`: resources are
-/// named `<env>-Orders`, …
+/// The template's Environment parameter is the global `--env`.
 #[derive(Debug, Args)]
 pub struct StackArgs {
     /// The CloudFormation template the stack is derived from.

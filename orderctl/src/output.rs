@@ -37,8 +37,7 @@ pub fn exit_code(clean: bool) -> ExitCode {
     ExitCode::from(u8::from(!clean))
 }
 
-/// Writes `rows` under `headers`, each column padded to its widest cell (the
-/// last one not padded).
+/// Writes `rows` under `headers`, each column but the last padded to its widest cell.
 pub fn table(
     out: &mut dyn Write,
     headers: &[&str],

@@ -164,8 +164,7 @@ impl RepublishReport {
         }
     }
 
-    /// What needs the operator's attention, for stderr: the report itself
-    /// may be JSON on its way to a script.
+    /// What needs the operator's attention, for stderr: stdout may be JSON for a script.
     fn problems(&self) -> Vec<String> {
         let mut lines: Vec<String> = self.topic_error.iter().cloned().collect();
         for order in &self.orders {
@@ -232,8 +231,7 @@ pub async fn run(args: RepublishArgs, globals: &Globals) -> Result<ExitCode, Ctl
     Ok(code)
 }
 
-/// Publishes the unpublished orders of `ids`, ten at a time, until a batch
-/// fails. A dry run only says which it would publish.
+/// Publishes the unpublished orders of `ids`, ten at a time, until a batch fails.
 pub async fn republish<R: Outbox, P: EventPublisher>(
     relay: &OutboxRelay<R, P>,
     ids: &[OrderId],
@@ -259,9 +257,8 @@ pub async fn republish<R: Outbox, P: EventPublisher>(
     outcomes
 }
 
-/// Every order not marked published: the outbox's backlog, shard by shard
-/// (oldest first within each). An entry that is not an order is logged and
-/// left alone.
+/// The outbox's backlog, shard by shard (oldest first within each); an entry
+/// that is not an order is logged and left alone.
 async fn unpublished<R: Outbox>(orders: &R) -> Result<Vec<OrderId>, RepositoryError> {
     let mut ids = Vec::new();
     for shard in backlog_shards() {

@@ -23,8 +23,7 @@ pub enum Output {
     Json,
 }
 
-/// The options of every command, before or after its name, as the AWS CLI
-/// takes them; each falls back on the variable the SDK (or the fleet) reads.
+/// The options of every command, before or after its name (as the AWS CLI takes them).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Globals {
@@ -73,8 +72,7 @@ impl Globals {
     }
 }
 
-/// The resources the operator commands address, named as the binaries
-/// name them (the same variables, the same `<env>-…` defaults).
+/// The resources the commands address, named as the binaries name them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Names {
     pub environment: String,
@@ -169,8 +167,7 @@ impl Target {
         found.ok_or(CtlError::NoSuchOrder { order_id, table })
     }
 
-    /// The DLQ `given` names (`email`, `audit`, `delivery`, or the name of
-    /// one of their queues), resolved.
+    /// The DLQ `given` names (`email`, `audit`, `delivery`, or one of their queues).
     pub async fn dlq(&self, given: &str) -> Result<Dlq, CtlError> {
         let names = |w| self.config.of(w);
         let named = |w: &Workflow| {
@@ -224,8 +221,7 @@ impl Target {
         }
     }
 
-    /// `ORDER_TOPIC_ARN` if given, else the topic the template names
-    /// `<env>-OrderEvents`, found by name.
+    /// `ORDER_TOPIC_ARN` if given, else the template's topic `<env>-OrderEvents`.
     pub async fn topic_arn(&self) -> Result<String, CtlError> {
         let given = std::env::var("ORDER_TOPIC_ARN").ok();
         if let Some(arn) = given.filter(|a| !a.is_empty()) {
@@ -243,15 +239,13 @@ impl Target {
     }
 }
 
-/// A dead-letter queue of the fleet: one per consumer of the order events,
-/// and the one for what SNS could not deliver to either.
+/// A DLQ of the fleet: one per consumer of the order events, and SNS's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Workflow {
     Email,
     Audit,
-    /// `<env>-OrderEventsDeliveryDLQ`: no queue's DLQ; its messages go back
-    /// to the topic.
+    /// `<env>-OrderEventsDeliveryDLQ`: no queue's DLQ; its messages go back to the topic.
     Delivery,
 }
 

@@ -74,8 +74,7 @@ pub async fn run(target: &Target, args: &PurgeArgs, json: bool) -> Result<PurgeR
     })
 }
 
-/// Deletes what entered the queue at or before `cutoff` (`moved` in the
-/// tally) and leaves the later ones (`skipped`).
+/// Deletes what entered at or before `cutoff` (`moved`), leaves the rest (`skipped`).
 pub async fn purge<Q: Queues>(
     queues: &Q,
     dlq_url: &str,

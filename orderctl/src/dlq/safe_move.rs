@@ -110,8 +110,7 @@ impl MoveTally {
     }
 }
 
-/// Runs `plan`, putting each message to `destination`; never fails as a
-/// whole — what went wrong is in the tally.
+/// Runs `plan`, putting each message to `destination`; what went wrong is in the tally.
 pub async fn safe_move<Q: Queues, D: Destination>(
     queues: &Q,
     destination: &D,

@@ -21,8 +21,7 @@ pub const PEEK_HOLD: Duration = Duration::from_secs(30);
 /// answer proves nothing, a few in a row do (the newer ones stay hidden meanwhile).
 const PATIENCE: u32 = 3;
 
-/// Receives a queue's messages batch by batch, each message once, and holds
-/// the ones left in the queue until [`Scanner::release`].
+/// Receives a queue's messages once each, holding those left until [`Scanner::release`].
 #[derive(Debug)]
 pub struct Scanner<'a, Q> {
     queues: &'a Q,
@@ -88,15 +87,13 @@ impl<'a, Q: Queues> Scanner<'a, Q> {
         Ok(Some(new))
     }
 
-    /// Leaves `letter` in the queue, hidden until the scan is released (not
-    /// before: the scan would receive it again and again).
+    /// Leaves `letter` in the queue, hidden until the release (else it comes back).
     pub fn leave(&mut self, letter: &Letter) {
         self.held
             .insert(letter.message_id.clone(), letter.receipt_handle.clone());
     }
 
-    /// Makes every message left in the queue visible again. Should that
-    /// fail, they show when their hold ends; the failure is only logged.
+    /// Makes the messages left visible again; if that fails (logged), their hold ends it.
     pub async fn release(self) {
         let handles: Vec<String> = self.held.into_values().collect();
         if let Err(error) = self.queues.release(self.queue_url, &handles).await {

@@ -24,9 +24,8 @@ use ports::BackendError;
 /// SQS's largest batch.
 pub const MAX_BATCH: usize = 10;
 
-/// The attributes that say why a message failed. They are dropped when the
-/// message goes back to its queue: they describe the last failure, not the
-/// message, and a new failure writes its own.
+/// The attributes that say why a message failed, dropped when it goes back to
+/// its queue: they describe the last failure, and a new one writes its own.
 pub const FAILURE_ATTRIBUTES: [&str; 7] = [
     note::FAILURE_REASON,
     note::FAILURE_KIND,
@@ -57,8 +56,7 @@ impl Letter {
         self.attributes.get(name).and_then(|v| v.string_value())
     }
 
-    /// The order the message is about: the event's `orderId`, raw or inside
-    /// an SNS envelope. `None` for a body that is not an order event.
+    /// The event's `orderId`, raw or in an SNS envelope; `None` if it is no order event.
     pub fn order_id(&self) -> Option<OrderId> {
         self.event_field("orderId")?.parse().ok()
     }
@@ -69,16 +67,14 @@ impl Letter {
         Some(value.get(name)?.as_str()?.to_owned())
     }
 
-    /// How often the source queue delivered the message before the worker
-    /// gave up (the worker's note), or else SQS's count.
+    /// Deliveries before the worker gave up (its note), or else SQS's count.
     pub fn receive_count(&self) -> Option<u32> {
         self.text(note::RECEIVE_COUNT)
             .and_then(|n| n.parse().ok())
             .or(self.approximate_receive_count)
     }
 
-    /// Whether `id` names this message: its DLQ message id, or its id in the
-    /// source queue (what the worker logged).
+    /// Whether `id` is this message's DLQ id, or its source queue id (as logged).
     pub fn is_named(&self, id: &str) -> bool {
         self.message_id == id || self.text(note::SOURCE_MESSAGE_ID) == Some(id)
     }
@@ -93,8 +89,7 @@ impl Letter {
 
 /// The queue operations that peeking and moving need.
 pub trait Queues: Send + Sync {
-    /// Up to `max` (at most 10) messages, hidden from other consumers for
-    /// `hide_for`; empty when nothing is visible.
+    /// Up to `max` (at most 10) messages, hidden for `hide_for`; empty if none is visible.
     fn receive(
         &self,
         queue_url: &str,

@@ -73,9 +73,8 @@ where
     }
 }
 
-/// Moves every message of the DLQ `dlq_arn` to the queue `destination_arn`
-/// with a move task (or follows the one already running), telling
-/// `progress` (moved, to move) until it ends.
+/// Moves every message of `dlq_arn` to `destination_arn` with a move task (or
+/// follows the one already running), telling `progress` (moved, to move).
 pub async fn move_messages(
     client: &Client,
     dlq_arn: &str,

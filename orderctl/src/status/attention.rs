@@ -1,6 +1,5 @@
-//! "What needs attention first": the numbers turned into a short list, the
-//! most urgent first, by the rules of `status --help`; within a rule, in the
-//! screen's order.
+//! "What needs attention first": the numbers turned into a short list by the
+//! rules of `status --help`, the most urgent first, then in the screen's order.
 
 use serde::Serialize;
 
@@ -12,8 +11,7 @@ use crate::output::{age, age_at_least, time};
 /// Seconds an order may wait for its event before it needs an operator: the
 /// relay publishes within a minute, so a longer wait means it cannot.
 pub const OUTBOX_AGE_LIMIT: i64 = 5 * 60;
-/// Seconds a work queue's oldest message may wait: the threshold of the
-/// template's queue-age alarms.
+/// Seconds a work queue's oldest message may wait: the template's queue-age alarms'.
 pub const QUEUE_AGE_LIMIT: i64 = 15 * 60;
 /// Visible messages in a work queue that make a backlog worth a look.
 pub const QUEUE_DEPTH_LIMIT: u64 = 1_000;

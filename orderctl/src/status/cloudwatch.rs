@@ -83,8 +83,7 @@ async fn describe_in_alarm(client: &Client, name_prefix: &str) -> Result<Vec<Ala
             let fields = (a.alarm_name(), a.alarm_description(), a.state_reason());
             (a.state_value(), fields, a.state_updated_timestamp())
         });
-        // The state is checked again: moto answers a prefix with every
-        // state, whatever `StateValue` asked.
+        // Checked again: moto answers a prefix with every state, whatever `StateValue` asked.
         for (state, (name, description, reason), since) in metric.chain(composite) {
             if state == Some(&StateValue::Alarm) {
                 alarms.push(Alarm {

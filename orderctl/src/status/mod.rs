@@ -1,6 +1,5 @@
-//! `orderctl status`: one screen for "is the pipeline healthy right now?".
-//! It only reads: nothing is sent, deleted or changed. What it shows, and
-//! why, is in `status --help`.
+//! `orderctl status`: one screen for "is the pipeline healthy right now?". It
+//! only reads; what it shows, and why, is in `status --help`.
 
 pub mod attention;
 pub mod cloudwatch;

@@ -20,8 +20,7 @@ pub struct Backlog {
     pub table: String,
     /// Orders stored whose event is not known to be out.
     pub unpublished: u64,
-    /// Of them, those under the unsharded key `PENDING` (stored before the
-    /// index was sharded).
+    /// Of them, those under the unsharded key `PENDING` (stored before sharding).
     pub legacy_key: u64,
     pub oldest_order_id: Option<String>,
     #[serde(with = "iso8601::optional")]

@@ -1,6 +1,5 @@
-//! Each queue of the environment as `status` shows it: SQS's counts, and the
-//! age of its oldest message where that can be had without disturbing it
-//! (`status --help` says how).
+//! Each queue as `status` shows it: SQS's counts, and the age of its oldest
+//! message where that can be had without disturbing it (`status --help` says how).
 
 use std::collections::HashMap;
 
@@ -49,8 +48,7 @@ impl QueueStatus {
     }
 }
 
-/// Every work queue and DLQ of the environment, each work queue before its
-/// DLQ, the delivery DLQ last.
+/// Every work queue and DLQ, each work queue before its DLQ, the delivery DLQ last.
 pub async fn read_queues(
     target: &Target,
     queues: &SqsQueues,
