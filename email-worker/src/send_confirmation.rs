@@ -391,7 +391,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_attempt_waiting_on_a_live_one_sends_nothing_once_that_one_has_sent() {
-        let claims = std::sync::Arc::new(InMemoryIdempotencyStore::default());
+        let claims = InMemoryIdempotencyStore::default();
         let event = order_created();
         let other =
             held_elsewhere(&claims, &event, Utc::now() + chrono::Duration::seconds(20)).await;

@@ -3,8 +3,6 @@
 // Each test file includes this module and uses only some of it.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -16,8 +14,8 @@ use tower::ServiceExt;
 /// The app with fakes the test can look into.
 pub struct TestApp {
     pub router: Router,
-    pub orders: Arc<InMemoryOrderRepository>,
-    pub events: Arc<RecordingEventPublisher>,
+    pub orders: InMemoryOrderRepository,
+    pub events: RecordingEventPublisher,
 }
 
 pub fn spawn_app() -> TestApp {
@@ -27,8 +25,8 @@ pub fn spawn_app() -> TestApp {
 /// The app with sign-in `auth`: with `Cognito`, requests carry their
 /// claims as API Gateway passes them ([`TestApp::post_as`]).
 pub fn spawn_app_with(auth: order_api::AuthMode) -> TestApp {
-    let orders = Arc::new(InMemoryOrderRepository::default());
-    let events = Arc::new(RecordingEventPublisher::default());
+    let orders = InMemoryOrderRepository::default();
+    let events = RecordingEventPublisher::default();
     let service = OrderService::new(orders.clone(), events.clone());
     TestApp {
         router: router(service, &["https://app.example.com".to_owned()], auth),

@@ -101,25 +101,3 @@ pub trait IdempotencyStore: Send + Sync {
         key: &str,
     ) -> impl Future<Output = Result<Option<KeyRecord>, BackendError>> + Send;
 }
-
-/// A shared store is a store (the handler and a test may hold the same one).
-impl<T: IdempotencyStore> IdempotencyStore for std::sync::Arc<T> {
-    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, BackendError> {
-        T::claim(self, request).await
-    }
-    async fn complete(
-        &self,
-        key: &str,
-        token: ClaimToken,
-        result: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Completion, BackendError> {
-        T::complete(self, key, token, result, now).await
-    }
-    async fn release(&self, key: &str, token: ClaimToken) -> Result<(), BackendError> {
-        T::release(self, key, token).await
-    }
-    async fn lookup(&self, key: &str) -> Result<Option<KeyRecord>, BackendError> {
-        T::lookup(self, key).await
-    }
-}

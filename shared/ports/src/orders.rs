@@ -1,7 +1,6 @@
 //! Storing orders and publishing their events.
 
 use std::future::Future;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -155,48 +154,6 @@ pub trait EventPublisher: Send + Sync {
         &self,
         events: &[OrderCreated],
     ) -> impl Future<Output = Result<Vec<Result<(), BackendError>>, BackendError>> + Send;
-}
-
-/// A shared repository is a repository (the app and a test may hold the same one).
-impl<T: OrderRepository> OrderRepository for Arc<T> {
-    async fn insert(&self, record: &OrderRecord) -> Result<Inserted, RepositoryError> {
-        T::insert(self, record).await
-    }
-    async fn get(&self, id: OrderId) -> Result<Option<OrderRecord>, RepositoryError> {
-        T::get(self, id).await
-    }
-    async fn mark_published(&self, id: OrderId) -> Result<(), RepositoryError> {
-        T::mark_published(self, id).await
-    }
-}
-
-impl<T: Outbox> Outbox for Arc<T> {
-    async fn unpublished(
-        &self,
-        shard: u32,
-        page: Option<&PageToken>,
-        limit: usize,
-    ) -> Result<PendingPage, RepositoryError> {
-        T::unpublished(self, shard, page, limit).await
-    }
-    async fn get_many(&self, ids: &[OrderId]) -> Result<Vec<Fetched>, RepositoryError> {
-        T::get_many(self, ids).await
-    }
-    async fn mark_many_published(&self, records: &[OrderRecord]) -> Result<(), RepositoryError> {
-        T::mark_many_published(self, records).await
-    }
-}
-
-impl<T: EventPublisher> EventPublisher for Arc<T> {
-    async fn publish(&self, event: &OrderCreated) -> Result<(), BackendError> {
-        T::publish(self, event).await
-    }
-    async fn publish_batch(
-        &self,
-        events: &[OrderCreated],
-    ) -> Result<Vec<Result<(), BackendError>>, BackendError> {
-        T::publish_batch(self, events).await
-    }
 }
 
 #[cfg(test)]

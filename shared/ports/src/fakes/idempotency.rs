@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -23,12 +23,12 @@ struct Entry {
 
 /// Idempotency records in a map, with the DynamoDB store's rules: a claim
 /// is held by its token until its deadline, and only that token completes
-/// or releases it. Records never expire on their own.
-#[derive(Debug, Default)]
+/// or releases it. Records never expire on their own. A clone shares them.
+#[derive(Debug, Default, Clone)]
 pub struct InMemoryIdempotencyStore {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Arc<Mutex<HashMap<String, Entry>>>,
     /// Completions still to fail, as a store that is briefly down would.
-    failing_completions: std::sync::atomic::AtomicUsize,
+    failing_completions: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl InMemoryIdempotencyStore {

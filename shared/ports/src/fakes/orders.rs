@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -15,14 +15,17 @@ use crate::{
 };
 use domain::OrderId;
 
-/// Orders in a map; can be told to fail every call.
-#[derive(Debug, Default)]
+/// A backlog entry that reads as no order: (shard, created, key).
+type UnreadableEntry = (u32, DateTime<Utc>, String);
+
+/// Orders in a map; can be told to fail every call. A clone shares the map
+/// (the app and a test may hold the same one).
+#[derive(Debug, Default, Clone)]
 pub struct InMemoryOrderRepository {
-    orders: Mutex<HashMap<OrderId, OrderRecord>>,
-    /// Backlog entries that read as no order: (shard, created, key).
-    unreadable: Mutex<Vec<(u32, DateTime<Utc>, String)>>,
-    failing: AtomicBool,
-    lose_insert_reply: AtomicBool,
+    orders: Arc<Mutex<HashMap<OrderId, OrderRecord>>>,
+    unreadable: Arc<Mutex<Vec<UnreadableEntry>>>,
+    failing: Arc<AtomicBool>,
+    lose_insert_reply: Arc<AtomicBool>,
 }
 
 impl InMemoryOrderRepository {
@@ -176,13 +179,13 @@ impl Outbox for InMemoryOrderRepository {
     }
 }
 
-/// Keeps every event it is given; can be told to fail.
-#[derive(Debug, Default)]
+/// Keeps every event it is given; can be told to fail. A clone shares them.
+#[derive(Debug, Default, Clone)]
 pub struct RecordingEventPublisher {
-    events: Mutex<Vec<OrderCreated>>,
-    batches: std::sync::atomic::AtomicUsize,
-    failed_batches: std::sync::atomic::AtomicUsize,
-    failing: AtomicBool,
+    events: Arc<Mutex<Vec<OrderCreated>>>,
+    batches: Arc<std::sync::atomic::AtomicUsize>,
+    failed_batches: Arc<std::sync::atomic::AtomicUsize>,
+    failing: Arc<AtomicBool>,
 }
 
 impl RecordingEventPublisher {

@@ -380,8 +380,6 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use chrono::Utc;
     use uuid::Uuid;
 
@@ -396,17 +394,11 @@ mod tests {
 
     const GRACE: Duration = Duration::from_secs(10);
 
-    type TestRelay = OutboxRelay<Arc<InMemoryOrderRepository>, Arc<RecordingEventPublisher>>;
+    type TestRelay = OutboxRelay<InMemoryOrderRepository, RecordingEventPublisher>;
 
-    fn relay(
-        page_size: usize,
-    ) -> (
-        TestRelay,
-        Arc<InMemoryOrderRepository>,
-        Arc<RecordingEventPublisher>,
-    ) {
-        let orders = Arc::new(InMemoryOrderRepository::default());
-        let events = Arc::new(RecordingEventPublisher::default());
+    fn relay(page_size: usize) -> (TestRelay, InMemoryOrderRepository, RecordingEventPublisher) {
+        let orders = InMemoryOrderRepository::default();
+        let events = RecordingEventPublisher::default();
         let relay = OutboxRelay::new(
             orders.clone(),
             events.clone(),
