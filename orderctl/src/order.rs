@@ -84,30 +84,26 @@ async fn search_dlqs(target: &Target, order_id: OrderId) -> (Vec<DeadLetterHit>,
             let scan = scan::peek(&queues, &dlq.queue.url, DLQ_SCAN).await;
             Ok::<_, CtlError>((dlq.queue.name, scan.map_err(|e| target.failed(e))?))
         };
-        let mut search = DlqSearch {
-            workflow,
-            queue: None,
-            scanned: 0,
-            complete: false,
-            error: None,
-        };
-        match found.await {
-            Err(error) => search.error = Some(error_chain(&error)),
+        let (queue, scanned, complete, error) = match found.await {
+            Err(error) => (None, 0, false, Some(error_chain(&error))),
             Ok((queue, scan)) => {
-                let of_order = scan
-                    .letters
-                    .iter()
-                    .filter(|l| l.order_id() == Some(order_id));
+                let letters = scan.letters.iter();
+                let of_order = letters.filter(|l| l.order_id() == Some(order_id));
                 hits.extend(of_order.map(|l| DeadLetterHit {
                     workflow,
                     queue: queue.clone(),
                     message: LetterView::of(l),
                 }));
-                (search.scanned, search.complete) = (scan.letters.len(), scan.complete);
-                search.queue = Some(queue);
+                (Some(queue), scan.letters.len(), scan.complete, None)
             }
-        }
-        searches.push(search);
+        };
+        searches.push(DlqSearch {
+            workflow,
+            queue,
+            scanned,
+            complete,
+            error,
+        });
     }
     (hits, searches)
 }

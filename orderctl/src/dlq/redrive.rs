@@ -183,11 +183,10 @@ fn safe_report(queue: &str, destination: &str, dry_run: bool, tally: MoveTally) 
 
 fn native_report(queue: &str, destination: &str, task: TaskReport) -> RedriveReport {
     let moved = task.moved.max(0) as u64;
+    let to_move = task.to_move.map_or(0, |n| n.max(0) as u64);
     let failed = match task.status.as_str() {
         "COMPLETED" => 0,
-        _ => task
-            .to_move
-            .map_or(0, |n| (n.max(0) as u64).saturating_sub(moved)),
+        _ => to_move.saturating_sub(moved),
     };
     let tally = MoveTally {
         moved,
@@ -246,11 +245,8 @@ impl Report for RedriveReport {
     }
 
     fn exit_code(&self) -> ExitCode {
-        exit_code(
-            self.tally.failed == 0
-                && self.tally.not_found.is_empty()
-                && self.tally.aborted.is_none()
-                && self.task.as_ref().is_none_or(|t| t.status == "COMPLETED"),
-        )
+        let tally = &self.tally;
+        let clean = tally.failed == 0 && tally.not_found.is_empty() && tally.aborted.is_none();
+        exit_code(clean && self.task.as_ref().is_none_or(|t| t.status == "COMPLETED"))
     }
 }

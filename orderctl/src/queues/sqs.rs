@@ -62,12 +62,8 @@ impl SqsQueues {
             .map_err(|e| backend_error("SQS.GetQueueAttributes", e))?
             .attributes
             .unwrap_or_default();
-        let [visible, in_flight, delayed] = names.map(|name| {
-            attributes
-                .get(&name)
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0)
-        });
+        let count = |name| attributes.get(&name).map_or(0, |n| n.parse().unwrap_or(0));
+        let [visible, in_flight, delayed] = names.map(count);
         Ok(QueueDepth {
             visible,
             in_flight,
