@@ -1,10 +1,7 @@
-//! Settings, read once from the environment at start-up.
-//!
-//! One reader, [`Env`], for every binary; each binary builds from it only the
-//! settings it uses, so a worker never fails on, or even reads, what only the
-//! API needs. Every name has a default derived from `ENVIRONMENT`
-//! (`<env>-Orders`, …): a deployed function needs only what differs, a local
-//! run nothing at all.
+//! Settings, read once from the environment at start-up. Each binary builds
+//! from [`Env`] only the settings it uses, so a worker never fails on what only
+//! the API needs; every name defaults from `ENVIRONMENT` (`<env>-Orders`, …), so
+//! a deployed function needs only what differs, a local run nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,8 +57,7 @@ impl Env {
         (self.lookup)(name)
     }
 
-    /// `ENVIRONMENT`: `local` (the default), `dev`, `staging`, `prod` — the
-    /// prefix of every resource name.
+    /// `ENVIRONMENT` (`local`, `dev`, `staging`, `prod`): every resource's prefix.
     pub fn environment(&self) -> String {
         self.text("ENVIRONMENT", "local")
     }
@@ -98,7 +94,6 @@ impl Env {
         })
     }
 
-    /// `name` through `parse`, if set; what `parse` rejects is the reason.
     fn parse<T, E: std::fmt::Display>(
         &self,
         name: &'static str,
@@ -149,8 +144,7 @@ pub struct AwsSettings {
     pub region_given: bool,
     /// `AWS_ENDPOINT_URL`, for every AWS call; `make dev`'s moto when `local`.
     pub endpoint_url: Option<String>,
-    /// `AWS_PROFILE`, named here so that a command line's `--profile` reaches
-    /// the SDK as the variable would.
+    /// `AWS_PROFILE`, so that a command line's `--profile` reaches the SDK too.
     pub profile: Option<String>,
     /// Applied by [`AwsSettings::function`]; the standard chain reads them itself.
     pub sdk: SdkEnvSettings,
@@ -181,10 +175,8 @@ impl AwsSettings {
     }
 
     /// Dummy credentials for a loopback `AWS_ENDPOINT_URL` when the process has
-    /// none: a local emulator takes any, and without them the SDK would search
-    /// profiles and instance metadata first and fail slowly. One service sent
-    /// to a local fake (`AWS_ENDPOINT_URL_<SERVICE>`) gets none: the others
-    /// stay on AWS.
+    /// none: an emulator takes any, and the SDK's search would fail slowly. One
+    /// service sent to a local fake (`AWS_ENDPOINT_URL_<SERVICE>`) gets none.
     fn local_credentials(&self) -> Option<SharedCredentialsProvider> {
         let loopback = self.endpoint_url.as_deref().is_some_and(is_loopback);
         (loopback && std::env::var_os("AWS_ACCESS_KEY_ID").is_none()).then(|| {
@@ -192,9 +184,8 @@ impl AwsSettings {
         })
     }
 
-    /// People's SDK settings (orderctl): the standard chain (env, profile,
-    /// role), which reads the SDK's own settings itself, pointed at the local
-    /// endpoint when there is one.
+    /// People's SDK settings (orderctl): the standard chain, which reads the
+    /// SDK's own settings itself, pointed at the local endpoint if there is one.
     pub async fn aws(&self) -> SdkConfig {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(profile) = &self.profile {
@@ -216,16 +207,12 @@ impl AwsSettings {
             .await
     }
 
-    /// A function's SDK settings: credentials from the environment only
-    /// (Lambda puts the role's there), without the standard chain, which would
-    /// add its own STS client to every function for nothing. The SDK's own
-    /// settings that the chain would have read are applied ([`SdkEnvSettings`]).
-    ///
-    /// In Lambda, clients are built from these with the first event, not in
-    /// init (`runtime::batch::serve`, …): a client parses its endpoint rules
-    /// and partition table, 0.2–0.3 ms a service.
-    ///
-    /// Its timeouts are [`CallBudget::DATA`]'s; [`clients`] gives each client its budget.
+    /// A function's SDK settings: credentials from the environment (Lambda puts
+    /// the role's there) without the standard chain and its STS client; the SDK
+    /// settings the chain would read are applied ([`SdkEnvSettings`]). Timeouts
+    /// are [`CallBudget::DATA`]'s; [`clients`] gives each client its budget.
+    /// Lambda builds clients at the first event, not in init: each parses its
+    /// endpoint rules, 0.2–0.3 ms a service.
     pub fn function(&self) -> SdkConfig {
         use aws_config::environment::EnvironmentVariableCredentialsProvider;
         let credentials = self.local_credentials().unwrap_or_else(|| {
@@ -248,10 +235,9 @@ impl AwsSettings {
     }
 }
 
-/// The AWS SDK's own settings from the environment, which a function's
-/// hand-built settings would otherwise ignore. An invalid value is a
-/// [`ConfigError`] naming its variable, where the SDK would warn and use its
-/// default (or, for retries, panic).
+/// The SDK's own settings from the environment, which a function's hand-built
+/// settings would otherwise ignore. An invalid value is a [`ConfigError`], where
+/// the SDK would warn and use its default (or, for retries, panic).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SdkEnvSettings {
     /// `AWS_SDK_UA_APP_ID`: in each request's user agent (`app/<id>`), so a
@@ -291,9 +277,8 @@ impl SdkEnvSettings {
     }
 }
 
-/// Each service's own endpoint by the SDK's service id, which a client's
-/// `Builder::from(&SdkConfig)` asks for before taking `AWS_ENDPOINT_URL`,
-/// as with the standard chain.
+/// Each service's own endpoint by SDK service id, which a client's
+/// `Builder::from(&SdkConfig)` asks for before taking `AWS_ENDPOINT_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceEndpoints(Vec<(&'static str, String)>);
 
@@ -362,8 +347,7 @@ impl CallBudget {
     pub const DATA: CallBudget = CallBudget::new(Duration::from_secs(2), Duration::from_secs(6));
     /// SES: a send is slower than a write, and retried less eagerly.
     pub const MAIL: CallBudget = CallBudget::new(Duration::from_secs(5), Duration::from_secs(12));
-    /// order-api's calls: a customer waits, and the function answers within
-    /// 10 s (its own JSON 500 rather than a gateway timeout).
+    /// order-api's: a customer waits, and the function answers (a 500 of its own) within 10 s.
     pub const REQUEST: CallBudget =
         CallBudget::new(Duration::from_millis(1500), Duration::from_secs(4));
     /// The relay's calls: no one waits on them, and in a brownout shorter

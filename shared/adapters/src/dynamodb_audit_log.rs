@@ -1,10 +1,9 @@
 //! `AuditLog` on DynamoDB (`<env>-AuditLogs`: PK `AuditId`, SK `Timestamp`,
 //! GSI `OrderIdIndex` = `OrderId` + `Timestamp`).
 //!
-//! A record is written with `attribute_not_exists(AuditId)`. The condition is
-//! checked against the item with the same full key (AuditId + Timestamp), which
-//! is why both are derived from the event: a redelivery then finds its own
-//! earlier write and the failed condition means "already recorded".
+//! A record is written with `attribute_not_exists(AuditId)`, checked against the
+//! item of the same full key: both parts come from the event, so a redelivery
+//! finds its own earlier write and the failed condition means "already recorded".
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
@@ -57,8 +56,8 @@ impl DynamoDbAuditLog {
     }
 }
 
-/// The stored shape of an audit record (the reference design's attribute
-/// names), derived for [`AuditRecord`] itself (serde's `remote`).
+/// An audit record's stored shape (the reference design's names), derived for
+/// [`AuditRecord`] itself (serde's `remote`).
 #[derive(Serialize, Deserialize)]
 #[serde(remote = "AuditRecord", rename_all = "PascalCase")]
 struct AuditItem {
@@ -88,7 +87,6 @@ struct OrderDetailsItem {
     total_amount: Money,
 }
 
-/// An audit record in its stored shape.
 #[derive(Serialize, Deserialize)]
 struct Stored(#[serde(with = "AuditItem")] AuditRecord);
 

@@ -1,11 +1,9 @@
 //! `IdempotencyStore` on DynamoDB (`<env>-Idempotency`, PK `Id`, TTL `ExpiresAt`).
 //!
-//! A record is `IN_PROGRESS` (held by `Token` until `LockExpiresAt`),
-//! `RELEASED` or `COMPLETED` (with its `Result`). Every transition is one
-//! conditional write, checked by DynamoDB against the caller's clock at write
-//! time — never left to the TTL sweep, which may lag by days. A failed
-//! condition returns the record as it is (`ALL_OLD`), so deciding what the
-//! caller found costs no second read.
+//! A record is `IN_PROGRESS` (held by `Token` until `LockExpiresAt`), `RELEASED`
+//! or `COMPLETED` (with its `Result`). Each transition is one conditional write
+//! checked against the caller's clock, never left to the TTL sweep (it may lag
+//! by days); a failed condition returns the record (`ALL_OLD`): no second read.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -26,8 +24,8 @@ const IN_PROGRESS: &str = "IN_PROGRESS";
 const RELEASED: &str = "RELEASED";
 const COMPLETED: &str = "COMPLETED";
 
-/// Rounds of write-then-look before giving up on a key that keeps changing
-/// under us (each round either decides or saw another writer make progress).
+/// Rounds of write-then-look on a key that keeps changing under us (each round
+/// decides or saw another writer make progress).
 const ROUNDS: usize = 4;
 
 type Item = HashMap<String, AttributeValue>;
@@ -36,11 +34,10 @@ type Item = HashMap<String, AttributeValue>;
 pub struct DynamoDbIdempotencyStore {
     client: Client,
     table: String,
-    /// How long a record is kept (DynamoDB TTL, and checked on claim).
+    /// DynamoDB TTL, also checked on claim.
     keep_for: Duration,
 }
 
-/// What a conditional write met.
 enum Written {
     Done(Item),
     /// The condition failed; the record as it was, if there was one.
@@ -60,9 +57,8 @@ impl DynamoDbIdempotencyStore {
         epoch(now + self.keep_for)
     }
 
-    /// Claims a new key, or one this token already holds (a retried write whose
-    /// reply was lost), or one not completed whose hold lapsed — keeping the
-    /// `Pending` value of the attempt that came first.
+    /// Claims a new key, one this token holds (a retry whose reply was lost), or
+    /// one not completed whose hold lapsed, keeping the first attempt's `Pending`.
     async fn claim_in_place(&self, request: &ClaimRequest<'_>) -> Result<Written, BackendError> {
         let result = self
             .client
@@ -96,8 +92,8 @@ impl DynamoDbIdempotencyStore {
         written(result)
     }
 
-    /// Replaces a record whose time is up (TTL has not swept it yet), unless
-    /// someone else replaced it first: a fresh claim, with our `Pending`.
+    /// A fresh claim over a record whose time is up (TTL has not swept it yet),
+    /// unless someone else replaced it first.
     async fn replace_expired(
         &self,
         request: &ClaimRequest<'_>,
@@ -171,9 +167,8 @@ fn epoch(at: DateTime<Utc>) -> AttributeValue {
     AttributeValue::N(seconds.to_string())
 }
 
-/// "Now" in epoch seconds, rounded down: with holds rounded up,
-/// `LockExpiresAt <= :now` is true only once the hold's instant has passed,
-/// never while it still has part of a second to run.
+/// Epoch seconds, rounded down: with holds rounded up, `LockExpiresAt <= :now`
+/// only once the hold's instant has passed.
 fn epoch_now(now: DateTime<Utc>) -> AttributeValue {
     AttributeValue::N(now.timestamp().to_string())
 }
@@ -316,9 +311,8 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
     }
 
     async fn release(&self, key: &str, token: ClaimToken) -> Result<(), BackendError> {
-        // Keep the record (its Pending value lets the retry resume the same
-        // work) but let anyone claim it now. If the key is no longer ours
-        // there is nothing of ours to give up.
+        // The record stays (its Pending lets a retry resume the same work), free
+        // to claim now; a key no longer ours has nothing of ours to give up.
         self.update_held(
             key,
             token,

@@ -1,18 +1,13 @@
-//! `OrderRepository` and `Outbox` on DynamoDB (`<env>-Orders`, PK `OrderId`).
+//! `OrderRepository` and `Outbox` on DynamoDB (`<env>-Orders`, PK `OrderId`),
+//! under the reference design's attribute names. `EventId` and `Published`
+//! make the table the outbox; an order placed under an Idempotency-Key keeps
+//! the request's `Fingerprint` (docs/decisions/0008).
 //!
-//! Attribute names are the reference design's (PascalCase), money exact `N`
-//! values, `CreatedAt` ISO 8601 text. `EventId` and `Published` make the table
-//! the outbox; an order placed under an Idempotency-Key carries the request's
-//! `Fingerprint` (docs/decisions/0008).
-//!
-//! Storing is one conditional PutItem that returns the item it found when the
-//! id is taken (`ALL_OLD`: strongly consistent, read at no charge): a repeated
-//! Idempotency-Key, or the SDK's retry of a put whose reply was lost, learns
-//! what is stored without a second call.
-//!
-//! An unpublished order also carries `OutboxPending` (`PENDING#<shard>`), the
-//! key of the sparse index `UnpublishedIndex`: the backlog and nothing else,
-//! oldest first (docs/decisions/0001).
+//! A taken id's PutItem returns the item it found (`ALL_OLD`: consistent, free),
+//! so a repeated key or a retried put learns what is stored without a second
+//! call. An unpublished order carries `OutboxPending` (`PENDING#<shard>`), the
+//! key of the sparse index `UnpublishedIndex`: the backlog, oldest first
+//! (docs/decisions/0001).
 
 use std::collections::HashMap;
 
@@ -90,10 +85,9 @@ pub struct OrderItem {
         with = "iso8601::optional"
     )]
     pub published_at: Option<DateTime<Utc>>,
-    /// Present (`PENDING#<shard>`) exactly while the order is unpublished.
+    /// Present exactly while the order is unpublished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbox_pending: Option<String>,
-    /// The request's fingerprint, for an order placed under an Idempotency-Key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
 }
@@ -154,9 +148,8 @@ impl From<OrderItem> for OrderRecord {
     }
 }
 
-/// Sends `pending` through a batch call (`call` answers what it returned
-/// and what DynamoDB left unprocessed) until all is processed, over at most
-/// [`BATCH_ROUNDS`] calls; what is still left after them is throttling.
+/// Sends `pending` through `call` (answering what it returned and what was left
+/// unprocessed) at most [`BATCH_ROUNDS`] times; what is left then is throttling.
 async fn in_rounds<T, R, Fut>(
     operation: &'static str,
     mut pending: Vec<T>,
@@ -280,12 +273,8 @@ impl Outbox for DynamoDbOrderRepository {
             .send()
             .await
             .map_err(|e| backend_error("Orders.Query", e))?;
-        let entries = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(pending_entry)
-            .collect();
+        let items = output.items.unwrap_or_default();
+        let entries = items.into_iter().map(pending_entry).collect();
         Ok(PendingPage {
             entries,
             next: output.last_evaluated_key.as_ref().map(page_token),
@@ -368,8 +357,7 @@ impl Outbox for DynamoDbOrderRepository {
     }
 }
 
-/// An index entry as the backlog lists it: an order, or, if its keys do not
-/// read as one, the entry's key for an operator.
+/// An index entry as an order, or, if its keys do not read as one, its raw key.
 fn pending_entry(item: Item) -> Pending {
     let key = raw_key(&item);
     match serde_dynamo::from_item::<_, PendingItem>(item) {
@@ -384,7 +372,6 @@ fn pending_entry(item: Item) -> Pending {
     }
 }
 
-/// An order read back by its id, or why it could not be read.
 fn fetched_entry(item: Item) -> Option<(OrderId, Fetched)> {
     let order_id: OrderId = item.get("OrderId")?.as_s().ok()?.parse().ok()?;
     let fetched = match serde_dynamo::from_item::<_, OrderItem>(item) {
@@ -397,7 +384,7 @@ fn fetched_entry(item: Item) -> Option<(OrderId, Fetched)> {
     Some((order_id, fetched))
 }
 
-/// The item's key attributes as text, for a log line.
+/// The item's keys as text, for an operator.
 fn raw_key(item: &Item) -> String {
     let value = |name| match item.get(name) {
         None => "-".to_owned(),

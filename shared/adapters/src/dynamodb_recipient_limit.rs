@@ -1,9 +1,7 @@
-//! `RecipientLimit` on the idempotency table: one item per address and hour,
-//! `email-limit#<sha256(address)>#<yyyy-mm-ddThh>`, holding the set of event
-//! ids mailed in that hour. One conditional `ADD` counts an event, and only
-//! while the set is under the limit or already holds it — so a redelivery
-//! never counts twice. The item expires (TTL) a day after its hour. The
-//! address is hashed: the table holds no customer address in its keys.
+//! `RecipientLimit` on the idempotency table: one item per hashed address (no
+//! address in the keys) and hour, holding the event ids mailed in that hour.
+//! One conditional `ADD` counts an event only while the set is under the limit
+//! or already holds it, so a redelivery never counts twice; TTL ends it a day on.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
@@ -34,7 +32,7 @@ impl DynamoDbRecipientLimit {
     }
 }
 
-/// The item's key: the hashed address and the hour.
+/// `email-limit#<sha256(address)>#<yyyy-mm-ddThh>`.
 pub fn limit_key(to: &CustomerEmail, now: DateTime<Utc>) -> String {
     let digest = ports::digest::sha256_hex(to.as_str().to_ascii_lowercase().as_bytes());
     format!("email-limit#{digest}#{}", now.format("%Y-%m-%dT%H"))

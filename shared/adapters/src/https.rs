@@ -1,13 +1,10 @@
 //! The HTTPS client under every AWS SDK client: hyper with rustls on ring (the
-//! SDK's default, aws-lc-rs, is a C library of about 1.5 MiB in every
-//! function's zip, beside the ring that rustls already brings).
+//! SDK's default, aws-lc-rs, adds 1.5 MiB of C to each function's zip).
 //!
-//! The SDK's hyper client builds a whole TLS set-up (trust store read and
-//! parsed, a rustls config) as each SDK client is constructed, only to throw
-//! it away (aws-smithy-http-client's `validate_base_client_config`), and again
-//! at the first call: four set-ups thrown away in email-worker's init.
-//! `FirstCallTls` builds it once, at the first call, for every client made
-//! from the same `SdkConfig`.
+//! The SDK's hyper client builds a whole TLS set-up (trust store, rustls config)
+//! as each SDK client is constructed, only to throw it away
+//! (`validate_base_client_config`): four in email-worker's init. `FirstCallTls`
+//! builds it once, at the first call, for every client of one `SdkConfig`.
 
 use aws_sdk_dynamodb::config::{
     ConfigBag, HttpClient, IntoShared, RuntimeComponents, RuntimeComponentsBuilder,
@@ -50,8 +47,7 @@ fn on_ring(context: TlsContext) -> SharedHttpClient {
     .into_shared()
 }
 
-/// The SDK's hyper client without its throw-away TLS set-up; connectors, and
-/// their cache, are the inner client's.
+/// The SDK's hyper client without its throw-away TLS set-up.
 #[derive(Debug)]
 struct FirstCallTls(SharedHttpClient);
 
@@ -64,8 +60,8 @@ impl HttpClient for FirstCallTls {
         self.0.http_connector(settings, components)
     }
 
-    /// The inner client would build a TLS set-up here and drop it; nothing
-    /// else is checked (its result is ignored there too).
+    /// The inner client would build a TLS set-up here and drop it (nothing else
+    /// is checked, and its result is ignored there too).
     fn validate_base_client_config(
         &self,
         _: &RuntimeComponentsBuilder,

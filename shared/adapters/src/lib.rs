@@ -1,20 +1,14 @@
 //! The ports implemented on AWS, and how the fleet reaches AWS at all.
-//! Conversion between domain types and AWS shapes lives here and nowhere
-//! else.
+//! Conversion between domain types and AWS shapes lives here and nowhere else.
 //!
 //! # Layout
 //!
-//! - One adapter per port, named `<Service><Port>`: [`DynamoDbOrderRepository`]
-//!   (also the [`ports::Outbox`]), [`DynamoDbIdempotencyStore`],
-//!   [`DynamoDbRecipientLimit`], [`DynamoDbAuditLog`], [`SnsEventPublisher`],
-//!   [`SesMailer`], [`SqsDeadLetters`]; and [`SqsQueue`], a worker's queue
-//!   resolved with its dead-letter queue and `maxReceiveCount`.
-//! - [`sdk_error`]: the one place that reads an SDK error — worth retrying,
-//!   throttled, missing, or unreachable — and writes it without addresses.
-//! - [`config`]: the environment ([`Env`]), where AWS is ([`AwsSettings`]),
-//!   and each service's call budget ([`CallBudget`], [`config::clients`]).
-//! - [`https`]: the SDK's HTTPS client on rustls and ring, trusting Amazon's
-//!   roots only in the functions (docs/decisions/0004).
+//! - One adapter per port, named `<Service><Port>`; [`SqsQueue`] is a worker's
+//!   queue resolved with its dead-letter queue and `maxReceiveCount`.
+//! - [`sdk_error`]: the one place that reads an SDK error (retry? throttled?
+//!   missing? unreachable?) and writes it without addresses.
+//! - [`config`]: the environment, where AWS is, and each service's call budget.
+//! - [`https`]: the SDK's HTTPS client on rustls and ring (docs/decisions/0004).
 
 pub mod config;
 mod dynamodb_audit_log;

@@ -1,6 +1,5 @@
 //! An SQS queue's `RedrivePolicy`: the dead-letter queue, and the receive on
-//! which SQS moves a message there. One type for the workers, orderctl and
-//! the local stack.
+//! which SQS moves a message there (for the workers, orderctl and local-stack).
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -21,11 +20,6 @@ impl RedrivePolicy {
     /// The attribute's text, as SQS returns it.
     pub fn parse(text: &str) -> Result<RedrivePolicy, RedrivePolicyError> {
         serde_json::from_str(text).map_err(|e| RedrivePolicyError(e.to_string()))
-    }
-
-    /// A policy already read as JSON (a template's mapping).
-    pub fn from_json(value: serde_json::Value) -> Result<RedrivePolicy, RedrivePolicyError> {
-        serde_json::from_value(value).map_err(|e| RedrivePolicyError(e.to_string()))
     }
 
     /// The attribute's text, as `SetQueueAttributes` takes it.

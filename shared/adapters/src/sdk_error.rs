@@ -1,13 +1,15 @@
 //! One place that decides whether an AWS SDK error is worth retrying.
 
+use std::error::Error;
+use std::fmt;
+
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use ports::{BackendError, Fault};
 
-/// Error codes that mean "slow down": the service is fine, we ask too often
-/// (SES answers `Throttling` with HTTP 400 when the account's sending rate is
-/// exceeded).
+/// Codes that mean "slow down": the service is fine, we ask too often (SES
+/// answers `Throttling` with HTTP 400 past the account's sending rate).
 const THROTTLING_CODES: &[&str] = &[
     "Throttling",
     "ThrottlingException",
@@ -57,7 +59,7 @@ pub fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) 
 /// Wraps an SDK error, keeping it as the cause.
 pub fn backend_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> BackendError
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + Error + Send + Sync + 'static,
 {
     let fault = fault(&error);
     BackendError::new(operation, is_transient(&error), DetailedSdkError(error)).with_fault(fault)
@@ -88,10 +90,8 @@ pub fn fault<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Faul
 #[derive(Debug)]
 pub struct DetailedSdkError<E>(pub SdkError<E, HttpResponse>);
 
-impl<E: ProvideErrorMetadata + std::error::Error + 'static> std::fmt::Display
-    for DetailedSdkError<E>
-{
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<E: ProvideErrorMetadata + Error + 'static> fmt::Display for DetailedSdkError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             // The service's message may name a customer's address (SES does).
             SdkError::ServiceError(service) => write!(
@@ -106,7 +106,4 @@ impl<E: ProvideErrorMetadata + std::error::Error + 'static> std::fmt::Display
     }
 }
 
-impl<E: ProvideErrorMetadata + std::error::Error + 'static> std::error::Error
-    for DetailedSdkError<E>
-{
-}
+impl<E: ProvideErrorMetadata + Error + 'static> Error for DetailedSdkError<E> {}

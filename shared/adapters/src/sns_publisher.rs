@@ -1,9 +1,7 @@
-//! `EventPublisher` on SNS: the event JSON as the message body (queues use raw
-//! delivery), `eventType` as a message attribute for subscription filters,
-//! and the customer as the message group: SNS passes a standard topic's
-//! `MessageGroupId` on to its SQS standard subscriptions, which makes them
-//! fair queues — one customer's burst does not delay everyone else's
-//! confirmation.
+//! `EventPublisher` on SNS: the event JSON as the body (queues use raw delivery),
+//! `eventType` as an attribute for subscription filters, and the customer as the
+//! message group, which SNS passes on to its SQS standard subscriptions as fair
+//! queues: one customer's burst does not delay everyone else's confirmation.
 
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
@@ -40,15 +38,14 @@ impl SnsEventPublisher {
     }
 }
 
-/// Whether the topic ARN's last field — the topic's name — is `name`.
+/// Whether the topic ARN's last field, the topic's name, is `name`.
 fn names(arn: &str, name: &str) -> bool {
     arn.rsplit(':').next() == Some(name)
 }
 
-/// The message group of an event: its customer — the shop's customer id
-/// when there is one (with sign-in, the caller's own), else a digest of
-/// the address, so that no address travels in message metadata. SNS allows
-/// 128 characters.
+/// An event's message group: the customer id if there is one (with sign-in,
+/// the caller's own; SNS allows 128 characters), else a digest of the address,
+/// so that no address travels in message metadata.
 pub fn fair_group(event: &OrderCreated) -> String {
     match &event.order.customer_id {
         Some(id) if !id.is_empty() && id.len() <= 128 => id.clone(),
@@ -82,8 +79,7 @@ impl EventPublisher for SnsEventPublisher {
         Ok(())
     }
 
-    /// One `PublishBatch`: entry `i` is `events[i]`, with the same body and
-    /// attributes as [`SnsEventPublisher::publish`] sends.
+    /// One `PublishBatch`: entry `i` is `events[i]`, as `publish` would send it.
     async fn publish_batch(
         &self,
         events: &[OrderCreated],

@@ -1,10 +1,9 @@
 //! `DeadLetters` on SQS: the original body and message attributes, sent to the
 //! dead-letter queue with the failure note as message attributes of its own.
 //!
-//! SQS allows 10 message attributes per message. The note takes the first
-//! places (it is why the message is there); the original attributes fill the
-//! rest, and a note attribute replaces an original one of the same name (a
-//! redriven message that fails again gets its new reason).
+//! Of SQS's 10 attributes per message, the note takes the first places (it is
+//! why the message is there) and the original attributes fill the rest; a note
+//! attribute replaces an original of its name (a redriven failure's new reason).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -45,7 +44,6 @@ fn truncated(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// The note as message attributes.
 fn note_attributes(
     note: &FailureNote,
 ) -> Result<HashMap<String, MessageAttributeValue>, BackendError> {

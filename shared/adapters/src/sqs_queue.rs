@@ -1,9 +1,7 @@
-//! Finding a worker's queue and its dead-letter queue at start-up.
-//!
-//! The queue's `RedrivePolicy` (set by `infra/template.yaml`) names the DLQ and
-//! the `maxReceiveCount`; the worker reads them from there so that it agrees
-//! with SQS about which attempt is the last. Only a queue without a policy
-//! falls back to the configured DLQ name and count.
+//! Finding a worker's queue and its dead-letter queue at start-up. The DLQ and
+//! `maxReceiveCount` come from the queue's `RedrivePolicy`, so the worker agrees
+//! with SQS on which attempt is the last; only without one do the configured
+//! DLQ and count apply.
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_sdk_sqs::Client;
@@ -12,7 +10,6 @@ use super::sdk_error::backend_error;
 use super::RedrivePolicy;
 use ports::BackendError;
 
-/// A queue, looked up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueAddress {
     pub name: String,
@@ -59,17 +56,14 @@ pub struct SqsQueue {
 }
 
 impl SqsQueue {
-    /// Looks `name` up; `fallback_dlq` and `fallback_max_receive_count` apply
-    /// only when the queue has no redrive policy.
     pub async fn resolve(
         client: &Client,
         name: &str,
         fallback_dlq: &str,
         fallback_max_receive_count: u32,
     ) -> Result<SqsQueue, BackendError> {
-        // The queue's URL and the fallback DLQ's are asked for together: the
-        // template names the same DLQ in the policy, so that answer is usually
-        // the DLQ's URL and start-up costs two round trips, not three.
+        // The fallback DLQ is usually the one the policy names: asking for both
+        // URLs at once makes start-up two round trips, not three.
         let (url, fallback_url) =
             tokio::join!(queue_url(client, name), queue_url(client, fallback_dlq));
         let url = url?;
