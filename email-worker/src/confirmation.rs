@@ -26,38 +26,26 @@ fn render_with(
     item_template: &str,
     escape: fn(&str) -> String,
 ) -> String {
-    let items: String = order
-        .items
-        .iter()
-        .map(|line| render_item(line, item_template, escape))
-        .collect();
-    let order_id = escape(&order.order_id.to_string());
-    let customer_name = escape(order.customer_name.as_str());
-    let created_at = escape(&order.created_at.format("%Y-%m-%d %H:%M UTC").to_string());
-    let total = escape(&order.total_amount.to_display_string());
-    fill(template, |name| match name {
-        "order_id" => Some(&order_id),
-        "customer_name" => Some(&customer_name),
-        "created_at" => Some(&created_at),
-        "total" => Some(&total),
-        "items" => Some(&items),
-        _ => None,
-    })
-}
-
-fn render_item(line: &OrderLine, template: &str, escape: fn(&str) -> String) -> String {
-    // A line without a product name is shown by its product id.
-    let product = escape(line.product_name.as_deref().unwrap_or(&line.product_id));
-    let quantity = escape(&line.quantity.get().to_string());
-    let price = escape(&line.price.to_display_string());
-    let subtotal = escape(&line.subtotal.to_display_string());
-    fill(template, |name| match name {
-        "product" => Some(&product),
-        "quantity" => Some(&quantity),
-        "price" => Some(&price),
-        "subtotal" => Some(&subtotal),
-        _ => None,
-    })
+    let item = |line: &OrderLine| {
+        // A line without a product name is shown by its product id.
+        let product = line.product_name.as_deref().unwrap_or(&line.product_id);
+        let values = [
+            ("product", escape(product)),
+            ("quantity", escape(&line.quantity.get().to_string())),
+            ("price", escape(&line.price.to_display_string())),
+            ("subtotal", escape(&line.subtotal.to_display_string())),
+        ];
+        fill(item_template, &values)
+    };
+    let created_at = order.created_at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let values = [
+        ("order_id", escape(&order.order_id.to_string())),
+        ("customer_name", escape(order.customer_name.as_str())),
+        ("created_at", escape(&created_at)),
+        ("total", escape(&order.total_amount.to_display_string())),
+        ("items", order.items.iter().map(item).collect()),
+    ];
+    fill(template, &values)
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// Hands out send slots `interval` apart.
 #[derive(Debug)]
 pub struct Pacer {
     interval: Duration,
@@ -29,9 +28,8 @@ impl Pacer {
         self.interval
     }
 
-    /// Waits for the next free slot if it comes no later than `latest`, and
-    /// takes it: `true`. `false` (at once, nothing taken) if the slot would
-    /// come too late for the caller.
+    /// Waits for the next free slot and takes it, if it comes no later than
+    /// `latest`; else `false` at once, nothing taken.
     pub async fn wait_for_slot(&self, latest: Instant) -> bool {
         let slot = {
             let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());

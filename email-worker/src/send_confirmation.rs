@@ -72,8 +72,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
         }
     }
 
-    /// Claims the event for this attempt. `Ok(true)`: ours to send;
-    /// `Ok(false)`: already sent.
+    /// Claims the event for this attempt: `Ok(false)` if it was already sent.
     async fn claim(
         &self,
         event: &OrderCreated,
