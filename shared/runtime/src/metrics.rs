@@ -54,8 +54,6 @@ pub mod name {
     pub const COLD_START: &str = "ColdStart";
 }
 
-pub const NAMESPACE: &str = "OrderFleet";
-
 struct Sink {
     collector: &'static Collector,
     lambda: bool,
@@ -67,7 +65,7 @@ static SINK: OnceLock<Sink> = OnceLock::new();
 /// the facade's calls do nothing.
 pub fn init(environment: &str, function: &str, lambda: bool) {
     let installed = metrics_cloudwatch_embedded::Builder::new()
-        .cloudwatch_namespace(NAMESPACE)
+        .cloudwatch_namespace("OrderFleet")
         .with_dimension("Environment", environment.to_owned())
         .with_dimension("Function", function.to_owned())
         .init();

@@ -102,9 +102,7 @@ where
         // Boxed: the Lambda future is large and nests inside main's.
         Box::pin(serve_lambda(make_handler, aws, config)).await
     } else {
-        let sqs = clients::sqs(aws, CallBudget::DATA);
-        let resolved = resolve(&sqs, config).await?;
-        let runner = runner_for(make_handler(aws), &sqs, &resolved, config);
+        let (runner, sqs, resolved) = runner_for(make_handler(aws), aws, config).await?;
         Poller::new(sqs, resolved, &config.aws.region, config.worker_timeout)
             .run(&runner, crate::shutdown::signal())
             .await;
@@ -129,13 +127,8 @@ where
     let (handler, worker) = (&handler, &worker);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         // The costly part of a client, its endpoint rules, is parsed once.
-        let (runner, sqs, queue_url) = worker
-            .get_or_try_init(|| async {
-                let sqs = clients::sqs(aws, CallBudget::DATA);
-                let resolved = resolve(&sqs, config).await?;
-                let runner = runner_for(&**handler, &sqs, &resolved, config);
-                Ok::<_, ServeError>((runner, sqs, resolved.url))
-            })
+        let (runner, sqs, queue) = worker
+            .get_or_try_init(|| runner_for(&**handler, aws, config))
             .await
             .inspect_err(|error| {
                 tracing::error!(
@@ -145,7 +138,7 @@ where
             })?;
         let deadline = crate::invocation_deadline(&event.context);
         let report = runner.run(event.payload, deadline).await;
-        super::delay_retries(sqs, queue_url, &report.retry_after).await;
+        super::delay_retries(sqs, &queue.url, &report.retry_after).await;
         crate::metrics::flush();
         crate::telemetry::invocation_done();
         Ok::<_, ServeError>(report.response())
@@ -154,12 +147,21 @@ where
     .map_err(ServeError::Lambda)
 }
 
-fn runner_for<H: EventHandler>(
+/// The runner on the resolved queue, with its client and the queue.
+async fn runner_for<H: EventHandler>(
     handler: H,
-    sqs: &aws_sdk_sqs::Client,
-    resolved: &SqsQueue,
+    aws: &SdkConfig,
     config: &WorkerSettings,
-) -> BatchRunner<H, SqsDeadLetters> {
+) -> Result<
+    (
+        BatchRunner<H, SqsDeadLetters>,
+        aws_sdk_sqs::Client,
+        SqsQueue,
+    ),
+    ServeError,
+> {
+    let sqs = clients::sqs(aws, CallBudget::DATA);
+    let resolved = resolve(&sqs, config).await?;
     tracing::info!(
         queue = %resolved.url,
         deadLetterQueue = %resolved.dead_letter.url,
@@ -168,7 +170,7 @@ fn runner_for<H: EventHandler>(
         "{} started",
         config.component
     );
-    BatchRunner::new(
+    let runner = BatchRunner::new(
         handler,
         SqsDeadLetters::new(sqs.clone(), &resolved.dead_letter.url),
         RunnerSettings {
@@ -178,7 +180,8 @@ fn runner_for<H: EventHandler>(
             concurrency: CONCURRENCY,
             backoff: config.backoff,
         },
-    )
+    );
+    Ok((runner, sqs, resolved))
 }
 
 /// Looks the queue up. A failure that may pass is retried with backoff in
