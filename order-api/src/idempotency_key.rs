@@ -4,9 +4,8 @@ use axum::http::HeaderMap;
 use domain::OrderId;
 use uuid::Uuid;
 
-/// The namespace of the order ids keys name (UUIDv5). Fixed for good: with
-/// another namespace, a retry of a key sent before the change would name
-/// another order and be placed twice.
+/// The UUIDv5 namespace of the order ids keys name. Fixed for good: a retry
+/// sent before a change would name another order and be placed twice.
 const ORDER_KEYS: Uuid = Uuid::from_u128(0xaa94_92cb_0de7_4931_8a2e_755c_de72_1a94);
 
 /// A client-chosen key: 1–255 visible ASCII characters.
@@ -37,11 +36,9 @@ impl IdempotencyKey {
         Ok(IdempotencyKey(text.to_owned()))
     }
 
-    /// The id of the order this key names: a UUIDv5 of the key, scoped by
-    /// the signed-in `caller` (the token's `sub`) when sign-in is on, so two
-    /// customers' keys never name the same order. The name is the key, then
-    /// a space and the caller: a key has no space, so no two (key, caller)
-    /// pairs make one name, and no key without a caller makes one with.
+    /// The order this key names: a UUIDv5 of the key, then a space and the
+    /// signed-in `caller` (the token's `sub`), if any. A key has no space, so
+    /// no two (key, caller) pairs, with or without a caller, make one name.
     pub fn order_id(&self, caller: Option<&str>) -> OrderId {
         let name = match caller {
             None => self.0.clone(),

@@ -11,9 +11,8 @@ use adapters::Env;
 use adapters::{DynamoDbOrderRepository, SnsEventPublisher};
 use order_api::ApiSettings;
 
-/// The API: the service on DynamoDB and SNS, behind the router. Every call
-/// gives up within [`CallBudget::REQUEST`], so the client gets our JSON 500
-/// (with its requestId) before the function's 10 s timeout cuts it off.
+/// The service on DynamoDB and SNS, behind the router. Every call gives up
+/// within [`CallBudget::REQUEST`], so a client gets our JSON 500 before the 10 s timeout.
 fn app(config: &ApiSettings) -> Router {
     let aws = config.aws.function();
     let dynamodb = clients::dynamodb(&aws, CallBudget::REQUEST);

@@ -1,6 +1,5 @@
-//! The id of a request: API Gateway's in Lambda, the caller's `x-request-id`
-//! or a fresh UUID locally. It is in every error body, in the
-//! `x-request-id` response header and in every log line of the request.
+//! The id of a request (API Gateway's, else the caller's `x-request-id`, else
+//! a fresh UUID): in every error body, log line and `x-request-id` header.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -47,7 +46,6 @@ impl RequestId {
 }
 
 tokio::task_local! {
-    /// The id of the request being handled, for its error bodies.
     static CURRENT: RequestId;
 }
 

@@ -9,7 +9,6 @@ use crate::caller::AuthMode;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiSettings {
     pub aws: AwsSettings,
-    /// `ORDERS_TABLE`.
     pub orders_table: String,
     /// `ORDER_TOPIC_ARN` (required outside `local`).
     pub order_topic_arn: String,
@@ -63,12 +62,10 @@ pub struct RelayProcessSettings {
     pub aws: AwsSettings,
     pub orders_table: String,
     pub order_topic_arn: String,
-    /// `RELAY_INTERVAL_SECONDS` (5): how often the local relay sweeps
-    /// (Lambda: its schedule).
+    /// `RELAY_INTERVAL_SECONDS` (5): the local relay's (Lambda: its schedule).
     pub interval: Duration,
-    /// `RELAY_GRACE_SECONDS` (10): how old an unpublished order must be
-    /// before the relay publishes it — order-api's own deadline, before which
-    /// the request may still do it.
+    /// `RELAY_GRACE_SECONDS` (10): the age before which the relay leaves an
+    /// order to its request (order-api's deadline).
     pub grace: Duration,
     pub lambda_mode: bool,
 }
