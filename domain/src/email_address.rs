@@ -1,8 +1,6 @@
-//! Whether SES can deliver to an address: the part of RFC 5322 mail travels
-//! on. A dot-atom before the `@` (ASCII only: SES does not speak SMTPUTF8) and
-//! a host name after it. Internationalised domains are accepted in their ASCII
-//! form (`xn--bcher-kva.de`): converting `bücher.de` needs the IDNA tables,
-//! which are not worth their size in every function.
+//! Whether SES can deliver to an address: an ASCII dot-atom (SES does not
+//! speak SMTPUTF8), `@`, a host name. Internationalised domains only in their
+//! ASCII form (`xn--bcher-kva.de`): the IDNA tables are not worth their size.
 
 /// Why `address` cannot be delivered to, as the end of "must be a valid email
 /// address: …"; `Ok` when it can.
@@ -17,8 +15,7 @@ pub(super) fn check(address: &str) -> Result<(), &'static str> {
     };
     check_local_part(local)?;
     check_domain(domain)?;
-    // RFC 5321's limit on a forward path, less its angle brackets. The
-    // address is ASCII by now, so bytes are characters.
+    // RFC 5321's limit on a forward path, less its angle brackets (in ASCII bytes).
     if address.len() > 254 {
         return Err("it must be at most 254 characters long");
     }

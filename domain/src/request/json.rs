@@ -36,8 +36,7 @@ impl<'a> Object<'a> {
         Object { at, ..self }
     }
 
-    /// Field `key` (the first, if the key repeats), taken out so that what
-    /// is left is what no rule read.
+    /// Field `key` (its first value), taken out: what is left no rule read.
     pub(super) fn required<'s>(&'s mut self, key: &'s str) -> Field<'s> {
         let member = self.members.iter_mut().find(|(name, _)| name == key);
         let value = member.and_then(|(_, value)| value.take());
@@ -55,7 +54,6 @@ impl<'a> Object<'a> {
         field
     }
 
-    /// Each key that occurs more than once, once.
     fn repeated_keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self.members.iter().map(|(key, _)| &**key).collect();
         keys.sort_unstable();
@@ -186,9 +184,8 @@ impl Parser {
         None
     }
 
-    /// Once the rules have taken their fields of `object`: reports its
-    /// repeated keys, and keys repeated inside the values no rule took
-    /// (unknown fields, and the second value of a repeated key).
+    /// Once the rules took their fields: reports `object`'s repeated keys, and
+    /// those inside the values no rule took (unknown fields, repeated keys).
     pub(super) fn end_object(&mut self, object: Object<'_>) {
         for (key, value) in &object.members {
             if let Some(value) = value {
