@@ -1,9 +1,7 @@
-//! The template against what exists: every disagreement, none hidden.
-//!
-//! Each resource is compared as a set of named properties, a JSON policy leaf
-//! by leaf (`3` = `"3"` and `["x"]` = `"x"`, as IAM and SQS read them). One
-//! rule is loose on purpose: a queue's `VisibilityTimeout` may be shorter than
-//! the template's (local runs shorten it so retries take seconds), never longer.
+//! The template against what exists: every disagreement, none hidden. Each
+//! resource is a set of named properties, a JSON policy compared leaf by leaf
+//! (`3` = `"3"`, `["x"]` = `"x"`, as IAM and SQS read them). A queue's
+//! `VisibilityTimeout` may be shorter (local runs shorten it), never longer.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,10 +39,8 @@ pub struct Observed {
     pub verified_identities: BTreeSet<String>,
 }
 
-/// Attributes the local AWS accepts but never reports back: moto 5.2 drops a
-/// queue's `RedriveAllowPolicy` and a topic's `TracingConfig`. One an endpoint
-/// does not report cannot be checked, which [`unchecked`] says; one it
-/// reports is compared.
+/// Attributes moto 5.2 accepts but never reports back (a queue's and a topic's):
+/// unreported, [`unchecked`] names them; reported, they are compared.
 pub const UNREPORTED: &[&str] = &["RedriveAllowPolicy", "TracingConfig"];
 
 /// Every disagreement between `template` and `observed`; empty when they agree.
@@ -111,7 +107,6 @@ pub fn unchecked(template: &Template, observed: &Observed) -> Vec<String> {
     notes
 }
 
-/// Whether the template's subscription `spec` is the one `found`.
 fn declares(spec: &SubscriptionSpec, found: &SubscriptionSpec) -> bool {
     (&spec.topic_arn, &spec.protocol, &spec.endpoint)
         == (&found.topic_arn, &found.protocol, &found.endpoint)
@@ -179,8 +174,7 @@ fn table_properties(table: &TableSpec) -> Properties {
     properties
 }
 
-/// `expected` against `found`, property by property: each disagreement goes
-/// to `differ`. A property only `found` has counts when `tracked` says so.
+/// Each disagreement goes to `differ`; one only `found` has, if `tracked`.
 fn diff(
     expected: &Properties,
     found: &Properties,
@@ -211,8 +205,7 @@ fn same(expected: &str, found: &str) -> bool {
     expected == found || (boolean && expected.eq_ignore_ascii_case(found))
 }
 
-/// A JSON document's leaves, named from `name` (`RedrivePolicy.maxReceiveCount`),
-/// if `text` is one.
+/// A JSON document's leaves, named from `name` (`RedrivePolicy.maxReceiveCount`).
 fn document(name: &str, text: &str) -> Option<Properties> {
     let value: Json = serde_json::from_str(text).ok().filter(Json::is_object)?;
     let mut leaves = Properties::new();

@@ -1,9 +1,6 @@
-//! CloudFormation intrinsic functions, resolved to plain JSON.
-//!
-//! What the template needs: `Ref` (with `AWS::NoValue`), `Fn::Sub`,
-//! `Fn::GetAtt`, `Fn::If` and the condition functions, in both the short
-//! (`!Sub`) and the long (`{"Fn::Sub": …}`) form. Anything else is an error
-//! naming where it is, never a silently wrong value.
+//! CloudFormation intrinsic functions, resolved to plain JSON: what the template
+//! needs (`Ref`, `Fn::Sub`, `Fn::GetAtt`, `Fn::If`, the condition functions), in
+//! short and long form. Anything else is an error saying where, never a wrong value.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -12,7 +9,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
 
-/// Where in the template something went wrong, and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{at}: {message}")]
 pub struct TemplateError {
@@ -20,20 +16,18 @@ pub struct TemplateError {
     pub message: String,
 }
 
-/// `Err` of a [`TemplateError`] at `at`.
 pub(crate) fn fail<T>(at: &str, message: impl Into<String>) -> Result<T, TemplateError> {
     let (at, message) = (at.to_owned(), message.into());
     Err(TemplateError { at, message })
 }
 
-/// The values that `Ref` and `Fn::GetAtt` stand for.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Resolver {
     /// Parameters, pseudo parameters and resources by name; attributes as
     /// `Resource.Attribute`, which is also how `${…}` names them.
     values: BTreeMap<String, String>,
     conditions: BTreeMap<String, Yaml>,
-    /// How deep condition evaluation is nested, to stop on a cycle.
+    /// How deep conditions are nested, to stop on a cycle.
     depth: Cell<u32>,
 }
 
@@ -42,15 +36,10 @@ impl Resolver {
         self.values.insert(name.to_owned(), value.into());
     }
 
-    pub(crate) fn add_attr(&mut self, logical_id: &str, attr: &str, value: impl Into<String>) {
-        self.add_ref(&format!("{logical_id}.{attr}"), value);
-    }
-
     pub(crate) fn add_condition(&mut self, name: &str, definition: &Yaml) {
         self.conditions.insert(name.to_owned(), definition.clone());
     }
 
-    /// `value` with every intrinsic function replaced by its value.
     pub(crate) fn resolve(&self, value: &Yaml, at: &str) -> Result<Json, TemplateError> {
         Ok(self.value(value, at)?.unwrap_or(Json::Null))
     }
@@ -62,7 +51,6 @@ impl Resolver {
         serde_json::from_value(self.resolve(value, at)?).or_else(|e| fail(at, e.to_string()))
     }
 
-    /// A value that must resolve to a string (a name, an ARN).
     pub(crate) fn string(&self, value: &Yaml, at: &str) -> Result<String, TemplateError> {
         match self.resolve(value, at)? {
             Json::String(s) => Ok(s),
@@ -70,7 +58,6 @@ impl Resolver {
         }
     }
 
-    /// Whether the template's condition `name` holds.
     pub(crate) fn condition(&self, name: &str, at: &str) -> Result<bool, TemplateError> {
         let Some(definition) = self.conditions.get(name) else {
             return fail(at, format!("no condition named {name}"));
@@ -121,7 +108,6 @@ impl Resolver {
         }))
     }
 
-    /// `function` (`Ref`, `Sub`, `If`, …) applied to `arg`.
     fn function(
         &self,
         function: &str,
@@ -231,7 +217,7 @@ mod tests {
         r.add_ref("Environment", "local");
         r.add_ref("AWS::Region", "us-east-1");
         r.add_ref("Topic", "arn:aws:sns:us-east-1:1:local-T");
-        r.add_attr("Queue", "Arn", "arn:aws:sqs:us-east-1:1:local-Q");
+        r.add_ref("Queue.Arn", "arn:aws:sqs:us-east-1:1:local-Q");
         r
     }
 

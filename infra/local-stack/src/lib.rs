@@ -1,14 +1,8 @@
 //! `local-stack`: the data plane of `infra/template.yaml`, realized on the
-//! local AWS (moto) through the service APIs (docs/decisions/0003).
-//!
-//! # Layout
-//!
-//! - [`spec`]: what the stack consists of ([`Template`]).
-//! - [`template`]: reads the YAML into a [`Template`] (SAM globals merged);
-//!   `intrinsics`, the workspace's one resolver, resolves `!Ref`, `!Sub`, ….
-//! - [`provision`]: creates (or brings up to date) every resource; idempotent.
-//! - [`verify`]: reads back what exists ([`Observed`]); [`compare`] (pure)
-//!   lists each [`Difference`] from the template.
+//! local AWS (moto) through the service APIs (docs/decisions/0003): [`template`]
+//! reads it into a [`Template`] (SAM globals merged, intrinsics resolved),
+//! [`provision`] creates or updates every resource, [`verify`] reads back what
+//! exists and [`compare`] (pure) lists each [`Difference`] from the template.
 
 pub mod compare;
 mod intrinsics;
@@ -45,8 +39,7 @@ pub enum LocalError {
         #[source]
         source: TemplateError,
     },
-    /// A call failed; `fault` tells "nobody answers" (the local AWS is not
-    /// running) from a refusal, for the caller to word.
+    /// `fault` tells "nobody answers" (the local AWS is not running) from a refusal.
     #[error("{action} failed at {endpoint}")]
     Aws {
         action: String,
@@ -66,8 +59,7 @@ pub enum LocalError {
 pub(crate) trait SdkResult<T> {
     fn or_fail(self, sdk: &SdkConfig, action: impl Into<String>) -> Result<T, LocalError>;
 
-    /// `Ok(None)` when the service answers that the resource does not exist
-    /// (the codes `adapters::sdk_error` knows as [`Fault::NotFound`]).
+    /// `Ok(None)` when the service answers that the resource does not exist.
     fn or_missing(self, sdk: &SdkConfig, action: String) -> Result<Option<T>, LocalError>;
 }
 
@@ -94,9 +86,8 @@ where
     }
 }
 
-/// The template at `path` as this endpoint would deploy it: region from the
-/// SDK config, account id from STS (moto answers `123456789012`), so ARNs
-/// match the real ones.
+/// The template at `path` as this endpoint would deploy it: region from the SDK
+/// config, account id from STS (moto's is `123456789012`), so ARNs match.
 pub async fn load(
     sdk: &SdkConfig,
     path: &Path,

@@ -23,19 +23,17 @@ pub struct ProvisionOptions {
     pub visibility_timeout: Option<u32>,
 }
 
-/// What was provisioned, by the template's logical ids: table names, topic
-/// ARNs, queue URLs, subscription ARNs.
+/// By logical id: table names, topic ARNs, queue URLs, subscription ARNs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Provisioned {
     pub tables: BTreeMap<String, String>,
     pub topics: BTreeMap<String, String>,
     pub queues: BTreeMap<String, String>,
     pub subscriptions: BTreeMap<String, String>,
-    /// The verified SES sender, if the template declares one.
+    /// The verified SES sender.
     pub sender_email: Option<String>,
 }
 
-/// Creates or updates every resource of `template`; safe to run again.
 pub async fn provision(
     sdk: &SdkConfig,
     template: &Template,
@@ -72,9 +70,8 @@ pub async fn provision(
         out.tables.insert(spec.logical_id.clone(), name.clone());
     }
 
-    // Creating a topic or a subscription that exists returns it; attributes
-    // are then set one by one, as the APIs refuse to create a known one with
-    // different attributes.
+    // Creating a topic or subscription that exists returns it; attributes are set
+    // after, as creating a known one with different attributes is refused.
     let sns = aws_sdk_sns::Client::new(sdk);
     for topic in &template.topics {
         let name = &topic.name;

@@ -27,10 +27,9 @@ pub struct Template {
     pub topics: Vec<TopicSpec>,
     pub queues: Vec<QueueSpec>,
     pub subscriptions: Vec<SubscriptionSpec>,
-    /// The functions, for running their binaries as Lambda would (the local
-    /// stack creates none: moto cannot run them).
+    /// For running their binaries as Lambda would (moto cannot run them).
     pub functions: Vec<FunctionSpec>,
-    /// The `SenderEmail` parameter's value, if the template declares it.
+    /// If the template declares the `SenderEmail` parameter.
     pub sender_email: Option<String>,
 }
 
@@ -251,11 +250,9 @@ fn policy<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option
     policy.map(Some).map_err(D::Error::custom)
 }
 
-/// The other properties as API attributes (`DisplayName`, `RawMessageDelivery`,
-/// …): `true`, `360`, or JSON text (as SNS takes a subscription's
-/// `RedrivePolicy`). `Tags` are for the bill and the console, not the
-/// resource's behaviour, and a subscription's `Region` is where it is made:
-/// both left off.
+/// The other properties as API attributes: `true`, `360`, or JSON text (as SNS
+/// takes a subscription's `RedrivePolicy`). `Tags` (for the bill, not behaviour)
+/// and a subscription's `Region` (where it is made) are left off.
 fn attributes<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
     let mut out = BTreeMap::new();
     for (key, value) in BTreeMap::<String, Json>::deserialize(d)? {

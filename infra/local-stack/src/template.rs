@@ -13,7 +13,6 @@ use crate::spec::{
 use crate::LocalError;
 
 impl Template {
-    /// Reads and resolves the template at `path`.
     pub fn load(path: &Path, params: &Params) -> Result<Template, LocalError> {
         let text = std::fs::read_to_string(path).map_err(|source| LocalError::ReadTemplate {
             path: path.to_owned(),
@@ -53,12 +52,10 @@ impl Template {
             resolver.add_condition(name.as_str().unwrap_or_default(), definition);
         }
 
-        // (logical id, type, properties) of every resource that exists (one
-        // whose `Condition` is false does not, as in CloudFormation), and the
-        // names of tables, topics and queues: every ARN, and so every reference,
-        // is built from one. What `Ref` returns differs by type; a queue's is
-        // its URL, known only once it exists: only a QueuePolicy's `Queues` may
-        // name a queue, and `queue_ids` resolves it to the queue's logical id.
+        // Every resource that exists (its `Condition` holds), and the names of
+        // tables, topics and queues, from which every ARN is built. A queue's
+        // `Ref` is its URL, known only once it exists: only a QueuePolicy's
+        // `Queues` may name one, which `queue_ids` resolves to its logical id.
         let mut resources = Vec::new();
         let mut queue_ids = resolver.clone();
         for (id, resource) in section("Resources") {
@@ -90,15 +87,15 @@ impl Template {
                 "AWS::DynamoDB::Table" => resolver.add_ref(id, &name),
                 "AWS::SNS::Topic" => {
                     resolver.add_ref(id, &arn);
-                    resolver.add_attr(id, "TopicArn", &arn);
-                    resolver.add_attr(id, "TopicName", &name);
+                    resolver.add_ref(&format!("{id}.TopicArn"), &arn);
+                    resolver.add_ref(&format!("{id}.TopicName"), &name);
                 }
                 _ => {
-                    resolver.add_attr(id, "QueueName", &name);
+                    resolver.add_ref(&format!("{id}.QueueName"), &name);
                     queue_ids.add_ref(id, id);
                 }
             }
-            resolver.add_attr(id, "Arn", arn);
+            resolver.add_ref(&format!("{id}.Arn"), arn);
         }
 
         for &(id, kind, props) in &resources {
@@ -123,8 +120,8 @@ impl Template {
                     logical_id,
                     ..resolver.read(props, &at)?
                 }),
-                // Only what running its binary needs is resolved: its role, code
-                // and alarms are AWS's business. One without a name is not run.
+                // Only what running its binary needs (not its role, code or
+                // alarms); one without a name is not run.
                 "AWS::Serverless::Function" => {
                     let props = merged(&doc["Globals"]["Function"], props);
                     let keys = ["FunctionName", "MemorySize", "Environment"];
@@ -164,9 +161,8 @@ impl Template {
     }
 }
 
-/// A function's properties `own` with SAM's `Globals.Function` (`global`)
-/// merged in: its own win; mappings (such as `Environment.Variables`) are
-/// merged key by key, as the SAM transform does.
+/// `own` with SAM's `Globals.Function` (`global`) merged in as SAM does: its own
+/// win, and mappings (`Environment.Variables`) merge key by key.
 fn merged(global: &Yaml, own: &Yaml) -> Yaml {
     let (Yaml::Mapping(global), Yaml::Mapping(own)) = (global, own) else {
         return own.clone();

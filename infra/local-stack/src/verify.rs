@@ -18,7 +18,6 @@ pub async fn verify(sdk: &SdkConfig, template: &Template) -> Result<Vec<Differen
     Ok(compare(template, &observe(sdk, template).await?))
 }
 
-/// Reads the state of every resource the template names.
 pub async fn observe(sdk: &SdkConfig, template: &Template) -> Result<Observed, LocalError> {
     let mut observed = Observed::default();
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
@@ -142,7 +141,7 @@ fn key_schema(elements: Vec<KeySchemaElement>) -> KeySchema {
     KeySchema { hash, range }
 }
 
-/// The URL of the queue `name`; `None` if there is none.
+/// `None` if there is no queue `name`.
 pub(crate) async fn queue_url(
     sdk: &SdkConfig,
     client: &aws_sdk_sqs::Client,
