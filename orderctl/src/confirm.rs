@@ -20,8 +20,7 @@ pub struct Confirm {
     pub yes: bool,
 }
 
-/// Whether to go ahead with `change` (`redrive ~3 message(s) from … to …`)
-/// in `environment`; `always` asks even in `local`.
+/// Whether to go ahead with `change` in `environment`; `always` asks even in `local`.
 pub fn confirm(
     args: Confirm,
     environment: &str,

@@ -1,7 +1,6 @@
 //! `orderctl order <orderId>`: everything about one order — as stored, its
-//! audit trail, its messages in the DLQs (peeked), and its timeline, each step
-//! read from where it leaves its mark: the order, the email's idempotency
-//! record, the audit trail and the DLQs.
+//! audit trail, its DLQ messages (peeked), and its timeline, each step read
+//! from where it leaves its mark (the order, the email's idempotency record, …).
 
 use std::io::Write;
 use std::process::ExitCode;

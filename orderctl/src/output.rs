@@ -1,6 +1,5 @@
-//! How results reach the operator: aligned tables for people, one JSON
-//! document for scripts (`--json`). Both are written to stdout; notes and
-//! progress go to stderr so that a pipe carries only the result.
+//! How results reach the operator: tables for people, one JSON document for
+//! scripts, on stdout; notes and progress go to stderr so a pipe carries only results.
 
 use std::io::Write;
 use std::process::ExitCode;

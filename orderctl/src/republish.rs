@@ -257,8 +257,7 @@ pub async fn republish<R: Outbox, P: EventPublisher>(
     outcomes
 }
 
-/// The outbox's backlog, shard by shard (oldest first within each); an entry
-/// that is not an order is logged and left alone.
+/// The outbox's backlog, shard by shard (oldest first in each); non-orders are logged.
 async fn unpublished<R: Outbox>(orders: &R) -> Result<Vec<OrderId>, RepositoryError> {
     let mut ids = Vec::new();
     for shard in backlog_shards() {

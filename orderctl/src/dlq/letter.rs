@@ -1,6 +1,5 @@
-//! A dead-letter message as an operator reads it: `peek`, `order` and
-//! `redrive --dry-run` show [`LetterView`]s; `redrive` and `purge` name the
-//! ones they could not handle with a [`LetterFailure`].
+//! A dead-letter message as an operator reads it ([`LetterView`]), and one that a
+//! redrive or a purge could not handle ([`LetterFailure`]).
 
 use std::io::Write;
 

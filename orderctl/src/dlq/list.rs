@@ -61,9 +61,8 @@ pub async fn run(target: &Target) -> Result<ListReport, CtlError> {
 /// By DLQ URL: the counts when it was last peeked, and what the peek found.
 pub type Peeked = HashMap<String, (QueueDepth, OldestMessage)>;
 
-/// Each DLQ with its counts and its oldest message. A DLQ whose counts are
-/// those of its last peek in `peeked` is not peeked again (nothing came or went,
-/// most likely): `status --watch` must not raise receive counts every few seconds.
+/// Each DLQ with its counts and oldest message; one whose counts are those of its
+/// last peek is not peeked again: `status --watch` must not raise receive counts.
 pub async fn read_dlqs(
     target: &Target,
     queues: &SqsQueues,

@@ -1,6 +1,5 @@
-//! `orderctl dlq`: inspect, redrive and purge the dead-letter queues, one
-//! module per command; [`scan`] reads a queue without consuming it and
-//! [`safe_move`] moves its messages without ever losing one.
+//! `orderctl dlq`: the dead-letter queue commands, one module each; [`scan`] reads
+//! a queue without consuming it, [`safe_move`] moves its messages without losing one.
 
 pub mod letter;
 pub mod list;

@@ -1,7 +1,6 @@
-//! The safe move: receive from the DLQ, put the message back (to its source
-//! queue, the topic, or nowhere for a purge), and only then delete it from the
-//! DLQ. A crash in between delivers it twice, which the workers are built for
-//! (idempotent by event id); no step can lose one.
+//! The safe move: receive from the DLQ, put the message back (to its source queue,
+//! the topic, or nowhere for a purge), and only then delete it from the DLQ. A crash
+//! in between delivers it twice, which the (idempotent) workers are built for.
 
 use std::collections::HashSet;
 use std::future::Future;

@@ -55,8 +55,7 @@ impl<'a, Q: Queues> Scanner<'a, Q> {
         }
     }
 
-    /// Whether `letter` entered the queue after the cut-off (SQS's
-    /// `SentTimestamp`). One whose time SQS did not give counts as before.
+    /// Whether `letter` entered the queue after the cut-off (no `SentTimestamp`: before).
     pub fn is_newer(&self, letter: &Letter) -> bool {
         self.cutoff
             .is_some_and(|cutoff| letter.sent_at.is_some_and(|at| at > cutoff))

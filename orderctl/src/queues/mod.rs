@@ -1,7 +1,6 @@
-//! A queue as an operator handles it: messages received without being
-//! consumed, sent on, deleted, or made visible again. A message SQS moved by
-//! its redrive policy carries none of the workers' failure note ([`note`]),
-//! so every field of a [`Letter`] but the id may be unknown.
+//! A queue as an operator handles it: messages received without being consumed,
+//! sent on, deleted, or made visible again. A message SQS moved by its redrive
+//! policy has no failure note ([`note`]): any field of a [`Letter`] but the id may be unknown.
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod in_memory;

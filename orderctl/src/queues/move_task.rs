@@ -52,9 +52,8 @@ pub enum NativeError {
     Failed(BackendError),
 }
 
-/// "Unsupported" where the endpoint lacks the operation. A server error counts:
-/// moto answers 500 for an operation it lacks, and if AWS itself failed, the
-/// safe move is still correct, only slower.
+/// "Unsupported" where the endpoint lacks the operation, or on a server error: moto
+/// answers 500 for what it lacks, and if AWS failed, the safe move is still correct.
 fn classify<E>(action: &'static str, err: SdkError<E, HttpResponse>) -> NativeError
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,

@@ -1,6 +1,5 @@
-//! What `status` asks CloudWatch: the environment's alarms in ALARM, and the
-//! age of the work queues' oldest messages. Where CloudWatch cannot be read
-//! (no permission, an endpoint without it) the screen says so and shows the rest.
+//! What `status` asks CloudWatch: the alarms in ALARM, and the work queues' oldest
+//! messages' age. Where it cannot be read, the screen says so and shows the rest.
 
 use std::collections::HashMap;
 use std::time::SystemTime;

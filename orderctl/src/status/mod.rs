@@ -70,9 +70,8 @@ Needs attention first (in this order):
 
 The exit code is 0 whenever the numbers could be read, healthy or not.";
 
-/// Draws once, or until Ctrl-C with `--watch`: over the last draw on a terminal,
-/// after it elsewhere. A draw that fails after the first is reported on stderr
-/// and the watch goes on: a blip should not end it.
+/// Draws once, or until Ctrl-C with `--watch` (over the last draw on a terminal). A
+/// draw that fails after the first is reported on stderr: a blip should not end a watch.
 pub async fn run(args: StatusArgs, globals: &Globals) -> Result<ExitCode, CtlError> {
     let json = globals.json();
     let target = Target::connect(globals).await?;

@@ -1,8 +1,7 @@
-//! The outbox's backlog as `status` shows it, read straight from the sparse
-//! index `UnpublishedIndex`, not through the `Outbox` port: the port pages
-//! through entries for the relay, while this needs a count (`Select=COUNT`) and
-//! the first entry of each key (`Limit=1`). [`unpublished_backlog`] is the
-//! whole reader, so that it can move behind a port in one piece.
+//! The outbox's backlog as `status` shows it, read straight from the index
+//! `UnpublishedIndex`, not through the `Outbox` port (which pages through entries
+//! for the relay): this needs a count (`Select=COUNT`) and each key's first entry.
+//! [`unpublished_backlog`] is the whole reader, to move behind a port in one piece.
 
 use adapters::sdk_error::backend_error;
 use adapters::{outbox_partition, UNPUBLISHED_INDEX};
@@ -28,9 +27,8 @@ pub struct Backlog {
     pub oldest_age_seconds: Option<i64>,
 }
 
-/// Counts the backlog under every key (`PENDING#0..31` and the unsharded
-/// `PENDING` of older orders, read at once) and finds its oldest entry; one
-/// whose `CreatedAt` does not parse is counted but cannot be the oldest.
+/// Counts the backlog under every key (`PENDING#0..31` and the legacy `PENDING`, read
+/// at once) and finds its oldest entry (one whose `CreatedAt` does not parse cannot be).
 pub async fn unpublished_backlog(
     client: &Client,
     table: &str,
