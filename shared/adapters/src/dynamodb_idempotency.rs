@@ -8,9 +8,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
@@ -23,6 +22,8 @@ use ports::{
 const IN_PROGRESS: &str = "IN_PROGRESS";
 const RELEASED: &str = "RELEASED";
 const COMPLETED: &str = "COMPLETED";
+/// A write by the claim's holder.
+const HELD: &str = "#token = :token AND #status = :in_progress";
 
 /// Rounds of write-then-look on a key that keeps changing under us (each round
 /// decides or saw another writer make progress).
@@ -57,14 +58,25 @@ impl DynamoDbIdempotencyStore {
         epoch(now + self.keep_for)
     }
 
+    /// An `UpdateItem` of `key`, whose expressions must name `#status`, `#token`,
+    /// `:token` and `:in_progress` (DynamoDB refuses unused ones).
+    fn update(&self, key: &str, token: impl ToString) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("Id", text_value(key))
+            .expression_attribute_names("#status", "Status")
+            .expression_attribute_names("#token", "Token")
+            .expression_attribute_values(":token", text_value(token))
+            .expression_attribute_values(":in_progress", text_value(IN_PROGRESS))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+    }
+
     /// Claims a new key, one this token holds (a retry whose reply was lost), or
     /// one not completed whose hold lapsed, keeping the first attempt's `Pending`.
     async fn claim_in_place(&self, request: &ClaimRequest<'_>) -> Result<Written, BackendError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("Id", text_value(request.key))
+        let claim = self
+            .update(request.key, request.token)
             .update_expression(
                 "SET Fingerprint = :fingerprint, Pending = if_not_exists(Pending, :pending), \
                  #status = :in_progress, #token = :token, LockExpiresAt = :hold, \
@@ -75,21 +87,14 @@ impl DynamoDbIdempotencyStore {
                  ((#token = :token AND #status = :in_progress) OR \
                   (#status <> :completed AND LockExpiresAt <= :now)))",
             )
-            .expression_attribute_names("#status", "Status")
-            .expression_attribute_names("#token", "Token")
             .expression_attribute_values(":fingerprint", text_value(request.fingerprint))
             .expression_attribute_values(":pending", text_value(request.pending))
-            .expression_attribute_values(":in_progress", text_value(IN_PROGRESS))
             .expression_attribute_values(":completed", text_value(COMPLETED))
-            .expression_attribute_values(":token", text_value(request.token))
             .expression_attribute_values(":hold", epoch(request.hold_until))
             .expression_attribute_values(":keep", self.keep_until(request.now))
             .expression_attribute_values(":now", epoch_now(request.now))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        written(result)
+            .return_values(ReturnValue::AllNew);
+        written(claim).await
     }
 
     /// A fresh claim over a record whose time is up (TTL has not swept it yet),
@@ -125,36 +130,6 @@ impl DynamoDbIdempotencyStore {
             Err(e) => Err(backend_error("Idempotency.PutItem", e)),
         }
     }
-
-    /// Updates the record if `token` still holds it.
-    async fn update_held(
-        &self,
-        key: &str,
-        token: ClaimToken,
-        update: &str,
-        names: &[(&str, &str)],
-        values: Vec<(&str, AttributeValue)>,
-    ) -> Result<Written, BackendError> {
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("Id", text_value(key))
-            .update_expression(update)
-            .condition_expression("#token = :token AND #status = :in_progress")
-            .expression_attribute_names("#status", "Status")
-            .expression_attribute_names("#token", "Token")
-            .expression_attribute_values(":token", text_value(token))
-            .expression_attribute_values(":in_progress", text_value(IN_PROGRESS))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        for (placeholder, name) in names {
-            request = request.expression_attribute_names(*placeholder, *name);
-        }
-        for (placeholder, value) in values {
-            request = request.expression_attribute_values(placeholder, value);
-        }
-        written(request.send().await)
-    }
 }
 
 fn text_value(text: impl ToString) -> AttributeValue {
@@ -173,11 +148,9 @@ fn epoch_now(now: DateTime<Utc>) -> AttributeValue {
     AttributeValue::N(now.timestamp().to_string())
 }
 
-/// An `UpdateItem`'s answer, with a failed condition's record as it was.
-fn written(
-    result: Result<UpdateItemOutput, SdkError<UpdateItemError, HttpResponse>>,
-) -> Result<Written, BackendError> {
-    match result {
+/// Sends `update`; a failed condition answers the record as it was.
+async fn written(update: UpdateItemFluentBuilder) -> Result<Written, BackendError> {
+    match update.send().await {
         Ok(output) => Ok(Written::Done(output.attributes.unwrap_or_default())),
         Err(e) => match e.as_service_error() {
             Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
@@ -261,22 +234,19 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
         result: &str,
         now: DateTime<Utc>,
     ) -> Result<Completion, BackendError> {
-        let written = self
-            .update_held(
-                key,
-                token,
+        let complete = self
+            .update(key, token)
+            .update_expression(
                 "SET #status = :completed, #result = :result, ExpiresAt = :keep, \
                  CompletedAt = :now REMOVE LockExpiresAt",
-                &[("#result", "Result")],
-                vec![
-                    (":completed", text_value(COMPLETED)),
-                    (":result", text_value(result)),
-                    (":now", text_value(domain::iso8601::format(&now))),
-                    (":keep", self.keep_until(now)),
-                ],
             )
-            .await?;
-        Ok(match written {
+            .condition_expression(HELD)
+            .expression_attribute_names("#result", "Result")
+            .expression_attribute_values(":completed", text_value(COMPLETED))
+            .expression_attribute_values(":result", text_value(result))
+            .expression_attribute_values(":now", text_value(domain::iso8601::format(&now)))
+            .expression_attribute_values(":keep", self.keep_until(now));
+        Ok(match written(complete).await? {
             Written::Done(_) => Completion::Recorded,
             // Our own earlier write, whose reply was lost, already recorded it.
             Written::Refused(Some(found))
@@ -313,17 +283,12 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
     async fn release(&self, key: &str, token: ClaimToken) -> Result<(), BackendError> {
         // The record stays (its Pending lets a retry resume the same work), free
         // to claim now; a key no longer ours has nothing of ours to give up.
-        self.update_held(
-            key,
-            token,
-            "SET #status = :released, LockExpiresAt = :zero",
-            &[],
-            vec![
-                (":released", text_value(RELEASED)),
-                (":zero", AttributeValue::N("0".to_owned())),
-            ],
-        )
-        .await
-        .map(drop)
+        let release = self
+            .update(key, token)
+            .update_expression("SET #status = :released, LockExpiresAt = :zero")
+            .condition_expression(HELD)
+            .expression_attribute_values(":released", text_value(RELEASED))
+            .expression_attribute_values(":zero", AttributeValue::N("0".to_owned()));
+        written(release).await.map(drop)
     }
 }
