@@ -3,15 +3,10 @@
 //!
 //! # Layout
 //!
-//! - [`event`]: the versioned `ORDER_CREATED` contract between the API and
-//!   the workers.
-//! - One small trait per capability, each in a module of its own with its
-//!   types: [`OrderRepository`] and [`Outbox`], [`EventPublisher`],
-//!   [`IdempotencyStore`], [`Mailer`], [`RecipientLimit`], [`AuditLog`],
-//!   [`DeadLetters`]. The `adapters` crate implements them on AWS.
-//! - [`error`]: [`BackendError`], the one failure every port returns.
-//! - [`outbox`]: code written only against the ports: publishing a stored
-//!   order, and the relay.
+//! - [`event`]: the versioned `ORDER_CREATED` contract between the API and the workers.
+//! - One small trait per capability, each in a module with its types, all failing with
+//!   [`BackendError`] ([`error`]); the `adapters` crate implements them on AWS.
+//! - [`outbox`]: code written only against the ports: an order's publish, and the relay.
 //! - [`digest`], [`redact`]: SHA-256 of private values; addresses masked.
 //! - `fakes` (feature `fakes`): an in-memory fake of every port, for tests.
 

@@ -21,7 +21,6 @@ pub struct Sent {
 }
 
 pub trait Mailer: Send + Sync {
-    /// Hands `email` to the mail service. A rejection the service will repeat
-    /// (an unverified sender, a malformed address) is a non-transient error.
+    /// A rejection the service will repeat (an unverified sender) is not transient.
     fn send(&self, email: &Email) -> impl Future<Output = Result<Sent, BackendError>> + Send;
 }

@@ -26,10 +26,8 @@ pub struct OrderRecord {
 /// What [`OrderRepository::insert`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
-    /// The order is stored.
     Stored,
-    /// The id was taken: the order stored under it (maybe the very record
-    /// given, when a write whose reply was lost was sent again).
+    /// The id was taken: the order stored under it (maybe the record given, sent again).
     Exists(OrderRecord),
 }
 
@@ -100,8 +98,7 @@ pub enum RepositoryError {
 }
 
 pub trait OrderRepository: Send + Sync {
-    /// Stores a new order, or, if its id is taken, answers the order stored
-    /// under it (never overwrites): one write either way.
+    /// Stores a new order, or answers the one stored under its id: one write, no overwrite.
     fn insert(
         &self,
         record: &OrderRecord,
@@ -116,8 +113,7 @@ pub trait OrderRepository: Send + Sync {
     ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
 }
 
-/// The orders table read as the outbox: the backlog of orders whose event
-/// may not be out yet, for the relay (and `orderctl republish`).
+/// The orders table read as the outbox: the orders whose event may not be out yet.
 pub trait Outbox: OrderRepository {
     /// Up to `limit` entries of one shard ([`backlog_shards`]), oldest
     /// first, from `page` on. It may lag a write: read an order before acting.
@@ -127,8 +123,7 @@ pub trait Outbox: OrderRepository {
         page: Option<&PageToken>,
         limit: usize,
     ) -> impl Future<Output = Result<PendingPage, RepositoryError>> + Send;
-    /// Reads up to 100 orders at once, consistently; one outcome per id,
-    /// in no particular order.
+    /// Reads up to 100 orders at once, consistently; one outcome per id, in any order.
     fn get_many(
         &self,
         ids: &[OrderId],
@@ -148,8 +143,7 @@ pub trait EventPublisher: Send + Sync {
         &self,
         event: &OrderCreated,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
-    /// Publishes up to [`MAX_PUBLISH_BATCH`] events in one call; the outcome
-    /// of each, in the order given. `Err` when the call itself failed.
+    /// Publishes up to [`MAX_PUBLISH_BATCH`] events in one call: each one's outcome, in order.
     fn publish_batch(
         &self,
         events: &[OrderCreated],

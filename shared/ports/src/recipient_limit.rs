@@ -20,8 +20,7 @@ pub enum Admission {
 }
 
 pub trait RecipientLimit: Send + Sync {
-    /// Counts `event_id`'s mail to `to` (once, however often asked) and says
-    /// whether it may go.
+    /// Counts `event_id`'s mail to `to` (once, however often asked): may it go?
     fn admit(
         &self,
         to: &CustomerEmail,

@@ -2,8 +2,7 @@ use std::any::Any;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-/// Lambda's deadline for this invocation (its context's epoch milliseconds);
-/// 30 s from now if the context has none that reads as a time.
+/// Lambda's deadline for this invocation; 30 s from now if its context has none.
 pub fn invocation_deadline(context: &lambda_runtime::Context) -> DateTime<Utc> {
     i64::try_from(context.deadline)
         .ok()

@@ -3,13 +3,9 @@
 //!
 //! # Layout
 //!
-//! - [`batch`]: the SQS batch runner both workers share, its local-mode
-//!   poller, and a worker binary's entry.
+//! - [`batch`]: the SQS batch runner both workers share, its local poller, a worker's entry.
 //! - [`relay`]: the outbox relay binary's entry.
-//! - [`deadline`]: an invocation's deadline, and what a caught panic said.
-//! - [`metrics`]: the fleet's metrics as CloudWatch EMF.
-//! - [`telemetry`]: JSON log lines in Lambda, readable ones locally.
-//! - [`shutdown`]: Ctrl-C or SIGTERM, for every binary in local mode.
+//! - [`deadline`], [`metrics`] (CloudWatch EMF), [`telemetry`] (logs), [`shutdown`] (signals).
 
 pub mod batch;
 pub mod deadline;

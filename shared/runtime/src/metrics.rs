@@ -43,12 +43,10 @@ pub mod name {
     /// Both workers: records moved to the DLQ, by the failure's kind.
     pub const DEAD_LETTERED_PERMANENT: &str = "DeadLetteredPermanent";
     pub const DEAD_LETTERED_TRANSIENT: &str = "DeadLetteredTransient";
-    /// Both workers: records put back in their queue with a backoff delay,
-    /// and of those, the ones a throttled call put back (back-pressure).
+    /// Both workers: records put back with a backoff delay; of those, the throttled ones.
     pub const RECORDS_RETRIED: &str = "RecordsRetried";
     pub const RECORDS_THROTTLED: &str = "RecordsThrottled";
-    /// outbox-relay: items of the unpublished index it could not read,
-    /// skipped (each logged with its key).
+    /// outbox-relay: backlog entries it could not read, skipped (each logged).
     pub const OUTBOX_UNREADABLE: &str = "OutboxUnreadable";
     /// Every function: the invocation that started the process.
     pub const COLD_START: &str = "ColdStart";
@@ -61,8 +59,7 @@ struct Sink {
 
 static SINK: OnceLock<Sink> = OnceLock::new();
 
-/// Installs the recorder once per process. Before this (in unit tests, say)
-/// the facade's calls do nothing.
+/// Installs the recorder once per process (before that, the facade does nothing).
 pub fn init(environment: &str, function: &str, lambda: bool) {
     let installed = metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace("OrderFleet")
@@ -84,8 +81,7 @@ pub fn function_name(component: &str) -> String {
     std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| component.to_owned())
 }
 
-/// Writes the metrics gathered since the last flush: EMF documents on
-/// stdout in Lambda, one `metrics` log line locally (nothing if none).
+/// Writes the metrics since the last flush: EMF on stdout in Lambda, else a log line.
 pub fn flush() {
     let Some(sink) = SINK.get() else { return };
     if sink.lambda {

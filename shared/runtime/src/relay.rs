@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use lambda_runtime::{service_fn, LambdaEvent};
 
+use crate::metrics::{counter, gauge, name};
 use ports::outbox::{OutboxRelay, SweepReport};
 use ports::{error_chain, EventPublisher, Outbox, RepositoryError};
 
@@ -93,9 +94,8 @@ fn more_to_do(report: &SweepReport) -> bool {
     !report.publish_failing && (report.cut_short || report.published > 0)
 }
 
-/// One scheduled invocation: sweeps while there is due work and time, then
-/// once more for the orders the last one left in their grace, if they come
-/// due before `stop_by`.
+/// One scheduled invocation: sweeps while there is due work and time, then once
+/// more for the orders left in their grace, if they come due before `stop_by`.
 async fn invocation<R: Outbox, P: EventPublisher>(
     relay: &OutboxRelay<R, P>,
     stop_by: DateTime<Utc>,
@@ -123,11 +123,9 @@ async fn invocation<R: Outbox, P: EventPublisher>(
 /// A sweep's report: one log line, and its metrics.
 fn log(report: &SweepReport) {
     let age = report.backlog_age(Utc::now()).as_secs();
-    crate::metrics::counter!(crate::metrics::name::ORDERS_PUBLISHED_BY_RELAY)
-        .increment(report.published as u64);
-    crate::metrics::counter!(crate::metrics::name::OUTBOX_UNREADABLE)
-        .increment(report.unreadable as u64);
-    crate::metrics::gauge!(crate::metrics::name::OUTBOX_BACKLOG_AGE).set(age as f64);
+    counter!(name::ORDERS_PUBLISHED_BY_RELAY).increment(report.published as u64);
+    counter!(name::OUTBOX_UNREADABLE).increment(report.unreadable as u64);
+    gauge!(name::OUTBOX_BACKLOG_AGE).set(age as f64);
     tracing::info!(
         published = report.published,
         alreadyPublished = report.already_published,

@@ -1,5 +1,4 @@
-/// Completes on Ctrl-C or SIGTERM (what `docker stop` and ECS send): every
-/// binary in local mode stops on the same signals.
+/// Completes on Ctrl-C or SIGTERM (what `docker stop` and ECS send).
 pub async fn signal() {
     let interrupt = async {
         if let Err(error) = tokio::signal::ctrl_c().await {

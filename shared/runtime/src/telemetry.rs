@@ -16,9 +16,8 @@ use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// Installs the global subscriber: JSON in Lambda or with `LOG_FORMAT=json`.
-/// The level: `RUST_LOG`, else Lambda's `AWS_LAMBDA_LOG_LEVEL` (the template's
-/// LoggingConfig), else `LOG_LEVEL`, else `info`.
+/// Installs the global subscriber: JSON in Lambda or with `LOG_FORMAT=json`. The level:
+/// `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL` (LoggingConfig), else `LOG_LEVEL`, else `info`.
 pub fn init(component: &'static str) {
     let json = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
         || std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
@@ -112,8 +111,7 @@ where
         }
         let mut visitor = JsonVisitor(&mut line);
         event.record(&mut visitor);
-        // Inside an invocation (lambda_runtime's span carries `requestId`):
-        // whether it is the process's first, the one that paid the cold start.
+        // Inside an invocation (lambda_runtime's span has `requestId`): was it the cold start?
         if self.function_name.is_some() && line.contains_key("requestId") {
             let cold = COLD.load(std::sync::atomic::Ordering::Relaxed);
             line.insert("coldStart".into(), Value::Bool(cold));

@@ -20,8 +20,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCreated {
-    /// Unique per order (kept with the order, so a re-publish reuses it): the
-    /// workers' idempotency key.
+    /// One per order (a re-publish reuses it): the workers' idempotency key.
     pub event_id: Uuid,
     pub event_type: String,
     pub schema_version: u32,

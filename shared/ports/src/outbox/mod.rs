@@ -11,9 +11,8 @@ pub use relay::{OutboxRelay, RelaySettings, Relayed, RelayedOrder, SweepReport};
 use crate::event::OrderCreated;
 use crate::{error_chain, BackendError, EventPublisher, OrderRecord, OrderRepository};
 
-/// Publishes the order's event, waiting for SNS at most `budget`, and marks
-/// the order published. Only the publish can fail the call: once SNS has the
-/// event, the flag merely lags.
+/// Publishes the order's event, waiting for SNS at most `budget`, and marks it
+/// published. Only the publish can fail: once SNS has the event, the flag merely lags.
 pub async fn publish_order<R: OrderRepository, P: EventPublisher>(
     orders: &R,
     events: &P,

@@ -162,10 +162,9 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
         &self.settings
     }
 
-    /// Publishes the unpublished orders among `ids` (at most ten) in one
-    /// `PublishBatch`, then marks them; one outcome per id, in order. Without
-    /// `correlation_id` the event gets `outbox-relay-<eventId>`: the request's
-    /// is not stored. `orderctl republish` uses it too. A dry run publishes nothing.
+    /// Publishes the unpublished orders among `ids` (at most ten) in one batch, then
+    /// marks them; one outcome per id, in order. The correlation id is `outbox-relay-
+    /// <eventId>` by default (the request's is not stored). A dry run publishes nothing.
     pub async fn relay_batch(
         &self,
         ids: &[OrderId],

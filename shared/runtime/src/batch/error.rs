@@ -9,8 +9,7 @@ use ports::{BackendError, FailureKind};
 /// A record's failure: the runner retries it, or dead-letters it with this as the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    /// Not an event this build can read (not JSON, wrong schema, unknown
-    /// `eventType` or `schemaVersion`).
+    /// Not JSON, or not an event this build reads (`eventType`, `schemaVersion`).
     #[error("unreadable message")]
     Unreadable(#[from] EventError),
     /// A store, a queue or the mail service failed or refused: see [`RecordError::kind`].
@@ -19,8 +18,7 @@ pub enum RecordError {
     /// Another attempt's unexpired claim holds the work for this key.
     #[error("another attempt is handling {key}")]
     InProgress { key: String },
-    /// The message contradicts what was recorded before (an event id reused
-    /// for another order): no retry can reconcile it.
+    /// An event id reused for another order: no retry can reconcile it.
     #[error("{0}")]
     Conflict(String),
     /// The address got all the mails it may in this window (`ports::RecipientLimit`):
@@ -39,9 +37,8 @@ pub enum RecordError {
 }
 
 impl RecordError {
-    /// Only a message that can never succeed is permanent. A backend's refusal
-    /// (an unverified SES sender, a missing permission, a deleted table) is the
-    /// environment's, which an operator can fix while SQS retries.
+    /// Only a message that can never succeed is permanent. A backend's refusal (an
+    /// unverified sender, a deleted table) an operator can fix while SQS retries.
     pub fn kind(&self) -> FailureKind {
         match self {
             RecordError::Unreadable(_) | RecordError::Conflict(_) | RecordError::OverLimit(_) => {

@@ -1,6 +1,4 @@
-//! The SQS batch runner both workers share (`runner`); why a record failed
-//! and what becomes of it (`error`); the backoff applied (`redelivery`);
-//! local mode's poller (`poller`); a worker binary's entry (`serve`).
+//! The SQS batch runner both workers share, and what runs it in Lambda and locally.
 
 mod error;
 mod poller;

@@ -48,9 +48,8 @@ impl Poller {
         }
     }
 
-    /// Polls until `shutdown` completes, finishing a batch in hand within
-    /// [`SHUTDOWN_GRACE`]. A receive still waiting is abandoned (messages SQS
-    /// had handed it reappear after the visibility timeout).
+    /// Polls until `shutdown`, finishing a batch in hand within [`SHUTDOWN_GRACE`]. A
+    /// receive still waiting is abandoned (its messages reappear after the timeout).
     pub async fn run<H, D>(&self, runner: &BatchRunner<H, D>, shutdown: impl Future<Output = ()>)
     where
         H: EventHandler,
@@ -148,8 +147,7 @@ impl Poller {
             .wait_time_seconds(WAIT_SECONDS)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")
-            // The long poll holds the call for up to 20 s by design: it gets
-            // an attempt timeout of its own, above the client's 2 s.
+            // The long poll holds the call up to 20 s: an attempt timeout above the client's.
             .customize()
             .config_override(
                 aws_sdk_sqs::config::Builder::default()

@@ -21,9 +21,8 @@ pub async fn delay_retries(client: &Client, queue_url: &str, retries: &[RetryAft
     change_visibility(client, queue_url, entries).await;
 }
 
-/// Sets each message's visibility timeout (`receipt handle, seconds`), ten per
-/// call. A failure is only logged: the message comes back sooner or later,
-/// which its handler's claim and idempotent effect cover.
+/// Sets each message's visibility timeout (`receipt handle, seconds`), ten per call.
+/// A failure is only logged: the handler's claim covers a message back too soon.
 pub async fn change_visibility<'a>(
     client: &Client,
     queue_url: &str,
@@ -58,8 +57,7 @@ pub async fn change_visibility<'a>(
     }
 }
 
-/// Logs what an SQS batch call left undone: `entry_failed` for each entry it
-/// failed, or `call_failed` once if the call itself failed.
+/// Logs `entry_failed` for each entry an SQS batch call failed, or `call_failed` once.
 pub(super) fn log_undone(
     result: Result<&[BatchResultErrorEntry], &BackendError>,
     entry_failed: &str,

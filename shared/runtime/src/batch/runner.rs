@@ -16,8 +16,7 @@ use crate::panic_message;
 use ports::event::{event_body, OrderCreated};
 use ports::{error_chain, DeadLetter, DeadLetters, FailureKind, FailureNote};
 
-/// What a worker does with one event. Called once per delivery: it must make
-/// its effect idempotent (SQS delivers at least once).
+/// What a worker does with one event, once per delivery: its effect must be idempotent.
 pub trait EventHandler: Send + Sync {
     fn handle(
         &self,
