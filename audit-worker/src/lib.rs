@@ -2,10 +2,7 @@
 //!
 //! # Layout
 //!
-//! - [`audit_record`]: the record an event becomes, keyed by the event alone.
-//! - [`record_audit`]: the handler: a conditional write, so a redelivery
-//!   finds its record and succeeds.
-//! - [`settings`]: what the worker reads of the environment.
+//! - [`audit_record`]: the record an event becomes; [`record_audit`]: the handler.
 
 pub mod audit_record;
 pub mod record_audit;

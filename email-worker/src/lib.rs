@@ -3,10 +3,8 @@
 //! # Layout
 //!
 //! - [`send_confirmation`]: the handler: claim the event id, send, record the send.
-//! - [`confirmation`]: the email, from the templates in `templates/`.
+//! - [`confirmation`], [`template`]: the email, from `templates/`, HTML-escaped.
 //! - [`pacer`]: this worker's share of the account's SES send rate.
-//! - [`template`]: `{{name}}` placeholders and HTML escaping.
-//! - [`settings`]: what the worker reads of the environment.
 
 pub mod confirmation;
 pub mod pacer;

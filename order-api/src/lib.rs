@@ -3,13 +3,10 @@
 //! # Layout
 //!
 //! - [`router`]: the axum router, the same in Lambda and on `127.0.0.1:3000`.
-//! - `routes`: the handler and the answers for other paths and methods.
-//! - `place_order`: the use case over the ports of `shared`, tested with fakes.
-//! - `caller`, `idempotency_key`, `request_id`: what a request carries
-//!   besides its body.
+//! - `routes`: the handler; `place_order`: the use case over the ports, tested with fakes.
+//! - `caller`, `idempotency_key`, `request_id`: what a request carries besides its body.
 //! - `error`: every failure, a panic too, as a status and the contract's JSON body.
-//! - [`openapi`] (feature `openapi`): generates [`DOCUMENT`].
-//! - [`settings`]: what order-api and `outbox-relay` read of the environment.
+//! - [`openapi`] (feature `openapi`) generates [`DOCUMENT`]; [`settings`]: the environment.
 
 mod caller;
 mod error;
