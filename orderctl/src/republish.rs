@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use adapters::SnsEventPublisher;
 use chrono::{DateTime, Utc};
@@ -41,7 +42,6 @@ pub struct RepublishArgs {
     pub confirm: Confirm,
 }
 
-/// What became of one order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Outcome {
@@ -201,10 +201,8 @@ pub async fn run(args: RepublishArgs, globals: &Globals) -> Result<ExitCode, Ctl
         ids.map_err(|e| target.endpoint.table_error(table, e))?
     } else {
         let mut seen = HashSet::new();
-        args.order_ids
-            .into_iter()
-            .filter(|id| seen.insert(*id))
-            .collect()
+        let ids = args.order_ids.into_iter();
+        ids.filter(|id| seen.insert(*id)).collect()
     };
     if let (Ok(arn), false, false) = (&topic, args.dry_run, ids.is_empty()) {
         let (n, which) = (ids.len(), some_of(&ids));
@@ -214,11 +212,7 @@ pub async fn run(args: RepublishArgs, globals: &Globals) -> Result<ExitCode, Ctl
     // A dry run never publishes: without a topic, its publisher's ARN is empty.
     let sns = aws_sdk_sns::Client::new(&target.sdk);
     let events = SnsEventPublisher::new(sns, topic.as_deref().unwrap_or_default());
-    let relay = OutboxRelay::new(
-        orders,
-        events,
-        RelaySettings::with_grace(Default::default()),
-    );
+    let relay = OutboxRelay::new(orders, events, RelaySettings::with_grace(Duration::ZERO));
     let correlation_id = format!("orderctl-republish-{}", Uuid::new_v4());
     let outcomes = republish(&relay, &ids, &correlation_id, args.dry_run).await;
     let topic = topic.as_deref().map_err(String::clone);

@@ -46,7 +46,6 @@ pub struct PurgeReport {
     pub arrived_after_cutoff: u64,
     pub failed: u64,
     pub failures: Vec<LetterFailure>,
-    /// Why the purge stopped early, if it did.
     pub aborted: Option<String>,
 }
 

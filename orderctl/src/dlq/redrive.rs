@@ -44,7 +44,6 @@ pub struct RedriveArgs {
     pub confirm: Confirm,
 }
 
-/// How a redrive went about it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
@@ -64,7 +63,6 @@ pub struct RedriveReport {
     pub dry_run: bool,
     /// Why the native move was not used for a whole-DLQ redrive.
     pub fallback_reason: Option<String>,
-    /// The native move task, when there was one.
     pub task: Option<TaskReport>,
     #[serde(flatten)]
     pub tally: MoveTally,
@@ -117,7 +115,6 @@ pub async fn run(
     report
 }
 
-/// Redrives `dlq` into its source queue as `args` ask.
 pub async fn redrive(
     client: &Client,
     endpoint: &Endpoint,

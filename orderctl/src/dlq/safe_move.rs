@@ -98,7 +98,6 @@ pub struct MoveTally {
     pub would_move: Vec<LetterView>,
     /// `--message-id`s no message in the DLQ answered to.
     pub not_found: Vec<String>,
-    /// Why the move stopped early, if it did.
     pub aborted: Option<String>,
 }
 

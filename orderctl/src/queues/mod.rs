@@ -78,7 +78,6 @@ impl Letter {
         self.message_id == id || self.text(note::SOURCE_MESSAGE_ID) == Some(id)
     }
 
-    /// The attributes to send back to the source queue: the original ones.
     pub fn attributes_for_redrive(&self) -> HashMap<String, MessageAttributeValue> {
         let original = self.attributes.iter();
         let original = original.filter(|(name, _)| !FAILURE_ATTRIBUTES.contains(&name.as_str()));

@@ -31,7 +31,6 @@ const UNSUPPORTED_CODES: [&str; 6] = [
     "NotImplemented",
 ];
 
-/// How the move task ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskReport {

@@ -91,11 +91,10 @@ pub fn attention(
                  index was sharded, which the relay reads after the shards"
             ),
         };
+        let (n, waited) = (outbox.unpublished, age(waited));
         let problem = format!(
-            "{} order(s) unpublished, the oldest waiting {} (order {order}); \
-             the relay publishes within a minute",
-            outbox.unpublished,
-            age(waited)
+            "{n} order(s) unpublished, the oldest waiting {waited} (order {order}); \
+             the relay publishes within a minute"
         );
         let list = orderctl("republish --all-unpublished --dry-run".into());
         let next =
