@@ -2,14 +2,12 @@
 //! speak SMTPUTF8), `@`, a host name. Internationalised domains only in their
 //! ASCII form (`xn--bcher-kva.de`): the IDNA tables are not worth their size.
 
-/// Why `address` cannot be delivered to, as the end of "must be a valid email
-/// address: …"; `Ok` when it can.
+/// Why `address` cannot be delivered to (the end of "must be a valid email address: …").
 pub(super) fn check(address: &str) -> Result<(), &'static str> {
     if address.contains(char::is_whitespace) {
         return Err("it must not contain spaces");
     }
-    // The domain cannot contain an `@`; the local part can only inside
-    // quotes, which are refused below. So the last `@` is the separator.
+    // Only a quoted local part (refused below) may hold an `@`: the last one separates.
     let Some((local, domain)) = address.rsplit_once('@') else {
         return Err("it needs an @, as in name@example.com");
     };
@@ -84,8 +82,7 @@ fn check_domain(domain: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// One label of a host name (RFC 1123): 1–63 letters, digits and hyphens, not
-/// starting or ending with a hyphen. Punycode labels (`xn--…`) are such labels.
+/// A host name's label (RFC 1123; Punycode too): 1–63 letters, digits, inner hyphens.
 fn check_label(label: &str) -> Result<(), &'static str> {
     if label.len() > 63 {
         return Err("each part of the domain between dots must be at most 63 characters long");

@@ -73,8 +73,8 @@ impl fmt::Display for Money {
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // Parsing the decimal's own text gives the f64 nearest to it, whose
-        // shortest form (what serde_json and serde_dynamo print) is that text.
+        // The decimal's text parses to the nearest f64, whose shortest form (what
+        // serde_json and serde_dynamo print) is that text.
         let number =
             f64::from_str(&self.0.normalize().to_string()).map_err(serde::ser::Error::custom)?;
         serializer.serialize_f64(number)

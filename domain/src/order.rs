@@ -9,8 +9,7 @@ use uuid::Uuid;
 
 use super::{CustomerEmail, CustomerName, Money};
 
-/// An order's id: random, or named by the Idempotency-Key. No `Default`: an
-/// id is made on purpose or parsed, never made up where one is missing.
+/// An order's id: random, or named by the Idempotency-Key; no `Default`, never made up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct OrderId(Uuid);

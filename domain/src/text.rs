@@ -1,13 +1,10 @@
 //! A rule every text field of an order shares.
 
-/// Control characters (C0 `U+0000–U+001F`, `U+007F`, C1 `U+0080–U+009F`)
-/// have no business in a name, an address or an id: they break log lines,
-/// CSV exports and the confirmation email. JSON lets a client send them
-/// escaped (`\u001b`), so they are checked after unescaping.
+/// Control characters (C0, `U+007F`, C1) break log lines, CSV exports and the
+/// email. JSON lets a client send them escaped (`\u001b`): checked after unescaping.
 pub(super) fn has_control_characters(text: &str) -> bool {
-    // On every text field of every order, so a byte scan first: in UTF-8, C0
-    // and DEL are single bytes below 0x20 or 0x7F, and every C1 character
-    // starts with 0xC2. Only text with one of those is checked char by char
+    // A byte scan first, as this runs on every text field: C0 and DEL are bytes below
+    // 0x20 or 0x7F, every C1 character starts with 0xC2. Only then char by char
     // (`char::is_control` is exactly Unicode's Cc category).
     text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) && text.chars().any(char::is_control)
 }

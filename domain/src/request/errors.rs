@@ -17,8 +17,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    /// `message` is the rule ("is required"); the stored message names the
-    /// field too ("quantity is required"), so an app can show it as it is.
+    /// `message` is the rule; the stored one names the field too ("quantity is required").
     fn new(field: String, message: &str) -> Self {
         let name = field.rsplit('.').next().unwrap_or(&field);
         FieldError {
@@ -81,8 +80,7 @@ impl Violations {
         self.0.is_empty()
     }
 
-    /// Top-level fields first, then items by index, each by name; a stable
-    /// sort, so one field's errors stay in the order they were found.
+    /// Top-level fields first, then items by index, each by name (stably).
     pub(super) fn into_sorted(mut self) -> Vec<FieldError> {
         self.0
             .sort_by_cached_key(|e| (item_index(&e.field), e.field.clone()));

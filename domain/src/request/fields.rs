@@ -32,8 +32,7 @@ impl Parser {
         })
     }
 
-    /// The valid lines, and the sum of the subtotals if every item has one
-    /// (a valid quantity and price).
+    /// The valid lines, and the subtotals' sum if every item has one.
     fn items(&mut self, field: Field<'_>) -> Option<(Vec<OrderLine>, Option<Money>)> {
         let items = self.objects(&field, "an array of items")?;
         if !(1..=MAX_ITEMS).contains(&items.len()) {
@@ -54,8 +53,7 @@ impl Parser {
         Some((lines, total.map(Money::from_decimal)))
     }
 
-    /// One item: its subtotal if its quantity and price are valid, with its
-    /// line if every other field is valid too.
+    /// One item's subtotal if its quantity and price are valid, and its line if all is.
     fn item(&mut self, mut item: Object<'_>) -> Option<(Money, Option<OrderLine>)> {
         let id = self.read(item.required("productId"), Text, text::product_id);
         let name = self.read(item.optional("productName"), Text, text::product_name);

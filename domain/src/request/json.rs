@@ -112,8 +112,7 @@ pub(super) struct Parser {
 }
 
 impl Parser {
-    /// `field` read as `json_type` and checked by `rule`; `None` when absent,
-    /// or when invalid (reported at the field's path).
+    /// `field` read as `json_type` and checked by `rule`; `None` if absent or invalid.
     pub(super) fn read<U>(
         &mut self,
         field: Field<'_>,
@@ -147,8 +146,7 @@ impl Parser {
         field.value
     }
 
-    /// `field` as an array of objects, such as `items`; `None` for an element
-    /// of another type (reported at its index).
+    /// `field` as an array of objects (`items`); `None` for an element of another type.
     pub(super) fn objects<'p>(
         &mut self,
         field: &'p Field<'_>,
@@ -198,8 +196,7 @@ impl Parser {
         }
     }
 
-    /// Reads a value the order does not use, for what would make the body
-    /// unacceptable anyway: repeated keys, escapes that are not Unicode.
+    /// Reads a value the order does not use, for repeated keys and non-Unicode escapes.
     fn read_unused(&mut self, value: &RawValue, at: &Path<'_>) {
         let json = value.get();
         if json.starts_with('"') && json.contains('\\') {
@@ -226,8 +223,7 @@ impl Parser {
         self.depth -= 1;
     }
 
-    /// Deserializes a value serde_json has already scanned as JSON: only
-    /// decoding its strings' escapes can fail.
+    /// Deserializes a value serde_json has scanned: only its strings' escapes can fail.
     fn decode<'a, T: Deserialize<'a>>(&mut self, value: &'a RawValue, at: &Path<'_>) -> Option<T> {
         let error = |e| format!("{e} of the value at {at}");
         T::deserialize(value)

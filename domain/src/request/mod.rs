@@ -26,8 +26,7 @@ pub fn parse_order(body: &[u8]) -> Result<NewOrder, OrderRejection> {
         OrderRejection::MalformedJson(format!("the body is not valid UTF-8 (at byte {at})"))
     })?;
     let body: Object = serde_json::from_str(body).map_err(|e| {
-        // serde_json's own errors are syntax (or an early end); the only data
-        // error is ours, from a body that is valid JSON but not an object.
+        // serde_json's own errors are syntax; its one data error: a body that is no object.
         let message = if e.is_data() {
             "the body must be a JSON object".to_owned()
         } else {

@@ -17,15 +17,13 @@ pub(super) enum AmountError {
     OutOfRange,
 }
 
-/// An amount as written: no exponent, at most two decimal places once
-/// trailing zeros are dropped (C# decimals are written `1.500`), and never
-/// rounded to fit.
+/// An amount as written, never rounded: no exponent, at most two decimal places
+/// once trailing zeros are dropped (C# decimals are written `1.500`).
 pub(super) fn amount(literal: &str) -> Result<Decimal, AmountError> {
     if literal.bytes().any(|b| b | 0x20 == b'e') {
         return Err(AmountError::Exponent);
     }
-    // Trailing zeros of the fraction carry no value; dropping them first also
-    // keeps `1.000…0` with 40 zeros from being refused as too many digits.
+    // Trailing zeros carry no value: dropped first, so `1.000…0` is not too many digits.
     let significant = match literal.split_once('.') {
         Some((whole, fraction)) => {
             let fraction = fraction.trim_end_matches('0');
