@@ -117,9 +117,8 @@ impl IntoResponse for ApiError {
                     "order rejected: {} validation error(s)",
                     found.len()
                 );
-                // One line per field, which the business dashboard counts
-                // (its top validation errors); the index is dropped so that
-                // `items[3].price` and `items[0].price` count together.
+                // One line per field, for the dashboard's top validation errors; the
+                // index is dropped so `items[3].price` and `items[0].price` count together.
                 for error in found {
                     tracing::info!(invalidField = %field_kind(&error.field), "invalid field");
                 }
@@ -138,8 +137,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `tower_http::catch_panic`'s answer: a panic is a bug, and still a request
-/// to answer with the contract's JSON 500, never a 502 or a dropped connection.
+/// `tower_http::catch_panic`'s answer: the contract's JSON 500, never a 502.
 pub fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
     let message = runtime::panic_message(&*panic);
     ApiError::internal(format!("the handler panicked: {message}")).into_response()

@@ -39,8 +39,7 @@ pub const DOCUMENT: &str = include_str!("../openapi.json");
 /// The contract's limit on a request body: 10 KB.
 pub const MAX_BODY_BYTES: usize = 10 * 1024;
 
-/// The application: routes, request ids, CORS for `allowed_origins` (`*`
-/// for any), and `auth` deciding whose orders a caller may place.
+/// The app: routes, request ids, CORS for `allowed_origins` (`*`: any), and `auth`.
 pub fn router<R: OrderRepository + 'static, P: EventPublisher + 'static>(
     service: OrderService<R, P>,
     allowed_origins: &[String],

@@ -35,8 +35,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         config.lambda_mode,
     );
     if config.lambda_mode {
-        // The router and its clients are built with the first request, not
-        // in the function's init (see adapters::config::AwsSettings::function).
+        // Built with the first request, not in init (adapters::config::AwsSettings::function).
         let app = LazyLock::new(|| {
             app(&config).layer(axum::middleware::map_response(
                 // The log lines after the first answer are a warm start's.

@@ -72,8 +72,7 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
         self
     }
 
-    /// Places `order`. `named` is the id the request's Idempotency-Key names
-    /// (`None` without a key: a random id, and nothing to repeat).
+    /// Places `order`; `named` is the id its Idempotency-Key names (`None`: no key).
     pub async fn place(
         &self,
         order: NewOrder,
@@ -101,11 +100,9 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
                 );
                 (record, false)
             }
-            // The SDK sent our put again after its reply was lost, and it
-            // met itself: this request's own order (its event id is ours).
+            // The SDK resent our put after a lost reply and it met itself (our event id).
             Inserted::Exists(existing) if existing.event_id == record.event_id => (existing, false),
-            // The key named this order before: the same request is
-            // answered with it, another one refused.
+            // The key named this order before: the same request gets it, another is refused.
             Inserted::Exists(existing) if named.is_some() => {
                 if existing.fingerprint != record.fingerprint {
                     return Err(PlaceError::KeyReused);
@@ -114,8 +111,7 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
             }
             Inserted::Exists(existing) => return Err(PlaceError::IdTaken(existing.order.order_id)),
         };
-        // An earlier attempt may have died, or met an SNS outage, before
-        // publishing: whoever finds the order unpublished publishes it.
+        // An earlier attempt may have died before publishing: whoever finds it unpublished does.
         if !stored.published {
             self.publish(&stored, correlation_id, deadline).await;
         }
@@ -131,8 +127,7 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
         })
     }
 
-    /// Publishes within the publish budget and the request's deadline; a
-    /// failure is left to the outbox relay.
+    /// Publishes within the budget and the request's deadline; a failure is the relay's.
     async fn publish(&self, record: &OrderRecord, correlation_id: &str, deadline: DateTime<Utc>) {
         let left = ports::time_left(deadline).saturating_sub(ANSWER_TIME);
         let budget = self.publish_budget.min(left);
@@ -154,8 +149,7 @@ impl<R: OrderRepository, P: EventPublisher> OrderService<R, P> {
 /// Kept back from the request's deadline after a publish: the mark and the answer.
 const ANSWER_TIME: Duration = Duration::from_secs(2);
 
-/// What makes two requests "the same order": the parsed order, not its
-/// formatting (key order, spacing, `2` vs `2.0`).
+/// What makes two requests "the same order": the parsed order, not its formatting.
 pub fn fingerprint(order: &NewOrder) -> String {
     #[derive(Serialize)]
     struct Canonical<'a> {

@@ -9,8 +9,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use tracing::Instrument;
 
-/// The request's id, and the correlation id its event and logs carry: the
-/// caller's `x-correlation-id`, or the request id.
+/// The request's id, and its correlation id: the caller's `x-correlation-id`, or the id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId {
     pub id: String,

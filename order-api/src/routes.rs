@@ -34,8 +34,7 @@ pub async fn post_order<R: OrderRepository + 'static, P: EventPublisher + 'stati
     request: Request,
 ) -> Result<Response, ApiError> {
     counter!(name::ORDERS_RECEIVED).increment(1);
-    // The invocation's deadline, or locally a budget. The work is cut off just
-    // before it, so the client gets our answer rather than a gateway timeout.
+    // The invocation's deadline (locally a budget), cut off just before: our answer, not a 504.
     let invocation = request.extensions().get::<lambda_http::Context>();
     let deadline = invocation.map_or_else(|| Utc::now() + LOCAL_BUDGET, invocation_deadline);
     let (parts, body) = request.into_parts();

@@ -64,8 +64,7 @@ pub struct RelayProcessSettings {
     pub order_topic_arn: String,
     /// `RELAY_INTERVAL_SECONDS` (5): the local relay's (Lambda: its schedule).
     pub interval: Duration,
-    /// `RELAY_GRACE_SECONDS` (10): the age before which the relay leaves an
-    /// order to its request (order-api's deadline).
+    /// `RELAY_GRACE_SECONDS` (10): younger orders are left to their request (its deadline).
     pub grace: Duration,
     pub lambda_mode: bool,
 }
