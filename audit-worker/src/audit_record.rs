@@ -7,8 +7,7 @@ use ports::{AuditRecord, OrderDetails};
 use runtime::batch::Delivery;
 use uuid::Uuid;
 
-/// The UUID v5 namespace of audit ids. Fixed forever: changing it would give
-/// every event a second audit id.
+/// The UUIDv5 namespace of audit ids: fixed forever, or events get a second id.
 pub const AUDIT_NAMESPACE: Uuid = Uuid::from_u128(0xc5ab_a3d6_4f2d_4d04_90f2_0423_a0a8_2cc2);
 
 pub fn audit_id(event_id: Uuid) -> Uuid {

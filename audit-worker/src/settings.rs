@@ -10,7 +10,6 @@ use crate::COMPONENT;
 pub struct Settings {
     /// `AUDIT_QUEUE`, `AUDIT_DLQ` (a fallback), and how the worker runs.
     pub worker: WorkerSettings,
-    /// `AUDIT_TABLE`.
     pub audit_table: String,
 }
 

@@ -23,8 +23,7 @@ async fn main() -> ExitCode {
     // Built with the first batch in Lambda (runtime::batch::serve).
     let make_handler = |aws: &SdkConfig| {
         let mailer = SesMailer::new(clients::ses(aws, CallBudget::MAIL), &settings.sender_email);
-        // One client for both adapters: a client is a handle on shared
-        // connections, and each one made costs start-up time.
+        // One client for both adapters: each client made costs start-up time.
         let dynamodb = clients::dynamodb(aws, CallBudget::DATA);
         let table = &settings.idempotency_table;
         let claims = DynamoDbIdempotencyStore::new(dynamodb.clone(), table, REMEMBER_SENDS_FOR);

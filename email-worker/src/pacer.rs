@@ -28,8 +28,7 @@ impl Pacer {
         self.interval
     }
 
-    /// Waits for the next free slot and takes it, if it comes no later than
-    /// `latest`; else `false` at once, nothing taken.
+    /// Takes the next free slot if it comes by `latest` (waits for it); else `false`.
     pub async fn wait_for_slot(&self, latest: Instant) -> bool {
         let slot = {
             let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());

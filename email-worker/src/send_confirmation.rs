@@ -18,11 +18,9 @@ use runtime::metrics::{counter, histogram, name};
 use crate::confirmation;
 use crate::pacer::Pacer;
 
-/// Kept for recording a send once SES took it: two DynamoDB attempts
-/// (`CallBudget::DATA`) and a pause between them.
+/// Kept to record a send SES took: two DynamoDB attempts (`CallBudget::DATA`) and a pause.
 const RECORD_RESERVE: Duration = Duration::from_secs(5);
-/// A send is started only if this much of the attempt is left: one SES
-/// attempt (`CallBudget::MAIL`) and the record's reserve.
+/// Needed to start a send: one SES attempt (`CallBudget::MAIL`) and the record's reserve.
 const SEND_AND_RECORD: Duration = Duration::from_secs(10);
 
 /// How often an attempt waiting on another attempt's claim looks again.
@@ -53,8 +51,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
         self
     }
 
-    /// Waits for this worker's next send slot, if one comes early enough to
-    /// send and record the send before `deadline`; otherwise why not.
+    /// Waits for the next send slot, if it leaves time to send and record by `deadline`.
     async fn wait_to_send(&self, deadline: DateTime<Utc>) -> Result<(), RecordError> {
         let left = ports::time_left(deadline);
         let Some(room) = left.checked_sub(SEND_AND_RECORD) else {
@@ -80,8 +77,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
         token: ClaimToken,
         delivery: &Delivery,
     ) -> Result<bool, RecordError> {
-        // The order id is the fingerprint: the same event id must always
-        // carry the same order.
+        // The order id is the fingerprint: an event id always carries the same order.
         let fingerprint = event.order.order_id.to_string();
         loop {
             let request = ClaimRequest {
@@ -126,8 +122,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
         error
     }
 
-    /// Records the send, retrying while the attempt has time: the record keeps
-    /// a redelivery from sending it again.
+    /// Records the send, retrying while there is time: it keeps a redelivery from resending.
     async fn record_sent(&self, key: &str, token: ClaimToken, sent: &Sent, delivery: &Delivery) {
         let mut wait = FIRST_RECORD_RETRY;
         loop {
@@ -148,8 +143,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
                     tokio::time::sleep(wait).await;
                     wait *= 2;
                 }
-                // Failing the record now would send the mail again; the
-                // record succeeds and the claim lapses at the deadline.
+                // Failing now would send the mail again: succeed; the claim lapses.
                 Err(error) => {
                     tracing::error!(error = %error_chain(&error), "confirmation sent but could not be recorded as sent");
                     return;
@@ -186,8 +180,7 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendCon
         if let Err(error) = ready {
             return Err(self.release(&key, token, error).await);
         }
-        // Cut off in time to record: a send SES has not answered by then is
-        // as uncertain as a lost reply, and handled the same way.
+        // Cut off in time to record: an unanswered send is handled as a lost reply.
         let send_for = ports::time_left(delivery.deadline).saturating_sub(RECORD_RESERVE);
         let sent = tokio::time::timeout(send_for, self.mailer.send(&email))
             .await

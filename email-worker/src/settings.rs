@@ -15,8 +15,7 @@ pub struct Settings {
     pub email_limit_per_hour: u32,
     /// `SES_MAX_SEND_RATE` (14): the account's SES maximum send rate, per second.
     pub ses_max_send_rate: u32,
-    /// `EMAIL_MAX_CONCURRENCY` (2): copies of this worker at once (the event
-    /// source's `MaximumConcurrency`), each taking its share of the send rate.
+    /// `EMAIL_MAX_CONCURRENCY` (2): copies at once (`MaximumConcurrency`), sharing the rate.
     pub max_concurrency: u32,
 }
 

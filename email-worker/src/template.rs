@@ -1,8 +1,7 @@
 //! Placeholders are filled in one pass: a value is never scanned for
 //! placeholders itself, so a customer called `{{total}}` is printed as such.
 
-/// `template` with each `{{name}}` replaced by its value. A placeholder
-/// without a value is left as it is (a test checks the templates have none).
+/// `template` with each `{{name}}` filled; one without a value is left (tests check).
 pub fn fill(template: &str, values: &[(&str, String)]) -> String {
     let mut out = String::with_capacity(template.len() * 2);
     let mut rest = template;
