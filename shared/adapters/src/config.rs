@@ -115,8 +115,7 @@ impl Env {
         self.get("AWS_LAMBDA_RUNTIME_API").is_some()
     }
 
-    /// `ORDER_TOPIC_ARN`; locally the local stack's topic. Outside local runs
-    /// the ARN holds the account id: it must be given.
+    /// `ORDER_TOPIC_ARN`: it holds the account id, so only a local run has a default.
     pub fn topic_arn(&self, aws: &AwsSettings) -> Result<String, ConfigError> {
         match self.get("ORDER_TOPIC_ARN") {
             Some(arn) => Ok(arn),
@@ -133,7 +132,10 @@ impl Env {
     }
 }
 
-/// Where the AWS calls go, which every binary needs.
+/// Where the AWS calls go, which every binary needs, and the SDK's own settings
+/// from the environment, which a function's hand-built settings would otherwise
+/// ignore. An invalid one is a [`ConfigError`], where the SDK would warn and use
+/// its default (or, for retries, panic).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsSettings {
     pub environment: String,
@@ -146,18 +148,30 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
     /// `AWS_PROFILE`, so that a command line's `--profile` reaches the SDK too.
     pub profile: Option<String>,
-    /// Applied by [`AwsSettings::function`]; the standard chain reads them itself.
-    pub sdk: SdkEnvSettings,
+    /// `AWS_SDK_UA_APP_ID`: `app/<id>` in each user agent, to tell processes apart.
+    pub app_name: Option<AppName>,
+    /// `AWS_MAX_ATTEMPTS` (3, the SDK's), the first included; the client's
+    /// [`CallBudget`] still bounds the call.
+    pub max_attempts: u32,
+    /// `AWS_RETRY_MODE`: `standard` (the SDK's default) or `adaptive`.
+    pub retry_mode: RetryMode,
+    /// `AWS_USE_FIPS_ENDPOINT`.
+    pub use_fips: Option<bool>,
+    /// `AWS_USE_DUALSTACK_ENDPOINT`.
+    pub use_dual_stack: Option<bool>,
+    /// `AWS_ENDPOINT_URL_<SERVICE>`, which wins over `AWS_ENDPOINT_URL` for its service.
+    pub service_endpoints: ServiceEndpoints,
 }
 
 impl AwsSettings {
-    /// The settings, or the first invalid SDK setting ([`SdkEnvSettings`]).
+    /// The settings, or the first invalid one.
     pub fn read(env: &Env) -> Result<AwsSettings, ConfigError> {
         let environment = env.environment();
         let given_region = env
             .get("AWS_REGION")
             .or_else(|| env.get("AWS_DEFAULT_REGION"));
         let local = environment == "local";
+        let standard = RetryConfig::standard();
         Ok(AwsSettings {
             region_given: given_region.is_some(),
             region: given_region.unwrap_or_else(|| "us-east-1".to_owned()),
@@ -165,7 +179,19 @@ impl AwsSettings {
                 .get("AWS_ENDPOINT_URL")
                 .or_else(|| local.then(|| LOCAL_ENDPOINT.to_owned())),
             profile: env.get("AWS_PROFILE"),
-            sdk: SdkEnvSettings::read(env)?,
+            app_name: env.parse("AWS_SDK_UA_APP_ID", |id| AppName::new(id.to_owned()))?,
+            max_attempts: env.count("AWS_MAX_ATTEMPTS", standard.max_attempts())?,
+            retry_mode: env
+                .parse("AWS_RETRY_MODE", |mode| {
+                    // The SDK's own parser; its message lists the modes over several lines.
+                    mode.parse::<RetryMode>().map_err(|_| {
+                        "must be standard or adaptive (the Rust SDK has no legacy mode)"
+                    })
+                })?
+                .unwrap_or(standard.mode()),
+            use_fips: env.flag("AWS_USE_FIPS_ENDPOINT")?,
+            use_dual_stack: env.flag("AWS_USE_DUALSTACK_ENDPOINT")?,
+            service_endpoints: ServiceEndpoints::read(env),
             environment,
         })
     }
@@ -208,72 +234,29 @@ impl AwsSettings {
     }
 
     /// A function's SDK settings: credentials from the environment (Lambda puts
-    /// the role's there) without the standard chain and its STS client; the SDK
-    /// settings the chain would read are applied ([`SdkEnvSettings`]). Timeouts
-    /// are [`CallBudget::DATA`]'s; [`clients`] gives each client its budget.
-    /// Lambda builds clients at the first event, not in init: each parses its
-    /// endpoint rules, 0.2–0.3 ms a service.
+    /// the role's there) without the standard chain and its STS client, the SDK
+    /// settings that chain would read, and [`CallBudget::DATA`]'s timeouts
+    /// ([`clients`] gives each client its budget). Lambda builds clients at the
+    /// first event, not in init: each parses its endpoint rules, 0.2–0.3 ms.
     pub fn function(&self) -> SdkConfig {
         use aws_config::environment::EnvironmentVariableCredentialsProvider;
         let credentials = self.local_credentials().unwrap_or_else(|| {
             SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
         });
-        let retry = RetryConfig::standard().with_retry_mode(self.sdk.retry_mode);
+        let retry = RetryConfig::standard().with_retry_mode(self.retry_mode);
         let mut builder = SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(self.region.clone()))
             .credentials_provider(credentials)
             .http_client(crate::https::function_https_client())
             .timeout_config(CallBudget::DATA.timeouts())
-            .retry_config(retry.with_max_attempts(self.sdk.max_attempts))
-            .service_config(self.sdk.service_endpoints.clone());
-        builder.set_app_name(self.sdk.app_name.clone());
-        builder.set_use_fips(self.sdk.use_fips);
-        builder.set_use_dual_stack(self.sdk.use_dual_stack);
+            .retry_config(retry.with_max_attempts(self.max_attempts))
+            .service_config(self.service_endpoints.clone());
+        builder.set_app_name(self.app_name.clone());
+        builder.set_use_fips(self.use_fips);
+        builder.set_use_dual_stack(self.use_dual_stack);
         builder.set_endpoint_url(self.endpoint_url.clone());
         builder.build()
-    }
-}
-
-/// The SDK's own settings from the environment, which a function's hand-built
-/// settings would otherwise ignore. An invalid value is a [`ConfigError`], where
-/// the SDK would warn and use its default (or, for retries, panic).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SdkEnvSettings {
-    /// `AWS_SDK_UA_APP_ID`: in each request's user agent (`app/<id>`), so a
-    /// proxy or CloudTrail can tell the processes apart.
-    pub app_name: Option<AppName>,
-    /// `AWS_MAX_ATTEMPTS` (3, the SDK's), the first included; the client's
-    /// [`CallBudget`] still bounds the call.
-    pub max_attempts: u32,
-    /// `AWS_RETRY_MODE`: `standard` (the SDK's default) or `adaptive`.
-    pub retry_mode: RetryMode,
-    /// `AWS_USE_FIPS_ENDPOINT`.
-    pub use_fips: Option<bool>,
-    /// `AWS_USE_DUALSTACK_ENDPOINT`.
-    pub use_dual_stack: Option<bool>,
-    /// `AWS_ENDPOINT_URL_<SERVICE>`, which wins over `AWS_ENDPOINT_URL` for its service.
-    pub service_endpoints: ServiceEndpoints,
-}
-
-impl SdkEnvSettings {
-    fn read(env: &Env) -> Result<SdkEnvSettings, ConfigError> {
-        let standard = RetryConfig::standard();
-        Ok(SdkEnvSettings {
-            app_name: env.parse("AWS_SDK_UA_APP_ID", |id| AppName::new(id.to_owned()))?,
-            max_attempts: env.count("AWS_MAX_ATTEMPTS", standard.max_attempts())?,
-            retry_mode: env
-                .parse("AWS_RETRY_MODE", |mode| {
-                    // The SDK's own parser; its message lists the modes over several lines.
-                    mode.parse::<RetryMode>().map_err(|_| {
-                        "must be standard or adaptive (the Rust SDK has no legacy mode)"
-                    })
-                })?
-                .unwrap_or(standard.mode()),
-            use_fips: env.flag("AWS_USE_FIPS_ENDPOINT")?,
-            use_dual_stack: env.flag("AWS_USE_DUALSTACK_ENDPOINT")?,
-            service_endpoints: ServiceEndpoints::read(env),
-        })
     }
 }
 

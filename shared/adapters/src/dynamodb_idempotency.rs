@@ -25,8 +25,7 @@ const COMPLETED: &str = "COMPLETED";
 /// A write by the claim's holder.
 const HELD: &str = "#token = :token AND #status = :in_progress";
 
-/// Rounds of write-then-look on a key that keeps changing under us (each round
-/// decides or saw another writer make progress).
+/// Write-then-look rounds on a key that keeps changing (each decides or saw progress).
 const ROUNDS: usize = 4;
 
 type Item = HashMap<String, AttributeValue>;

@@ -32,8 +32,7 @@ pub const UNPUBLISHED_INDEX: &str = "UnpublishedIndex";
 
 const MARK_PUBLISHED: &str = "SET Published = :true, PublishedAt = :now REMOVE OutboxPending";
 
-/// The index key of one shard of the backlog: `PENDING#<shard>`, and for
-/// [`LEGACY_SHARD`] the one key of the index before it was sharded, `PENDING`.
+/// A backlog shard's index key, `PENDING#<shard>` ([`LEGACY_SHARD`]: the unsharded `PENDING`).
 pub fn outbox_partition(shard: u32) -> String {
     if shard == LEGACY_SHARD {
         return "PENDING".to_owned();
@@ -281,8 +280,7 @@ impl Outbox for DynamoDbOrderRepository {
         })
     }
 
-    /// Writes each order back as it was read, published and out of the
-    /// backlog, 25 to a `BatchWriteItem`, unconditionally (docs/decisions/0001).
+    /// Puts each order back as read but published, 25 a batch, unconditionally (decision 0001).
     async fn mark_many_published(&self, records: &[OrderRecord]) -> Result<(), RepositoryError> {
         let now = Utc::now();
         for chunk in records.chunks(MAX_BATCH_WRITE) {

@@ -1,5 +1,4 @@
-//! `Mailer` on SES (`SendEmail`): HTML and plain-text bodies, UTF-8, from the
-//! configured sender.
+//! `Mailer` on SES (`SendEmail`): HTML and text bodies, UTF-8, from the configured sender.
 
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
 use aws_sdk_ses::Client;

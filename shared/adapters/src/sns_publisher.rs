@@ -24,8 +24,7 @@ impl SnsEventPublisher {
         }
     }
 
-    /// The ARN of the topic called `name`, if there is one (every page of
-    /// `ListTopics`: SNS has no lookup by name).
+    /// The ARN of the topic `name`, if any (every page: SNS has no lookup by name).
     pub async fn find_topic(client: &Client, name: &str) -> Result<Option<String>, BackendError> {
         let mut topics = client.list_topics().into_paginator().items().send();
         while let Some(topic) = topics.next().await {

@@ -73,8 +73,7 @@ fn note_attributes(
     .collect()
 }
 
-/// An attribute as received by Lambda, back in the SDK's shape. `None` for
-/// one SQS would refuse (no data type, no value).
+/// A Lambda attribute in the SDK's shape; `None` if SQS would refuse it (no type, no value).
 fn original(attribute: &SqsMessageAttribute) -> Option<MessageAttributeValue> {
     let builder = MessageAttributeValue::builder().set_data_type(attribute.data_type.clone());
     let builder = match (&attribute.string_value, &attribute.binary_value) {

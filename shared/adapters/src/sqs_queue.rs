@@ -50,8 +50,7 @@ pub struct SqsQueue {
     pub dead_letter: QueueAddress,
     /// The receive on which SQS gives up (and the worker attaches the reason).
     pub max_receive_count: u32,
-    /// How long a received message stays hidden (`VisibilityTimeout`): the
-    /// local poller extends it while a record is still being handled.
+    /// `VisibilityTimeout`, which the local poller extends while a record is handled.
     pub visibility_timeout: std::time::Duration,
 }
 
