@@ -12,7 +12,6 @@ use crate::spec::{KeySchema, SubscriptionSpec, TableSpec, Template};
 
 type Properties = BTreeMap<String, String>;
 
-/// One disagreement between the template and what exists.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{resource}: {property}: the template says {expected}, found {found}")]
 pub struct Difference {
@@ -145,8 +144,7 @@ fn short(arn: &str) -> &str {
     arn.rsplit(':').next().unwrap_or(arn)
 }
 
-/// A table as named properties: `KeySchema`, `AttributeDefinitions.OrderId`,
-/// `GlobalSecondaryIndexes.OrderIdIndex`, `TimeToLive`, …
+/// A table as named properties (`KeySchema`, `GlobalSecondaryIndexes.OrderIdIndex`, …).
 fn table_properties(table: &TableSpec) -> Properties {
     let keys = |key: &KeySchema| match &key.range {
         Some(range) => format!("HASH {}, RANGE {range}", key.hash),

@@ -23,8 +23,7 @@ pub(crate) fn fail<T>(at: &str, message: impl Into<String>) -> Result<T, Templat
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Resolver {
-    /// Parameters, pseudo parameters and resources by name; attributes as
-    /// `Resource.Attribute`, which is also how `${…}` names them.
+    /// Parameters and resources by name, attributes as `Resource.Attribute` (as `${…}` does).
     values: BTreeMap<String, String>,
     conditions: BTreeMap<String, Yaml>,
     /// How deep conditions are nested, to stop on a cycle.

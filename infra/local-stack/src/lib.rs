@@ -73,7 +73,6 @@ where
             action: action.into(),
             endpoint: endpoint.into(),
             fault: fault(&err),
-            // The service's code and message are what an operator needs.
             source: DetailedSdkError(err).into(),
         })
     }

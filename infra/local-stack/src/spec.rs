@@ -162,8 +162,7 @@ impl Template {
 }
 
 impl QueueSpec {
-    /// Every attribute as `SetQueueAttributes` takes it: the scalars, and the
-    /// redrive, redrive-allow and access policies as JSON text.
+    /// Every attribute as `SetQueueAttributes` takes it, the policies as JSON text.
     pub fn all_attributes(&self) -> BTreeMap<String, String> {
         let mut all = self.attributes.clone();
         if let Some(redrive) = &self.redrive {

@@ -120,8 +120,7 @@ impl Template {
                     logical_id,
                     ..resolver.read(props, &at)?
                 }),
-                // Only what running its binary needs (not its role, code or
-                // alarms); one without a name is not run.
+                // Only what running its binary needs; one without a name is not run.
                 "AWS::Serverless::Function" => {
                     let props = merged(&doc["Globals"]["Function"], props);
                     let keys = ["FunctionName", "MemorySize", "Environment"];
