@@ -1,7 +1,6 @@
-//! The fleet's metrics as CloudWatch Embedded Metric Format, with the
-//! dimensions `Environment` and `Function` only (an id would make each its own
-//! metric). A Lambda invocation ends with [`flush`] to stdout; locally they
-//! become one log line per batch, sweep or interval.
+//! The fleet's metrics as CloudWatch EMF, dimensions `Environment` and `Function`
+//! only (an id would make each its own metric). A Lambda invocation ends with
+//! [`flush`] to stdout; locally they are a log line per batch, sweep or interval.
 
 use std::sync::OnceLock;
 

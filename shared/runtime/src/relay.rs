@@ -1,7 +1,6 @@
-//! The relay binary's entry: a scheduled Lambda function, or locally a loop.
-//! An invocation (every minute) sweeps again while a sweep publishes or is cut
-//! short, then waits for the orders left in their grace and sweeps once more,
-//! so an order is relayed within a minute of being stored, not of its grace.
+//! The relay binary's entry: a scheduled Lambda function, or locally a loop. An
+//! invocation (every minute) sweeps while there is work, then waits for the orders
+//! in their grace: an order is relayed within a minute of being stored, not of its grace.
 
 use std::sync::LazyLock;
 use std::time::Duration;

@@ -1,8 +1,6 @@
-//! The `ORDER_CREATED` event: the contract between order-api and the workers.
-//!
-//! The body: the order as stored plus the envelope fields; `eventType` is
-//! also an SNS message attribute, for filter policies. A consumer reads the
-//! envelope first, to tell an unknown version from a malformed message.
+//! The `ORDER_CREATED` event, the contract between order-api and the workers: the
+//! order as stored plus the envelope fields (`eventType` is also an SNS attribute,
+//! for filter policies), read envelope first to tell an unknown version from garbage.
 
 use std::borrow::Cow;
 

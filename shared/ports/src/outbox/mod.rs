@@ -1,8 +1,7 @@
-//! The orders table is the outbox: an order is stored with `published =
-//! false`, its event is published, then the order is marked. Whoever finds an
-//! unpublished order publishes it with the order's own event id, so a second
-//! publish (a mark lost, a publish cut off by its budget that still reached
-//! SNS, a race with the relay) is a duplicate the workers drop.
+//! The orders table is the outbox: an order is stored unpublished, its event is
+//! published, then the order is marked. Whoever finds it unpublished publishes it
+//! with its own event id, so a second publish (a lost mark, a publish cut off that
+//! still reached SNS, a race with the relay) is a duplicate the workers drop.
 
 pub mod relay;
 

@@ -256,9 +256,8 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
         outcomes
     }
 
-    /// One pass over the backlog at `now`, oldest first, shard by shard,
-    /// publishing batches of ten while it reads. No new batch after `stop_by`.
-    /// Fails only if no shard could be read; all else is in the report.
+    /// One pass over the backlog at `now`, oldest first, publishing while it reads; no
+    /// new batch after `stop_by`. Fails only if no shard could be read.
     pub async fn sweep(
         &self,
         now: DateTime<Utc>,

@@ -1,7 +1,6 @@
-//! Local mode (on containers too): the Lambda event source mapping's work,
-//! done by the worker. While a batch runs, its messages' visibility is
-//! extended every half visibility timeout, so a queue with a short timeout
-//! never hands a record in progress to a second worker.
+//! Local mode (on containers too): the event source mapping's work, done by the
+//! worker. A running batch's visibility is extended every half timeout, so a short
+//! timeout never hands a record in progress to a second worker.
 
 use std::future::Future;
 use std::time::Duration;

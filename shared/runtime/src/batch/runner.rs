@@ -87,8 +87,7 @@ pub struct RetryAfter {
 }
 
 impl BatchReport {
-    /// What Lambda is told (`ReportBatchItemFailures`): only the records to
-    /// deliver again. A dead-lettered one is safe in the DLQ and may go.
+    /// What Lambda is told (`ReportBatchItemFailures`): only the records to deliver again.
     pub fn response(&self) -> SqsBatchResponse {
         let mut response = SqsBatchResponse::default();
         response.set_failures(self.retry.iter().cloned());
@@ -156,8 +155,7 @@ impl<H: EventHandler, D: DeadLetters> BatchRunner<H, D> {
                 .unwrap_or(1),
             deadline,
         };
-        // The X-Ray trace the order's request started (API Gateway → order-api
-        // → SNS → SQS): each record of a batch may belong to another one.
+        // The X-Ray trace of the order's request: each record may belong to another.
         let trace = record.attributes.get("AWSTraceHeader");
         // At ERROR level so that the span, and the ids it carries, exist
         // whenever any log line does, whatever the configured level.

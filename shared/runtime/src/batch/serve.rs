@@ -81,9 +81,8 @@ impl From<ServeError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// Runs the handler `make_handler` builds on `queue` until the Lambda
-/// runtime stops or, in local mode, until Ctrl-C or SIGTERM (after the batch
-/// in hand). In Lambda it is built with the first batch (`serve_lambda`).
+/// Runs the handler `make_handler` builds until the Lambda runtime stops or, in
+/// local mode, until Ctrl-C or SIGTERM (after the batch in hand).
 pub async fn serve<H, F>(
     config: &WorkerSettings,
     aws: &SdkConfig,
