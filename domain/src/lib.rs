@@ -1,9 +1,7 @@
-//! The order domain: types that cannot hold an invalid value, and the
-//! request parser that makes them from `POST /order`'s raw JSON.
-//!
-//! A crate of its own, with no AWS and no I/O: the core the ports and
-//! adapters are built around, and the one CPU-bound path of a request, which
-//! the release profile optimises for speed (docs/decisions/0005).
+//! The order domain: types that cannot hold an invalid value, and the request
+//! parser that makes them from `POST /order`'s raw JSON. No AWS and no I/O: the
+//! core of ports and adapters, and a request's one CPU-bound path, which the
+//! release profile optimises for speed (docs/decisions/0005).
 
 mod customer;
 mod email_address;

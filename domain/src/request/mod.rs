@@ -1,10 +1,8 @@
-//! Parsing the request: raw `POST /order` JSON becomes a [`NewOrder`] or every violation.
-//!
-//! By hand (docs/decisions/0002), because serde's derive alone would read
-//! money through `f64` and stop at the first problem: here money comes from
-//! the number's own digits, and every violation is reported at once at its
-//! JSON path (`items[3].price`). `fields` is the contract, one line per field;
-//! `json` reads each raw value as its field's JSON type.
+//! Parsing the request: raw `POST /order` JSON becomes a [`NewOrder`] or every
+//! violation. By hand (docs/decisions/0002): serde's derive would read money as
+//! `f64` and stop at the first problem; here money comes from the number's digits,
+//! and every violation is reported at its JSON path (`items[3].price`). `fields`
+//! is the contract, one line per field; `json` reads each raw value as its type.
 
 mod errors;
 mod fields;
