@@ -1,7 +1,6 @@
-//! Who is ordering, when the API requires sign-in (`AUTH_MODE=cognito`): API
-//! Gateway's Cognito authorizer has checked the ID token and passes its claims
-//! on. The order is then the signed-in customer's own, and its confirmation
-//! goes to their verified address only: the public endpoint mails no one else.
+//! Who is ordering, with `AUTH_MODE=cognito`: API Gateway's Cognito authorizer
+//! checked the ID token and passes its claims on. The order is the customer's own,
+//! confirmed to their verified address only: the public endpoint mails no one else.
 
 use axum::http::request::Parts;
 use domain::{CustomerEmail, NewOrder};

@@ -1,10 +1,8 @@
 //! The API described for its clients (NSwag, Kiota): an OpenAPI 3.1 document
-//! generated from the code. Money is `type: number, format: decimal` (C#
-//! `decimal`), as utoipa would say `double` for the `f64` it is described as.
-//!
-//! Built with the `openapi` feature only: the binaries serve the committed
-//! `openapi.json` ([`crate::DOCUMENT`]), which a test regenerates and compares
-//! (`UPDATE_OPENAPI=1` rewrites it), so utoipa costs the functions nothing.
+//! generated from the code. Money is `format: decimal` (C# `decimal`), where utoipa
+//! would say `double` for the `f64` it is described as. Feature `openapi` only: the
+//! binaries serve the committed [`crate::DOCUMENT`], which a test regenerates and
+//! compares (`UPDATE_OPENAPI=1` rewrites it), so utoipa costs the functions nothing.
 
 // The request types exist to be described, never built.
 #![allow(dead_code)]

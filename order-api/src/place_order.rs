@@ -1,7 +1,7 @@
-//! The use case: store a valid order once, unpublished, then publish its event
-//! and mark it. The stored order is the promise: the answer is 200 from then
-//! on, and an event that did not go out is the outbox relay's. A repeated
-//! `Idempotency-Key` finds its order in the answer to the same write (decision 0008).
+//! The use case: store a valid order once, unpublished, then publish its event and
+//! mark it. The stored order is the promise: 200 from then on; an event that did not
+//! go out is the relay's. A repeated key finds its order in that write's answer
+//! (docs/decisions/0008).
 
 use std::time::Duration;
 
