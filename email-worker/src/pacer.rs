@@ -1,7 +1,6 @@
-//! Sending no faster than SES allows (docs/decisions/0006): every running copy
-//! of this worker takes its share of the account's send rate, `rate ÷
-//! concurrency`, and spaces its sends evenly by it, so throttling is the
-//! exception, not the way the worker learns its limit.
+//! Sending no faster than SES allows (docs/decisions/0006): each copy of the worker
+//! spaces its sends by its share of the account's rate, `rate ÷ concurrency`, so
+//! throttling is the exception, not the way the worker learns its limit.
 
 use std::sync::Mutex;
 use std::time::Duration;
