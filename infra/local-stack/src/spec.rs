@@ -44,7 +44,7 @@ pub struct TableSpec {
     /// Attribute name → type (`S`, `N`, `B`).
     #[serde(rename = "AttributeDefinitions", deserialize_with = "attribute_types")]
     pub attributes: BTreeMap<String, String>,
-    #[serde(rename = "KeySchema")]
+    #[serde(rename = "KeySchema", deserialize_with = "key_schema")]
     pub key: KeySchema,
     #[serde(rename = "GlobalSecondaryIndexes", default)]
     pub global_indexes: Vec<IndexSpec>,
@@ -58,8 +58,7 @@ pub struct TableSpec {
     pub sse: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "Vec<KeyElement>")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySchema {
     pub hash: String,
     pub range: Option<String>,
@@ -69,7 +68,7 @@ pub struct KeySchema {
 pub struct IndexSpec {
     #[serde(rename = "IndexName")]
     pub name: String,
-    #[serde(rename = "KeySchema")]
+    #[serde(rename = "KeySchema", deserialize_with = "key_schema")]
     pub key: KeySchema,
     /// `ProjectionType` (CloudFormation's default `KEYS_ONLY`).
     #[serde(rename = "Projection", deserialize_with = "projection_type")]
@@ -178,23 +177,19 @@ impl QueueSpec {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyElement {
-    attribute_name: String,
-    key_type: String,
-}
-
-impl TryFrom<Vec<KeyElement>> for KeySchema {
-    type Error = String;
-
-    fn try_from(keys: Vec<KeyElement>) -> Result<KeySchema, String> {
-        let find = |kind: &str| keys.iter().find(|k| k.key_type == kind);
-        let name = |k: &KeyElement| k.attribute_name.clone();
-        let hash = find("HASH").map(name).ok_or("no HASH key")?;
-        let range = find("RANGE").map(name);
-        Ok(KeySchema { hash, range })
+fn key_schema<'de, D: Deserializer<'de>>(d: D) -> Result<KeySchema, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Element {
+        attribute_name: String,
+        key_type: String,
     }
+    let keys = Vec::<Element>::deserialize(d)?;
+    let find = |kind: &str| keys.iter().find(|k| k.key_type == kind);
+    let name = |k: &Element| k.attribute_name.clone();
+    let hash = name(find("HASH").ok_or(D::Error::custom("no HASH key"))?);
+    let range = find("RANGE").map(name);
+    Ok(KeySchema { hash, range })
 }
 
 fn attribute_types<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
