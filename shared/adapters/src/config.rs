@@ -276,12 +276,8 @@ impl ServiceEndpoints {
     ];
 
     fn read(env: &Env) -> ServiceEndpoints {
-        ServiceEndpoints(
-            ServiceEndpoints::VARIABLES
-                .iter()
-                .filter_map(|&(service, var)| Some((service, env.get(var)?)))
-                .collect(),
-        )
+        let set = |&(service, var): &(&'static str, &str)| Some((service, env.get(var)?));
+        ServiceEndpoints(Self::VARIABLES.iter().filter_map(set).collect())
     }
 }
 

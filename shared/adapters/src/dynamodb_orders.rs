@@ -78,11 +78,8 @@ pub struct OrderItem {
     pub created_at: DateTime<Utc>,
     pub event_id: Uuid,
     pub published: bool,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "iso8601::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "iso8601::optional")]
     pub published_at: Option<DateTime<Utc>>,
     /// Present exactly while the order is unpublished.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -38,13 +38,11 @@ pub fn function_https_client() -> SharedHttpClient {
 }
 
 fn on_ring(context: TlsContext) -> SharedHttpClient {
-    FirstCallTls(
-        aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .tls_context(context)
-            .build_https(),
-    )
-    .into_shared()
+    let client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(context)
+        .build_https();
+    FirstCallTls(client).into_shared()
 }
 
 /// The SDK's hyper client without its throw-away TLS set-up.

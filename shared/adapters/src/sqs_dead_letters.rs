@@ -48,12 +48,9 @@ fn note_attributes(
     note: &FailureNote,
 ) -> Result<HashMap<String, MessageAttributeValue>, BackendError> {
     use failure_attributes::*;
+    let reason = truncated(&note.reason, MAX_REASON_CHARS);
     [
-        (
-            FAILURE_REASON,
-            "String",
-            truncated(&note.reason, MAX_REASON_CHARS),
-        ),
+        (FAILURE_REASON, "String", reason),
         (FAILURE_KIND, "String", note.kind.as_str().to_owned()),
         (FAILED_AT, "String", iso8601::format(&note.failed_at)),
         (SOURCE_QUEUE, "String", note.source_queue.clone()),
