@@ -141,7 +141,6 @@ fn key_schema(elements: Vec<KeySchemaElement>) -> KeySchema {
     KeySchema { hash, range }
 }
 
-/// `None` if there is no queue `name`.
 pub(crate) async fn queue_url(
     sdk: &SdkConfig,
     client: &aws_sdk_sqs::Client,
