@@ -189,10 +189,8 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
             };
             if seconds(&found, "ExpiresAt") <= now {
                 // A record whose time is up is no record: start afresh.
-                let seen = found
-                    .get("ExpiresAt")
-                    .cloned()
-                    .unwrap_or_else(|| AttributeValue::N("0".to_owned()));
+                let zero = || AttributeValue::N("0".to_owned());
+                let seen = found.get("ExpiresAt").cloned().unwrap_or_else(zero);
                 if self.replace_expired(request, seen).await? {
                     return Ok(Claim::Acquired {
                         pending: request.pending.to_owned(),
@@ -271,9 +269,7 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
         Ok(output.item.map(|item| {
             let completed = text(&item, "Status") == COMPLETED;
             KeyRecord {
-                completed_at: DateTime::parse_from_rfc3339(text(&item, "CompletedAt"))
-                    .ok()
-                    .map(|at| at.with_timezone(&Utc)),
+                completed_at: text(&item, "CompletedAt").parse().ok(),
                 result: completed.then(|| text(&item, "Result").to_owned()),
             }
         }))
