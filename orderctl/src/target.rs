@@ -1,7 +1,6 @@
-//! Which AWS and which resources a command addresses: `--env local` (the
-//! default) is the local AWS; any other environment is `--endpoint-url`, or
-//! else real AWS. Each option stands for its variable (`AWS_ENDPOINT_URL`, …),
-//! and resource names are read as the binaries read theirs (`EMAIL_QUEUE`, …).
+//! Which AWS and which resources a command addresses: `--env local` (the default) is the local
+//! AWS; any other environment is `--endpoint-url`, or else real AWS. Each option stands for its
+//! variable (`AWS_ENDPOINT_URL`, …); resource names are read as the binaries read theirs.
 
 use adapters::{
     AwsSettings, DynamoDbOrderRepository, Env, QueueAddress, SnsEventPublisher, SqsQueue,
@@ -151,7 +150,7 @@ impl Target {
     }
 
     pub fn queues(&self) -> SqsQueues {
-        SqsQueues::new(self.sqs())
+        SqsQueues(self.sqs())
     }
 
     pub fn failed(&self, err: BackendError) -> CtlError {

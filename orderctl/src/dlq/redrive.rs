@@ -1,7 +1,6 @@
-//! `orderctl dlq redrive`: messages back to their source queue, the whole DLQ
-//! with SQS's move task where the endpoint has one, else (and for `--max`,
-//! `--message-id`, `--dry-run`) message by message with the safe move. The
-//! delivery DLQ has no source queue: its messages are published to the topic again.
+//! `orderctl dlq redrive`: messages back to their source queue, the whole DLQ with SQS's move
+//! task where the endpoint has one, else (and for `--max`, `--message-id`, `--dry-run`) message
+//! by message with the safe move. The delivery DLQ has no source queue: it publishes to the topic.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -145,7 +144,7 @@ pub async fn redrive(
             Err(NativeError::Failed(error)) => return Err(endpoint.error(None, error)),
         }
     }
-    let queues = SqsQueues::new(client.clone());
+    let queues = SqsQueues(client.clone());
     let to_queue = ToQueue {
         queues: &queues,
         url: source.url.clone(),
@@ -213,8 +212,7 @@ impl Report for RedriveReport {
                 false => "",
             };
             let why = task.failure_reason.as_deref().map(|r| format!(": {r}"));
-            let handle = or_dash(task.task_handle.as_deref());
-            let status = &task.status;
+            let (handle, status) = (or_dash(task.task_handle.as_deref()), &task.status);
             let why = why.unwrap_or_default();
             writeln!(out, "move task {handle}: {status}{followed}{why}")?;
         }

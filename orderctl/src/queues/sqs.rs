@@ -21,9 +21,7 @@ const RECEIVE_WAIT_SECONDS: i32 = 1;
 const RELEASE: &str = "SQS.ChangeMessageVisibilityBatch";
 
 #[derive(Debug, Clone)]
-pub struct SqsQueues {
-    client: Client,
-}
+pub struct SqsQueues(pub Client);
 
 /// A queue's message counts (SQS's approximate ones).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -42,10 +40,6 @@ impl QueueDepth {
 }
 
 impl SqsQueues {
-    pub fn new(client: Client) -> Self {
-        SqsQueues { client }
-    }
-
     pub async fn depth(&self, url: &str) -> Result<QueueDepth, BackendError> {
         let names = [
             QueueAttributeName::ApproximateNumberOfMessages,
@@ -53,7 +47,7 @@ impl SqsQueues {
             QueueAttributeName::ApproximateNumberOfMessagesDelayed,
         ];
         let attributes = self
-            .client
+            .0
             .get_queue_attributes()
             .queue_url(url)
             .set_attribute_names(Some(names.to_vec()))
@@ -99,7 +93,7 @@ impl Queues for SqsQueues {
         hide_for: Duration,
     ) -> Result<Vec<Letter>, BackendError> {
         let output = self
-            .client
+            .0
             .receive_message()
             .queue_url(queue_url)
             .max_number_of_messages(max.clamp(1, MAX_BATCH) as i32)
@@ -116,7 +110,7 @@ impl Queues for SqsQueues {
 
     async fn send(&self, queue_url: &str, letter: &Letter) -> Result<(), BackendError> {
         let attributes = letter.attributes_for_redrive();
-        self.client
+        self.0
             .send_message()
             .queue_url(queue_url)
             .message_body(&letter.body)
@@ -128,7 +122,7 @@ impl Queues for SqsQueues {
     }
 
     async fn delete(&self, queue_url: &str, receipt_handle: &str) -> Result<(), BackendError> {
-        self.client
+        self.0
             .delete_message()
             .queue_url(queue_url)
             .receipt_handle(receipt_handle)
@@ -154,7 +148,7 @@ impl Queues for SqsQueues {
                     .map_err(|e| BackendError::new(RELEASE, false, e))
             });
             let output = self
-                .client
+                .0
                 .change_message_visibility_batch()
                 .queue_url(queue_url)
                 .set_entries(Some(entries.collect::<Result<_, _>>()?))
