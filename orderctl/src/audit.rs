@@ -45,7 +45,6 @@ struct Details {
     total_amount: Money,
 }
 
-/// Every audit record of the order, oldest first.
 pub async fn trail(target: &Target, order_id: OrderId) -> Result<Vec<AuditRow>, CtlError> {
     let table = &target.config.audit_table;
     let records = DynamoDbAuditLog::new(target.dynamodb(), table)

@@ -1,8 +1,7 @@
-//! Asking before a change: redrive, purge and republish (never their dry runs)
-//! say what they are about to do, where, and to how many, and wait for a `y`.
-//! They ask outside `local`, because `--env prod` is one word away from `--env
-//! dev`; purge, which cannot be undone, asks locally too. With no terminal (a
-//! script, CI) and no `--yes`, they refuse at once: an unseen question would hang.
+//! Asking before a change: redrive, purge and republish (never their dry runs) say what they
+//! will do, where and to how many, and wait for a `y`. They ask outside `local` (`--env prod` is
+//! one word away from `--env dev`); purge, which cannot be undone, asks locally too. With no
+//! terminal (a script, CI) and no `--yes`, they refuse at once: an unseen question would hang.
 
 use std::io::{BufRead, IsTerminal, Write};
 

@@ -79,7 +79,6 @@ impl CtlError {
 pub struct Endpoint {
     /// `http://127.0.0.1:4566`, or `AWS (eu-west-1)`.
     pub label: String,
-    /// The environment whose resources are addressed (`--env`).
     pub env: String,
     /// An endpoint of its own (`AWS_ENDPOINT_URL`, the local AWS): an
     /// unreachable one is most likely not started.

@@ -1,16 +1,5 @@
 //! `orderctl`: the operators' CLI — a client of the `ports` and `adapters`
 //! crates — and the runner of the local stack.
-//!
-//! # Layout
-//!
-//! - [`status`]: "is the pipeline healthy right now?", on one screen.
-//! - [`dlq`]: `list|peek|redrive|purge` the dead-letter queues.
-//! - [`audit`], [`order`]: an order's audit trail; everything about an order.
-//! - [`republish`]: publishes stored unpublished orders, as the outbox relay does.
-//! - [`local`]: `local up|verify`, the `local-stack` crate behind a command line.
-//! - [`queues`]: what only operators need of SQS (peek, move, purge).
-//! - [`target`]: the global options → endpoint, credentials, resource names;
-//!   [`error`], [`output`] (tables or JSON), [`confirm`] (asking before a change).
 
 pub mod audit;
 pub mod confirm;

@@ -1,9 +1,8 @@
-//! `orderctl republish`: publishes on demand, through the outbox relay's own
-//! code ([`OutboxRelay::relay_batch`]), the orders stored with `Published = false`.
-//! Each is read again first: a published one is skipped, an unpublished one goes
-//! out with its own event id, so a publish racing the relay is still one event.
-//! The first failed batch stops the run: a publish fails for the topic's reasons
-//! (gone, forbidden, unreachable), and later batches would wait out the same timeouts.
+//! `orderctl republish`: publishes on demand, through the outbox relay's own code
+//! ([`OutboxRelay::relay_batch`]), the orders stored with `Published = false`. Each is read again
+//! first: a published one is skipped, an unpublished one goes out with its own event id, so a
+//! publish racing the relay is still one event. The first failed batch stops the run: a publish
+//! fails for the topic's reasons (gone, forbidden, unreachable): later batches would wait them out.
 
 use std::collections::HashSet;
 use std::io::Write;

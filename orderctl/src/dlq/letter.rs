@@ -68,7 +68,6 @@ impl LetterView {
     }
 }
 
-/// A message a redrive or a purge could not handle, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LetterFailure {

@@ -1,7 +1,6 @@
-//! `orderctl dlq list`: each DLQ with its source queue, depth and the age of
-//! its oldest message. SQS has no such attribute (it is a CloudWatch metric,
-//! which the local AWS lacks), so the age is the oldest `SentTimestamp` of the
-//! messages, peeked. `status` reads the DLQs this way too ([`read_dlqs`]).
+//! `orderctl dlq list`: each DLQ with its source queue, depth and the age of its oldest message.
+//! SQS has no such attribute (it is a CloudWatch metric, which the local AWS lacks), so the age
+//! is the oldest `SentTimestamp` of the messages, peeked. `status` reads the DLQs so too.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -115,8 +114,7 @@ async fn oldest_message(
         });
     }
     let scan = scan::peek(queues, queue_url, AGE_SCAN).await?;
-    let n = scan.letters.len();
-    let visible = counts.visible;
+    let (n, visible) = (scan.letters.len(), counts.visible);
     let from = if scan.complete {
         format!("SentTimestamp of all {n} visible message(s)")
     } else {

@@ -1,10 +1,9 @@
-//! `orderctl dlq purge`: delete what a DLQ held when the operator said yes
-//! (asked even in `local`: it cannot be undone). Not with SQS's `PurgeQueue`,
-//! which may also delete messages sent up to 60 seconds after the call, unseen:
-//! the confirmation is the cut-off, and the safe move to nowhere deletes each
-//! message whose `SentTimestamp` is at or before it, leaving later ones (a clock
-//! here running ahead of SQS's moves the cut-off later by as much). Messages
-//! hidden by someone else meanwhile (a peek, a redrive) stay too.
+//! `orderctl dlq purge`: delete what a DLQ held when the operator said yes (asked even in
+//! `local`: it cannot be undone). Not with SQS's `PurgeQueue`, which may also delete messages
+//! sent up to 60 seconds after the call, unseen: the confirmation is the cut-off, and the safe
+//! move to nowhere deletes each message whose `SentTimestamp` is at or before it (a clock here
+//! ahead of SQS's moves the cut-off later by as much). Later messages stay, as do those hidden
+//! by someone else meanwhile (a peek, a redrive).
 
 use std::io::Write;
 use std::process::ExitCode;

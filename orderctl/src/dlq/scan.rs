@@ -1,8 +1,7 @@
-//! Going through a queue batch by batch without losing track. SQS has no
-//! "peek": a receive hides what it returns, and one with a visibility timeout
-//! of 0 may return the same first messages every time. So a [`Scanner`] hides
-//! each message it receives for a while (its hold) and makes the ones left in
-//! the queue visible again once done; if orderctl dies mid-scan, the hold runs out.
+//! Going through a queue batch by batch without losing track. SQS has no "peek": a receive
+//! hides what it returns, and one with a visibility timeout of 0 may return the same first
+//! messages every time. So a [`Scanner`] hides each message it receives for a while (its hold)
+//! and makes the ones left visible again once done; if orderctl dies mid-scan, the hold runs out.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -16,9 +15,8 @@ use crate::queues::{Letter, Queues, MAX_BATCH};
 /// first ones again; short enough that a crashed scan delays nothing much.
 pub const PEEK_HOLD: Duration = Duration::from_secs(30);
 
-/// Receives in a row with no message sent before the cut-off that end a scan
-/// with one: SQS answers with a sample of the visible messages, so one such
-/// answer proves nothing, a few in a row do (the newer ones stay hidden meanwhile).
+/// Receives in a row with nothing sent before the cut-off that end a scan with one: SQS answers
+/// with a sample, so one proves nothing; a few in a row, the newer ones held meanwhile, do.
 const PATIENCE: u32 = 3;
 
 /// Receives a queue's messages once each, holding those left until [`Scanner::release`].

@@ -1,8 +1,7 @@
-//! The native redrive: SQS's own message move task (`StartMessageMoveTask`),
-//! followed with `ListMessageMoveTasks` until it ends. Not every endpoint has
-//! it (moto answers HTTP 500), so "unsupported" is told apart from other
-//! errors: the caller falls back to the safe move. The task moves messages as
-//! they are, failure note included; a worker that fails again overwrites it.
+//! The native redrive: SQS's own message move task (`StartMessageMoveTask`), followed with
+//! `ListMessageMoveTasks` until it ends. Not every endpoint has it (moto answers HTTP 500), so
+//! "unsupported" is told apart from other errors: the caller falls back to the safe move. The
+//! task moves messages as they are, failure note included; a worker failing again overwrites it.
 
 use std::time::Duration;
 

@@ -37,7 +37,6 @@ pub struct Concern {
     pub next_step: String,
 }
 
-/// The concerns the numbers raise, the most urgent first.
 pub fn attention(
     environment: &str,
     queues: &[QueueStatus],

@@ -1,7 +1,6 @@
-//! The outbox's backlog as `status` shows it, read straight from the index
-//! `UnpublishedIndex`, not through the `Outbox` port (which pages through entries
-//! for the relay): this needs a count (`Select=COUNT`) and each key's first entry.
-//! [`unpublished_backlog`] is the whole reader, to move behind a port in one piece.
+//! The outbox's backlog as `status` shows it, read from `UnpublishedIndex` itself: the `Outbox`
+//! port pages through entries for the relay, this needs a count (`Select=COUNT`) and each key's
+//! first entry. [`unpublished_backlog`] is the whole reader, to move behind a port in one piece.
 
 use adapters::sdk_error::backend_error;
 use adapters::{outbox_partition, UNPUBLISHED_INDEX};
