@@ -17,7 +17,7 @@ pub use aws_config::SdkConfig;
 /// moto's account id, which it uses in every ARN.
 const LOCAL_ACCOUNT: &str = "123456789012";
 /// Where `make dev` starts the local AWS.
-pub const LOCAL_ENDPOINT: &str = "http://127.0.0.1:4566";
+const LOCAL_ENDPOINT: &str = "http://127.0.0.1:4566";
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid setting {name}={value:?}: {reason}")]
@@ -87,7 +87,7 @@ impl Env {
     }
 
     /// `true` or `false`, in any case (as the AWS SDK reads its own flags), if set.
-    pub fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
+    fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
         self.parse(name, |value| {
             let value = value.to_ascii_lowercase();
             value.parse::<bool>().map_err(|_| "must be true or false")

@@ -15,8 +15,7 @@ use super::sdk_error::backend_error;
 use domain::{iso8601, CustomerEmail, CustomerName, Money, OrderId};
 use ports::{AuditLog, AuditRecord, BackendError, OrderDetails, Recorded};
 
-/// The index that lists an order's audit records, oldest first.
-pub const ORDER_ID_INDEX: &str = "OrderIdIndex";
+const ORDER_ID_INDEX: &str = "OrderIdIndex";
 
 #[derive(Debug, Clone)]
 pub struct DynamoDbAuditLog {
@@ -104,13 +103,12 @@ impl AuditLog for DynamoDbAuditLog {
             .await;
         match result {
             Ok(_) => Ok(Recorded::Written),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Recorded::AlreadyPresent)
-            }
-            Err(e) => Err(backend_error("AuditLogs.PutItem", e)),
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_conditional_check_failed_exception() => {
+                    Ok(Recorded::AlreadyPresent)
+                }
+                _ => Err(backend_error("AuditLogs.PutItem", e)),
+            },
         }
     }
 }

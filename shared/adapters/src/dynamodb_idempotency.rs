@@ -120,13 +120,10 @@ impl DynamoDbIdempotencyStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(backend_error("Idempotency.PutItem", e)),
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_conditional_check_failed_exception() => Ok(false),
+                _ => Err(backend_error("Idempotency.PutItem", e)),
+            },
         }
     }
 }

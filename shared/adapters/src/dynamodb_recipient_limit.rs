@@ -33,7 +33,7 @@ impl DynamoDbRecipientLimit {
 }
 
 /// `email-limit#<sha256(address)>#<yyyy-mm-ddThh>`.
-pub fn limit_key(to: &CustomerEmail, now: DateTime<Utc>) -> String {
+fn limit_key(to: &CustomerEmail, now: DateTime<Utc>) -> String {
     let digest = ports::digest::sha256_hex(to.as_str().to_ascii_lowercase().as_bytes());
     format!("email-limit#{digest}#{}", now.format("%Y-%m-%dT%H"))
 }
@@ -64,15 +64,12 @@ impl RecipientLimit for DynamoDbRecipientLimit {
             .await;
         match result {
             Ok(_) => Ok(Admission::Admitted),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Admission::OverLimit {
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_conditional_check_failed_exception() => Ok(Admission::OverLimit {
                     limit: self.per_hour,
-                })
-            }
-            Err(e) => Err(backend_error("Idempotency.UpdateItem", e)),
+                }),
+                _ => Err(backend_error("Idempotency.UpdateItem", e)),
+            },
         }
     }
 }

@@ -25,7 +25,7 @@ pub fn https_client() -> SharedHttpClient {
 
 /// A function's HTTPS client, trusting only `AWS_ROOTS`: reading the system's
 /// whole store was most of a function's init (docs/decisions/0004).
-pub fn function_https_client() -> SharedHttpClient {
+pub(crate) fn function_https_client() -> SharedHttpClient {
     let trust = TrustStore::empty()
         .with_native_roots(false)
         .with_pem_certificate(AWS_ROOTS);
@@ -45,7 +45,6 @@ fn on_ring(context: TlsContext) -> SharedHttpClient {
     FirstCallTls(client).into_shared()
 }
 
-/// The SDK's hyper client without its throw-away TLS set-up.
 #[derive(Debug)]
 struct FirstCallTls(SharedHttpClient);
 

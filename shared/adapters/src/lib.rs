@@ -1,14 +1,6 @@
-//! The ports implemented on AWS, and how the fleet reaches AWS at all.
-//! Conversion between domain types and AWS shapes lives here and nowhere else.
-//!
-//! # Layout
-//!
-//! - One adapter per port, named `<Service><Port>`; [`SqsQueue`] is a worker's
-//!   queue resolved with its dead-letter queue and `maxReceiveCount`.
-//! - [`sdk_error`]: the one place that reads an SDK error (retry? throttled?
-//!   missing? unreachable?) and writes it without addresses.
-//! - [`config`]: the environment, where AWS is, and each service's call budget.
-//! - [`https`]: the SDK's HTTPS client on rustls and ring (docs/decisions/0004).
+//! The ports implemented on AWS (one adapter per port, `<Service><Port>`), and
+//! how the fleet reaches AWS at all. Conversion between domain types and AWS
+//! shapes lives here and nowhere else, as does reading an SDK error ([`sdk_error`]).
 
 pub mod config;
 mod dynamodb_audit_log;
@@ -24,16 +16,16 @@ mod sqs_dead_letters;
 mod sqs_queue;
 
 pub use config::{AwsSettings, CallBudget, ConfigError, Env};
-pub use dynamodb_audit_log::{DynamoDbAuditLog, ORDER_ID_INDEX};
+pub use dynamodb_audit_log::DynamoDbAuditLog;
 pub use dynamodb_idempotency::DynamoDbIdempotencyStore;
 pub use dynamodb_orders::{
-    outbox_partition, DynamoDbOrderRepository, LineItem, OrderItem, UNPUBLISHED_INDEX,
+    outbox_partition, DynamoDbOrderRepository, OrderItem, UNPUBLISHED_INDEX,
 };
-pub use dynamodb_recipient_limit::{limit_key, DynamoDbRecipientLimit};
+pub use dynamodb_recipient_limit::DynamoDbRecipientLimit;
 /// The attributes a dead letter carries: the port names them, SQS carries them.
 pub use ports::failure_attributes;
 pub use redrive_policy::{RedrivePolicy, RedrivePolicyError};
 pub use ses_mailer::SesMailer;
-pub use sns_publisher::{fair_group, SnsEventPublisher};
+pub use sns_publisher::SnsEventPublisher;
 pub use sqs_dead_letters::SqsDeadLetters;
 pub use sqs_queue::{QueueAddress, SqsQueue};

@@ -31,7 +31,7 @@ const RETRYABLE_CODES: &[&str] = &[
 ];
 
 /// Whether the service asked us to slow down (a throttling code or HTTP 429).
-pub fn is_throttled<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+fn is_throttled<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
     let too_many = matches!(error, SdkError::ServiceError(s) if s.raw().status().as_u16() == 429);
     too_many || code_in(error, THROTTLING_CODES)
 }
@@ -40,8 +40,7 @@ fn code_in<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>, codes: &[
     error.code().is_some_and(|code| codes.contains(&code))
 }
 
-/// Whether retrying the same call later may succeed.
-pub fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
     match error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             true

@@ -45,7 +45,7 @@ fn names(arn: &str, name: &str) -> bool {
 /// An event's message group: the customer id if there is one (with sign-in,
 /// the caller's own; SNS allows 128 characters), else a digest of the address,
 /// so that no address travels in message metadata.
-pub fn fair_group(event: &OrderCreated) -> String {
+fn fair_group(event: &OrderCreated) -> String {
     match &event.order.customer_id {
         Some(id) if !id.is_empty() && id.len() <= 128 => id.clone(),
         _ => {

@@ -1,9 +1,5 @@
 //! `DeadLetters` on SQS: the original body and message attributes, sent to the
 //! dead-letter queue with the failure note as message attributes of its own.
-//!
-//! Of SQS's 10 attributes per message, the note takes the first places (it is
-//! why the message is there) and the original attributes fill the rest; a note
-//! attribute replaces an original of its name (a redriven failure's new reason).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -81,7 +77,9 @@ fn original(attribute: &SqsMessageAttribute) -> Option<MessageAttributeValue> {
     builder.build().ok()
 }
 
-/// The note's attributes, then the original ones that fit, in name order (stable).
+/// The note's attributes first (it is why the message is there), then the original
+/// ones that fit, in name order (stable); a note attribute replaces an original of
+/// its name (a redriven failure's new reason).
 fn attributes(letter: &DeadLetter) -> Result<HashMap<String, MessageAttributeValue>, BackendError> {
     let mut out = note_attributes(&letter.note)?;
     for (name, attribute) in letter.attributes.iter().collect::<BTreeMap<_, _>>() {
