@@ -40,7 +40,7 @@ pub struct Observed {
 
 /// Attributes moto 5.2 accepts but never reports back (a queue's and a topic's):
 /// unreported, [`unchecked`] names them; reported, they are compared.
-pub const UNREPORTED: &[&str] = &["RedriveAllowPolicy", "TracingConfig"];
+const UNREPORTED: &[&str] = &["RedriveAllowPolicy", "TracingConfig"];
 
 /// Every disagreement between `template` and `observed`; empty when they agree.
 pub fn compare(template: &Template, observed: &Observed) -> Vec<Difference> {

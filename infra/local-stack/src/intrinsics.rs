@@ -26,7 +26,6 @@ pub(crate) struct Resolver {
     /// Parameters and resources by name, attributes as `Resource.Attribute` (as `${…}` does).
     values: BTreeMap<String, String>,
     conditions: BTreeMap<String, Yaml>,
-    /// How deep conditions are nested, to stop on a cycle.
     depth: Cell<u32>,
 }
 
@@ -202,8 +201,9 @@ fn intrinsic(value: &Yaml) -> Option<(String, &Yaml)> {
 /// A value as CloudFormation's text: `Fn::Equals` compares these, and an API
 /// attribute takes one (`true`, `360`, or compact JSON).
 pub(crate) fn text_of(value: &Json) -> String {
-    let text = value.as_str().map(str::to_owned);
-    text.unwrap_or_else(|| value.to_string())
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 #[cfg(test)]

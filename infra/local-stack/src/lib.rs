@@ -1,8 +1,5 @@
 //! `local-stack`: the data plane of `infra/template.yaml`, realized on the
-//! local AWS (moto) through the service APIs (docs/decisions/0003): [`template`]
-//! reads it into a [`Template`] (SAM globals merged, intrinsics resolved),
-//! [`provision`] creates or updates every resource, [`verify`] reads back what
-//! exists and [`compare`] (pure) lists each [`Difference`] from the template.
+//! local AWS (moto) through the service APIs (docs/decisions/0003).
 
 pub mod compare;
 mod intrinsics;
@@ -58,8 +55,6 @@ pub enum LocalError {
 /// An SDK call's result, its error worded as a [`LocalError`].
 pub(crate) trait SdkResult<T> {
     fn or_fail(self, sdk: &SdkConfig, action: impl Into<String>) -> Result<T, LocalError>;
-
-    /// `Ok(None)` when the service answers that the resource does not exist.
     fn or_missing(self, sdk: &SdkConfig, action: String) -> Result<Option<T>, LocalError>;
 }
 
