@@ -39,7 +39,11 @@ pub fn audit_record(event: &OrderCreated, delivery: &Delivery, now: DateTime<Utc
 #[cfg(test)]
 mod tests {
     fn delivery(message_id: &str) -> runtime::batch::Delivery {
-        runtime::batch::Delivery::first(message_id, std::time::Duration::from_secs(60))
+        runtime::batch::Delivery {
+            message_id: message_id.to_owned(),
+            receive_count: 1,
+            deadline: chrono::Utc::now() + std::time::Duration::from_secs(60),
+        }
     }
 
     use chrono::{Duration, TimeZone};

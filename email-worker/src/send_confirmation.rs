@@ -221,7 +221,11 @@ mod tests {
     use super::*;
 
     fn delivery() -> Delivery {
-        Delivery::first("m-1", std::time::Duration::from_secs(60))
+        Delivery {
+            message_id: "m-1".to_owned(),
+            receive_count: 1,
+            deadline: Utc::now() + Duration::from_secs(60),
+        }
     }
 
     #[tokio::test]
@@ -530,8 +534,9 @@ mod tests {
         .with_pacer(crate::Pacer::new(1, 1));
         let deadline = Utc::now() + chrono::Duration::milliseconds(10_500);
         let attempt = |id: &str| Delivery {
+            message_id: id.to_owned(),
             deadline,
-            ..Delivery::first(id, std::time::Duration::from_secs(60))
+            ..delivery()
         };
         let (first, second) = (order_created(), order_created());
 

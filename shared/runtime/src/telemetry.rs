@@ -6,6 +6,7 @@
 use std::fmt;
 use std::io::IsTerminal;
 
+use ports::error_chain;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -155,5 +156,3 @@ pub fn fatal(component: &str, error: &(dyn std::error::Error + 'static)) -> std:
     tracing::error!(error = %error_chain(error), "{component} stopped");
     std::process::ExitCode::FAILURE
 }
-
-pub use ports::error_chain;

@@ -62,13 +62,11 @@ impl RecordError {
     }
 }
 
-/// How long a record that failed transiently waits before SQS delivers it
-/// again: `first × 2^(n−1)` after its n-th receive, at most `max`, plus up to
-/// a quarter more at random (never less, so the minimum below holds).
-///
-/// With `maxReceiveCount` 10 and the production values (60 s, 2 h), the nine
-/// waits before the last receive add up to at least 22,020 s, 6 h 7 min: six
-/// hours of outage dead-letter nothing (infra/README.md, "Retries").
+/// A transient failure's wait before SQS delivers the record again: `first × 2^(n−1)` after
+/// the n-th receive, at most `max`, plus up to a quarter more at random (never less). With
+/// `maxReceiveCount` 10 and the production values (60 s, 2 h), the nine waits before the last
+/// receive add up to at least 22,020 s: six hours of outage dead-letter nothing
+/// (infra/README.md, "Retries").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     pub first: Duration,

@@ -43,17 +43,6 @@ pub struct Delivery {
     pub deadline: DateTime<Utc>,
 }
 
-impl Delivery {
-    /// The first delivery of message `message_id`, with `time` to handle it.
-    pub fn first(message_id: &str, time: std::time::Duration) -> Delivery {
-        Delivery {
-            message_id: message_id.to_owned(),
-            receive_count: 1,
-            deadline: Utc::now() + time,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunnerSettings {
     /// The worker's name and the queue consumed, written on what it dead-letters.
