@@ -45,6 +45,8 @@ use fleet_tests::{FaultProxy, LocalAws, Stack};
 const DEFAULT_SEED: u64 = 20_240_501;
 /// Counting mail makes moto serialize its whole state: not on every poll.
 const MAIL_EVERY: Duration = Duration::from_secs(15);
+/// Scanning the tables is not free either: while the queues hold work, this often.
+const CENSUS_EVERY: Duration = Duration::from_secs(10);
 /// The relay's calls in flight, which moto's ceiling is measured with too.
 const RELAY_IN_FLIGHT: usize = 16;
 
@@ -353,6 +355,11 @@ async fn drain(
 /// too); or until nothing is left that could finish an order (the queues
 /// empty, and no unpublished order a running relay could publish); or until
 /// `deadline`.
+///
+/// The queues' depths are cheap to ask; the census scans the tables, which
+/// takes moto's one core from the fleet it measures. While the queues still
+/// hold work no order set can be done, so the census is taken only once
+/// they are empty, or every [`CENSUS_EVERY`] for the progress line.
 async fn settle(
     local: &LocalAws,
     stack: &Stack,
@@ -361,59 +368,75 @@ async fn settle(
     deadline: Instant,
 ) -> Settling {
     let mut last_mail: Option<Instant> = None;
-    let mut last_note = Instant::now();
+    let mut last_census: Option<Instant> = None;
     let mut quiet = 0;
     loop {
-        let mut census = Census::take(local, stack).await;
-        let pending = |census: &Census| {
-            accepted
-                .iter()
-                .filter(|p| {
-                    let order_id = p.submission.order_id().unwrap_or_default();
-                    let progress = census.progress(&p.order.customer_email, order_id);
-                    // Mail not counted this round: judge the rest.
-                    !(progress.stored && progress.published && progress.audited)
-                        || (census.emails.is_some() && !progress.emailed)
-                })
-                .count()
-        };
-        let mail_due = last_mail.is_none_or(|at| at.elapsed() >= MAIL_EVERY);
-        if pending(&census) == 0 || mail_due {
-            census.count_mail(local, &stack.env).await;
-            last_mail = Some(Instant::now());
-        }
-        let left = pending(&census);
-        let queues = [
-            depth(local, &stack.email_queue_url).await,
-            depth(local, &stack.audit_queue_url).await,
-        ];
+        let queues = depths(local, stack).await;
         let drained = queues.iter().all(|q| *q == (0, 0));
-        if census.emails.is_some() && left == 0 && drained {
-            return Settling::Done;
+        let census_due = last_census.is_none_or(|at| at.elapsed() >= CENSUS_EVERY);
+        if !drained {
+            quiet = 0;
         }
-        // Three looks in a row, 2 s apart: a publish in progress shows.
-        quiet = if drained && (census.unpublished() == 0 || !relay) {
-            quiet + 1
-        } else {
-            0
-        };
-        if quiet >= 3 {
-            return Settling::Stuck;
+        if drained || census_due {
+            last_census = Some(Instant::now());
+            let mut census = Census::take(local, stack).await;
+            let pending = |census: &Census| {
+                accepted
+                    .iter()
+                    .filter(|p| {
+                        let order_id = p.submission.order_id().unwrap_or_default();
+                        let progress = census.progress(&p.order.customer_email, order_id);
+                        // Mail not counted this round: judge the rest.
+                        !(progress.stored && progress.published && progress.audited)
+                            || (census.emails.is_some() && !progress.emailed)
+                    })
+                    .count()
+            };
+            let mail_due = last_mail.is_none_or(|at| at.elapsed() >= MAIL_EVERY);
+            if pending(&census) == 0 || mail_due {
+                census.count_mail(local, &stack.env).await;
+                last_mail = Some(Instant::now());
+            }
+            let left = pending(&census);
+            // The queues asked again, after the census: a late duplicate shows.
+            if census.emails.is_some() && left == 0 && drained && queues_empty(local, stack).await {
+                return Settling::Done;
+            }
+            // Three looks in a row, 2 s apart: a publish in progress shows.
+            if drained && (census.unpublished() == 0 || !relay) {
+                quiet += 1;
+            } else {
+                quiet = 0;
+            }
+            if quiet >= 3 {
+                return Settling::Stuck;
+            }
+            if census_due {
+                eprintln!(
+                    "soak: {left} of {} accepted orders unfinished; email queue {:?}, audit queue {:?} (visible, in flight)",
+                    accepted.len(),
+                    queues[0],
+                    queues[1]
+                );
+            }
         }
         if Instant::now() >= deadline {
             return Settling::Deadline;
         }
-        if last_note.elapsed() >= Duration::from_secs(10) {
-            eprintln!(
-                "soak: {left} of {} accepted orders unfinished; email queue {:?}, audit queue {:?} (visible, in flight)",
-                accepted.len(),
-                queues[0],
-                queues[1]
-            );
-            last_note = Instant::now();
-        }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
+}
+
+/// The email and audit queues' (visible, in flight) messages.
+async fn depths(local: &LocalAws, stack: &Stack) -> [(u64, u64); 2] {
+    [
+        depth(local, &stack.email_queue_url).await,
+        depth(local, &stack.audit_queue_url).await,
+    ]
+}
+
+async fn queues_empty(local: &LocalAws, stack: &Stack) -> bool {
+    depths(local, stack).await.iter().all(|q| *q == (0, 0))
 }
 
 /// `target/soak/<scenario>.json`, next to `target/debug`.
