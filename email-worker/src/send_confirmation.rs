@@ -126,11 +126,10 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> SendConfirmation<M, S, L
     async fn record_sent(&self, key: &str, token: ClaimToken, sent: &Sent, delivery: &Delivery) {
         let mut wait = FIRST_RECORD_RETRY;
         loop {
-            match self
+            let completed = self
                 .claims
-                .complete(key, token, &sent.message_id, Utc::now())
-                .await
-            {
+                .complete(key, token, &sent.message_id, Utc::now());
+            match completed.await {
                 Ok(Completion::Recorded) => return,
                 Ok(Completion::Superseded) => {
                     tracing::warn!(

@@ -265,7 +265,7 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
     ) -> Result<SweepReport, RepositoryError> {
         let cutoff = now - self.settings.grace;
         let hard_stop = stop_by + FINISH_IN_FLIGHT;
-        let in_flight = self.settings.in_flight.max(1);
+        let (in_flight, page_size) = (self.settings.in_flight.max(1), self.settings.page_size);
         let (batches, mut to_publish) = tokio::sync::mpsc::channel::<Vec<PendingOrder>>(in_flight);
         let mut report = SweepReport::default();
         let mut first_error = None;
@@ -284,11 +284,8 @@ impl<R: Outbox, P: EventPublisher> OutboxRelay<R, P> {
                     if failing() {
                         break 'shards;
                     }
-                    let listed = match self
-                        .orders
-                        .unpublished(shard, page.as_ref(), self.settings.page_size)
-                        .await
-                    {
+                    let listed = self.orders.unpublished(shard, page.as_ref(), page_size);
+                    let listed = match listed.await {
                         Ok(listed) => listed,
                         Err(e) => {
                             tracing::warn!(shard, error = %error_chain(&e), "could not read a shard of the outbox backlog; the next sweep tries again");

@@ -147,18 +147,17 @@ where
 }
 
 /// The runner on the resolved queue, with its client and the queue.
+type Worker<H> = (
+    BatchRunner<H, SqsDeadLetters>,
+    aws_sdk_sqs::Client,
+    SqsQueue,
+);
+
 async fn runner_for<H: EventHandler>(
     handler: H,
     aws: &SdkConfig,
     config: &WorkerSettings,
-) -> Result<
-    (
-        BatchRunner<H, SqsDeadLetters>,
-        aws_sdk_sqs::Client,
-        SqsQueue,
-    ),
-    ServeError,
-> {
+) -> Result<Worker<H>, ServeError> {
     let sqs = clients::sqs(aws, CallBudget::DATA);
     let resolved = resolve(&sqs, config).await?;
     tracing::info!(
