@@ -1,5 +1,4 @@
-//! `orderctl audit <orderId>`: an order's audit trail, oldest first — the
-//! `OrderIdIndex` query, every page of it.
+//! `orderctl audit <orderId>`: an order's audit trail, oldest first (every page of `OrderIdIndex`).
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -1,5 +1,4 @@
-//! `orderctl`: the operators' CLI — a client of the `ports` and `adapters`
-//! crates — and the runner of the local stack.
+//! `orderctl`: the operators' CLI (over the `ports` and `adapters` crates) and local stack runner.
 
 pub mod audit;
 pub mod confirm;

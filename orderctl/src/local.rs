@@ -86,14 +86,11 @@ pub async fn run(command: LocalCommand, globals: &Globals) -> Result<ExitCode, C
     }
     let endpoint = sdk.endpoint_url().unwrap_or("AWS");
     writeln!(out, "local stack `{environment}` ready on {endpoint}:")?;
-    for name in provisioned.tables.values() {
-        writeln!(out, "  table  {name}")?;
-    }
-    for arn in provisioned.topics.values() {
-        writeln!(out, "  topic  {arn}")?;
-    }
-    for url in provisioned.queues.values() {
-        writeln!(out, "  queue  {url}")?;
+    let tables = provisioned.tables.values().map(|name| ("table", name));
+    let topics = provisioned.topics.values().map(|arn| ("topic", arn));
+    let queues = provisioned.queues.values().map(|url| ("queue", url));
+    for (kind, name) in tables.chain(topics).chain(queues) {
+        writeln!(out, "  {kind}  {name}")?;
     }
     if let Some(sender) = &provisioned.sender_email {
         writeln!(out, "  sender {sender} (verified)")?;

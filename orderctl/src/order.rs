@@ -24,7 +24,6 @@ use crate::target::{Globals, OrderArg, Target, Workflow};
 /// flooded DLQ cannot stall the command (the report says when it stopped).
 const DLQ_SCAN: usize = 500;
 
-/// How far each DLQ was searched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DlqSearch {

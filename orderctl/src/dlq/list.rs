@@ -85,7 +85,7 @@ pub async fn read_dlqs(
 }
 
 /// A queue's oldest message as far as a peek can tell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct OldestMessage {
     #[serde(rename = "oldestSentAt", with = "iso8601::optional")]
     pub sent_at: Option<DateTime<Utc>>,
@@ -108,9 +108,8 @@ async fn oldest_message(
             _ => "unknown: every message is in flight or delayed",
         };
         return Ok(OldestMessage {
-            sent_at: None,
             from: from.to_owned(),
-            partial: false,
+            ..OldestMessage::default()
         });
     }
     let scan = scan::peek(queues, queue_url, AGE_SCAN).await?;

@@ -21,7 +21,6 @@ use crate::queues::{Letter, Queues, MAX_BATCH};
 /// and one delete take, so that nobody else moves it meanwhile.
 const MOVE_HOLD: Duration = Duration::from_secs(60);
 
-/// Where a moved message goes back to.
 pub trait Destination: Send + Sync {
     /// Why a message put there but not deleted from the DLQ is a failure.
     const UNDELETED: &'static str = "put back but still in the DLQ (it will be delivered twice; \

@@ -15,12 +15,10 @@ use adapters::sdk_error::{backend_error, DetailedSdkError};
 use ports::BackendError;
 
 const LIST: &str = "SQS.ListMessageMoveTasks";
-/// How often a running task is asked about.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
 /// Answers without our task in a row before giving up on following it.
 const MISSING_TASK_LIMIT: u32 = 5;
 
-/// Error codes that mean "this endpoint cannot do that".
 const UNSUPPORTED_CODES: [&str; 6] = [
     "UnsupportedOperation",
     "AWS.SimpleQueueService.UnsupportedOperation",

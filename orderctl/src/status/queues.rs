@@ -21,7 +21,6 @@ pub enum QueueKind {
     Dlq,
 }
 
-/// One queue's line on the screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueStatus {

@@ -1,5 +1,4 @@
-//! The status screen: every number and "what needs attention first", as a
-//! table for people and one JSON document for scripts.
+//! The status screen: every number and "what needs attention first", as a table or as JSON.
 
 use std::io::Write;
 
@@ -20,7 +19,6 @@ pub struct StatusReport {
     pub endpoint: String,
     #[serde(with = "iso8601")]
     pub read_at: DateTime<Utc>,
-    /// Nothing needs attention.
     pub healthy: bool,
     /// The most urgent first; empty when healthy.
     pub attention: Vec<Concern>,
