@@ -1,9 +1,8 @@
 //! `AuditLog` on DynamoDB (`<env>-AuditLogs`: PK `AuditId`, SK `Timestamp`,
-//! GSI `OrderIdIndex` = `OrderId` + `Timestamp`).
-//!
-//! A record is written with `attribute_not_exists(AuditId)`, checked against the
-//! item of the same full key: both parts come from the event, so a redelivery
-//! finds its own earlier write and the failed condition means "already recorded".
+//! GSI `OrderIdIndex` = `OrderId` + `Timestamp`). A record is written with
+//! `attribute_not_exists(AuditId)`, checked against the item of the same full
+//! key: both parts come from the event, so a redelivery finds its own earlier
+//! write and the failed condition means "already recorded".
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;

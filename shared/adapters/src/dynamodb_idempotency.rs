@@ -1,5 +1,4 @@
 //! `IdempotencyStore` on DynamoDB (`<env>-Idempotency`, PK `Id`, TTL `ExpiresAt`).
-//!
 //! A record is `IN_PROGRESS` (held by `Token` until `LockExpiresAt`), `RELEASED`
 //! or `COMPLETED` (with its `Result`). Each transition is one conditional write
 //! checked against the caller's clock, never left to the TTL sweep (it may lag

@@ -1,13 +1,11 @@
 //! `OrderRepository` and `Outbox` on DynamoDB (`<env>-Orders`, PK `OrderId`),
 //! under the reference design's attribute names. `EventId` and `Published`
 //! make the table the outbox; an order placed under an Idempotency-Key keeps
-//! the request's `Fingerprint` (docs/decisions/0008).
-//!
-//! A taken id's PutItem returns the item it found (`ALL_OLD`: consistent, free),
-//! so a repeated key or a retried put learns what is stored without a second
-//! call. An unpublished order carries `OutboxPending` (`PENDING#<shard>`), the
-//! key of the sparse index `UnpublishedIndex`: the backlog, oldest first
-//! (docs/decisions/0001).
+//! the request's `Fingerprint` (docs/decisions/0008). A taken id's PutItem
+//! returns the item it found (`ALL_OLD`: consistent, free), so a repeated key or
+//! a retried put learns what is stored without a second call. An unpublished
+//! order carries `OutboxPending` (`PENDING#<shard>`), the key of the sparse index
+//! `UnpublishedIndex`: the backlog, oldest first (docs/decisions/0001).
 
 use std::collections::HashMap;
 

@@ -1,9 +1,7 @@
 //! The HTTPS client under every AWS SDK client: hyper with rustls on ring (the
-//! SDK's default, aws-lc-rs, adds 1.5 MiB of C to each function's zip).
-//!
-//! The SDK's hyper client builds a whole TLS set-up (trust store, rustls config)
-//! as each SDK client is constructed, only to throw it away
-//! (`validate_base_client_config`): four in email-worker's init. `FirstCallTls`
+//! SDK's default, aws-lc-rs, adds 1.5 MiB of C to each function's zip). Its
+//! hyper client builds a TLS set-up (trust store, rustls config) for each SDK
+//! client only to throw it away (four in email-worker's init); `FirstCallTls`
 //! builds it once, at the first call, for every client of one `SdkConfig`.
 
 use aws_sdk_dynamodb::config::{

@@ -1,7 +1,6 @@
 //! Finding a worker's queue and its dead-letter queue at start-up. The DLQ and
 //! `maxReceiveCount` come from the queue's `RedrivePolicy`, so the worker agrees
-//! with SQS on which attempt is the last; only without one do the configured
-//! DLQ and count apply.
+//! with SQS on which attempt is the last.
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_sdk_sqs::Client;
