@@ -1,7 +1,6 @@
 //! The template against what exists: every disagreement, none hidden. Each
 //! resource is a set of named properties, a JSON policy compared leaf by leaf
-//! (`3` = `"3"`, `["x"]` = `"x"`, as IAM and SQS read them). A queue's
-//! `VisibilityTimeout` may be shorter (local runs shorten it), never longer.
+//! (`3` = `"3"`, `["x"]` = `"x"`, as IAM and SQS read them).
 
 use std::collections::{BTreeMap, BTreeSet};
 
