@@ -38,9 +38,8 @@ pub struct PendingOrder {
     pub created_at: DateTime<Utc>,
 }
 
-/// The partitions of the outbox's backlog (`PENDING#0` … `PENDING#31` on
-/// DynamoDB), by order id, so no one partition takes every write. A constant,
-/// not a setting: an entry in a shard the relay no longer read would be lost.
+/// The outbox backlog's partitions (`PENDING#0` … `PENDING#31` on DynamoDB), by order id, so no
+/// one takes every write. Not a setting: an entry in a shard the relay no longer read is lost.
 pub const OUTBOX_SHARDS: u32 = 32;
 
 /// The backlog from before it was sharded (`PENDING` on DynamoDB): read

@@ -44,9 +44,8 @@ where
                 let report = invocation(relay, deadline - ANSWER_MARGIN).await;
                 crate::metrics::flush();
                 crate::telemetry::invocation_done();
-                let report = report.map_err(|e| {
-                    tracing::error!(error = %error_chain(&e), "could not read the outbox backlog");
-                    lambda_runtime::Error::from(e)
+                let report = report.inspect_err(|e| {
+                    tracing::error!(error = %error_chain(e), "could not read the outbox backlog");
                 })?;
                 Ok::<_, lambda_runtime::Error>(serde_json::json!({
                     "published": report.published,
