@@ -80,8 +80,7 @@ pub struct Endpoint {
     /// `http://127.0.0.1:4566`, or `AWS (eu-west-1)`.
     pub label: String,
     pub env: String,
-    /// An endpoint of its own (`AWS_ENDPOINT_URL`, the local AWS): an
-    /// unreachable one is most likely not started.
+    /// Its own endpoint (`AWS_ENDPOINT_URL`, the local AWS): if unreachable, likely not started.
     pub local: bool,
 }
 

@@ -57,8 +57,7 @@ impl Globals {
         self.json || self.output == Output::Json
     }
 
-    /// The environment variables as the options override them, `ENVIRONMENT`
-    /// set to `environment`: what the SDK sees, as if the variables were set.
+    /// The variables the SDK sees: the options override them, and `ENVIRONMENT` is `environment`.
     pub fn env_as(&self, environment: &str) -> Env {
         let (environment, given) = (environment.to_owned(), self.clone());
         Env::from_lookup(move |name| match name {

@@ -17,8 +17,7 @@ use super::letter::{LetterFailure, LetterView};
 use super::scan::Scanner;
 use crate::queues::{Letter, Queues, MAX_BATCH};
 
-/// How long a message being moved stays hidden: far longer than one send
-/// and one delete take, so that nobody else moves it meanwhile.
+/// Far longer than one send and one delete take, so that nobody else moves the message meanwhile.
 const MOVE_HOLD: Duration = Duration::from_secs(60);
 
 pub trait Destination: Send + Sync {

@@ -15,8 +15,7 @@ use ports::BackendError;
 
 use super::{Letter, Queues, MAX_BATCH};
 
-/// How long a receive waits for messages: long polling asks every SQS
-/// server, so an empty answer means the queue really has nothing visible.
+/// Long polling asks every SQS server, so an empty answer means the queue has nothing visible.
 const RECEIVE_WAIT_SECONDS: i32 = 1;
 const RELEASE: &str = "SQS.ChangeMessageVisibilityBatch";
 

@@ -15,8 +15,7 @@ use domain::iso8601;
 use ports::error_chain;
 use serde::Serialize;
 
-/// How far back a work queue's age metric is looked for. SQS sends it every
-/// minute for a queue in use, and CloudWatch shows it a few minutes later.
+/// SQS sends a queue's age metric every minute while in use; CloudWatch shows it minutes later.
 const METRIC_WINDOW_MINUTES: i64 = 15;
 
 /// The alarms of the environment that are in ALARM, or why they are unknown.
