@@ -54,8 +54,7 @@ impl DynamoDbAuditLog {
     }
 }
 
-/// An audit record's stored shape (the reference design's names), derived for
-/// [`AuditRecord`] itself (serde's `remote`).
+/// [`AuditRecord`]'s stored shape (the reference design's names), by serde's `remote`.
 #[derive(Serialize, Deserialize)]
 #[serde(remote = "AuditRecord", rename_all = "PascalCase")]
 struct AuditItem {

@@ -175,9 +175,8 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
         for _ in 0..ROUNDS {
             let found = match self.claim_in_place(request).await? {
                 Written::Done(item) => {
-                    return Ok(Claim::Acquired {
-                        pending: text(&item, "Pending").to_owned(),
-                    })
+                    let pending = text(&item, "Pending").to_owned();
+                    return Ok(Claim::Acquired { pending });
                 }
                 // Gone between the write and its answer (TTL): write again.
                 Written::Refused(None) => continue,
@@ -188,31 +187,26 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
                 let zero = || AttributeValue::N("0".to_owned());
                 let seen = found.get("ExpiresAt").cloned().unwrap_or_else(zero);
                 if self.replace_expired(request, seen).await? {
-                    return Ok(Claim::Acquired {
-                        pending: request.pending.to_owned(),
-                    });
+                    let pending = request.pending.to_owned();
+                    return Ok(Claim::Acquired { pending });
                 }
                 continue;
             }
             if text(&found, "Fingerprint") != request.fingerprint {
                 return Ok(Claim::Mismatch);
             }
-            let held_until = seconds(&found, "LockExpiresAt");
-            match text(&found, "Status") {
-                COMPLETED => {
-                    return Ok(Claim::Completed {
-                        result: text(&found, "Result").to_owned(),
-                    })
-                }
-                _ if held_until > now => {
-                    return Ok(Claim::InProgress {
-                        until: DateTime::from_timestamp(held_until, 0)
-                            .unwrap_or(DateTime::<Utc>::MIN_UTC),
-                    })
-                }
-                // The hold lapsed between our write and its check: try again.
-                _ => continue,
+            if text(&found, "Status") == COMPLETED {
+                let result = text(&found, "Result").to_owned();
+                return Ok(Claim::Completed { result });
             }
+            let held_until = seconds(&found, "LockExpiresAt");
+            if held_until > now {
+                let until = DateTime::from_timestamp(held_until, 0);
+                return Ok(Claim::InProgress {
+                    until: until.unwrap_or(DateTime::<Utc>::MIN_UTC),
+                });
+            }
+            // The hold lapsed between our write and its check: try again.
         }
         // The key changed under us every round: someone else is busy with it.
         Ok(Claim::InProgress {
@@ -262,12 +256,9 @@ impl IdempotencyStore for DynamoDbIdempotencyStore {
             .send()
             .await
             .map_err(|e| backend_error("Idempotency.GetItem", e))?;
-        Ok(output.item.map(|item| {
-            let completed = text(&item, "Status") == COMPLETED;
-            KeyRecord {
-                completed_at: text(&item, "CompletedAt").parse().ok(),
-                result: completed.then(|| text(&item, "Result").to_owned()),
-            }
+        Ok(output.item.map(|item| KeyRecord {
+            completed_at: text(&item, "CompletedAt").parse().ok(),
+            result: (text(&item, "Status") == COMPLETED).then(|| text(&item, "Result").to_owned()),
         }))
     }
 
