@@ -33,7 +33,6 @@ pub struct Observed {
     pub queues: BTreeMap<String, BTreeMap<String, String>>,
     /// Every subscription of the template's topics (without a logical id).
     pub subscriptions: Vec<SubscriptionSpec>,
-    /// SES identities whose verification succeeded.
     pub verified_identities: BTreeSet<String>,
 }
 

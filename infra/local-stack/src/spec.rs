@@ -48,7 +48,6 @@ pub struct TableSpec {
     pub key: KeySchema,
     #[serde(rename = "GlobalSecondaryIndexes", default)]
     pub global_indexes: Vec<IndexSpec>,
-    /// The TTL attribute, when TTL is enabled.
     #[serde(rename = "TimeToLiveSpecification", default, deserialize_with = "ttl")]
     pub ttl_attribute: Option<String>,
     #[serde(rename = "PointInTimeRecoverySpecification", default)]
