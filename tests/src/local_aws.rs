@@ -49,6 +49,11 @@ impl LocalAws {
         SHARED.get_or_init(LocalAws::start)
     }
 
+    /// A moto of this caller's own (`MOTO_ENDPOINT` if set), stopped when dropped.
+    pub fn own() -> LocalAws {
+        LocalAws::start()
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
@@ -172,6 +177,14 @@ impl LocalAws {
             "moto did not start within {STARTUP:?}:\n{}",
             failures.join("\n")
         );
+    }
+}
+
+impl Drop for LocalAws {
+    fn drop(&mut self) {
+        if let Some(server) = &self._server {
+            stop(server);
+        }
     }
 }
 

@@ -34,7 +34,7 @@ use crate::soak_support::fleet::{Fleet, VISIBILITY_TIMEOUT_SECONDS, WORKER_TIMEO
 use crate::soak_support::report::{
     Drain, Figures, LostOrder, Proxy, Refusal, Report, Run, Settling, Timing,
 };
-use crate::soak_support::scenario::{DuringPosting, Scenario};
+use crate::soak_support::scenario::{full, DuringPosting, Scenario};
 use fleet_tests::fault_proxy::{FaultSettings, OperationCounts};
 use fleet_tests::mobile::{Attempt, MobileApp};
 use fleet_tests::probes::depth;
@@ -116,7 +116,11 @@ async fn soak(scenario: Scenario) {
     }
     let (orders, seed, failure_rate) = (scenario.size(), seed(), failure_rate(&scenario));
     let began = Instant::now();
-    let local = LocalAws::shared();
+    // At full size each scenario runs alone, on a moto of its own: the
+    // thousands of items and mails the earlier scenarios left would slow
+    // moto's one Python process, and be measured as this scenario's.
+    let own = full().then(LocalAws::own);
+    let local = own.as_ref().unwrap_or_else(|| LocalAws::shared());
     // moto's ceiling, measured first on a stack of its own, while nothing
     // else asks anything of it.
     let ceiling = match scenario.drain_limit {
