@@ -1,4 +1,8 @@
 //! audit-worker: one `<env>-AuditLogs` record per `ORDER_CREATED` event.
+//!
+//! # Layout
+//!
+//! - [`audit_record`]: the record an event becomes; [`record_audit`]: the handler.
 
 pub mod audit_record;
 pub mod record_audit;

@@ -1,4 +1,10 @@
 //! email-worker: one order confirmation per `ORDER_CREATED` event, through SES.
+//!
+//! # Layout
+//!
+//! - [`send_confirmation`]: the handler: claim the event id, send, record the send.
+//! - [`confirmation`], [`template`]: the email, from `templates/`, HTML-escaped.
+//! - [`pacer`]: this worker's share of the account's SES send rate.
 
 pub mod confirmation;
 pub mod pacer;

@@ -1,5 +1,12 @@
-//! order-api: `POST /order` for the mobile app, the same [`router`] in Lambda and on
-//! `127.0.0.1:3000`. [`openapi`] (feature `openapi`) generates [`DOCUMENT`].
+//! order-api: `POST /order` for the mobile app.
+//!
+//! # Layout
+//!
+//! - [`router`]: the axum router, the same in Lambda and on `127.0.0.1:3000`.
+//! - `routes`: the handler; `place_order`: the use case over the ports, tested with fakes.
+//! - `caller`, `idempotency_key`, `request_id`: what a request carries besides its body.
+//! - `error`: every failure, a panic too, as a status and the contract's JSON body.
+//! - `openapi` (feature `openapi`) generates [`DOCUMENT`]; [`settings`]: the environment.
 
 mod caller;
 mod error;

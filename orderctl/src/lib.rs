@@ -1,4 +1,15 @@
 //! `orderctl`: the operators' CLI (over the `ports` and `adapters` crates) and local stack runner.
+//!
+//! # Layout
+//!
+//! - [`status`]: "is the pipeline healthy right now?", on one screen.
+//! - [`dlq`]: `list|peek|redrive|purge` the dead-letter queues.
+//! - [`audit`], [`order`]: an order's audit trail; everything about an order.
+//! - [`republish`]: publishes stored unpublished orders, through the outbox relay's code.
+//! - [`local`]: `local up|verify`, the `local-stack` crate behind a command line.
+//! - [`queues`]: what only operators need of SQS (peek, move, purge).
+//! - [`target`]: the global options → endpoint, credentials, resource names;
+//!   [`error`], [`output`] (tables or JSON), [`confirm`] (asking before a change).
 
 pub mod audit;
 pub mod confirm;

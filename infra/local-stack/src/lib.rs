@@ -1,5 +1,11 @@
 //! `local-stack`: the data plane of `infra/template.yaml`, realized on the
 //! local AWS (moto) through the service APIs (docs/decisions/0003).
+//!
+//! # Layout
+//!
+//! - [`template`] reads the template into a [`Template`] ([`spec`]), intrinsics resolved.
+//! - [`mod@provision`] creates or updates every resource; [`mod@verify`] reads back what exists.
+//! - [`mod@compare`] (pure) lists each [`Difference`] from the template.
 
 pub mod compare;
 mod intrinsics;

@@ -1,6 +1,14 @@
-//! The ports implemented on AWS (one adapter per port, `<Service><Port>`), and
-//! how the fleet reaches AWS at all. Conversion between domain types and AWS
-//! shapes lives here and nowhere else, as does reading an SDK error ([`sdk_error`]).
+//! The ports implemented on AWS, and how the fleet reaches AWS at all.
+//! Conversion between domain types and AWS shapes lives here and nowhere else.
+//!
+//! # Layout
+//!
+//! - One adapter per port, named `<Service><Port>`; [`SqsQueue`] is a worker's
+//!   queue resolved with its dead-letter queue and `maxReceiveCount`.
+//! - [`sdk_error`]: the one place that reads an SDK error (retry? throttled?
+//!   missing? unreachable?) and writes it without addresses.
+//! - [`config`]: the environment, where AWS is, and each service's call budget.
+//! - [`https`]: the SDK's HTTPS client on rustls and ring (docs/decisions/0004).
 
 pub mod config;
 mod dynamodb_audit_log;

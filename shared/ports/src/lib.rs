@@ -1,7 +1,13 @@
-//! The fleet's ports: what the functions need from the world, with no AWS in sight. One
-//! small trait per capability, each in a module with its types, all failing with
-//! [`BackendError`]; the `adapters` crate implements them on AWS, `fakes` (feature `fakes`)
-//! in memory for tests. [`outbox`] is the code written only against them.
+//! The fleet's ports: what the functions need from the world, with no AWS in sight.
+//!
+//! # Layout
+//!
+//! - [`event`]: the versioned `ORDER_CREATED` contract between the API and the workers.
+//! - One small trait per capability, each in a module with its types, all failing with
+//!   [`BackendError`] ([`error`]); the `adapters` crate implements them on AWS.
+//! - [`outbox`]: code written only against the ports: an order's publish, and the relay.
+//! - [`digest`], [`redact`]: SHA-256 of private values; addresses masked.
+//! - `fakes` (feature `fakes`): an in-memory fake of every port, for tests.
 
 mod audit_log;
 mod dead_letters;
