@@ -99,6 +99,9 @@ pub struct OperationCounts {
     pub failed_before: u64,
     /// Executed by moto; the reply was dropped with the connection.
     pub dropped_after: u64,
+    /// Sent to moto, but its caller gave up before the reply (an attempt's
+    /// timeout): like `dropped_after`, executed or not, its reply went nowhere.
+    pub abandoned: u64,
     /// moto could not be reached (answered 502): not a fault the proxy chose.
     pub upstream_errors: u64,
     /// Answered 400 throttling by the proxy; moto never saw it.
@@ -120,6 +123,7 @@ impl OperationCounts {
         self.forwarded
             + self.failed_before
             + self.dropped_after
+            + self.abandoned
             + self.upstream_errors
             + self.throttled
             + self.outage
@@ -130,6 +134,7 @@ impl OperationCounts {
         self.forwarded += other.forwarded;
         self.failed_before += other.failed_before;
         self.dropped_after += other.dropped_after;
+        self.abandoned += other.abandoned;
         self.upstream_errors += other.upstream_errors;
         self.throttled += other.throttled;
         self.outage += other.outage;
@@ -517,6 +522,8 @@ async fn handle(
         headers.remove(name);
     }
     let sent = Instant::now();
+    // hyper drops this future when the caller closes the connection.
+    let mut waiting = Abandoned(Some((state, &operation)));
     let forwarded = state
         .client
         .request(parts.method.clone(), format!("{}{path}", state.upstream))
@@ -527,13 +534,16 @@ async fn handle(
     let reply = match forwarded {
         Ok(reply) => reply,
         Err(error) => {
+            waiting.0 = None;
             state.count(&operation, |c| c.upstream_errors += 1);
             return Ok(plain(StatusCode::BAD_GATEWAY, format!("moto: {error}")));
         }
     };
     let status = reply.status();
     let mut headers = reply.headers().clone();
-    let Ok(bytes) = reply.bytes().await else {
+    let bytes = reply.bytes().await;
+    waiting.0 = None;
+    let Ok(bytes) = bytes else {
         state.count(&operation, |c| c.upstream_errors += 1);
         return Ok(plain(
             StatusCode::BAD_GATEWAY,
@@ -560,6 +570,17 @@ async fn handle(
     *response.headers_mut() = headers;
     Ok(response)
 }
+/// Counts its call as abandoned if dropped while armed: while moto has it.
+struct Abandoned<'a>(Option<(&'a State, &'a str)>);
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        if let Some((state, operation)) = self.0.take() {
+            state.count(operation, |c| c.abandoned += 1);
+        }
+    }
+}
+
 /// `DynamoDB.PutItem`, `SQS.ReceiveMessage`, `SNS.Publish`, `SES.SendEmail`:
 /// the service from the signature's credential scope, the operation from
 /// `X-Amz-Target` (JSON protocols) or the `Action` parameter (query protocols).
@@ -979,6 +1000,32 @@ mod tests {
             (totals.hung, totals.outage, totals.throttled, totals.delayed),
             (1, 1, 1, 1)
         );
+    }
+
+    #[tokio::test]
+    async fn a_call_whose_caller_gives_up_while_moto_runs_it_is_counted_abandoned() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream = format!("http://{}", listener.local_addr().unwrap());
+        let slow = axum::Router::new().fallback(|| async {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            "ok"
+        });
+        tokio::spawn(async move { axum::serve(listener, slow).await });
+        let settings = FaultSettings {
+            seed: 1,
+            failure_rate: 0.0,
+        };
+        let proxy = FaultProxy::start(&upstream, settings).await;
+
+        let impatient = query(&proxy, "ses", "SendEmail").timeout(Duration::from_millis(100));
+        assert!(impatient.send().await.is_err(), "the caller gives up first");
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        let given_up = counts(&proxy, "SES.SendEmail");
+        assert_eq!((given_up.abandoned, given_up.forwarded), (1, 0));
+        assert_eq!(given_up.total(), 1);
+
+        assert_eq!(send(query(&proxy, "ses", "SendEmail")).await.status, 200);
+        assert_eq!(counts(&proxy, "SES.SendEmail").forwarded, 1);
     }
 
     /// A proxy that never fails at random, in front of a server answering

@@ -240,7 +240,7 @@ async fn soak(scenario: Scenario) {
         duplicate_emails: census.duplicate_emails(),
         dropped_send_email_replies: counts
             .get("SES.SendEmail")
-            .map_or(0, |c: &OperationCounts| c.dropped_after),
+            .map_or(0, |c: &OperationCounts| c.dropped_after + c.abandoned),
         email_workers_killed: fleet.email_workers_killed(),
         processes_died: fleet.died_on_their_own(),
         post_p50_ms: percentile(0.50),

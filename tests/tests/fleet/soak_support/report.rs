@@ -135,8 +135,8 @@ impl Drain {
 }
 
 impl Figures {
-    /// Duplicates the faults can explain: a `SendEmail` executed but its
-    /// reply dropped, or a batch in the hands of a killed worker.
+    /// Duplicates the faults can explain: a `SendEmail` whose reply was lost
+    /// (dropped, or its caller gave up first), or a batch in a killed worker's hands.
     pub fn duplicate_emails_allowed(&self) -> u64 {
         self.dropped_send_email_replies
             + (EMAILS_PER_KILLED_WORKER * self.email_workers_killed) as u64
@@ -265,15 +265,12 @@ impl Report {
             ),
             shown("  moved by SQS (no FailureReason)", f.moved_by_sqs),
             check(
-                "duplicate emails (≤ dropped SendEmail + 10 × killed)",
+                "duplicate emails (≤ lost SendEmail replies + 10 × killed)",
                 f.duplicate_emails,
                 &format!("≤ {allowed}"),
                 explained,
             ),
-            shown(
-                "  dropped SendEmail replies / email-workers killed",
-                dropped,
-            ),
+            shown("  lost SendEmail replies / email-workers killed", dropped),
             check(
                 "fleet processes that died on their own",
                 died,
@@ -372,9 +369,10 @@ impl Report {
         let _ = writeln!(
             out,
             "\n  AWS calls through the proxy: {} ({} forwarded, {} answered 503, {} replies dropped, \
-             {} throttled, {} in an outage, {} hung, {} delayed, {} moto unreachable)",
-            p.total(), p.forwarded, p.failed_before, p.dropped_after, p.throttled, p.outage,
-            p.hung, p.delayed, p.upstream_errors
+             {} abandoned by their caller, {} throttled, {} in an outage, {} hung, {} delayed, \
+             {} moto unreachable)",
+            p.total(), p.forwarded, p.failed_before, p.dropped_after, p.abandoned, p.throttled,
+            p.outage, p.hung, p.delayed, p.upstream_errors
         );
         let _ = writeln!(
             out,
