@@ -376,12 +376,13 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "  {:<34} {:>8} {:>10} {:>6} {:>8} {:>9} {:>7} {:>5} {:>8}",
+            "  {:<34} {:>8} {:>10} {:>6} {:>8} {:>10} {:>9} {:>7} {:>5} {:>8}",
             "operation",
             "calls",
             "forwarded",
             "503",
             "dropped",
+            "abandoned",
             "throttled",
             "outage",
             "hung",
@@ -390,11 +391,12 @@ impl Report {
         for (operation, c) in &self.proxy.by_operation {
             let _ = writeln!(
                 out,
-                "  {operation:<34} {:>8} {:>10} {:>6} {:>8} {:>9} {:>7} {:>5} {:>8}",
+                "  {operation:<34} {:>8} {:>10} {:>6} {:>8} {:>10} {:>9} {:>7} {:>5} {:>8}",
                 c.total(),
                 c.forwarded,
                 c.failed_before,
                 c.dropped_after,
+                c.abandoned,
                 c.throttled,
                 c.outage,
                 c.hung,
