@@ -224,6 +224,11 @@ async fn an_unreadable_entry_in_the_backlog_is_skipped_and_the_orders_behind_it_
         "published within a minute: {:?}",
         started.elapsed()
     );
+    // The sweep publishes while it reads: its report comes after its last shard.
+    eventually("the sweep's report", &[&relay], || async {
+        relay.log().contains("unreadable=").then_some(())
+    })
+    .await;
     let log = relay.log();
     assert!(
         log.contains("OrderId=not-an-order-"),
