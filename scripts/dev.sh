@@ -94,7 +94,7 @@ if listening "$MOTO_HOST" "$MOTO_PORT"; then
     say "moto is already running on $ENDPOINT: using it (it will not be stopped on exit)"
 else
     : >"$LOG_DIR/moto.log"
-    .venv/bin/moto_server -H "$MOTO_HOST" -p "$MOTO_PORT" >>"$LOG_DIR/moto.log" 2>&1 &
+    "$PYTHON" scripts/moto_server.py -H "$MOTO_HOST" -p "$MOTO_PORT" >>"$LOG_DIR/moto.log" 2>&1 &
     PIDS[moto]=$!
     say "starting moto on $ENDPOINT (its log: $LOG_DIR/moto.log)"
     deadline=$((SECONDS + MOTO_STARTUP_SECONDS))

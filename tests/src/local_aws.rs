@@ -1,7 +1,8 @@
 //! A moto server for the tests of one process.
 //!
 //! `MOTO_ENDPOINT` names a running one; otherwise the first test to ask starts
-//! `<repo>/.venv/bin/moto_server` on a free port and every later test shares it.
+//! moto (`scripts/moto_server.py`, run by the venv's Python) on a free port and
+//! every later test shares it.
 //! Rust never drops statics, so the server is started under a small shell
 //! watchdog that stops it once the test process is gone, however it ended.
 
@@ -146,11 +147,12 @@ impl LocalAws {
             };
         }
 
-        let moto = crate::repo_root().join(".venv/bin/moto_server");
+        let python = crate::repo_root().join(".venv/bin/python");
+        let installed = crate::repo_root().join(".venv/bin/moto_server");
         assert!(
-            moto.exists(),
+            installed.exists(),
             "moto is not installed ({} is missing): run `make venv` (`make test` does it for you)",
-            moto.display()
+            installed.display()
         );
         let logs = log_dir();
         // A free port can be taken between asking and binding: try a few.
@@ -159,7 +161,7 @@ impl LocalAws {
             let port = free_port();
             let endpoint = format!("http://127.0.0.1:{port}");
             let log = logs.join(format!("moto-{port}.log"));
-            let mut server = spawn_moto(&moto, port, &log);
+            let mut server = spawn_moto(&python, port, &log);
             if wait_until_answering(&endpoint, STARTUP, || matches!(server.try_wait(), Ok(None))) {
                 return LocalAws {
                     endpoint,
@@ -188,7 +190,7 @@ impl Drop for LocalAws {
     }
 }
 
-fn spawn_moto(moto: &Path, port: u16, log: &Path) -> Child {
+fn spawn_moto(python: &Path, port: u16, log: &Path) -> Child {
     let file = std::fs::File::create(log)
         .unwrap_or_else(|e| panic!("cannot create moto's log {}: {e}", log.display()));
     let err = file
@@ -199,13 +201,14 @@ fn spawn_moto(moto: &Path, port: u16, log: &Path) -> Child {
         .arg(WATCHDOG)
         .arg("moto-watchdog")
         .arg(std::process::id().to_string())
-        .arg(moto)
+        .arg(python)
+        .arg(crate::repo_root().join("scripts/moto_server.py"))
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(err)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", moto.display()))
+        .unwrap_or_else(|e| panic!("cannot start moto with {}: {e}", python.display()))
 }
 
 /// Asks the watchdog to stop moto (its trap does; a SIGKILL would orphan moto).
