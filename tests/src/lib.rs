@@ -17,7 +17,7 @@
 //! - [`workers`]: the worker binaries, the events they are fed, and probes of
 //!   their effects (mail, audit rows, dead letters).
 //! - [`mobile`]: the mobile app's retry policy, for posting orders as it does.
-//! - [`publish_ceiling`]: moto's own `PublishBatch` rate, the relay's limit.
+//! - [`relay_ceiling`]: moto's own rate for the relay's calls, the relay's limit.
 //! - [`binary`], [`repo_root`]: where the workspace's binaries and files are.
 
 pub mod app;
@@ -27,7 +27,7 @@ pub mod local_aws;
 pub mod mobile;
 pub mod probes;
 pub mod process;
-pub mod publish_ceiling;
+pub mod relay_ceiling;
 pub mod runtime_api;
 pub mod stack;
 pub mod workers;

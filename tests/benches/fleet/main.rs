@@ -23,7 +23,7 @@
 //! - [`workers`]: 3, both workers' throughput against moto.
 //! - [`size`]: 4, the release binaries and the bootstrap zips.
 //! - [`cold_start`]: 5, Lambda mode, from start to the first poll of the Runtime API.
-//! - [`relay`]: 6, the outbox relay draining a backlog against moto's publish ceiling.
+//! - [`relay`]: 6, the outbox relay draining a backlog against moto's ceiling for its calls.
 //! - [`cost`]: 7, every AWS call of an order through the whole fleet, its
 //!   DynamoDB units and its dollars ([`prices`]: the list prices and the
 //!   unit arithmetic).

@@ -1,20 +1,14 @@
 //! Section 6, the outbox relay draining a backlog: N orders stored
 //! unpublished (as an SNS outage leaves them), then the release relay
 //! started; timed until its sweeps report every one published. The limit is
-//! moto's own publish ceiling, measured just before in the same run: the
-//! same events by `PublishBatch`, ten per call, as many calls in flight as
-//! the relay keeps, with nothing else asked of moto.
+//! moto's own ceiling for the relay's calls, measured just before in the
+//! same run ([`fleet_tests::relay_ceiling`]).
 
 use std::time::{Duration, Instant};
 
-use adapters::DynamoDbOrderRepository;
-use domain::{parse_order, OrderId};
 use fleet_tests::process::FleetProcess;
-use fleet_tests::publish_ceiling::publish_ceiling;
+use fleet_tests::relay_ceiling::{relay_ceiling, store_unpublished};
 use fleet_tests::{LocalAws, Stack};
-use futures_util::StreamExt;
-use ports::{OrderRecord, OrderRepository};
-use uuid::Uuid;
 
 use crate::report::{Figure, Row, Section, THROUGHPUT_GOAL};
 
@@ -26,7 +20,7 @@ const PATIENCE: Duration = Duration::from_secs(300);
 pub async fn run(local: &LocalAws, backlog: usize) -> Section {
     let ceiling = {
         let scratch = Stack::create(local).await;
-        publish_ceiling(local, &scratch, backlog, IN_FLIGHT).await
+        relay_ceiling(local, &scratch, backlog, IN_FLIGHT).await
     };
     let stack = Stack::create(local).await;
     store_unpublished(local, &stack, backlog).await;
@@ -53,14 +47,15 @@ pub async fn run(local: &LocalAws, backlog: usize) -> Section {
              orders it reads them (one BatchGetItem), publishes them (one PublishBatch) and \
              marks them (one BatchWriteItem that writes them back published), {IN_FLIGHT} \
              batches in flight, while it reads the backlog's 32 shards. \
-             The limit is moto's own publish ceiling, measured just before: the same number of \
-             events by PublishBatch, ten per call, {IN_FLIGHT} calls in flight, nothing else."
+             The limit is moto's own ceiling for those three calls, measured just before: the \
+             same number of orders read, published and marked by the harness, {IN_FLIGHT} \
+             batches in flight, nothing else."
         ),
         rows: vec![
             Row::new(
-                "moto's publish ceiling".to_owned(),
-                format!("{backlog} events by PublishBatch, {IN_FLIGHT} in flight"),
-                vec![Figure::new("throughput", ceiling, "events/s")],
+                "moto's ceiling for the relay's calls".to_owned(),
+                format!("{backlog} orders read, published and marked, {IN_FLIGHT} batches in flight"),
+                vec![Figure::new("throughput", ceiling, "orders/s")],
             ),
             Row::new(
                 format!("relay, backlog of {backlog}"),
@@ -73,37 +68,6 @@ pub async fn run(local: &LocalAws, backlog: usize) -> Section {
             ),
         ],
     }
-}
-
-/// Stores `count` orders as order-api does when SNS is down: unpublished,
-/// and old enough that the relay's grace is over.
-async fn store_unpublished(local: &LocalAws, stack: &Stack, count: usize) {
-    let orders = DynamoDbOrderRepository::new(local.dynamodb(), &stack.orders_table);
-    let order = parse_order(
-        br#"{"customerName":"Backlog","customerEmail":"backlog@example.com","items":[{"productId":"p-1","quantity":1,"price":5}]}"#,
-    )
-    .unwrap_or_else(|e| panic!("a valid order: {e:?}"));
-    let created = chrono::Utc::now() - chrono::Duration::seconds(60);
-    futures_util::stream::iter(0..count)
-        .map(|_| {
-            let record = OrderRecord {
-                order: order.clone().accept(OrderId::random(), created),
-                event_id: Uuid::new_v4(),
-                published: false,
-                published_at: None,
-                fingerprint: None,
-            };
-            let orders = &orders;
-            async move {
-                orders
-                    .insert(&record)
-                    .await
-                    .unwrap_or_else(|e| panic!("storing the backlog: {e}"));
-            }
-        })
-        .buffer_unordered(8)
-        .collect::<Vec<()>>()
-        .await;
 }
 
 /// Waits until the relay's `outbox sweep` lines add up to `count` published.

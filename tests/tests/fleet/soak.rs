@@ -39,7 +39,7 @@ use fleet_tests::fault_proxy::{FaultSettings, OperationCounts};
 use fleet_tests::mobile::{Attempt, MobileApp};
 use fleet_tests::probes::depth;
 use fleet_tests::process::FleetProcess;
-use fleet_tests::publish_ceiling::publish_ceiling;
+use fleet_tests::relay_ceiling::relay_ceiling;
 use fleet_tests::{FaultProxy, LocalAws, Stack};
 
 const DEFAULT_SEED: u64 = 20_240_501;
@@ -126,7 +126,7 @@ async fn soak(scenario: Scenario) {
     let ceiling = match scenario.drain_limit {
         Some(_) => {
             let scratch = Stack::create(local).await;
-            Some(publish_ceiling(local, &scratch, orders, RELAY_IN_FLIGHT).await)
+            Some(relay_ceiling(local, &scratch, orders, RELAY_IN_FLIGHT).await)
         }
         None => None,
     };

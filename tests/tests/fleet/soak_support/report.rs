@@ -123,7 +123,7 @@ pub struct Drain {
     pub seconds: Option<f64>,
     pub limit_seconds: f64,
     pub orders_per_second: f64,
-    /// moto's own `PublishBatch` rate in this run, with nothing else to do.
+    /// moto's own rate for the relay's calls in this run, with nothing else to do.
     pub ceiling_per_second: f64,
 }
 
@@ -305,7 +305,7 @@ impl Report {
                 drain.backlog,
             ));
             lines.push(shown(
-                "  drain / moto's publish ceiling (orders/s)",
+                "  drain / moto's ceiling for the relay's calls (orders/s)",
                 format!(
                     "{:.1}/{:.1} = {:.2}×",
                     drain.orders_per_second,
