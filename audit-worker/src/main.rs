@@ -1,8 +1,7 @@
 use std::process::ExitCode;
 
 use adapters::config::{clients, CallBudget, SdkConfig};
-use adapters::DynamoDbAuditLog;
-use adapters::Env;
+use adapters::{DynamoDbAuditLog, Env};
 use audit_worker::{RecordAudit, Settings, COMPONENT};
 use runtime::batch::serve;
 use runtime::telemetry::fatal;
@@ -14,13 +13,12 @@ async fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return fatal(COMPONENT, &error),
     };
-    let aws = settings.worker.aws.function();
     // Built with the first batch in Lambda (runtime::batch::serve).
     let make_handler = |aws: &SdkConfig| {
         let dynamodb = clients::dynamodb(aws, CallBudget::DATA);
         RecordAudit::new(DynamoDbAuditLog::new(dynamodb, &settings.audit_table))
     };
-    match serve(&settings.worker, &aws, make_handler).await {
+    match serve(&settings.worker, make_handler).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fatal(COMPONENT, &error),
     }

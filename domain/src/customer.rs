@@ -22,12 +22,9 @@ impl CustomerName {
         }
         let name = raw.trim();
         let chars = name.chars().count() as u64;
-        if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars) {
-            return Err(format!(
-                "must be between {} and {} characters",
-                Self::MIN_CHARS,
-                Self::MAX_CHARS
-            ));
+        let (min, max) = (Self::MIN_CHARS, Self::MAX_CHARS);
+        if !(min..=max).contains(&chars) {
+            return Err(format!("must be between {min} and {max} characters"));
         }
         Ok(CustomerName(name.to_owned()))
     }

@@ -87,10 +87,8 @@ fn check_label(label: &str) -> Result<(), &'static str> {
     if label.len() > 63 {
         return Err("each part of the domain between dots must be at most 63 characters long");
     }
-    if !label
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+    if !label.bytes().all(allowed) {
         return Err("the domain may contain only letters, digits, hyphens and dots");
     }
     if label.starts_with('-') || label.ends_with('-') {

@@ -2,8 +2,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use adapters::config::{clients, CallBudget, SdkConfig};
-use adapters::Env;
-use adapters::{DynamoDbIdempotencyStore, DynamoDbRecipientLimit, SesMailer};
+use adapters::{DynamoDbIdempotencyStore, DynamoDbRecipientLimit, Env, SesMailer};
 use email_worker::{Pacer, SendConfirmation, Settings, COMPONENT};
 use runtime::batch::serve;
 use runtime::telemetry::fatal;
@@ -19,7 +18,6 @@ async fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return fatal(COMPONENT, &error),
     };
-    let aws = settings.worker.aws.function();
     // Built with the first batch in Lambda (runtime::batch::serve).
     let make_handler = |aws: &SdkConfig| {
         let mailer = SesMailer::new(clients::ses(aws, CallBudget::MAIL), &settings.sender_email);
@@ -31,7 +29,7 @@ async fn main() -> ExitCode {
         let pacer = Pacer::new(settings.ses_max_send_rate, settings.max_concurrency);
         SendConfirmation::new(mailer, claims, limit).with_pacer(pacer)
     };
-    match serve(&settings.worker, &aws, make_handler).await {
+    match serve(&settings.worker, make_handler).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fatal(COMPONENT, &error),
     }

@@ -6,11 +6,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ports::error_chain;
 use ports::event::OrderCreated;
 use ports::{
-    Admission, BackendError, Claim, ClaimRequest, ClaimToken, Completion, Fault, IdempotencyStore,
-    Mailer, RecipientLimit, Sent,
+    error_chain, Admission, BackendError, Claim, ClaimRequest, ClaimToken, Completion,
+    IdempotencyStore, Mailer, RecipientLimit, Sent,
 };
 use runtime::batch::{Delivery, EventHandler, RecordError};
 use runtime::metrics::{counter, histogram, name};
@@ -184,12 +183,8 @@ impl<M: Mailer, S: IdempotencyStore, L: RecipientLimit> EventHandler for SendCon
         let sent = tokio::time::timeout(send_for, self.mailer.send(&email))
             .await
             .unwrap_or_else(|_| {
-                Err(BackendError::new(
-                    "SES.SendEmail",
-                    true,
-                    format!("SES did not answer within {send_for:?}"),
-                )
-                .with_fault(Fault::Unreachable))
+                let why = format!("SES did not answer within {send_for:?}");
+                Err(BackendError::no_answer("SES.SendEmail", why))
             });
         match sent {
             Ok(sent) => {

@@ -12,8 +12,7 @@ use ports::error_chain;
 use runtime::metrics::{counter, name};
 use serde::Serialize;
 
-use crate::request_id;
-use crate::MAX_BODY_BYTES;
+use crate::{request_id, MAX_BODY_BYTES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

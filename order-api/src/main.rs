@@ -7,8 +7,7 @@ use axum::Router;
 use tower::ServiceExt;
 
 use adapters::config::{clients, CallBudget};
-use adapters::Env;
-use adapters::{DynamoDbOrderRepository, SnsEventPublisher};
+use adapters::{DynamoDbOrderRepository, Env, SnsEventPublisher};
 use order_api::ApiSettings;
 
 /// The service on DynamoDB and SNS, behind the router. Every call gives up
@@ -29,11 +28,7 @@ fn app(config: &ApiSettings) -> Router {
 async fn main() -> Result<(), lambda_http::Error> {
     runtime::telemetry::init("order-api");
     let config = ApiSettings::read(&Env::process())?;
-    runtime::metrics::init(
-        &config.aws.environment,
-        &runtime::metrics::function_name("order-api"),
-        config.lambda_mode,
-    );
+    runtime::metrics::init(&config.aws.environment, "order-api", config.lambda_mode);
     if config.lambda_mode {
         // Built with the first request, not in init (adapters::config::AwsSettings::function).
         let app = LazyLock::new(|| {

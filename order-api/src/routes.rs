@@ -18,8 +18,7 @@ use crate::caller::{AuthMode, Caller, CallerError};
 use crate::error::ApiError;
 use crate::idempotency_key::IdempotencyKey;
 use crate::place_order::{OrderService, PlaceError, Placed};
-use crate::request_id;
-use crate::MAX_BODY_BYTES;
+use crate::{request_id, MAX_BODY_BYTES};
 use runtime::invocation_deadline;
 use runtime::metrics::{counter, name};
 

@@ -1,5 +1,4 @@
-use std::net::SocketAddr;
-use std::str::FromStr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use adapters::{AwsSettings, ConfigError, Env};
@@ -27,7 +26,7 @@ impl ApiSettings {
     pub fn read(env: &Env) -> Result<ApiSettings, ConfigError> {
         let aws = AwsSettings::read(env)?;
         Ok(ApiSettings {
-            auth: parsed(env, "AUTH_MODE", "none")?,
+            auth: env.parse("AUTH_MODE", str::parse)?.unwrap_or_default(),
             publish_budget: Duration::from_millis(env.count("PUBLISH_BUDGET_MS", 1000)?.into()),
             orders_table: env.name("ORDERS_TABLE", "Orders"),
             order_topic_arn: env.topic_arn(&aws)?,
@@ -37,24 +36,13 @@ impl ApiSettings {
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
-            listen_addr: parsed(env, "LISTEN_ADDR", "127.0.0.1:3000")?,
+            listen_addr: env
+                .parse("LISTEN_ADDR", str::parse)?
+                .unwrap_or((Ipv4Addr::LOCALHOST, 3000).into()),
             lambda_mode: env.lambda_mode(),
             aws,
         })
     }
-}
-
-/// `name` (or `default`) parsed; what the parser says is the reason.
-fn parsed<T: FromStr>(env: &Env, name: &'static str, default: &str) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    let value = env.text(name, default);
-    value.parse().map_err(|e: T::Err| ConfigError {
-        name,
-        reason: e.to_string(),
-        value,
-    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

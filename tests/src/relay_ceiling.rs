@@ -22,7 +22,12 @@ use crate::{LocalAws, Stack};
 /// Relays `orders` orders stored for it in `stack`, `in_flight` batches at
 /// once, straight to moto; returns orders per second. The stack's queues are
 /// purged afterwards, so nothing consumes what this sent.
-pub async fn relay_ceiling(local: &LocalAws, stack: &Stack, orders: usize, in_flight: usize) -> f64 {
+pub async fn relay_ceiling(
+    local: &LocalAws,
+    stack: &Stack,
+    orders: usize,
+    in_flight: usize,
+) -> f64 {
     let ids = store_unpublished(local, stack, orders).await;
     let repository = DynamoDbOrderRepository::new(local.dynamodb(), &stack.orders_table);
     let publisher = SnsEventPublisher::new(local.sns(), &stack.topic_arn);
@@ -38,7 +43,10 @@ pub async fn relay_ceiling(local: &LocalAws, stack: &Stack, orders: usize, in_fl
     for queue in [&stack.email_queue_url, &stack.audit_queue_url] {
         let _ = local.sqs().purge_queue().queue_url(queue).send().await;
     }
-    assert_eq!(relayed, orders, "moto's relay ceiling: every order read, published and marked");
+    assert_eq!(
+        relayed, orders,
+        "moto's relay ceiling: every order read, published and marked"
+    );
     relayed as f64 / seconds.max(f64::EPSILON)
 }
 
@@ -67,7 +75,10 @@ async fn relay(
         .publish_batch(&events)
         .await
         .unwrap_or_else(|e| panic!("publishing a batch: {e}"));
-    assert!(published.iter().all(Result::is_ok), "moto refused a publish");
+    assert!(
+        published.iter().all(Result::is_ok),
+        "moto refused a publish"
+    );
     repository
         .mark_many_published(&records)
         .await

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use adapters::config::arn_name;
 use serde_json::Value as Json;
 
 use crate::intrinsics::text_of;
@@ -75,7 +76,7 @@ pub fn compare(template: &Template, observed: &Observed) -> Vec<Difference> {
     }
     for found in &observed.subscriptions {
         if !template.subscriptions.iter().any(|s| declares(s, found)) {
-            let topic = format!("topic {}", short(&found.topic_arn));
+            let topic = format!("topic {}", arn_name(&found.topic_arn));
             let endpoint = format!("{} → {}", found.protocol, found.endpoint);
             differ_in(topic, "subscription", "none", &endpoint);
         }
@@ -129,17 +130,12 @@ fn resources(template: &Template, observed: &Observed) -> Vec<Resource> {
     let subscriptions = template.subscriptions.iter().map(|s| {
         let found = observed.subscriptions.iter().find(|f| declares(s, f));
         let found = found.map(|f| f.attributes.clone());
-        let (topic, endpoint) = (short(&s.topic_arn), short(&s.endpoint));
+        let (topic, endpoint) = (arn_name(&s.topic_arn), arn_name(&s.endpoint));
         let name = format!("{} ({topic} → {endpoint})", s.logical_id);
         Resource("subscription", name, s.attributes.clone(), found)
     });
     let resources = tables.chain(topics).chain(queues);
     resources.chain(subscriptions).collect()
-}
-
-/// The last field of an ARN: a topic's or queue's name.
-fn short(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap_or(arn)
 }
 
 /// A table as named properties (`KeySchema`, `GlobalSecondaryIndexes.OrderIdIndex`, …).

@@ -2,8 +2,7 @@
 //! Wiring only: settings, clients, the relay, then Lambda or a local loop.
 
 use adapters::config::{clients, CallBudget};
-use adapters::Env;
-use adapters::{DynamoDbOrderRepository, SnsEventPublisher};
+use adapters::{DynamoDbOrderRepository, Env, SnsEventPublisher};
 use order_api::RelayProcessSettings;
 use ports::outbox::{OutboxRelay, RelaySettings};
 
@@ -11,11 +10,7 @@ use ports::outbox::{OutboxRelay, RelaySettings};
 async fn main() -> Result<(), lambda_runtime::Error> {
     runtime::telemetry::init("outbox-relay");
     let config = RelayProcessSettings::read(&Env::process())?;
-    runtime::metrics::init(
-        &config.aws.environment,
-        &runtime::metrics::function_name("outbox-relay"),
-        config.lambda_mode,
-    );
+    runtime::metrics::init(&config.aws.environment, "outbox-relay", config.lambda_mode);
     // Called with the first invocation in Lambda (runtime::relay::serve).
     let make_relay = || {
         let aws = config.aws.function();

@@ -174,9 +174,7 @@ pub async fn safe_move<Q: Queues, D: Destination>(
         Ok(())
     }
     .await;
-    if let Err(error) = passed {
-        tally.aborted = Some(error_chain(&error));
-    }
+    tally.aborted = passed.err().map(|error| error_chain(&error));
     scanner.release().await;
     tally.not_found = wanted.into_iter().cloned().collect();
     tally.not_found.sort();

@@ -94,7 +94,8 @@ impl Env {
         })
     }
 
-    fn parse<T, E: std::fmt::Display>(
+    /// `name` through `parse`, if set; what `parse` says is the reason it is invalid.
+    pub fn parse<T, E: std::fmt::Display>(
         &self,
         name: &'static str,
         parse: impl FnOnce(&str) -> Result<T, E>,
@@ -130,6 +131,11 @@ impl Env {
             }),
         }
     }
+}
+
+/// The last field of an ARN: a topic's or a queue's name.
+pub fn arn_name(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
 }
 
 /// Where the AWS calls go, which every binary needs, and the SDK's own settings

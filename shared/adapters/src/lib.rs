@@ -7,7 +7,7 @@
 //!   queue resolved with its dead-letter queue and `maxReceiveCount`.
 //! - [`sdk_error`]: the one place that reads an SDK error (retry? throttled?
 //!   missing? unreachable?) and writes it without addresses.
-//! - [`config`]: the environment, where AWS is, and each service's call budget.
+//! - [`config`]: the environment, where AWS is, each service's call budget, names from ARNs.
 //! - [`https`]: the SDK's HTTPS client on rustls and ring (docs/decisions/0004).
 
 pub mod config;

@@ -29,8 +29,7 @@ impl RedrivePolicy {
 
     /// The DLQ's name: the last field of its ARN.
     pub fn dead_letter_queue_name(&self) -> &str {
-        let arn = &self.dead_letter_target_arn;
-        arn.rsplit(':').next().unwrap_or(arn)
+        crate::config::arn_name(&self.dead_letter_target_arn)
     }
 }
 

@@ -6,6 +6,7 @@
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
 
+use super::config::arn_name;
 use super::sdk_error::backend_error;
 use ports::event::OrderCreated;
 use ports::{BackendError, EventPublisher};
@@ -29,17 +30,12 @@ impl SnsEventPublisher {
         let mut topics = client.list_topics().into_paginator().items().send();
         while let Some(topic) = topics.next().await {
             let topic = topic.map_err(|e| backend_error("SNS.ListTopics", e))?;
-            if let Some(arn) = topic.topic_arn.filter(|arn| names(arn, name)) {
+            if let Some(arn) = topic.topic_arn.filter(|arn| arn_name(arn) == name) {
                 return Ok(Some(arn));
             }
         }
         Ok(None)
     }
-}
-
-/// Whether the topic ARN's last field, the topic's name, is `name`.
-fn names(arn: &str, name: &str) -> bool {
-    arn.rsplit(':').next() == Some(name)
 }
 
 /// An event's message group: the customer id if there is one (with sign-in,
@@ -132,7 +128,7 @@ const BATCH: &str = "SNS.PublishBatch";
 
 #[cfg(test)]
 mod tests {
-    use super::{fair_group, names};
+    use super::{arn_name, fair_group};
     use ports::fakes::order_created;
 
     #[test]
@@ -152,10 +148,10 @@ mod tests {
     #[test]
     fn a_topic_is_found_by_its_whole_name() {
         let arn = "arn:aws:sns:eu-west-1:1:prod-OrderEvents";
-        assert!(names(arn, "prod-OrderEvents"));
-        assert!(!names(
-            "arn:aws:sns:eu-west-1:1:preprod-OrderEvents",
+        assert_eq!(arn_name(arn), "prod-OrderEvents");
+        assert_ne!(
+            arn_name("arn:aws:sns:eu-west-1:1:preprod-OrderEvents"),
             "prod-OrderEvents"
-        ));
+        );
     }
 }

@@ -32,6 +32,11 @@ impl BackendError {
         self
     }
 
+    /// No answer in time (`why` says from whom, within what): transient, and unreachable.
+    pub fn no_answer(operation: &'static str, why: String) -> Self {
+        BackendError::new(operation, true, why).with_fault(Fault::Unreachable)
+    }
+
     /// The service asked us to slow down: back-pressure, not a failure.
     pub fn is_throttled(&self) -> bool {
         self.fault == Fault::Throttled

@@ -58,12 +58,14 @@ struct Sink {
 
 static SINK: OnceLock<Sink> = OnceLock::new();
 
-/// Installs the recorder once per process (before that, the facade does nothing).
-pub fn init(environment: &str, function: &str, lambda: bool) {
+/// Installs the recorder once per process (before that, the facade does nothing). The
+/// `Function` dimension is Lambda's function name, or `component` locally.
+pub fn init(environment: &str, component: &str, lambda: bool) {
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| component.into());
     let installed = metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace("OrderFleet")
         .with_dimension("Environment", environment.to_owned())
-        .with_dimension("Function", function.to_owned())
+        .with_dimension("Function", function)
         .init();
     match installed {
         Ok(collector) => {
@@ -73,11 +75,6 @@ pub fn init(environment: &str, function: &str, lambda: bool) {
         }
         Err(error) => tracing::warn!(%error, "metrics are off: a recorder is already installed"),
     }
-}
-
-/// The function's name for [`init`]: Lambda's, or `component` locally.
-pub fn function_name(component: &str) -> String {
-    std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| component.to_owned())
 }
 
 /// Writes the metrics since the last flush: EMF on stdout in Lambda, else a log line.

@@ -54,7 +54,9 @@ pub async fn run(local: &LocalAws, backlog: usize) -> Section {
         rows: vec![
             Row::new(
                 "moto's ceiling for the relay's calls".to_owned(),
-                format!("{backlog} orders read, published and marked, {IN_FLIGHT} batches in flight"),
+                format!(
+                    "{backlog} orders read, published and marked, {IN_FLIGHT} batches in flight"
+                ),
                 vec![Figure::new("throughput", ceiling, "orders/s")],
             ),
             Row::new(

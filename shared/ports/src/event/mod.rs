@@ -49,11 +49,8 @@ impl OrderCreated {
         let envelope: Envelope =
             serde_json::from_str(body).map_err(|e| EventError::NotAnEvent(e.to_string()))?;
         if envelope.event_type.as_deref() != Some(ORDER_CREATED) {
-            return Err(EventError::UnknownType(
-                envelope
-                    .event_type
-                    .unwrap_or_else(|| "<missing>".to_owned()),
-            ));
+            let found = envelope.event_type.unwrap_or_else(|| "<missing>".into());
+            return Err(EventError::UnknownType(found));
         }
         if envelope.schema_version != Some(SCHEMA_VERSION) {
             return Err(EventError::UnsupportedVersion(envelope.schema_version));

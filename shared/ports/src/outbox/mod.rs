@@ -24,12 +24,8 @@ pub async fn publish_order<R: OrderRepository, P: EventPublisher>(
     tokio::time::timeout(budget, events.publish(&event))
         .await
         .map_err(|_| {
-            BackendError::new(
-                "SNS.Publish",
-                true,
-                format!("SNS did not answer within the publish budget of {budget:?}"),
-            )
-            .with_fault(crate::Fault::Unreachable)
+            let why = format!("SNS did not answer within the publish budget of {budget:?}");
+            BackendError::no_answer("SNS.Publish", why)
         })??;
     if let Err(e) = orders.mark_published(order_id).await {
         tracing::warn!(orderId = %order_id, error = %error_chain(&e), "could not mark order published");

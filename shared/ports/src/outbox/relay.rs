@@ -111,10 +111,8 @@ impl SweepReport {
     }
 
     fn still_unpublished(&mut self, created_at: DateTime<Utc>) {
-        self.oldest_unpublished = Some(
-            self.oldest_unpublished
-                .map_or(created_at, |oldest| oldest.min(created_at)),
-        );
+        let oldest = self.oldest_unpublished.unwrap_or(created_at);
+        self.oldest_unpublished = Some(oldest.min(created_at));
     }
 
     fn count(&mut self, pending: &[PendingOrder], outcomes: &[RelayedOrder]) {

@@ -83,20 +83,17 @@ impl From<ServeError> for lambda_runtime::Diagnostic {
 
 /// Runs the handler `make_handler` builds until the Lambda runtime stops or, in
 /// local mode, until Ctrl-C or SIGTERM (after the batch in hand).
-pub async fn serve<H, F>(
-    config: &WorkerSettings,
-    aws: &SdkConfig,
-    make_handler: F,
-) -> Result<(), ServeError>
+pub async fn serve<H, F>(config: &WorkerSettings, make_handler: F) -> Result<(), ServeError>
 where
     H: EventHandler,
     F: FnOnce(&SdkConfig) -> H,
 {
     crate::metrics::init(
         &config.aws.environment,
-        &crate::metrics::function_name(config.component),
+        config.component,
         config.lambda_mode,
     );
+    let aws = &config.aws.function();
     if config.lambda_mode {
         // Boxed: the Lambda future is large and nests inside main's.
         Box::pin(serve_lambda(make_handler, aws, config)).await
