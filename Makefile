@@ -95,8 +95,9 @@ dev: venv build
 # the build is also `clippy --all-targets -D warnings`, and the dependencies
 # compile once instead of once for clippy and once for the tests. The tests
 # run with the same wrapper, or cargo would build the workspace's crates again.
-# In a fresh clone the Python tools install and lint the template while it
-# compiles: they need nothing of each other.
+# In a fresh clone the Python tools install and lint the template, and
+# rustfmt and cargo-deny check, while it compiles: they need nothing of each
+# other (a red one still fails the run, once the build is done).
 # The end-to-end tests and the short soak mostly wait on moto, SQS's
 # visibility timeouts and SES's pace, so they run at once, each cargo test
 # process with a moto of its own: 130 s on two cores, against 165 s one after
@@ -106,7 +107,7 @@ dev: venv build
 # timeouts (its lost replies and killed workers), not the cores. First, alone,
 # it added 30 s to every run.
 test:
-	$(MAKE) --no-print-directory -j3 --output-sync=target lint-template build-linted
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint-template lint-fmt-deny build-linted
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-latency test-soak
 
 # A filter that matches nothing runs the scenario with the others: still
@@ -127,7 +128,7 @@ test-soak:
 # What `cargo clippy` does, set for any cargo command (see test:).
 LINTED = RUSTC_WORKSPACE_WRAPPER="$$(rustc --print sysroot)/bin/clippy-driver" CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 
-build-linted: lint-fmt-deny
+build-linted:
 	@# Its own two jobs, not make's jobserver (whose descriptors cargo is not handed).
 	MAKEFLAGS= $(LINTED) $(CARGO) build --workspace --bins --tests --benches
 
