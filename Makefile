@@ -54,7 +54,7 @@ ARCH ?= x86_64
 SAM := cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CURDIR)/$(VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: help venv dev build build-linted test test-e2e test-latency test-soak lint lint-rust lint-fmt-deny lint-infra lint-template fmt clean-venv package test-lambda sam-build deploy bench soak
+.PHONY: help venv dev build build-linted test test-e2e test-e2e-long test-latency test-soak lint lint-rust lint-fmt-deny lint-infra lint-template fmt clean-venv package test-lambda sam-build deploy bench soak
 
 help:
 	@echo "make dev    start moto on 127.0.0.1:4566, create the local-* stack, run the services (Ctrl-C stops all)"
@@ -106,9 +106,13 @@ dev: venv build
 # is down to its failing-calls scenario, which mostly waits out visibility
 # timeouts (its lost replies and killed workers), not the cores. First, alone,
 # it added 30 s to every run.
+# The two longest end-to-end tests (orderctl's DLQ round trip and its
+# runbook, 45-55 s each, mostly waiting on retries and processes) run from
+# the start in a process of their own, so the others finish sooner and the
+# latency scenario starts sooner.
 test:
 	$(MAKE) --no-print-directory -j3 --output-sync=target lint-template lint-fmt-deny build-linted
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-latency test-soak
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-latency test-soak test-e2e-long
 
 # A filter that matches nothing runs the scenario with the others: still
 # alone among them (soak.rs), though not alone on the machine.
@@ -120,7 +124,12 @@ test-latency: test-e2e
 # `--tests`: every unit and integration test, not doctests. No crate has one,
 # and rustdoc's pass over ten crates to find none took 19 s of every run.
 test-e2e:
-	MAKEFLAGS= $(LINTED) $(CARGO) test --workspace --tests -- --skip soak:: --test-threads=8
+	MAKEFLAGS= $(LINTED) $(CARGO) test --workspace --tests -- --skip soak:: $(E2E_LONG:%=--skip %) --test-threads=8
+
+E2E_LONG = orderctl_e2e:: orderctl_runbook_e2e::
+
+test-e2e-long:
+	MAKEFLAGS= $(LINTED) $(CARGO) test --workspace --test fleet -- $(E2E_LONG)
 
 test-soak:
 	MAKEFLAGS= $(LINTED) $(CARGO) test --workspace --test fleet soak:: -- --skip $(SOAK_ALONE) --test-threads=4
