@@ -54,7 +54,7 @@ ARCH ?= x86_64
 SAM := cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CURDIR)/$(VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: help venv dev build build-linted test test-e2e test-e2e-long test-latency test-soak lint lint-rust lint-fmt-deny lint-infra lint-tools lint-template fmt clean-venv package test-lambda sam-build deploy bench soak
+.PHONY: help venv dev build build-linted test test-e2e test-e2e-long test-latency test-soak lint lint-rust lint-fmt-deny lint-infra lint-template fmt clean-venv package test-lambda sam-build deploy bench soak
 
 help:
 	@echo "make dev    start moto on 127.0.0.1:4566, create the local-* stack, run the services (Ctrl-C stops all)"
@@ -95,11 +95,9 @@ dev: venv build
 # the build is also `clippy --all-targets -D warnings`, and the dependencies
 # compile once instead of once for clippy and once for the tests. The tests
 # run with the same wrapper, or cargo would build the workspace's crates again.
-# In a fresh clone the Python tools install, and rustfmt and cargo-deny
-# check, while it compiles: they need nothing of each other (a red one still
-# fails the run, once the build is done). The template's lints (33 s of CPU)
-# run with the tests, which leave a core idle much of the time; the build
-# leaves none.
+# In a fresh clone the Python tools install and lint the template, and
+# rustfmt and cargo-deny check, while it compiles: they need nothing of each
+# other (a red one still fails the run, once the build is done).
 # The end-to-end tests and the short soak mostly wait on moto, SQS's
 # visibility timeouts and SES's pace, so they run at once, each cargo test
 # process with a moto of its own: 130 s on two cores, against 165 s one after
@@ -113,8 +111,8 @@ dev: venv build
 # the start in a process of their own, so the others finish sooner and the
 # latency scenario starts sooner.
 test:
-	$(MAKE) --no-print-directory -j3 --output-sync=target lint-tools lint-fmt-deny build-linted
-	$(MAKE) --no-print-directory -j4 --output-sync=target test-latency test-soak test-e2e-long lint-template
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint-template lint-fmt-deny build-linted
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-latency test-soak test-e2e-long
 
 # A filter that matches nothing runs the scenario with the others: still
 # alone among them (soak.rs), though not alone on the machine.
@@ -160,11 +158,7 @@ lint-fmt-deny: $(CARGO_DENY)
 lint-infra: lint-template
 	$(CARGO) test --quiet --workspace --test fleet template_policy::
 
-# What lint-template runs, installed (the first time on a machine, built).
-lint-tools: venv $(CFN_GUARD) $(CHECKOV_STAMP)
-	@:
-
-lint-template: lint-tools
+lint-template: venv $(CFN_GUARD) $(CHECKOV_STAMP)
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	@# Every finding is fixed or skipped in the template with its reason (Metadata.checkov.skip).
 	@# Offline: checkov otherwise asks PyPI for a newer checkov on start (at most
