@@ -97,7 +97,9 @@ dev: venv build
 # run with the same wrapper, or cargo would build the workspace's crates again.
 # In a fresh clone the Python tools install and lint the template, and
 # rustfmt and cargo-deny check, while it compiles: they need nothing of each
-# other (a red one still fails the run, once the build is done).
+# other (a red one still fails the run, once the build is done). The
+# template's lints (33 s of CPU) run at a lower priority, to fill the build's
+# idle moments rather than slow it (beside the tests they slowed those 30 s).
 # The end-to-end tests and the short soak mostly wait on moto, SQS's
 # visibility timeouts and SES's pace, so they run at once, each cargo test
 # process with a moto of its own: 130 s on two cores, against 165 s one after
@@ -158,21 +160,24 @@ lint-fmt-deny: $(CARGO_DENY)
 lint-infra: lint-template
 	$(CARGO) test --quiet --workspace --test fleet template_policy::
 
+# Below the build's priority when both run (test:).
+NICE = nice -n 10
+
 lint-template: venv $(CFN_GUARD) $(CHECKOV_STAMP)
-	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(NICE) $(VENV)/bin/cfn-lint infra/template.yaml
 	@# Every finding is fixed or skipped in the template with its reason (Metadata.checkov.skip).
 	@# Offline: checkov otherwise asks PyPI for a newer checkov on start (at most
 	@# hourly; CKV_SKIP_PACKAGE_UPDATE_CHECK stops it) and fetches Prisma Cloud's
 	@# guidelines (BC_* ids and links; --skip-download stops it), printing a
 	@# traceback when it cannot reach them. The checks themselves ship with it.
-	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --file infra/template.yaml --framework cloudformation --quiet --compact --skip-download
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(NICE) $(CHECKOV_VENV)/bin/checkov --file infra/template.yaml --framework cloudformation --quiet --compact --skip-download
 	@# The SAM transform itself (what it generates), then cfn-lint through SAM.
 	@# Validating needs no credentials: without AWS_EC2_METADATA_DISABLED boto3
 	@# asks the EC2 metadata service (169.254.169.254) for some.
-	export AWS_EC2_METADATA_DISABLED=true && $(SAM) validate --region us-east-1 --config-env dev
-	export AWS_EC2_METADATA_DISABLED=true && $(SAM) validate --region us-east-1 --lint
-	$(CFN_GUARD) validate --rules infra/rules --data infra/template.yaml --show-summary fail
-	@out=$$($(CFN_GUARD) test --dir infra/rules 2>&1) || { echo "$$out"; echo "cfn-guard: a rule's unit test failed (above)" >&2; exit 1; }; \
+	export AWS_EC2_METADATA_DISABLED=true && $(NICE) $(SAM) validate --region us-east-1 --config-env dev
+	export AWS_EC2_METADATA_DISABLED=true && $(NICE) $(SAM) validate --region us-east-1 --lint
+	$(NICE) $(CFN_GUARD) validate --rules infra/rules --data infra/template.yaml --show-summary fail
+	@out=$$($(NICE) $(CFN_GUARD) test --dir infra/rules 2>&1) || { echo "$$out"; echo "cfn-guard: a rule's unit test failed (above)" >&2; exit 1; }; \
 		echo "cfn-guard test: every rule passes and fails where its tests say"
 
 $(CHECKOV_STAMP):
