@@ -174,8 +174,8 @@ lint-template: venv $(CFN_GUARD) $(CHECKOV_STAMP)
 	@# The SAM transform itself (what it generates), then cfn-lint through SAM.
 	@# Validating needs no credentials: without AWS_EC2_METADATA_DISABLED boto3
 	@# asks the EC2 metadata service (169.254.169.254) for some.
-	export AWS_EC2_METADATA_DISABLED=true && $(NICE) $(SAM) validate --region us-east-1 --config-env dev
-	export AWS_EC2_METADATA_DISABLED=true && $(NICE) $(SAM) validate --region us-east-1 --lint
+	export AWS_EC2_METADATA_DISABLED=true && $(SAM) validate --region us-east-1 --config-env dev
+	export AWS_EC2_METADATA_DISABLED=true && $(SAM) validate --region us-east-1 --lint
 	$(NICE) $(CFN_GUARD) validate --rules infra/rules --data infra/template.yaml --show-summary fail
 	@out=$$($(NICE) $(CFN_GUARD) test --dir infra/rules 2>&1) || { echo "$$out"; echo "cfn-guard: a rule's unit test failed (above)" >&2; exit 1; }; \
 		echo "cfn-guard test: every rule passes and fails where its tests say"
