@@ -116,12 +116,13 @@ test:
 	$(MAKE) --no-print-directory -j3 --output-sync=target lint-template lint-fmt-deny build-linted
 	$(MAKE) --no-print-directory -j3 --output-sync=target test-latency test-soak test-e2e-long
 
-# A filter that matches nothing runs the scenario with the others: still
-# alone among them (soak.rs), though not alone on the machine.
-SOAK_ALONE = soak::post_answers_within_a_second_and_a_half_while_every_publish_takes_four
+# The scenario that holds POST to a latency (test-latency). Set to a filter
+# that matches nothing, it runs with the other scenarios: still alone among
+# them (soak.rs), though not in a process of its own.
+SOAK_LATENCY = soak::post_answers_within_a_second_and_a_half_while_every_publish_takes_four
 
 test-latency: test-e2e
-	MAKEFLAGS= $(LINTED) $(CARGO) test --workspace --test fleet $(SOAK_ALONE)
+	MAKEFLAGS= $(LINTED) $(CARGO) test --workspace --test fleet $(SOAK_LATENCY)
 
 # `--tests`: every unit and integration test, not doctests. No crate has one,
 # and rustdoc's pass over ten crates to find none took 19 s of every run.
@@ -134,7 +135,7 @@ test-e2e-long:
 	MAKEFLAGS= $(LINTED) $(CARGO) test --workspace --test fleet -- $(E2E_LONG)
 
 test-soak:
-	MAKEFLAGS= $(LINTED) $(CARGO) test --workspace --test fleet soak:: -- --skip $(SOAK_ALONE) --test-threads=4
+	MAKEFLAGS= $(LINTED) $(CARGO) test --workspace --test fleet soak:: -- --skip $(SOAK_LATENCY) --test-threads=4
 
 # What `cargo clippy` does, set for any cargo command (see test:).
 LINTED = RUSTC_WORKSPACE_WRAPPER="$$(rustc --print sysroot)/bin/clippy-driver" CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__

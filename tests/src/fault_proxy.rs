@@ -570,6 +570,7 @@ async fn handle(
     *response.headers_mut() = headers;
     Ok(response)
 }
+
 /// Counts its call as abandoned if dropped while armed: while moto has it.
 struct Abandoned<'a>(Option<(&'a State, &'a str)>);
 

@@ -47,8 +47,6 @@ const DEFAULT_SEED: u64 = 20_240_501;
 const MAIL_EVERY: Duration = Duration::from_secs(15);
 /// Scanning the tables is not free either: while the queues hold work, this often.
 const CENSUS_EVERY: Duration = Duration::from_secs(10);
-/// The relay's calls in flight, which moto's ceiling is measured with too.
-const RELAY_IN_FLIGHT: usize = 16;
 
 /// A scenario that measures runs alone ([`Scenario::runs_alone`]); the
 /// others share moto and the cores, at `make test`'s short sizes mostly
@@ -126,7 +124,7 @@ async fn soak(scenario: Scenario) {
     let ceiling = match scenario.drain_limit {
         Some(_) => {
             let scratch = Stack::create(local).await;
-            Some(relay_ceiling(local, &scratch, orders, RELAY_IN_FLIGHT).await)
+            Some(relay_ceiling(local, &scratch, orders).await)
         }
         None => None,
     };
